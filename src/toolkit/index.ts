@@ -1,2 +1,8 @@
 // The toolkit's public namespace. Each area exports from its own index.
 export { Module, LayerInfo } from "./nn/module";
+export * from "./backend";
+export * from "./nn";
+export * from "./losses";
+export * from "./data";
+export * from "./train";
+export * from "./viz";

@@ -1,0 +1,2 @@
+// backend: filled in by its owner.
+export {};

@@ -1,0 +1,2 @@
+// data: filled in by its owner.
+export {};

@@ -1,0 +1,2 @@
+// losses: filled in by its owner.
+export {};

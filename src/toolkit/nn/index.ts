@@ -1,0 +1,2 @@
+// nn: filled in by its owner.
+export {};

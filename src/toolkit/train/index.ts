@@ -1,0 +1,2 @@
+// train: filled in by its owner.
+export {};

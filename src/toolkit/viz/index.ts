@@ -1,0 +1,2 @@
+// viz: filled in by its owner.
+export {};

@@ -1,0 +1,66 @@
+// Small helpers for writing a kernel out of other kernels of the same backend: call a
+// registered kernel directly on TensorInfos (no tape, no engine bookkeeping) and free
+// intermediates as soon as they are consumed.
+import * as tf from "@tensorflow/tfjs";
+
+export type Info = tf.TensorInfo;
+export type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
+
+/** Backend-level handle: the few methods of a KernelBackend the composed kernels use. */
+export interface KernelBackendLike {
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+export class KernelCalls {
+  constructor(private readonly backend: KernelBackendLike, private readonly backendName: string) {}
+
+  run(kernelName: string, inputs: Record<string, Info> | Info[], attrs: Record<string, unknown> = {}): Info {
+    const config = tf.getKernel(kernelName, this.backendName);
+    if (!config) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
+    const out = config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend as never, attrs: attrs as tf.NamedAttrMap });
+    return Array.isArray(out) ? out[0] : out;
+  }
+
+  free(...infos: Info[]): void {
+    for (const info of infos) this.backend.disposeData(info.dataId);
+  }
+
+  transpose(x: Info, perm: number[]): Info {
+    return this.run("Transpose", { x }, { perm });
+  }
+  reshape(x: Info, shape: number[]): Info {
+    return this.run("Reshape", { x }, { shape });
+  }
+  pad(x: Info, paddings: number[][]): Info {
+    return this.run("PadV2", { x }, { paddings, constantValue: 0 });
+  }
+  slice(x: Info, begin: number[], size: number[]): Info {
+    return this.run("Slice", { x }, { begin, size });
+  }
+  reverse(x: Info, dims: number[]): Info {
+    return this.run("Reverse", { x }, { dims });
+  }
+  sum(x: Info, axis: number[]): Info {
+    return this.run("Sum", { x }, { axis, keepDims: false });
+  }
+  conv2d(x: Info, filter: Info, pads: Pads4, dilations: [number, number] = [1, 1]): Info {
+    return this.run("Conv2D", { x, filter }, {
+      strides: [1, 1], pad: pads, dataFormat: "NHWC", dilations, dimRoundingMode: undefined,
+    });
+  }
+  depthwiseConv2d(x: Info, filter: Info, pads: Pads4): Info {
+    return this.run("DepthwiseConv2dNative", { x, filter }, {
+      strides: [1, 1], pad: pads, dataFormat: "NHWC", dilations: [1, 1], dimRoundingMode: undefined,
+    });
+  }
+
+  /** Run `f`; every Info passed through `tmp` is freed afterwards (also when `f` throws). */
+  scoped<T>(f: (tmp: (i: Info) => Info) => T): T {
+    const owned: Info[] = [];
+    try {
+      return f((i) => { owned.push(i); return i; });
+    } finally {
+      this.free(...owned);
+    }
+  }
+}

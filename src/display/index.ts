@@ -1,0 +1,10 @@
+// Rich display: mime bundles for values, and the preloaded display helpers.
+import "./reprs/tensor";
+import "./reprs/arquero";
+import "./reprs/plotly";
+export { toMimeBundle, registerRepr, JUPYTER_DISPLAY, escapeHtml, type Repr, type Rich } from "./mime";
+export { display, clearOutput, input, type DisplayOptions } from "./display";
+export { figure, PlotlyFigure, plotlyDelivery, type PlotlyFigureSpec, type PlotlyTrace } from "./reprs/plotly";
+export { PngImage } from "./reprs/image";
+export { isTensor, tensorBytes, tensorHeader, formatBytes } from "./reprs/tensor";
+export { isTable, tableText } from "./reprs/arquero";

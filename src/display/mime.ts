@@ -1,0 +1,46 @@
+// Turns a value into a Jupyter mime bundle. Order: the value's own
+// `[Symbol.for("Jupyter.display")]()` (the protocol Deno's kernel uses), then the built-in
+// reprs (tensors, arquero tables, plotly figures, images), then text/plain.
+import { inspect } from "util";
+import type { MimeBundle } from "../engine/types";
+
+export const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
+
+export interface Rich { data: MimeBundle; metadata: Record<string, unknown> }
+
+/** A repr for one kind of value; returns undefined when the value is not its kind. */
+export type Repr = (value: unknown) => Rich | undefined;
+
+const reprs: Repr[] = [];
+
+/** Registers a repr; later registrations are tried first. */
+export function registerRepr(repr: Repr): void {
+  reprs.unshift(repr);
+}
+
+export function textPlain(value: unknown): string {
+  return typeof value === "string" ? inspect(value) : inspect(value, { depth: 4, colors: false, maxArrayLength: 50 });
+}
+
+export function toMimeBundle(value: unknown): Rich {
+  const own = (value as { [JUPYTER_DISPLAY]?: () => unknown } | null)?.[JUPYTER_DISPLAY];
+  if (typeof own === "function") {
+    const data = own.call(value) as MimeBundle;
+    if (data && typeof data === "object") {
+      return { data: "text/plain" in data ? data : { ...data, "text/plain": textPlain(value) }, metadata: {} };
+    }
+  }
+  for (const repr of reprs) {
+    try {
+      const rich = repr(value);
+      if (rich) return rich;
+    } catch {
+      // A repr that fails on an odd value must not hide the value: fall through to text.
+    }
+  }
+  return { data: { "text/plain": textPlain(value) }, metadata: {} };
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}

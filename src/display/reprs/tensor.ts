@@ -1,0 +1,49 @@
+// Tensors show dtype, shape, bytes and backend, then their values (truncated as tfjs does).
+import type * as tfTypes from "@tensorflow/tfjs";
+import { escapeHtml, registerRepr, type Rich } from "../mime";
+
+export function isTensor(v: unknown): v is tfTypes.Tensor {
+  const t = v as tfTypes.Tensor | null;
+  return !!t && typeof t === "object" && Array.isArray((t as any).shape) && typeof (t as any).dtype === "string" && typeof (t as any).dataSync === "function" && typeof (t as any).dataId === "object";
+}
+
+export function tensorBytes(t: tfTypes.Tensor): number {
+  const per = t.dtype === "complex64" ? 8 : t.dtype === "string" ? 0 : 4;
+  return t.size * per;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024, i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+function backendOf(t: tfTypes.Tensor): string {
+  try {
+    // The engine knows which backend holds the data; tfjs does not expose it per tensor.
+    const tf = require("@tensorflow/tfjs") as typeof tfTypes;
+    return tf.getBackend();
+  } catch { return "?"; }
+}
+
+export function tensorHeader(t: tfTypes.Tensor): string {
+  return `Tensor ${t.dtype} [${t.shape.join(", ")}] ${formatBytes(tensorBytes(t))} on ${backendOf(t)}`;
+}
+
+function tensorRepr(v: unknown): Rich | undefined {
+  if (!isTensor(v)) return undefined;
+  if (v.isDisposed) return { data: { "text/plain": `Tensor ${v.dtype} [${v.shape.join(", ")}] (disposed)` }, metadata: {} };
+  const header = tensorHeader(v);
+  const values = v.toString().replace(/^Tensor\n/, "");
+  return {
+    data: {
+      "text/plain": `${header}\n${values}`,
+      "text/html": `<div class="tfjs-lab-tensor"><b>${escapeHtml(header)}</b><pre>${escapeHtml(values)}</pre></div>`,
+    },
+    metadata: {},
+  };
+}
+
+registerRepr(tensorRepr);

@@ -1,0 +1,261 @@
+// The execution engine: one cell at a time through magics, the TypeScript executor and
+// rich display; the same object serves the ZeroMQ kernel and the in-process notebook runner.
+
+import type {
+  CompleteReplyContent, Engine, ExecuteOptions, ExecuteReplyContent, HistoryEntry, HistoryQuery,
+  InspectReplyContent, IsCompleteReplyContent, OutputSink,
+} from "./types";
+import { createCompiler, type Compiler } from "./compiler";
+import { Executor, type RunResult } from "./executor";
+import { History } from "./history";
+import { createNamespace, type Namespace } from "./namespace";
+import { PRELUDE_DECL, preload } from "./preload";
+import { runInCell, currentCell, installOutputCapture, type CellContext } from "./cell-context";
+import { toErrorContent } from "./errors";
+import { isCompleteCell } from "./is-complete";
+import { toMimeBundle } from "../display";
+import { parseCell, getMagic, allMagics, helpText, runShell, UsageError, type MagicContext } from "../magics";
+
+export interface EngineOptions {
+  /** The notebook's folder: relative imports and files resolve from here. */
+  cwd?: string;
+  /** The kernel's log (stderr of the process by default). */
+  log?: (line: string) => void;
+}
+
+export class LabEngine implements Engine {
+  private count = 0;
+  private readonly cwd: string;
+  private readonly namespace: Namespace = createNamespace();
+  private readonly historyStore = new History();
+  private readonly log: (line: string) => void;
+  private compiler?: Compiler;
+  private executor?: Executor;
+  private backendReady?: Promise<unknown>;
+  private running?: AbortController;
+
+  constructor(options: EngineOptions = {}) {
+    this.cwd = options.cwd ?? process.cwd();
+    const capture = installOutputCapture();
+    this.log = options.log ?? capture.log;
+    preload(this.namespace);
+    installUncaughtReporting(this.log);
+  }
+
+  get executionCount(): number {
+    return this.count;
+  }
+
+  /** Creates the compiler and picks the backend; done on first use, or early by warmUp(). */
+  private ensureCompiler(): Executor {
+    if (!this.executor) {
+      this.compiler = createCompiler(this.cwd, PRELUDE_DECL);
+      this.executor = new Executor(this.compiler, this.namespace, this.cwd);
+    }
+    return this.executor;
+  }
+  private ensureBackend(): Promise<unknown> {
+    this.backendReady ??= (async () => {
+      try {
+        const { initBackend } = require("../toolkit/backend") as { initBackend?: (o?: object) => Promise<unknown> };
+        if (initBackend) await initBackend({ log: this.log });
+      } catch (e) {
+        this.log(`backend selection failed: ${(e as Error).message}`);
+      }
+    })();
+    return this.backendReady;
+  }
+
+  /** Loads the compiler and the backend ahead of the first cell (call after the kernel is up). */
+  async warmUp(): Promise<void> {
+    await this.ensureBackend();
+    const ex = this.ensureCompiler();
+    // Type-checking the preloaded names once loads their declarations (about a second).
+    this.compiler!.convert("tf; aq; lab; display;");
+    void ex;
+  }
+
+  async execute(code: string, sink: OutputSink, options: ExecuteOptions = {}): Promise<ExecuteReplyContent> {
+    const silent = !!options.silent;
+    const store = options.storeHistory ?? !silent;
+    if (store) {
+      this.count++;
+      this.historyStore.add(this.count, code);
+    }
+    const n = this.count;
+    const controller = new AbortController();
+    this.running = controller;
+    const ctx: CellContext = { sink, executionCount: n, signal: controller.signal };
+    try {
+      await this.ensureBackend();
+      const result = await runInCell(ctx, () => this.runCell(code, ctx));
+      if (result.hasValue && result.value !== undefined && !silent) {
+        const { data, metadata } = toMimeBundle(result.value);
+        sink.executeResult(n, data, metadata);
+        if (store) this.historyStore.setOutput(n, String(data["text/plain"] ?? ""));
+      }
+      const userExpressions = await this.userExpressions(options.userExpressions ?? {}, ctx);
+      return { status: "ok", execution_count: n, payload: [], user_expressions: userExpressions };
+    } catch (e) {
+      const err = toErrorContent(e);
+      sink.error(err.ename, err.evalue, err.traceback);
+      return { status: "error", execution_count: n, ...err };
+    } finally {
+      if (this.running === controller) this.running = undefined;
+    }
+  }
+
+  private cellName(ctx: CellContext): string {
+    return `In[${ctx.executionCount}]`;
+  }
+
+  private magicContext(ctx: CellContext): MagicContext {
+    return {
+      sink: ctx.sink,
+      signal: ctx.signal,
+      namespace: this.namespace,
+      executionCount: ctx.executionCount,
+      runCode: (code) => this.ensureCompiler().run(code, this.cellName(ctx), ctx.signal),
+      show: (value) => {
+        const { data, metadata } = toMimeBundle(value);
+        ctx.sink.display(data, metadata, {}, false);
+      },
+      print: (text) => ctx.sink.stream("stdout", text),
+    };
+  }
+
+  private async runCell(code: string, ctx: CellContext): Promise<RunResult> {
+    let last: RunResult = { hasValue: false };
+    for (const part of parseCell(code)) {
+      if (ctx.signal.aborted) break;
+      switch (part.kind) {
+        case "code":
+          last = await this.ensureCompiler().run(part.text, this.cellName(ctx), ctx.signal);
+          break;
+        case "shell":
+          await runShell(part.command, this.magicContext(ctx));
+          last = { hasValue: false };
+          break;
+        case "magic-help": {
+          const m = getMagic(part.name);
+          if (!m) throw new UsageError(`Magic %${part.name} not found. %lsmagic lists the magics.`);
+          ctx.sink.stream("stdout", helpText(m));
+          last = { hasValue: false };
+          break;
+        }
+        case "inspect": {
+          const reply = this.inspect(part.expr, part.expr.length, part.detail);
+          ctx.sink.stream("stdout", reply.found ? String(reply.data["text/plain"]) + "\n" : `Object \`${part.expr}\` not found.\n`);
+          last = { hasValue: false };
+          break;
+        }
+        case "line-magic":
+        case "cell-magic": {
+          const m = getMagic(part.name);
+          const prefix = part.kind === "cell-magic" ? "%%" : "%";
+          if (!m) throw new UsageError(`${part.kind === "cell-magic" ? "Cell" : "Line"} magic \`${prefix}${part.name}\` not found. %lsmagic lists the magics.`);
+          if (part.kind === "cell-magic" && m.kind === "line") throw new UsageError(`%${m.name} is a line magic; use it as %${m.name} on one line.`, m.usage);
+          if (part.kind === "line-magic" && m.kind === "cell") throw new UsageError(`%%${m.name} is a cell magic; put %%${m.name} on the first line of the cell.`, m.usage);
+          const value = await m.run(part.args, this.magicContext(ctx), part.kind === "cell-magic" ? part.body : undefined);
+          last = { hasValue: value !== undefined, value };
+          break;
+        }
+      }
+    }
+    return last;
+  }
+
+  private async userExpressions(exprs: Record<string, string>, ctx: CellContext): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [key, expr] of Object.entries(exprs)) {
+      try {
+        const r = await runInCell(ctx, () => this.ensureCompiler().run(expr, "user_expressions", ctx.signal));
+        out[key] = { status: "ok", ...toMimeBundleContent(r.value) };
+      } catch (e) {
+        out[key] = { status: "error", ...toErrorContent(e) };
+      }
+    }
+    return out;
+  }
+
+  /** Code with magic and shell lines blanked, so the compiler sees only TypeScript (offsets kept). */
+  private tsOnly(code: string): string {
+    return code.split("\n").map((l) => (/^\s*[%!]/.test(l) ? " ".repeat(l.length) : l)).join("\n");
+  }
+
+  complete(code: string, cursorPos: number): CompleteReplyContent {
+    const lineStart = code.lastIndexOf("\n", cursorPos - 1) + 1;
+    const before = code.slice(lineStart, cursorPos);
+    const magic = /^(%%?)([\w-]*)$/.exec(before.trimStart());
+    if (magic) {
+      const matches = allMagics().filter((m) => m.name.startsWith(magic[2])).map((m) => magic[1] + m.name);
+      return { status: "ok", matches, cursor_start: cursorPos - magic[0].length, cursor_end: cursorPos, metadata: {} };
+    }
+    try {
+      this.ensureCompiler();
+      const info = this.compiler!.complete(this.tsOnly(code), cursorPos);
+      return { status: "ok", matches: info.candidates, cursor_start: info.start, cursor_end: info.end, metadata: {} };
+    } catch (e) {
+      this.log(`complete failed: ${(e as Error).message}`);
+      return { status: "ok", matches: [], cursor_start: cursorPos, cursor_end: cursorPos, metadata: {} };
+    }
+  }
+
+  inspect(code: string, cursorPos: number, _detailLevel: number): InspectReplyContent {
+    const word = /%%?([\w-]+)/.exec(code.slice(code.lastIndexOf("\n", cursorPos - 1) + 1));
+    if (word && getMagic(word[1])) return { status: "ok", found: true, data: { "text/plain": helpText(getMagic(word[1])!) }, metadata: {} };
+    try {
+      this.ensureCompiler();
+      const info = this.compiler!.inspect(this.tsOnly(code), Math.max(0, cursorPos - 1)) ?? this.compiler!.inspect(this.tsOnly(code), cursorPos);
+      if (!info) return { status: "ok", found: false, data: {}, metadata: {} };
+      const sig = (info.displayParts ?? []).map((p) => p.text).join("");
+      const doc = (info.documentation ?? []).map((p) => p.text).join("");
+      const tags = (info.tags ?? []).map((t) => `@${t.name} ${(t.text ?? []).map((p) => p.text).join("")}`).join("\n");
+      return { status: "ok", found: true, data: { "text/plain": [sig, doc, tags].filter(Boolean).join("\n\n") }, metadata: {} };
+    } catch (e) {
+      this.log(`inspect failed: ${(e as Error).message}`);
+      return { status: "ok", found: false, data: {}, metadata: {} };
+    }
+  }
+
+  isComplete(code: string): IsCompleteReplyContent {
+    return isCompleteCell(code);
+  }
+
+  history(query: HistoryQuery): HistoryEntry[] {
+    return this.historyStore.query(query);
+  }
+
+  interrupt(): void {
+    this.running?.abort();
+  }
+
+  async shutdown(): Promise<void> {
+    this.running?.abort();
+    this.compiler?.close();
+  }
+}
+
+function toMimeBundleContent(value: unknown) {
+  const { data, metadata } = toMimeBundle(value);
+  return { data, metadata };
+}
+
+let reportingInstalled = false;
+/** Errors thrown by timers and unhandled rejections go to the cell that started them; the kernel lives on. */
+function installUncaughtReporting(log: (line: string) => void): void {
+  if (reportingInstalled) return;
+  reportingInstalled = true;
+  const report = (kind: string) => (e: unknown) => {
+    const ctx = currentCell();
+    const err = toErrorContent(e);
+    if (ctx) ctx.sink.error(err.ename, err.evalue, [`${kind} (from a timer or promise started by In[${ctx.executionCount}])`, ...err.traceback]);
+    log(`${kind}: ${err.ename}: ${err.evalue}`);
+  };
+  process.on("uncaughtException", report("Uncaught exception"));
+  process.on("unhandledRejection", report("Unhandled promise rejection"));
+}
+
+export function createEngine(options: EngineOptions = {}): LabEngine {
+  return new LabEngine(options);
+}

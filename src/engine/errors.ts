@@ -1,0 +1,45 @@
+// Turns whatever a cell threw into Jupyter's error content (ename, evalue, traceback).
+import type { Diagnostic } from "tslab/dist/converter";
+
+export interface ErrorContent { ename: string; evalue: string; traceback: string[] }
+
+/** Raised for a cell the user stopped (interrupt_request or SIGINT). */
+export class KeyboardInterrupt extends Error {
+  constructor(message = "") {
+    super(message);
+    this.name = "KeyboardInterrupt";
+  }
+}
+
+/** A cell that did not type-check: no code ran. */
+export class CompileError extends Error {
+  constructor(readonly diagnostics: string[]) {
+    super(diagnostics.join("\n"));
+    this.name = "CompileError";
+  }
+}
+
+export function diagnosticLines(diags: Diagnostic[], cellName: string): string[] {
+  return diags.map((d) => `${d.fileName ? d.fileName : cellName}:${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`);
+}
+
+const INTERNAL_FRAME = /node:internal|[\\/]dist[\\/]src[\\/](engine|kernel|magics)[\\/]|^\s*at (new )?Promise|evalmachine/;
+
+export function isInterrupt(e: unknown): boolean {
+  return e instanceof KeyboardInterrupt || (e as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
+}
+
+export function toErrorContent(e: unknown): ErrorContent {
+  if (isInterrupt(e)) return { ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"] };
+  if (e instanceof CompileError) return { ename: e.name, evalue: e.message, traceback: [`${e.name}: ${e.message}`] };
+  if (e instanceof Error) {
+    const ename = e.name || e.constructor?.name || "Error";
+    const evalue = e.message;
+    const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l));
+    return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
+  }
+  // Something that is not an Error was thrown (`throw 42`).
+  let text: string;
+  try { text = typeof e === "string" ? e : JSON.stringify(e) ?? String(e); } catch { text = String(e); }
+  return { ename: "Error", evalue: text, traceback: [`Uncaught ${text}`] };
+}

@@ -1,0 +1,10 @@
+// Every magic, registered by importing its file. Add a magic: write its file, import it here.
+import "./time";
+import "./timeit";
+import "./who";
+import "./env";
+import "./lsmagic";
+import "./backend";
+export { defineMagic, getMagic, allMagics, helpText, UsageError, type Magic, type MagicContext } from "./registry";
+export { runShell } from "./shell";
+export { parseCell, type CellPart } from "./parse";

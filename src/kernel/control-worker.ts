@@ -1,0 +1,70 @@
+// Worker thread that keeps the heartbeat and the control channel answering while the main
+// thread is busy (a cell running `while (true) {}` blocks the main event loop). It answers
+// interrupt_request itself by raising SIGINT into the process, which stops a blocking cell
+// (vm breakOnSigint) or reaches the main thread's SIGINT handler; other control requests go
+// to the main thread.
+import { parentPort, workerData } from "worker_threads";
+import * as zmq from "zeromq";
+import { Session } from "./session";
+import { Signer, parseMessage, serializeMessage } from "./wire";
+import type { ControlWorkerData, MainToWorker, WorkerToMain } from "./control-protocol";
+
+const data = workerData as ControlWorkerData;
+const port = parentPort!;
+const post = (m: WorkerToMain) => port.postMessage(m);
+const log = (line: string) => post({ kind: "log", line });
+
+const signer = new Signer(data.key, data.signatureScheme);
+const session = new Session(data.sessionId);
+const control = new zmq.Router({ sendTimeout: 0, linger: 1000 });
+const hb = new zmq.Reply({ linger: 0 });
+
+async function echoHeartbeats(): Promise<void> {
+  try {
+    for await (const frames of hb) await hb.send(frames);
+  } catch (e) {
+    if (!hb.closed) log(`heartbeat stopped: ${(e as Error).message}`);
+  }
+}
+
+async function serveControl(): Promise<void> {
+  try {
+    for await (const frames of control) {
+      let msg;
+      try {
+        msg = parseMessage(frames, signer);
+      } catch (e) {
+        log(`control: dropped a message: ${(e as Error).message}`);
+        continue;
+      }
+      if (msg.header.msg_type === "interrupt_request") {
+        process.kill(process.pid, "SIGINT");
+        const reply = session.message("interrupt_reply", { status: "ok" }, msg, { identities: msg.identities });
+        await control.send(serializeMessage(reply, signer));
+      } else {
+        post({ kind: "request", msg });
+      }
+    }
+  } catch (e) {
+    if (!control.closed) log(`control channel stopped: ${(e as Error).message}`);
+  }
+}
+
+port.on("message", (m: MainToWorker) => {
+  if (m.kind === "send") {
+    control.send(m.frames.map((f) => Buffer.from(f))).catch((e) => log(`control: send failed: ${(e as Error).message}`));
+  } else if (m.kind === "close") {
+    control.close();
+    hb.close();
+    port.close();
+  }
+});
+
+Promise.all([control.bind(data.controlEndpoint), hb.bind(data.hbEndpoint)]).then(
+  () => {
+    post({ kind: "ready" });
+    void echoHeartbeats();
+    void serveControl();
+  },
+  (e: Error) => post({ kind: "failed", message: `cannot bind control/heartbeat: ${e.message}` }),
+);

@@ -1,0 +1,26 @@
+// `tfjs-lab kernel CONNECTION_FILE`: what the kernelspec's argv runs.
+import * as path from "path";
+import { startKernel } from "../kernel";
+import { createEngine } from "../engine";
+
+export async function kernelCommand(args: string[]): Promise<number> {
+  const file = args[0];
+  if (!file) {
+    process.stderr.write("Usage: tfjs-lab kernel CONNECTION_FILE\n");
+    return 2;
+  }
+  const log = (line: string) => process.stderr.write(`[tfjs-lab] ${line}\n`);
+  let warm: (() => Promise<void>) | undefined;
+  const kernel = await startKernel(path.resolve(file), () => {
+    const engine = createEngine({ cwd: process.cwd(), log });
+    warm = () => engine.warmUp();
+    return engine;
+  }, { log });
+  // Load the compiler and the backend once the kernel answers, not before: start-up stays fast.
+  setTimeout(() => void warm?.().catch((e) => log(`warm-up failed: ${(e as Error).message}`)), 300);
+  const { restart } = await kernel.closed;
+  log(restart ? "restart requested: exiting so the front end starts a new kernel" : "shut down");
+  // Timers or sockets left by user code must not keep a shut-down kernel alive.
+  setTimeout(() => process.exit(0), 200).unref();
+  return 0;
+}

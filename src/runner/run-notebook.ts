@@ -1,0 +1,61 @@
+// Executes a notebook in-process through the engine, cell by cell, as nbclient would:
+// a cell tagged `raises-exception` may fail; any other failure stops the run unless
+// allowErrors. The executed copy keeps Jupyter's nbformat 4.
+import * as path from "path";
+import { createEngine } from "../engine";
+import type { MimeBundle } from "../engine/types";
+import { plotlyDelivery } from "../display";
+import { DisplayRegistry, NotebookSink } from "./notebook-sink";
+import { hasTag, readNotebook, sourceText, type Notebook, type Output } from "./nbformat";
+
+export interface CellRecord { index: number; status: "ok" | "error" | "skipped"; raisesTag: boolean; ename?: string; evalue?: string; ms: number }
+export interface NotebookRun { file: string; notebook: Notebook; cells: CellRecord[]; ms: number; stoppedAt?: number }
+
+export interface RunOptions { allowErrors?: boolean; cellTimeoutMs?: number; log?: (line: string) => void }
+
+/**
+ * Saved notebooks keep the plotly JSON and the static SVG but not the HTML that needs the
+ * 4.8 MB library (DESIGN.md: committed notebooks stay small); the HTML report adds it back.
+ */
+function forSavedNotebook(data: MimeBundle): MimeBundle {
+  if (!("application/vnd.plotly.v1+json" in data)) return data;
+  const { ["text/html"]: _html, ...rest } = data;
+  return rest;
+}
+
+export async function runNotebook(file: string, options: RunOptions = {}): Promise<NotebookRun> {
+  const nb = readNotebook(file);
+  const engine = createEngine({ cwd: path.dirname(path.resolve(file)), log: options.log });
+  plotlyDelivery.embedLibrary = false;
+  const displays = new DisplayRegistry();
+  const cells: CellRecord[] = [];
+  const t0 = Date.now();
+  let stoppedAt: number | undefined;
+  try {
+    for (const [index, cell] of nb.cells.entries()) {
+      if (cell.cell_type !== "code") continue;
+      const raisesTag = hasTag(cell, "raises-exception");
+      if (stoppedAt !== undefined) {
+        cells.push({ index, status: "skipped", raisesTag, ms: 0 });
+        continue;
+      }
+      const sink = new NotebookSink(displays, forSavedNotebook);
+      cell.outputs = sink.outputs as Output[];
+      const c0 = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = options.cellTimeoutMs
+        ? new Promise<never>((_, reject) => { timer = setTimeout(() => { engine.interrupt(); reject(new Error(`cell ${index} timed out after ${options.cellTimeoutMs} ms`)); }, options.cellTimeoutMs); })
+        : undefined;
+      const reply = await (timeout ? Promise.race([engine.execute(sourceText(cell.source), sink), timeout]) : engine.execute(sourceText(cell.source), sink));
+      clearTimeout(timer);
+      cell.execution_count = reply.execution_count;
+      const rec: CellRecord = { index, status: reply.status === "ok" ? "ok" : "error", raisesTag, ms: Date.now() - c0 };
+      if (reply.status === "error") { rec.ename = reply.ename; rec.evalue = reply.evalue; }
+      cells.push(rec);
+      if (rec.status === "error" && !raisesTag && !options.allowErrors) stoppedAt = index;
+    }
+  } finally {
+    await engine.shutdown();
+  }
+  return { file, notebook: nb, cells, ms: Date.now() - t0, stoppedAt };
+}

@@ -1,0 +1,30 @@
+import * as path from "node:path";
+
+/** Where warnings go: the kernel passes a function that writes into the running cell. */
+export type Warn = (message: string) => void;
+
+export const defaultWarn: Warn = (message) => console.warn(message);
+
+/**
+ * An Error whose `name` is the original framework's exception name (AssertionError,
+ * FileNotFoundError, RuntimeError, ...) so users recognise what they would have seen.
+ */
+export function namedError(name: string, message: string): Error {
+  const err = new Error(message);
+  err.name = name;
+  return err;
+}
+
+/** A path as users should read it in messages: relative to the dataset root when inside it. */
+export function displayPath(file: string, root: string): string {
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel.split(path.sep).join("/") : file;
+}
+
+/** A short reason from whatever a decoder or fs threw. */
+export function reasonOf(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && e.code === "ENOENT") return "no such file";
+  if (e && typeof e.message === "string") return e.message.split("\n")[0];
+  return String(err);
+}

@@ -1,0 +1,237 @@
+import { promises as fs } from "node:fs";
+import * as tf from "@tensorflow/tfjs";
+import { FloatImage, RgbImage, readImageFile, readImageOrThrow, resizeImage, toFloatImage } from "./image";
+import { letterbox } from "./letterbox";
+import { checkImgSize } from "../nn";
+import { DataYaml, readDataYaml } from "./data-yaml";
+import { listImageFiles } from "./list-images";
+import { CorruptLabelError, imageToLabelPath, parseYoloLabels } from "./yolo-labels";
+import { Warn, defaultWarn, displayPath, namedError, reasonOf } from "./errors";
+import { mapLimit } from "./concurrency";
+import { stackImages } from "./stack";
+
+export interface YoloDatasetOptions {
+  split?: "train" | "val" | "test";
+  /** Square training size; rounded up to a multiple of stride with YOLOv5's warning. */
+  imgSize?: number;
+  stride?: number;
+  /** Allow enlarging images smaller than imgSize (YOLOv5 does so only when augmenting). */
+  scaleup?: boolean;
+  /** Keep decoded images in memory (YOLOv5's --cache ram). */
+  cache?: boolean;
+  warn?: Warn;
+}
+
+export interface YoloItem {
+  /** Letterboxed image, [imgSize, imgSize, 3], 0..1. */
+  image: FloatImage;
+  /** Rows of (class, cx, cy, w, h), normalised to the letterboxed image; shape [n, 5]. */
+  labels: { data: Float32Array; shape: [number, 5] };
+  path: string;
+  /** As YOLOv5's `shapes`: original (h0, w0), the resize ratio (h / h0, w / w0) and the letterbox pad (dw, dh). */
+  shapes: { original: [number, number]; ratio: [number, number]; pad: [number, number] };
+}
+
+export interface YoloBatch {
+  /** [B, H, W, 3]; the caller owns (and disposes) it. */
+  images: tf.Tensor4D;
+  /** [nt, 6]: image index in batch, class, x, y, w, h (YOLOv5's collate_fn). The caller owns it. */
+  targets: tf.Tensor2D;
+  paths: string[];
+  shapes: YoloItem["shapes"][];
+}
+
+export interface YoloScanStats {
+  found: number;
+  /** Images without a label file (backgrounds). */
+  missing: number;
+  /** Images with an empty label file (backgrounds). */
+  empty: number;
+  /** Images ignored as corrupt. */
+  corrupt: number;
+}
+
+interface Entry {
+  file: string;
+  rows: number[][];
+  /** 1-based line of each row in its label file, for messages. */
+  lines: number[];
+  size: [number, number];
+  cached?: RgbImage;
+}
+
+/**
+ * A YOLO detection split read from data.yaml, as YOLOv5's LoadImagesAndLabels without
+ * augmentation: every image is verified once when the dataset opens (corrupt ones are
+ * skipped with YOLOv5's warning, see yolo-labels.ts), then each item is resized so its
+ * long side is imgSize and letterboxed to imgSize x imgSize with grey 114.
+ */
+export class YoloDataset {
+  readonly imgSize: number;
+  readonly stats: YoloScanStats;
+
+  private constructor(
+    readonly data: DataYaml,
+    readonly split: string,
+    private readonly entries: Entry[],
+    imgSize: number,
+    private readonly scaleup: boolean,
+    stats: YoloScanStats,
+  ) {
+    this.imgSize = imgSize;
+    this.stats = stats;
+  }
+
+  static async open(dataYaml: string, opts: YoloDatasetOptions = {}): Promise<YoloDataset> {
+    const { split = "train", stride = 32, scaleup = false, cache = false, warn = defaultWarn } = opts;
+    const checked = checkImgSize(opts.imgSize ?? 640, stride);
+    if (checked.warning) warn(checked.warning);
+    const imgSize = checked.size;
+    const data = await readDataYaml(dataYaml);
+    const sources = data[split];
+    if (sources.length === 0) throw namedError("AssertionError", `data.yaml '${split}:' field missing ❌ (${dataYaml})`);
+    const prefix = `${split}: `;
+    const files = await listImageFiles(sources, prefix);
+    const stats: YoloScanStats = { found: 0, missing: 0, empty: 0, corrupt: 0 };
+    const messages: string[] = [];
+
+    const scanned = await mapLimit(files, 8, async (file): Promise<Entry | null> => {
+      const shown = displayPath(file, data.root);
+      let image: RgbImage;
+      try {
+        image = await readImageFile(file);
+        if (image.width < 10 || image.height < 10) throw new Error(`image size (${image.width}, ${image.height}) <10 pixels`);
+      } catch (e) {
+        stats.corrupt++;
+        messages.push(`${prefix}WARNING ⚠️ ${shown}: ignoring corrupt image/label: ${reasonOf(e)}`);
+        return null;
+      }
+      const labelFile = imageToLabelPath(file);
+      const text = await fs.readFile(labelFile, "utf8").catch(() => null);
+      if (text === null) {
+        stats.missing++;
+        return { file, rows: [], lines: [], size: [image.height, image.width], cached: cache ? image : undefined };
+      }
+      try {
+        const parsed = parseYoloLabels(text, displayPath(labelFile, data.root));
+        for (const note of parsed.notes) messages.push(`${prefix}WARNING ⚠️ ${shown}: ${note}`);
+        if (parsed.rows.length) stats.found++;
+        else stats.empty++;
+        return { file, rows: parsed.rows, lines: parsed.lines, size: [image.height, image.width], cached: cache ? image : undefined };
+      } catch (e) {
+        if (!(e instanceof CorruptLabelError)) throw e;
+        stats.corrupt++;
+        messages.push(`${prefix}WARNING ⚠️ ${shown}: ignoring corrupt image/label: ${e.reason}`);
+        return null;
+      }
+    });
+    // Warnings in file order, whatever order the scan finished in.
+    messages.sort(byFileThenText);
+    for (const m of messages) warn(m);
+
+    const entries = scanned.filter((e): e is Entry => e !== null);
+    if (stats.found === 0) warn(`${prefix}WARNING ⚠️ No labels found in ${displayPath(sources[0], data.root)}.`);
+    if (entries.length === 0) {
+      throw namedError("AssertionError", `${prefix}No usable images in ${sources.join(", ")}: all ${files.length} were corrupt (see the warnings above)`);
+    }
+    checkClassIds(entries, data, dataYaml);
+    return new YoloDataset(data, split, entries, imgSize, scaleup, stats);
+  }
+
+  get length(): number {
+    return this.entries.length;
+  }
+  get names(): string[] {
+    return this.data.names;
+  }
+  get nc(): number {
+    return this.data.nc;
+  }
+  /** Image files in item order. */
+  get files(): string[] {
+    return this.entries.map((e) => e.file);
+  }
+  /** The labels of item i as read from disk (class, cx, cy, w, h normalised to the original image). */
+  rawLabels(i: number): number[][] {
+    return this.entries[i].rows.map((r) => r.slice(0, 5));
+  }
+
+  async get(i: number): Promise<YoloItem> {
+    if (!Number.isInteger(i) || i < 0 || i >= this.entries.length) {
+      throw namedError("IndexError", `index ${i} is out of range for a dataset of ${this.entries.length} images`);
+    }
+    const entry = this.entries[i];
+    let img = entry.cached ?? (await readImageOrThrow(entry.file, displayPath(entry.file, this.data.root)));
+    const [h0, w0] = [img.height, img.width];
+    // load_image: long side to imgSize, aspect kept (math.ceil, as YOLOv5 v7.0).
+    const r = this.imgSize / Math.max(h0, w0);
+    if (r !== 1) img = await resizeImage(img, Math.ceil(w0 * r), Math.ceil(h0 * r));
+    const { image, ratio, pad } = await letterbox(img, this.imgSize, { auto: false, scaleup: this.scaleup });
+    const labels = letterboxLabels(entry.rows, img.width * ratio[0], img.height * ratio[1], pad, image.width, image.height);
+    return {
+      image: toFloatImage(image),
+      labels: { data: labels, shape: [entry.rows.length, 5] },
+      path: entry.file,
+      shapes: { original: [h0, w0], ratio: [img.height / h0, img.width / w0], pad },
+    };
+  }
+
+  /** YOLOv5's collate_fn: stacked images and [nt, 6] targets with the image's index in the batch first. */
+  collate(items: YoloItem[]): YoloBatch {
+    return collateDetection(items);
+  }
+}
+
+export function collateDetection(items: YoloItem[]): YoloBatch {
+  const nt = items.reduce((s, it) => s + it.labels.shape[0], 0);
+  const targets = new Float32Array(nt * 6);
+  let row = 0;
+  items.forEach((it, b) => {
+    for (let k = 0; k < it.labels.shape[0]; k++, row++) {
+      targets[row * 6] = b;
+      targets.set(it.labels.data.subarray(k * 5, k * 5 + 5), row * 6 + 1);
+    }
+  });
+  const images = stackImages(items.map((it) => it.image));
+  return { images, targets: tf.tensor2d(targets, [nt, 6]), paths: items.map((it) => it.path), shapes: items.map((it) => it.shapes) };
+}
+
+/**
+ * Moves normalised labels onto the letterboxed image: xywhn2xyxy with the scaled size and
+ * pad, then xyxy2xywhn against the output size with clip=True, eps=1e-3 (YOLOv5's order).
+ */
+function letterboxLabels(rows: number[][], w: number, h: number, pad: [number, number], outW: number, outH: number): Float32Array {
+  const out = new Float32Array(rows.length * 5);
+  const eps = 1e-3;
+  const clip = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
+  rows.forEach((r, k) => {
+    const x1 = clip(w * (r[1] - r[3] / 2) + pad[0], outW - eps);
+    const y1 = clip(h * (r[2] - r[4] / 2) + pad[1], outH - eps);
+    const x2 = clip(w * (r[1] + r[3] / 2) + pad[0], outW - eps);
+    const y2 = clip(h * (r[2] + r[4] / 2) + pad[1], outH - eps);
+    out.set([r[0], (x1 + x2) / 2 / outW, (y1 + y2) / 2 / outH, (x2 - x1) / outW, (y2 - y1) / outH], k * 5);
+  });
+  return out;
+}
+
+/** train.py's check: `Label class {mlc} exceeds nc={nc} in {data}. Possible class labels are 0-{nc - 1}`, plus where. */
+function checkClassIds(entries: Entry[], data: DataYaml, dataYaml: string): void {
+  let worst = null as { cls: number; file: string; line: number } | null;
+  for (const e of entries) {
+    e.rows.forEach((r, k) => {
+      if (r[0] >= data.nc && (!worst || r[0] > worst.cls)) worst = { cls: r[0], file: imageToLabelPath(e.file), line: e.lines[k] };
+    });
+  }
+  if (worst) {
+    throw namedError(
+      "AssertionError",
+      `Label class ${worst.cls} exceeds nc=${data.nc} in ${dataYaml}. Possible class labels are 0-${data.nc - 1}\n` +
+        `  at ${displayPath(worst.file, data.root)}:${worst.line}. What to do: fix the class ids in the label files, ` +
+        `or set nc and names in data.yaml to cover every class.`,
+    );
+  }
+}
+
+function byFileThenText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -4,3 +4,6 @@ export { Conv2d, Conv2dOptions, BatchNorm2d, Linear, SiLU, ReLU, MaxPool2d, Upsa
 export { Conv, Bottleneck, C3, SPPF, Concat, Classify, Sequential, ModuleList, autopad, checkCatShapes, YOLO_BN_EPS, YOLO_BN_MOMENTUM } from "./common";
 export { Detect, detectDecode, DecodeOptions, DEFAULT_ANCHORS, DEFAULT_STRIDES, anchorPairs } from "./detect";
 export { YOLOv5, yolov5, YoloOptions, YoloOutput, YoloScale, YOLO_SCALES, YOLOV5_BACKBONE, YOLOV5_HEAD, LayerSpec, makeDivisible, checkImgSize } from "./yolo";
+export { YOLOv5Cls, yolov5cls, YoloClsOptions } from "./classify";
+export { MobileNetV1, mobilenetV1, ConvBNLayer, DepthwiseSeparable } from "./mobilenet";
+export { SmallCnn, smallCnn } from "./small-cnn";

@@ -8,8 +8,8 @@ export interface LabelBox {
   cls: number;
 }
 
-/** IoU thresholds 0.5:0.05:0.95 of mAP@0.5:0.95. */
-export const IOU_THRESHOLDS = Array.from({ length: 10 }, (_, i) => 0.5 + 0.05 * i);
+/** IoU thresholds of mAP@0.5:0.95: np.linspace(0.5, 0.95, 10), to the bit. */
+export const IOU_THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.8999999999999999, 0.95];
 
 /**
  * val.py's process_batch: for each IoU threshold, detections matched to labels of the same

@@ -62,6 +62,7 @@ export class LabEngine implements Engine {
       } catch (e) {
         this.log(`backend selection failed: ${(e as Error).message}`);
       }
+      keepOnlyOurHandlers();
     })();
     return this.backendReady;
   }
@@ -88,6 +89,7 @@ export class LabEngine implements Engine {
     const ctx: CellContext = { sink, executionCount: n, signal: controller.signal };
     try {
       await this.ensureBackend();
+      keepOnlyOurHandlers();
       const result = await runInCell(ctx, () => this.runCell(code, ctx));
       if (result.hasValue && result.value !== undefined && !silent) {
         const { data, metadata } = toMimeBundle(result.value);
@@ -241,19 +243,31 @@ function toMimeBundleContent(value: unknown) {
   return { data, metadata };
 }
 
-let reportingInstalled = false;
+let handlers: { uncaught: (e: unknown) => void; rejection: (e: unknown) => void } | undefined;
 /** Errors thrown by timers and unhandled rejections go to the cell that started them; the kernel lives on. */
 function installUncaughtReporting(log: (line: string) => void): void {
-  if (reportingInstalled) return;
-  reportingInstalled = true;
+  if (handlers) return keepOnlyOurHandlers();
   const report = (kind: string) => (e: unknown) => {
     const ctx = currentCell();
     const err = toErrorContent(e);
     if (ctx) ctx.sink.error(err.ename, err.evalue, [`${kind} (from a timer or promise started by In[${ctx.executionCount}])`, ...err.traceback]);
     log(`${kind}: ${err.ename}: ${err.evalue}`);
   };
-  process.on("uncaughtException", report("Uncaught exception"));
-  process.on("unhandledRejection", report("Unhandled promise rejection"));
+  handlers = { uncaught: report("Uncaught exception"), rejection: report("Unhandled promise rejection") };
+  process.on("uncaughtException", handlers.uncaught);
+  process.on("unhandledRejection", handlers.rejection);
+}
+
+/**
+ * Emscripten's glue (the wasm backend) adds handlers that rethrow every uncaught exception,
+ * which would end the kernel; drop every handler but ours (after the backend loads, and
+ * before each cell, since user code may load such modules too).
+ */
+function keepOnlyOurHandlers(): void {
+  if (!handlers) return;
+  for (const [event, ours] of [["uncaughtException", handlers.uncaught], ["unhandledRejection", handlers.rejection]] as const) {
+    for (const l of process.listeners(event as "uncaughtException")) if (l !== ours) process.removeListener(event as "uncaughtException", l);
+  }
 }
 
 export function createEngine(options: EngineOptions = {}): LabEngine {

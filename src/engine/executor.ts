@@ -4,7 +4,7 @@
 // AbortSignal fires.
 import * as path from "path";
 import * as vm from "vm";
-import { createRequire } from "module";
+import Module, { createRequire } from "module";
 import type { Compiler } from "./compiler";
 import { KERNEL_ROOT } from "./compiler";
 import { hoistLoopLocals } from "./locals-transform";
@@ -18,36 +18,72 @@ export interface RunResult {
   value?: unknown;
 }
 
+/** JavaScript compiled from the notebook folder's own .ts files (tslab's "side outputs"). */
+class LocalTsModules {
+  private readonly sources = new Map<string, string>();
+  private readonly loaded = new Map<string, Module>();
+
+  update(outputs: { path: string; data: string }[] | undefined): void {
+    for (const o of outputs ?? []) {
+      this.sources.set(path.resolve(o.path), o.data);
+      this.loaded.delete(path.resolve(o.path));
+    }
+  }
+
+  /** The module for `id` required from `dir`, if it is one of ours. */
+  load(id: string, dir: string, fallback: (id: string, dir: string) => unknown): unknown {
+    if (!id.startsWith(".") && !path.isAbsolute(id)) return undefined;
+    let file = path.resolve(dir, id);
+    if (!path.extname(file)) file += ".js";
+    if (!this.sources.has(file)) return undefined;
+    const cached = this.loaded.get(file);
+    if (cached) return cached.exports;
+    const mod = new Module(file);
+    mod.filename = file;
+    mod.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(path.dirname(file));
+    const req = (child: string) => this.load(child, path.dirname(file), fallback) ?? fallback(child, path.dirname(file));
+    (mod as unknown as { require: unknown }).require = Object.assign(req, { resolve: createRequire(file).resolve });
+    this.loaded.set(file, mod);
+    (mod as unknown as { _compile(src: string, f: string): void })._compile(this.sources.get(file)!, file);
+    return mod.exports;
+  }
+}
+
 /**
- * `require` for cells: the notebook's folder first, then the kernel's own packages, so
- * `import * as tf from "@tensorflow/tfjs"` works wherever the notebook lives.
+ * `require` for cells: the notebook's own .ts files, then the notebook's folder, then the
+ * kernel's own packages, so `import * as tf from "@tensorflow/tfjs"` works wherever the
+ * notebook lives.
  */
-export function createCellRequire(cwd: string): NodeJS.Require {
-  const local = createRequire(path.join(cwd, "__cell__.js"));
+export function createCellRequire(cwd: string, local: LocalTsModules = new LocalTsModules()): NodeJS.Require {
   const own = createRequire(path.join(KERNEL_ROOT, "package.json"));
   const selfEntry = path.join(KERNEL_ROOT, "dist", "src", "index.js");
-  const req = ((id: string) => {
+  const resolveFrom = (id: string, dir: string): unknown => {
     if (id === "tfjs-lab") return own(selfEntry);
+    const fromDir = createRequire(path.join(dir, "__cell__.js"));
     try {
-      return local(id);
+      return fromDir(id);
     } catch (e) {
       if ((e as { code?: string }).code !== "MODULE_NOT_FOUND" || id.startsWith(".") || path.isAbsolute(id)) throw e;
       return own(id);
     }
-  }) as NodeJS.Require;
-  return Object.assign(req, { resolve: local.resolve, cache: local.cache, main: local.main, extensions: local.extensions });
+  };
+  const base = createRequire(path.join(cwd, "__cell__.js"));
+  const req = ((id: string) => local.load(id, cwd, resolveFrom) ?? resolveFrom(id, cwd)) as NodeJS.Require;
+  return Object.assign(req, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions });
 }
 
 export class Executor {
   private readonly cellRequire: NodeJS.Require;
+  private readonly localModules = new LocalTsModules();
   private readonly define = (ns: Namespace, name: string, attrs: PropertyDescriptor) => defineInNamespace(ns, name, attrs);
 
   constructor(private readonly compiler: Compiler, readonly namespace: Namespace, cwd: string) {
-    this.cellRequire = createCellRequire(cwd);
+    this.cellRequire = createCellRequire(cwd, this.localModules);
   }
 
   async run(src: string, cellName: string, signal: AbortSignal): Promise<RunResult> {
     const converted = this.compiler.convert(src);
+    this.localModules.update(converted.sideOutputs);
     if (converted.diagnostics.length > 0) throw new CompileError(diagnosticLines(converted.diagnostics, cellName));
     if (!converted.output) {
       if (converted.declOutput !== undefined) this.compiler.commit(converted.declOutput);

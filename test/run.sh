@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `npm test`: makes sure the system packages the tests drive are here (installing them with
+# apt-get when run as root, otherwise stopping with the exact command), builds, and runs
+# every test with node's built-in runner. No test is skipped silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian's Jupyter lives on /usr/bin/python3, not on whatever python3 is first on PATH.
+PY=/usr/bin/python3
+PACKAGES="jupyter-client jupyter-nbconvert python3-nbclient python3-jupyter-kernel-test jupyter-notebook chromium"
+missing() {
+  [ -x "$PY" ] || { echo "python3"; return; }
+  "$PY" -c "import jupyter_client, nbclient, nbconvert, jupyter_kernel_test, notebook" 2>/dev/null || echo "jupyter"
+  [ -x /usr/bin/chromium ] || echo "chromium"
+}
+if [ -n "$(missing)" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "npm test: installing system packages: $PACKAGES"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq $PACKAGES >/dev/null
+  else
+    echo "npm test: these system packages are needed: $(missing | tr '\n' ' ')" >&2
+    echo "Install them with:  sudo apt-get update && sudo apt-get install -y $PACKAGES" >&2
+    exit 1
+  fi
+fi
+
+npx tsc -p tsconfig.json
+# Files run one at a time: the machine has 2 cores and the kernel tests start real kernels.
+exec node --test --test-concurrency=1 --test-reporter=spec ${TEST_FILES:-$(find dist/test -name '*.test.js' | sort)}

@@ -9,7 +9,9 @@ It writes
   test/fixtures/torch-error-texts.json   the exception name and text PyTorch raises
                                          for each mistake the losses reproduce
   test/fixtures/torch-loss-values.json   cross-entropy, multi-label and distillation
-                                         values computed by PyTorch from fixed inputs
+                                         values computed by PyTorch from fixed inputs, and
+                                         yolov5 ComputeLoss on the reference maps with the
+                                         focal / smoothing / pos_weight paths switched on
 
 The multi-label loss is PaddleClas's (ppcls/loss/multilabelloss.py) written line by
 line in PyTorch (Paddle's binary_cross_entropy_with_logits and label_smooth compute
@@ -206,11 +208,119 @@ def distillation_values():
     return {"shapes": shapes, "student": [t(m) for m in student], "teacher": [t(m) for m in teacher], "cases": cases}
 
 
+# ---- yolov5 v7.0 ComputeLoss, written out in torch ---------------------------------
+# Used to extend the reference cases A and B (produced by yolov5 itself) to the paths
+# they do not exercise: FocalLoss (fl_gamma > 0), smooth_BCE (label_smoothing > 0) and
+# pos_weight. The port must first reproduce A and B to 1e-5 before it writes anything.
+def bbox_ciou(box1, box2, eps=1e-7):
+    (x1, y1, w1, h1), (x2, y2, w2, h2) = box1.chunk(4, -1), box2.chunk(4, -1)
+    b1_x1, b1_x2, b1_y1, b1_y2 = x1 - w1 / 2, x1 + w1 / 2, y1 - h1 / 2, y1 + h1 / 2
+    b2_x1, b2_x2, b2_y1, b2_y2 = x2 - w2 / 2, x2 + w2 / 2, y2 - h2 / 2, y2 + h2 / 2
+    inter = (torch.min(b1_x2, b2_x2) - torch.max(b1_x1, b2_x1)).clamp(0) * \
+            (torch.min(b1_y2, b2_y2) - torch.max(b1_y1, b2_y1)).clamp(0)
+    iou = inter / (w1 * h1 + w2 * h2 - inter + eps)
+    cw = torch.max(b1_x2, b2_x2) - torch.min(b1_x1, b2_x1)
+    ch = torch.max(b1_y2, b2_y2) - torch.min(b1_y1, b2_y1)
+    c2 = cw ** 2 + ch ** 2 + eps
+    rho2 = ((b2_x1 + b2_x2 - b1_x1 - b1_x2) ** 2 + (b2_y1 + b2_y2 - b1_y1 - b1_y2) ** 2) / 4
+    v = (4 / torch.pi ** 2) * torch.pow(torch.atan(w2 / h2) - torch.atan(w1 / h1), 2)
+    with torch.no_grad():
+        alpha = v / (v - iou + (1 + eps))
+    return iou - (rho2 / c2 + v * alpha)
+
+
+def focal(bce, pred, true, gamma, alpha=0.25):
+    def f(x, y):
+        loss = bce(x, y)
+        p = torch.sigmoid(x)
+        p_t = y * p + (1 - y) * (1 - p)
+        return (loss * (y * alpha + (1 - y) * (1 - alpha)) * (1.0 - p_t) ** gamma).mean()
+    return f(pred, true)
+
+
+def yolo_loss(preds, targets, nc, anchors_px, strides, hyp):
+    na, nl = 3, len(preds)
+    anchors = [torch.tensor(a, dtype=torch.float32) / s for a, s in zip(anchors_px, strides)]
+    bce_cls = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([hyp["cls_pw"]]), reduction="none")
+    bce_obj = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([hyp["obj_pw"]]), reduction="none")
+    g = hyp["fl_gamma"]
+    cls_loss = (lambda x, y: focal(bce_cls, x, y, g)) if g > 0 else (lambda x, y: bce_cls(x, y).mean())
+    obj_loss = (lambda x, y: focal(bce_obj, x, y, g)) if g > 0 else (lambda x, y: bce_obj(x, y).mean())
+    eps = hyp["label_smoothing"]
+    cp, cn = 1.0 - 0.5 * eps, 0.5 * eps
+    balance = [4.0, 1.0, 0.4]
+    nt = targets.shape[0]
+    gain = torch.ones(7)
+    ai = torch.arange(na).float().view(na, 1).repeat(1, nt)
+    tt = torch.cat((targets.repeat(na, 1, 1), ai[..., None]), 2)
+    gg = 0.5
+    off = torch.tensor([[0, 0], [1, 0], [0, 1], [-1, 0], [0, -1]]).float() * gg
+    lbox, lobj, lcls = torch.zeros(1), torch.zeros(1), torch.zeros(1)
+    for i, pi in enumerate(preds):
+        shape = pi.shape
+        gain[2:6] = torch.tensor(shape)[[3, 2, 3, 2]]
+        t = tt * gain
+        r = t[..., 4:6] / anchors[i][:, None]
+        j = torch.max(r, 1 / r).max(2)[0] < hyp["anchor_t"]
+        t = t[j]
+        gxy = t[:, 2:4]
+        gxi = gain[[2, 3]] - gxy
+        j, k = ((gxy % 1 < gg) & (gxy > 1)).T
+        l, m = ((gxi % 1 < gg) & (gxi > 1)).T
+        j = torch.stack((torch.ones_like(j), j, k, l, m))
+        t = t.repeat((5, 1, 1))[j]
+        offsets = (torch.zeros_like(gxy)[None] + off[:, None])[j]
+        bc, gxy, gwh, a = t.chunk(4, 1)
+        a, (b, c) = a.long().view(-1), bc.long().T
+        gij = (gxy - offsets).long()
+        gi, gj = gij.T
+        gj.clamp_(0, shape[2] - 1)
+        gi.clamp_(0, shape[3] - 1)
+        tbox = torch.cat((gxy - gij, gwh), 1)
+        anch = anchors[i][a]
+        tobj = torch.zeros(pi.shape[:4])
+        n = b.shape[0]
+        if n:
+            pxy, pwh, _, pcls = pi[b, a, gj, gi].split((2, 2, 1, nc), 1)
+            pbox = torch.cat((pxy.sigmoid() * 2 - 0.5, (pwh.sigmoid() * 2) ** 2 * anch), 1)
+            iou = bbox_ciou(pbox, tbox).squeeze()
+            lbox += (1.0 - iou).mean()
+            tobj[b, a, gj, gi] = iou.detach().clamp(0).type(tobj.dtype)
+            if nc > 1:
+                tc = torch.full_like(pcls, cn)
+                tc[range(n), c] = cp
+                lcls += cls_loss(pcls, tc)
+        lobj += obj_loss(pi[..., 4], tobj) * balance[i]
+    lbox, lobj, lcls = lbox * hyp["box"], lobj * hyp["obj"], lcls * hyp["cls"]
+    bs = preds[0].shape[0]
+    return float((lbox + lobj + lcls) * bs), [float(lbox), float(lobj), float(lcls)]
+
+
+def yolo_extra_cases():
+    with open(os.path.join(FIXTURES, "yolov5-v7.0-loss-and-decode.json")) as f:
+        ref = json.load(f)
+    args = lambda c, hyp: ([torch.tensor(p) for p in c["preds"]], torch.tensor(c["targets"]), c["nc"],
+                           c["anchors_px"], c["strides"], hyp)
+    for name in ("A", "B"):  # the port must agree with yolov5's own figures first
+        total, items = yolo_loss(*args(ref[name], ref[name]["hyp"]))
+        if abs(total - ref[name]["loss_total_times_bs"]) > 1e-5 * abs(ref[name]["loss_total_times_bs"]):
+            sys.exit(f"the torch port of ComputeLoss disagrees with yolov5 on case {name}: {total}")
+    out = []
+    for base, changes in (("A", {"fl_gamma": 1.5, "label_smoothing": 0.1}),
+                          ("B", {"fl_gamma": 2.0, "cls_pw": 1.5, "obj_pw": 0.8}),
+                          ("A", {"label_smoothing": 0.2, "anchor_t": 2.9})):
+        hyp = {**ref[base]["hyp"], **changes}
+        total, items = yolo_loss(*args(ref[base], hyp))
+        out.append({"base_case": base, "hyp": hyp, "loss_total_times_bs": total, "loss_items_box_obj_cls": items})
+    return out
+
+
 def main():
     meta = {"generator": "test/losses/make_torch_fixtures.py", "torch": torch.__version__}
     errors = {"_meta": meta, **error_texts()}
     values = {"_meta": meta, "cross_entropy": cross_entropy_values(),
-              "multilabel": multilabel_values(), "distillation": distillation_values()}
+              "multilabel": multilabel_values(), "distillation": distillation_values(),
+              "yolov5_compute_loss_extra": yolo_extra_cases()}
     with open(os.path.join(FIXTURES, "torch-error-texts.json"), "w") as f:
         json.dump(errors, f, indent=1)
         f.write("\n")

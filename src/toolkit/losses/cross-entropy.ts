@@ -111,9 +111,8 @@ function probabilityTargetLoss(
 
 /**
  * (1-ε)·NLL + (ε/C)·(−Σ_c w_c·log p_c), PyTorch's cross_entropy_loss_label_smoothing.
- * The NLL mean divides by the summed weights of the kept rows; the smoothing term's
- * mean does the same with class weights but, without them, divides by all B rows
- * (ignored rows included), as PyTorch does.
+ * Both means divide by the summed weights of the rows not ignored (by their count
+ * without class weights), as PyTorch does.
  */
 function classIdTargetLoss(
   logits: tf.Tensor, ids: ArrayLike<number>, weight: Float32Array | undefined, eps: number,
@@ -141,7 +140,7 @@ function classIdTargetLoss(
     const smooth = tf.mul(tf.neg(tf.sum(weighted, 1)), tf.tensor1d(kept));
     const smoothReduced = reduction === "none" ? smooth
       : reduction === "sum" ? tf.sum(smooth)
-      : weight ? tf.div(tf.sum(smooth), weightSum) : tf.mean(smooth);
+      : tf.div(tf.sum(smooth), weightSum);
     return tf.add(tf.mul(nllReduced, 1 - eps), tf.mul(smoothReduced, eps / numClasses));
   });
 }

@@ -63,14 +63,14 @@ export class CachingAllocator {
   /** `capacity` in bytes; Infinity for no limit. */
   constructor(public capacity = Infinity) {}
 
-  /** Allocates `bytes`; returns a handle for `free`. Throws AllocationFailure over capacity. */
-  allocate(bytes: number): Block {
+  /** Allocates `bytes`; returns a handle for `free`. Throws AllocationFailure over capacity unless `force`. */
+  allocate(bytes: number, force = false): Block {
     const size = Math.max(MIN_BLOCK, roundUp(bytes, MIN_BLOCK));
     const small = size <= SMALL_SIZE;
     let block = this.bestFit(size, small);
     if (!block) {
       const segSize = small ? SMALL_SEGMENT : size < MIN_LARGE_ALLOC ? LARGE_SEGMENT : roundUp(size, ROUND_LARGE);
-      if (this.reserved + segSize > this.capacity) {
+      if (!force && this.reserved + segSize > this.capacity) {
         this.releaseFreeSegments();
         if (this.reserved + segSize > this.capacity) throw new AllocationFailure(size, this.stats(), this.capacity);
       }

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { AllocationFailure, AllocatorBlock, AllocatorStats, CachingAllocator } from "./cachingAllocator";
-import { discardAbandonedTape, engineInternals, liveBuffers } from "./engineInternals";
+import { discardAbandonedTape, engineInternals } from "./engineInternals";
 import { OutOfMemoryDetails, OutOfMemoryError } from "./outOfMemoryError";
 
 /** Memory figures of one measured phase (a training step, a validation pass, ...). */
@@ -50,7 +50,7 @@ class DeviceMemoryModel {
   private liveBytes = 0;
   private readonly active: MemoryPhase[] = [];
   private pending: OutOfMemoryDetails | null = null;
-  private uninstall?: () => void;
+  private installed = false;
   budget: number | null = null;
   readonly history: PhaseMemory[] = [];
 
@@ -66,26 +66,33 @@ class DeviceMemoryModel {
   /** Starts from an empty cache, as a fresh process would. */
   reset(): void {
     if (this.active.length) throw new Error("cannot reset device memory while a phase is measured");
+    // keep the buffers still alive; forget the cache
     this.allocator = new CachingAllocator(this.budget ?? Infinity);
-    this.blocks.clear();
-    this.liveBytes = 0;
+    for (const e of this.blocks.values()) e.block = this.allocator.allocate(e.bytes, true);
     this.history.length = 0;
   }
 
   /**
-   * Runs `fn` against a fresh, unlimited allocator model (as after torch.cuda.empty_cache()
-   * in a new process) and restores the real one afterwards; AutoBatch profiles this way.
+   * Runs `fn` against a fresh, unlimited allocator model holding only the live buffers (as
+   * after torch.cuda.empty_cache()), then replays what changed into the real one. AutoBatch
+   * profiles this way.
    */
   async isolated<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active.length) throw new Error("cannot profile in isolation while a phase is measured");
-    const saved = { allocator: this.allocator, blocks: this.blocks, liveBytes: this.liveBytes };
+    this.install();
+    const saved = { allocator: this.allocator, blocks: this.blocks };
     this.allocator = new CachingAllocator(Infinity);
     this.blocks = new Map();
-    this.liveBytes = 0;
+    for (const [id, e] of saved.blocks) this.blocks.set(id, { bytes: e.bytes, block: this.allocator.allocate(e.bytes) });
     try {
       return await fn();
     } finally {
-      Object.assign(this, saved);
+      const inner = this.blocks;
+      this.allocator = saved.allocator;
+      this.blocks = saved.blocks;
+      for (const id of [...this.blocks.keys()]) if (!inner.has(id)) this.onFree(id);
+      this.liveBytes = [...this.blocks.values()].reduce((s, e) => s + e.bytes, 0);
+      for (const [id, e] of inner) if (!this.blocks.has(id)) this.onAllocate(id, e.bytes);
     }
   }
 
@@ -95,7 +102,7 @@ class DeviceMemoryModel {
   }
 
   async measure<T>(name: string, fn: (phase: MemoryPhase) => T | Promise<T>, signal?: AbortSignal): Promise<{ result: T; memory: PhaseMemory }> {
-    if (this.active.length === 0) this.attach();
+    this.install();
     const phase: MemoryPhase = { name, signal, peakBytes: this.liveBytes };
     const startBytes = this.liveBytes, reservedBefore = this.allocator.stats().reserved;
     this.active.push(phase);
@@ -110,7 +117,6 @@ class DeviceMemoryModel {
       throw e;
     } finally {
       this.active.splice(this.active.indexOf(phase), 1);
-      if (this.active.length === 0) this.detach();
     }
     const memory: PhaseMemory = { phase: name, startBytes, peakBytes: phase.peakBytes, endBytes: this.liveBytes, reservedBefore, reservedAfter: this.allocator.stats().reserved };
     this.history.push(memory);
@@ -133,7 +139,8 @@ class DeviceMemoryModel {
     for (const p of this.active) p.peakBytes = Math.max(p.peakBytes, this.liveBytes);
     const entry: { block?: AllocatorBlock; bytes: number } = { bytes };
     try {
-      entry.block = this.allocator.allocate(bytes);
+      // outside measured phases the budget is not enforced, only accounted
+      entry.block = this.allocator.allocate(bytes, this.active.length === 0);
     } catch (e) {
       if (!(e instanceof AllocationFailure)) throw e;
       this.pending ??= {
@@ -152,13 +159,18 @@ class DeviceMemoryModel {
     if (entry.block) this.allocator.free(entry.block);
   }
 
-  /** Replays what changed while unobserved, then wraps the engine methods. */
-  private attach(): void {
-    const live = new Map(liveBuffers());
-    for (const id of [...this.blocks.keys()]) if (!live.has(id)) this.onFree(id);
-    for (const [id, bytes] of live) if (!this.blocks.has(id)) this.onAllocate(id, bytes);
-
+  /**
+   * Wraps the engine's buffer bookkeeping, once, for the rest of the process (tfjs keeps
+   * its buffers in a WeakMap, so they cannot be listed later). Buffers that existed before
+   * are unknown except variables (weights, optimizer state), which are read from the engine.
+   */
+  private install(): void {
+    if (this.installed) return;
+    this.installed = true;
     const engine = engineInternals();
+    for (const v of Object.values(engine.state.registeredVariables)) {
+      if (!v.isDisposed && !this.blocks.has(v.dataId as object)) this.onAllocate(v.dataId as object, v.size * tf.util.bytesPerElement(v.dtype));
+    }
     const { trackTensor, removeDataId, runKernelFunc } = engine;
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const model = this;
@@ -173,21 +185,9 @@ class DeviceMemoryModel {
       if (had && !this.state.tensorInfo.has(dataId)) model.onFree(dataId);
     };
     engine.runKernelFunc = function (this: typeof engine, params: unknown) {
-      if (this.state.kernelDepth === 0) model.throwIfPending();
+      if (this.state.kernelDepth === 0 && model.active.length) model.throwIfPending();
       return runKernelFunc.call(this, params);
     };
-    // the wrappers are own properties; restoring the prototype methods means deleting them
-    this.uninstall = () => {
-      delete (engine as Partial<typeof engine>).trackTensor;
-      delete (engine as Partial<typeof engine>).removeDataId;
-      delete (engine as Partial<typeof engine>).runKernelFunc;
-      if (engine.trackTensor !== trackTensor) Object.assign(engine, { trackTensor, removeDataId, runKernelFunc });
-    };
-  }
-
-  private detach(): void {
-    this.uninstall?.();
-    this.uninstall = undefined;
   }
 }
 

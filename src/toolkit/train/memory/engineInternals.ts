@@ -9,7 +9,8 @@ export interface EngineTensorInfo { bytes: number; dtype: string }
 export interface TapeNode { saved?: tf.Tensor[] }
 export interface EngineInternals {
   state: {
-    tensorInfo: Map<object, EngineTensorInfo> | WeakMap<object, EngineTensorInfo>;
+    tensorInfo: WeakMap<object, EngineTensorInfo>;
+    registeredVariables: Record<string, tf.Variable>;
     activeTape: TapeNode[] | null;
     gradientDepth: number;
     kernelDepth: number;
@@ -21,12 +22,6 @@ export interface EngineInternals {
 
 export function engineInternals(): EngineInternals {
   return tf.engine() as unknown as EngineInternals;
-}
-
-/** Every live data buffer the engine knows, with its size in bytes. */
-export function liveBuffers(): [object, number][] {
-  const info = engineInternals().state.tensorInfo as Map<object, EngineTensorInfo>;
-  return [...info.entries()].map(([id, i]) => [id, i.bytes]);
 }
 
 /**

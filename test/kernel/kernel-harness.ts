@@ -39,9 +39,9 @@ export interface ProcessResult {
   stderr: string;
 }
 
-export function runPython(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ProcessResult> {
+export function runPython(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, cwd = REPO_ROOT): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(PYTHON, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

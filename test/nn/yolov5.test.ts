@@ -74,6 +74,13 @@ test("400x640 fails in the neck concat with PyTorch's RuntimeError", () => {
   assert.equal(tf.memory().numTensors, before);
 });
 
+test("a wrong number of input channels fails with PyTorch's conv2d RuntimeError", () => {
+  assert.throws(() => tf.tidy(() => model.forward(tf.zeros([1, 64, 64, 4]))), {
+    name: "RuntimeError",
+    message: "Given groups=1, weight of size [16, 3, 6, 6], expected input[1, 4, 64, 64] to have 3 channels, but got 4 channels instead",
+  });
+});
+
 test("check_img_size rounds up to the stride and warns in YOLOv5's words", () => {
   assert.equal(makeDivisible(400, 32), 416);
   assert.equal(makeDivisible(0.25 * 1024, 8), 256);

@@ -43,11 +43,27 @@ export class Conv2d extends Module {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
+    this.checkInput(x.shape);
     const pad = this.padding === 0 ? "valid" : this.padding;
     const y = this.depthwise
       ? tf.depthwiseConv2d(x, this.weight as tf.Tensor4D, this.stride, pad)
       : tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, pad);
     return this.bias ? tf.add(y, this.bias) : y;
+  }
+
+  /** PyTorch's checks and texts for a wrong input (the shapes shown in its NCHW order). */
+  private checkInput(shape: number[]): void {
+    if (shape.length === 3) {
+      throw frameworkError("ValueError", `conv2d takes batched NHWC input [bs, H, W, C]; got [${shape.join(", ")}] (add a batch axis with expandDims(0))`);
+    }
+    if (shape.length !== 4) {
+      throw frameworkError("RuntimeError", `Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [${shape.join(", ")}]`);
+    }
+    const groups = this.depthwise ? this.inChannels : 1;
+    if (shape[3] !== this.inChannels) {
+      const [n, h, w, c] = shape;
+      throw frameworkError("RuntimeError", `Given groups=${groups}, weight of size [${this.outChannels}, ${this.inChannels / groups}, ${this.kernelSize}, ${this.kernelSize}], expected input[${n}, ${c}, ${h}, ${w}] to have ${this.inChannels} channels, but got ${c} channels instead`);
+    }
   }
 }
 

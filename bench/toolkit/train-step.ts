@@ -1,0 +1,160 @@
+// Training-step benchmark: the same step (forward, loss, backward, SGD) in tfjs-lab on each
+// available backend and in PyTorch (Debian's python3-torch, 1 and 2 threads), in one run.
+//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--profile] [--steps N]
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { BACKEND_ORDER, initBackend, switchBackend } from "../../src/toolkit/backend";
+import { smallClassifier } from "./small-classifier";
+
+export interface BenchWorkload { model: "small" | "yolov5n"; batch: number; size: number; backends: string[] }
+export interface BenchRow { model: string; runtime: string; threads: number; medianMs?: number; note?: string }
+export interface TrainStepBenchOptions {
+  only?: string; steps?: number; warmup?: number; profile?: boolean; torchThreads?: number[];
+  python?: string; log?: (line: string) => void;
+}
+
+export const WORKLOADS: BenchWorkload[] = [
+  { model: "small", batch: 32, size: 64, backends: ["tensorflow", "webgpu", "wasm", "cpu"] },
+  { model: "yolov5n", batch: 8, size: 320, backends: ["tensorflow", "webgpu", "wasm"] },
+];
+
+const TORCH_SCRIPT = path.resolve(__dirname, "../../../bench/toolkit/train_step_torch.py");
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+interface Step { variables: tf.Variable[]; loss: () => tf.Scalar; dispose: () => void }
+
+/** The loss closure of one workload on the active backend, with its inputs. */
+function buildStep(w: BenchWorkload): Step {
+  const x = tf.randomNormal<tf.Rank.R4>([w.batch, w.size, w.size, 3], 0, 1, "float32", 1);
+  if (w.model === "small") {
+    const net = smallClassifier();
+    const labels = tf.tensor1d(Array.from({ length: w.batch }, (_, i) => i % 10), "int32");
+    return { variables: net.variables, loss: () => net.loss(x, labels), dispose: () => tf.dispose([x, labels, ...net.variables]) };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nn = require("../../src/toolkit/nn") as { yolov5?: (o: { scale: string; nc: number }) => YoloLike };
+  if (typeof nn.yolov5 !== "function") throw new Error("src/toolkit/nn does not export yolov5 yet");
+  const model = nn.yolov5({ scale: "n", nc: 80 }).train();
+  return {
+    variables: model.parameters(),
+    // The same stand-in loss as the PyTorch side: sum over the three maps of mean(map^2).
+    loss: () => tf.addN((model.forward(x) as tf.Tensor[]).map((m) => tf.mean(tf.square(m)))) as tf.Scalar,
+    dispose: () => { x.dispose(); model.dispose(); },
+  };
+}
+interface YoloLike { train(): YoloLike; parameters(): tf.Variable[]; forward(x: tf.Tensor4D): unknown; dispose(): void }
+
+async function timeSteps(step: Step, warmup: number, steps: number): Promise<number[]> {
+  const optimizer = tf.train.sgd(1e-3);
+  const times: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    const cost = optimizer.minimize(step.loss, true, step.variables)!;
+    await cost.data();
+    cost.dispose();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  optimizer.dispose();
+  return times;
+}
+
+/** Per-kernel milliseconds of one step (tf.profile), largest first. */
+async function profileStep(step: Step): Promise<[string, number][]> {
+  const optimizer = tf.train.sgd(1e-3);
+  const info = await tf.profile(async () => {
+    const cost = optimizer.minimize(step.loss, true, step.variables)!;
+    await cost.data();
+    cost.dispose();
+  });
+  optimizer.dispose();
+  const byKernel = new Map<string, number>();
+  for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  return [...byKernel.entries()].sort((a, b) => b[1] - a[1]);
+}
+
+function torchRun(w: BenchWorkload, threads: number, opts: TrainStepBenchOptions): BenchRow {
+  const runtime = "pytorch";
+  try {
+    const out = execFileSync(opts.python ?? "/usr/bin/python3", [TORCH_SCRIPT, "--model", w.model, "--batch", String(w.batch),
+      "--size", String(w.size), "--threads", String(threads), "--warmup", String(opts.warmup ?? 2), "--steps", String(opts.steps ?? 5)],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const result = JSON.parse(out.trim().split("\n").pop()!) as { median_ms: number; torch: string };
+    return { model: w.model, runtime: `${runtime} ${result.torch}`, threads, medianMs: result.median_ms };
+  } catch (err) {
+    const text = (err as { stderr?: string }).stderr?.trim().split("\n").pop() ?? String(err);
+    return { model: w.model, runtime, threads, note: `not run: ${text}` };
+  }
+}
+
+export function formatTable(rows: BenchRow[]): string {
+  const torch = (model: string, threads: number) =>
+    rows.find((r) => r.model === model && r.runtime.startsWith("pytorch") && r.threads === threads)?.medianMs;
+  const lines = ["| model | runtime | threads | median ms | / torch 1 thread | / torch 2 threads |", "|---|---|---|---|---|---|"];
+  for (const r of rows) {
+    const ratio = (t?: number) => (r.medianMs !== undefined && t ? `${(r.medianMs / t).toFixed(1)}x` : "");
+    const ms = r.medianMs !== undefined ? r.medianMs.toFixed(1) : (r.note ?? "");
+    lines.push(`| ${r.model} | ${r.runtime} | ${r.threads} | ${ms} | ${ratio(torch(r.model, 1))} | ${ratio(torch(r.model, 2))} |`);
+  }
+  return lines.join("\n");
+}
+
+/** Runs every workload on every backend available here and in PyTorch; returns the rows. */
+export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promise<BenchRow[]> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const report = await initBackend();
+  log(report.describe());
+  const available = new Set(BACKEND_ORDER.filter((b) => b === report.name || report.probes.some((p) => p.name === b && p.ok) || b === "wasm" || b === "cpu"));
+  const rows: BenchRow[] = [];
+  for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
+    log(`${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps`);
+    for (const backend of w.backends) {
+      if (!available.has(backend as never) && backend !== report.name) continue;
+      let step: Step | undefined;
+      try {
+        const active = await switchBackend(backend);
+        step = buildStep(w);
+        const times = await timeSteps(step, opts.warmup ?? 2, opts.steps ?? 5);
+        rows.push({ model: w.model, runtime: `tfjs ${backend}`, threads: active.threads ?? 1, medianMs: median(times) });
+        log(`  tfjs ${backend}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
+        if (opts.profile) {
+          const kernels = await profileStep(step);
+          log(`  tf.profile ${backend} (ms, one step): ${kernels.slice(0, 14).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(" · ")}`);
+        }
+      } catch (err) {
+        rows.push({ model: w.model, runtime: `tfjs ${backend}`, threads: 1, note: `not run: ${(err as Error).message.split("\n")[0]}` });
+      } finally {
+        step?.dispose();
+      }
+    }
+    for (const threads of opts.torchThreads ?? [1, 2]) {
+      const row = torchRun(w, threads, opts);
+      rows.push(row);
+      log(`  ${row.runtime} ${threads} thread(s): ${row.medianMs?.toFixed(1) ?? row.note} ms`);
+    }
+  }
+  await switchBackend(report.name);
+  return rows;
+}
+
+function parseArgs(argv: string[]): TrainStepBenchOptions {
+  const opts: TrainStepBenchOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--only") opts.only = argv[++i];
+    else if (argv[i] === "--profile") opts.profile = true;
+    else if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
+    else if (argv[i] === "--warmup") opts.warmup = Number(argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--profile] [--steps N] [--warmup N]`);
+  }
+  return opts;
+}
+
+if (require.main === module) {
+  runTrainStepBench(parseArgs(process.argv.slice(2)))
+    .then((rows) => console.log(`\n${formatTable(rows)}`))
+    .catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
+}

@@ -24,7 +24,7 @@ export function displayPath(file: string, root: string): string {
 /** A short reason from whatever a decoder or fs threw. */
 export function reasonOf(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  if (e && e.code === "ENOENT") return "no such file";
+  if (e && e.code === "ENOENT") return "[Errno 2] No such file or directory";
   if (e && typeof e.message === "string") return e.message.split("\n")[0];
   return String(err);
 }

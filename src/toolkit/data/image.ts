@@ -53,8 +53,19 @@ export async function readImageFile(path: string): Promise<RgbImage> {
   return decodeImage(bytes);
 }
 
+/** A JPEG (by its signature) whose end-of-image marker is missing, as YOLOv5 checks (`f.read() != b'\xff\xd9'`). */
+export function jpegMissingEnd(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  return n >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8 && !(bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9);
+}
+
+/**
+ * Decodes image bytes to RGB. A JPEG that only lacks its end marker is decoded as if the
+ * marker were there (YOLOv5 restores such files); one truncated inside its data still fails.
+ */
 export async function decodeImage(bytes: Buffer): Promise<RgbImage> {
-  const { data, info } = await sharp(bytes, { failOn: "truncated" })
+  const input = jpegMissingEnd(bytes) ? Buffer.concat([bytes, Buffer.from([0xff, 0xd9])]) : bytes;
+  const { data, info } = await sharp(input, { failOn: "truncated" })
     .removeAlpha()
     .toColourspace("srgb")
     .raw()

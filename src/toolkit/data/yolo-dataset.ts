@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
-import { FloatImage, RgbImage, readImageFile, readImageOrThrow, resizeImage, toFloatImage } from "./image";
+import { FloatImage, RgbImage, decodeImage, jpegMissingEnd, readImageOrThrow, resizeImage, toFloatImage } from "./image";
 import { letterbox } from "./letterbox";
 import { checkImgSize } from "../nn";
 import { DataYaml, readDataYaml } from "./data-yaml";
@@ -62,9 +62,18 @@ interface Entry {
 
 /**
  * A YOLO detection split read from data.yaml, as YOLOv5's LoadImagesAndLabels without
- * augmentation: every image is verified once when the dataset opens (corrupt ones are
- * skipped with YOLOv5's warning, see yolo-labels.ts), then each item is resized so its
- * long side is imgSize and letterboxed to imgSize x imgSize with grey 114.
+ * augmentation: every image is verified once when the dataset opens, then each item is
+ * resized so its long side is imgSize and letterboxed to imgSize x imgSize with grey 114.
+ *
+ * Bad images, following verify_image_label (label-file cases are in yolo-labels.ts):
+ *  - missing (listed in a .txt split), undecodable, or under 10 px: the image is ignored
+ *    with `WARNING ⚠️ {im_file}: ignoring corrupt image/label: {reason}`, as in YOLOv5.
+ *  - a JPEG lacking only its end marker: YOLOv5 re-saves it and warns "corrupt JPEG
+ *    restored and saved"; we read it as restored and warn, but never rewrite user files.
+ *  - every image unusable: an AssertionError (YOLOv5 would fail later, with less to go on).
+ *  - a file that disappears or breaks after the scan: FileNotFoundError or
+ *    UnidentifiedImageError from get(), naming it.
+ * Warnings go through `warn` (the kernel shows them in the cell), in file order.
  */
 export class YoloDataset {
   readonly imgSize: number;
@@ -99,7 +108,9 @@ export class YoloDataset {
       const shown = displayPath(file, data.root);
       let image: RgbImage;
       try {
-        image = await readImageFile(file);
+        const bytes = await fs.readFile(file);
+        image = await decodeImage(bytes);
+        if (jpegMissingEnd(bytes)) messages.push(`${prefix}WARNING ⚠️ ${shown}: corrupt JPEG restored (its end marker is missing; the file was left unchanged)`);
         if (image.width < 10 || image.height < 10) throw new Error(`image size (${image.width}, ${image.height}) <10 pixels`);
       } catch (e) {
         stats.corrupt++;

@@ -88,3 +88,17 @@ test("collating images of different sizes fails as torch.stack does", () => {
   });
   assert.equal(tf.memory().numTensors, before, "no tensor leaked by the failed collate");
 });
+
+test("rect batches (the val loader's rect=True, pad=0.5) letterbox to the batch's stride-multiple shape", async () => {
+  const padded = await YoloDataset.open(dataYaml, { split: "val", imgSize: 160, rect: true, batchSize: 2, pad: 0.5 });
+  // Aspect 120/200 = 0.6: ceil(0.6 * 160 / 32 + 0.5) * 32 = 128 rows, ceil(160 / 32 + 0.5) * 32 = 192 columns.
+  const item = await padded.get(2);
+  assert.deepEqual(item.image.shape, [128, 192, 3]);
+  assert.deepEqual(item.shapes.pad, [16, 16]);
+  const tight = await YoloDataset.open(dataYaml, { split: "val", imgSize: 160, rect: true, batchSize: 2 });
+  const t = await tight.get(0);
+  assert.deepEqual(t.image.shape, [96, 160, 3]);
+  assert.deepEqual(t.shapes.pad, [0, 0]);
+  const raw = tight.rawLabels(0);
+  raw.forEach((r, k) => r.forEach((v, j) => assert.ok(Math.abs(t.labels.data[k * 5 + j] - v) < 1e-4)));
+});

@@ -19,6 +19,14 @@ export interface YoloDatasetOptions {
   scaleup?: boolean;
   /** Keep decoded images in memory (YOLOv5's --cache ram). */
   cache?: boolean;
+  /**
+   * Rectangular batches (YOLOv5's val loader: rect=True, pad=0.5): items are ordered by
+   * aspect ratio and each run of `batchSize` items shares the smallest stride-multiple
+   * shape that fits it. Use a DataLoader with the same batchSize and no shuffle.
+   */
+  rect?: boolean;
+  batchSize?: number;
+  pad?: number;
   warn?: Warn;
 }
 
@@ -86,6 +94,8 @@ export class YoloDataset {
     imgSize: number,
     private readonly scaleup: boolean,
     stats: YoloScanStats,
+    /** With rect: the [h, w] each item is letterboxed to. */
+    private readonly itemShapes: [number, number][] | null,
   ) {
     this.imgSize = imgSize;
     this.stats = stats;
@@ -146,7 +156,8 @@ export class YoloDataset {
       throw namedError("AssertionError", `${prefix}No usable images in ${sources.join(", ")}: all ${files.length} were corrupt (see the warnings above)`);
     }
     checkClassIds(entries, data, dataYaml);
-    return new YoloDataset(data, split, entries, imgSize, scaleup, stats);
+    const shapes = opts.rect ? rectBatchShapes(entries, opts.batchSize ?? 32, imgSize, stride, opts.pad ?? 0) : null;
+    return new YoloDataset(data, split, entries, imgSize, scaleup, stats, shapes);
   }
 
   get length(): number {
@@ -177,7 +188,8 @@ export class YoloDataset {
     // load_image: long side to imgSize, aspect kept (math.ceil, as YOLOv5 v7.0).
     const r = this.imgSize / Math.max(h0, w0);
     if (r !== 1) img = await resizeImage(img, Math.ceil(w0 * r), Math.ceil(h0 * r));
-    const { image, ratio, pad } = await letterbox(img, this.imgSize, { auto: false, scaleup: this.scaleup });
+    const shape = this.itemShapes ? this.itemShapes[i] : this.imgSize;
+    const { image, ratio, pad } = await letterbox(img, shape, { auto: false, scaleup: this.scaleup });
     const labels = letterboxLabels(entry.rows, img.width * ratio[0], img.height * ratio[1], pad, image.width, image.height);
     return {
       image: toFloatImage(image),
@@ -222,6 +234,26 @@ function letterboxLabels(rows: number[][], w: number, h: number, pad: [number, n
     const y2 = clip(h * (r[2] + r[4] / 2) + pad[1], outH - eps);
     out.set([r[0], (x1 + x2) / 2 / outW, (y1 + y2) / 2 / outH, (x2 - x1) / outW, (y2 - y1) / outH], k * 5);
   });
+  return out;
+}
+
+/**
+ * YOLOv5's rectangular training shapes: sorts entries (in place) by aspect ratio h / w and
+ * gives each batch ceil(shape * imgSize / stride + pad) * stride, where shape is [maxi, 1]
+ * for a batch of wide images, [1, 1 / mini] for tall ones, else [1, 1].
+ */
+function rectBatchShapes(entries: Entry[], batchSize: number, imgSize: number, stride: number, pad: number): [number, number][] {
+  const aspect = (e: Entry) => e.size[0] / e.size[1];
+  entries.sort((a, b) => aspect(a) - aspect(b));
+  const out: [number, number][] = [];
+  for (let start = 0; start < entries.length; start += batchSize) {
+    const ars = entries.slice(start, start + batchSize).map(aspect);
+    const mini = Math.min(...ars);
+    const maxi = Math.max(...ars);
+    const rel: [number, number] = maxi < 1 ? [maxi, 1] : mini > 1 ? [1, 1 / mini] : [1, 1];
+    const shape = rel.map((v) => Math.ceil((v * imgSize) / stride + pad) * stride) as [number, number];
+    for (let k = 0; k < ars.length; k++) out.push(shape);
+  }
   return out;
 }
 

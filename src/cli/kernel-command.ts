@@ -2,6 +2,7 @@
 import * as path from "path";
 import { startKernel } from "../kernel";
 import { createEngine } from "../engine";
+import { installOutputCapture } from "../engine/cell-context";
 
 export async function kernelCommand(args: string[]): Promise<number> {
   const file = args[0];
@@ -9,7 +10,9 @@ export async function kernelCommand(args: string[]): Promise<number> {
     process.stderr.write("Usage: tfjs-lab kernel CONNECTION_FILE\n");
     return 2;
   }
-  const log = (line: string) => process.stderr.write(`[tfjs-lab] ${line}\n`);
+  // The process's own stderr (the terminal running Jupyter), not the running cell's output.
+  const stderr = installOutputCapture().log;
+  const log = (line: string) => stderr(`[tfjs-lab] ${line}`);
   let warm: (() => Promise<void>) | undefined;
   const kernel = await startKernel(path.resolve(file), () => {
     const engine = createEngine({ cwd: process.cwd(), log });

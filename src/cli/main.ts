@@ -4,11 +4,13 @@ import { kernelCommand } from "./kernel-command";
 import { installCommand } from "./install-command";
 import { runCommand } from "./run-command";
 import { reproduceCommand } from "./reproduce-command";
+import { buildNotebooksCommand } from "./build-notebooks-command";
 
 const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<number> }> = {
   kernel: { usage: "tfjs-lab kernel CONNECTION_FILE          start the Jupyter kernel (Jupyter calls this)", run: kernelCommand },
   install: { usage: "tfjs-lab install [--user|--sys-prefix|--prefix P] [--name N]   install the kernelspec", run: installCommand },
   run: { usage: "tfjs-lab run NOTEBOOK... [--out DIR] [--allow-errors] [--timeout S]   execute notebooks in-process", run: runCommand },
+  "build-notebooks": { usage: "tfjs-lab build-notebooks [SRC...] [--out DIR]   build notebooks/*.ipynb from notebooks/src/*.ts", run: buildNotebooksCommand },
   reproduce: { usage: "tfjs-lab reproduce [--out DIR]          run every notebook in notebooks/, write out/ and print what each reproduced", run: reproduceCommand },
 };
 

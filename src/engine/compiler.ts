@@ -39,8 +39,32 @@ function installKernelPackageFallback(cwd: string): void {
   }
 }
 
+/**
+ * tslab's converter schedules one rebuild at a time and throws "Unexpected pending
+ * rebuildTimer" when a second file change arrives before the next cell; that throw happens
+ * in a file watcher, outside any cell. A rebuild is pending anyway, so the second
+ * notification can be dropped.
+ */
+function tolerateRepeatedFileChanges(): void {
+  const sys = ts.sys as unknown as Record<string, any>;
+  for (const fn of ["watchFile", "watchDirectory"]) {
+    const orig = sys[fn]?.bind(ts.sys);
+    if (!orig || orig.__labTolerant) continue;
+    const wrapped = (p: string, cb: (...a: unknown[]) => void, ...rest: unknown[]) => orig(p, (...args: unknown[]) => {
+      try {
+        cb(...args);
+      } catch (e) {
+        if (!/pending rebuildTimer/.test(String((e as Error)?.message))) throw e;
+      }
+    }, ...rest);
+    wrapped.__labTolerant = true;
+    sys[fn] = wrapped;
+  }
+}
+
 export function createCompiler(cwd: string, preludeDecl: string): Compiler {
   installKernelPackageFallback(cwd);
+  tolerateRepeatedFileChanges();
   // tslab reads the working directory when the converter is created.
   const prevCwd = process.cwd();
   if (prevCwd !== cwd) process.chdir(cwd);

@@ -94,6 +94,8 @@ export class Executor {
     const fn = vm.runInThisContext(`${prefix}${js}\n})`, { filename: cellName }) as Function;
     // Declarations count from here: a cell that fails half-way still defined its names.
     this.compiler.commit(converted.declOutput ?? "");
+    // An interrupt that arrived while the cell compiled stops it before it starts.
+    if (signal.aborted) throw new KeyboardInterrupt();
     const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define));
     if (converted.hasToplevelAwait) await raceAbort(ret as Promise<unknown>, signal);
     const key = converted.lastExpressionVar;

@@ -69,12 +69,15 @@ export function figureText(f: PlotlyFigureSpec): string {
 }
 
 export function figureBundle(f: PlotlyFigureSpec): Rich {
-  const withLibrary = plotlyDelivery.embedLibrary && !plotlyDelivery.sent;
+  // TFJS_LAB_PLOTLY_HTML=0 (used when the committed notebooks are executed): no HTML, so
+  // saved notebooks stay small and viewers fall back to the SVG or the plotly JSON renderer.
+  const html = process.env.TFJS_LAB_PLOTLY_HTML !== "0";
+  const withLibrary = html && plotlyDelivery.embedLibrary && !plotlyDelivery.sent;
   if (withLibrary) plotlyDelivery.sent = true;
   return {
     data: {
       "application/vnd.plotly.v1+json": figureJson(f),
-      "text/html": figureHtml(f, withLibrary),
+      ...(html ? { "text/html": figureHtml(f, withLibrary) } : {}),
       "image/svg+xml": figureSvg(f),
       "text/plain": figureText(f),
     },

@@ -5,6 +5,7 @@ import "./who";
 import "./env";
 import "./lsmagic";
 import "./backend";
+import "./loss";
 export { defineMagic, getMagic, allMagics, helpText, UsageError, type Magic, type MagicContext } from "./registry";
 export { runShell } from "./shell";
 export { parseCell, type CellPart } from "./parse";

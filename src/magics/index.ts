@@ -5,6 +5,8 @@ import "./who";
 import "./env";
 import "./lsmagic";
 import "./backend";
+import "./shapes";
+import "./summary";
 import "./loss";
 export { defineMagic, getMagic, allMagics, helpText, UsageError, type Magic, type MagicContext } from "./registry";
 export { runShell } from "./shell";

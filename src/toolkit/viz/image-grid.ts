@@ -24,8 +24,9 @@ export interface ImageGridOptions extends DrawOptions, ToRgbOptions {
 
 const GAP_COLOR = 255;
 
-/** Labels split per image: boxes in pixels of an image w x h, or a class id. */
-async function labelsPerImage(labels: GridLabels | undefined, b: number, w: number, h: number): Promise<{ boxes: BoxRow[][]; classes?: number[] }> {
+/** Labels split per image: boxes in pixels of their image (sizes[i] = [w, h]), or a class id. */
+async function labelsPerImage(labels: GridLabels | undefined, sizes: [number, number][]): Promise<{ boxes: BoxRow[][]; classes?: number[] }> {
+  const b = sizes.length;
   const boxes: BoxRow[][] = Array.from({ length: b }, () => []);
   if (labels === undefined) return { boxes };
   let rows: ArrayLike<number>[] | number[];
@@ -39,6 +40,7 @@ async function labelsPerImage(labels: GridLabels | undefined, b: number, w: numb
     if (r.length < 6) throw new RangeError(`target ${i} has ${r.length} numbers; expected 6: image, class, x, y, w, h`);
     const img = Math.round(r[0]);
     if (img < 0 || img >= b) return; // a target for an image not in this batch
+    const [w, h] = sizes[img];
     const [cx, cy, bw, bh] = [r[2] * w, r[3] * h, r[4] * w, r[5] * h];
     boxes[img].push({ x1: cx - bw / 2, y1: cy - bh / 2, x2: cx + bw / 2, y2: cy + bh / 2, cls: Math.round(r[1]), conf: r.length > 6 ? r[6] : undefined });
   });
@@ -54,15 +56,15 @@ export async function imageGrid(images: tf.Tensor | ImageInput[], labels?: GridL
   const b = tiles.length;
   if (!b) throw new RangeError("imageGrid: the batch has no images");
   const w0 = Math.max(...tiles.map((t) => t.width)), h0 = Math.max(...tiles.map((t) => t.height));
-  const { boxes, classes } = await labelsPerImage(labels, b, w0, h0);
+  const { boxes, classes } = await labelsPerImage(labels, tiles.map((t): [number, number] => [t.width, t.height]));
   const cols = Math.max(1, Math.min(b, Math.round(opts.cols ?? Math.ceil(Math.sqrt(b)))));
   const rowsN = Math.ceil(b / cols);
   const gap = Math.max(0, Math.round(opts.gap ?? 2));
   const maxSize = opts.maxSize ?? 1920;
-  const full = Math.max(cols * w0 + (cols - 1) * gap, rowsN * h0 + (rowsN - 1) * gap);
-  const scale = full > maxSize ? maxSize / full : 1;
-  const tw = Math.max(1, Math.round(w0 * scale)), th = Math.max(1, Math.round(h0 * scale));
-  if (scale !== 1) tiles = await Promise.all(tiles.map((t) => resizeRgb(t, Math.max(1, Math.round(t.width * scale)), Math.max(1, Math.round(t.height * scale)))));
+  // Tiles shrink (gaps do not) until the grid's longer side fits in maxSize.
+  const scale = Math.min(1, (maxSize - (cols - 1) * gap) / (cols * w0), (maxSize - (rowsN - 1) * gap) / (rowsN * h0));
+  const tw = Math.max(1, Math.floor(w0 * scale)), th = Math.max(1, Math.floor(h0 * scale));
+  if (scale !== 1) tiles = await Promise.all(tiles.map((t) => resizeRgb(t, Math.max(1, Math.floor(t.width * scale)), Math.max(1, Math.floor(t.height * scale)))));
 
   const grid: RgbImage = { width: cols * tw + (cols - 1) * gap, height: rowsN * th + (rowsN - 1) * gap, data: new Uint8Array(0) };
   grid.data = new Uint8Array(grid.width * grid.height * 3).fill(GAP_COLOR);

@@ -7,6 +7,7 @@ import "./lsmagic";
 import "./backend";
 import "./shapes";
 import "./summary";
+import "./trace";
 import "./loss";
 export { defineMagic, getMagic, allMagics, helpText, UsageError, type Magic, type MagicContext } from "./registry";
 export { runShell } from "./shell";

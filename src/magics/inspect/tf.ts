@@ -22,6 +22,7 @@ export interface EngineInternals {
   trackTensor(t: Tensor, backend: unknown): void;
   disposeTensor(t: Tensor): void;
   runKernel(kernelName: string, inputs: Record<string, Tensor | null>, attrs?: unknown): unknown;
+  profiler: { profileKernel(kernelName: string, inputs: unknown, f: () => unknown[]): unknown };
 }
 
 export function engineInternals(): EngineInternals {

@@ -8,6 +8,8 @@ import "./backend";
 import "./shapes";
 import "./summary";
 import "./trace";
+import "./memory";
+import "./memit";
 import "./loss";
 export { defineMagic, getMagic, allMagics, helpText, UsageError, type Magic, type MagicContext } from "./registry";
 export { runShell } from "./shell";

@@ -118,7 +118,7 @@ input shapes and the variables that fed it, then the cell's own error is raised.
     let kernelFailure: KernelFailure | undefined;
     const ownRunKernel = Object.getOwnPropertyDescriptor(engine, "runKernel");
     const runKernel = engine.runKernel;
-    engine.runKernel = function (this: typeof engine, name, inputs, attrs) {
+    const recordingRunKernel: typeof runKernel = function (this: typeof engine, name, inputs, attrs) {
       try {
         return runKernel.call(this, name, inputs, attrs);
       } catch (e) {
@@ -131,6 +131,7 @@ input shapes and the variables that fed it, then the cell's own error is raised.
         throw e;
       }
     };
+    engine.runKernel = recordingRunKernel;
     // The backends' timers run the kernel inside an async function, so under the profiler
     // a kernel's error would become an unhandled rejection (and a TypeError in the engine);
     // run it guarded and rethrow its error where the kernel was called.
@@ -157,7 +158,10 @@ input shapes and the variables that fed it, then the cell's own error is raised.
       });
     } finally {
       recorder.restore();
-      if (ownRunKernel) Object.defineProperty(engine, "runKernel", ownRunKernel); else delete (engine as Partial<typeof engine>).runKernel;
+      // Restored only if nothing wrapped it since (the %memory tracker may install during a trace).
+      if (engine.runKernel === recordingRunKernel) {
+        if (ownRunKernel) Object.defineProperty(engine, "runKernel", ownRunKernel); else delete (engine as Partial<typeof engine>).runKernel;
+      }
       if (ownProfileKernel) Object.defineProperty(profiler, "profileKernel", ownProfileKernel); else delete (profiler as Partial<typeof profiler>).profileKernel;
       engine.state.profiling = false;
     }

@@ -11,7 +11,10 @@ import { KERNEL_ROOT } from "../engine/compiler";
 export function writeKernelSpec(dir: string): string {
   const template = path.join(KERNEL_ROOT, "kernel");
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(template)) fs.copyFileSync(path.join(template, f), path.join(dir, f));
+  // The kernelspec is kernel.json and the logos; kernel/conda-install/ is for environment.yml.
+  for (const f of fs.readdirSync(template, { withFileTypes: true })) {
+    if (f.isFile()) fs.copyFileSync(path.join(template, f.name), path.join(dir, f.name));
+  }
   const spec = JSON.parse(fs.readFileSync(path.join(template, "kernel.json"), "utf8"));
   spec.argv = [process.execPath, path.join(KERNEL_ROOT, "dist", "src", "cli", "main.js"), "kernel", "{connection_file}"];
   fs.writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(spec, null, 2) + "\n");

@@ -10,6 +10,7 @@ import "./summary";
 import "./trace";
 import "./memory";
 import "./memit";
+import "./gpu";
 import "./loss";
 export { defineMagic, getMagic, allMagics, helpText, UsageError, type Magic, type MagicContext } from "./registry";
 export { runShell } from "./shell";

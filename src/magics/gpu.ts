@@ -1,0 +1,79 @@
+// %gpu: what the GPU side holds: the backend in use, each GPU's name and memory from
+// nvidia-smi (when it is installed), and the backend's own GPU figures (webgpu's
+// numBytesInGPU / numBytesAllocatedInGPU). Without a GPU, one line saying so.
+import { spawnSync } from "child_process";
+import { defineMagic, parseMagicArgs, UsageError } from "./registry";
+import { formatBytes } from "../display";
+import { showTable } from "./inspect/show-table";
+
+export interface GpuRow { index: number; name: string; usedMiB: number; totalMiB: number }
+
+export type SmiResult = { kind: "absent" } | { kind: "failed"; message: string } | { kind: "ok"; gpus: GpuRow[] };
+
+/** Reads nvidia-smi's CSV (index, name, memory.used, memory.total in MiB, no header). */
+export function parseSmiCsv(csv: string): GpuRow[] {
+  return csv.split("\n").map((l) => l.trim()).filter(Boolean).map((line, i) => {
+    const cells = line.split(",").map((c) => c.trim());
+    const [name, used, total] = cells.length >= 4 ? cells.slice(1) : cells;
+    return { index: cells.length >= 4 ? Number(cells[0]) : i, name, usedMiB: Number(used), totalMiB: Number(total) };
+  });
+}
+
+export function queryNvidiaSmi(): SmiResult {
+  const r = spawnSync("nvidia-smi", ["--query-gpu=index,name,memory.used,memory.total", "--format=csv,noheader,nounits"], { encoding: "utf8", timeout: 10_000 });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? { kind: "absent" } : { kind: "failed", message: r.error.message };
+  }
+  if (r.status !== 0) {
+    const first = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n")[0];
+    return { kind: "failed", message: first || `exit status ${r.status}` };
+  }
+  const gpus = parseSmiCsv(r.stdout);
+  return gpus.length ? { kind: "ok", gpus } : { kind: "failed", message: "nvidia-smi listed no GPU" };
+}
+
+const GPU_BACKENDS = new Set(["webgpu", "webgl", "tensorflow"]);
+
+export const gpuMagic = defineMagic({
+  name: "gpu",
+  kind: "line",
+  usage: "%gpu",
+  help: `The GPU side: the TensorFlow.js backend in use; each GPU's name and memory used / total
+(from nvidia-smi when it is installed); and the backend's own GPU figures (webgpu: bytes in
+GPU buffers and allocated). Without a GPU, one line saying so and which backend runs instead.`,
+  run(args, ctx) {
+    const { positionals } = parseMagicArgs(this, args, {}, true);
+    if (positionals.length) throw new UsageError(`%gpu: takes no arguments; got '${positionals.join(" ")}'`, this.usage);
+    const tf = require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs");
+    const { memoryInfo } = require("../toolkit/backend") as typeof import("../toolkit/backend");
+    const backend = tf.getBackend();
+    const mem = memoryInfo();
+    const smi = queryNvidiaSmi();
+    const backendGpu = mem.numBytesInGPU !== undefined
+      ? `${backend} holds ${formatBytes(mem.numBytesInGPU)} in GPU buffers${mem.numBytesAllocatedInGPU !== undefined ? ` (${formatBytes(mem.numBytesAllocatedInGPU)} allocated)` : ""}`
+      : undefined;
+
+    if (smi.kind !== "ok" && !backendGpu && !GPU_BACKENDS.has(backend)) {
+      const why = smi.kind === "absent" ? "nvidia-smi not found" : `nvidia-smi failed: ${smi.message}`;
+      ctx.print(`No GPU (${why}); TensorFlow.js runs on the ${backend} backend (CPU).\n`);
+      return;
+    }
+    ctx.print(`Backend in use: ${backend}${GPU_BACKENDS.has(backend) ? "" : " (CPU: TensorFlow.js does not use the GPU below)"}\n`);
+    const lines: string[] = [];
+    if (smi.kind === "ok") {
+      const aq = require("arquero") as typeof import("arquero");
+      showTable(ctx, aq.table({
+        gpu: smi.gpus.map((g) => g.index),
+        name: smi.gpus.map((g) => g.name),
+        "used MiB": smi.gpus.map((g) => g.usedMiB),
+        "total MiB": smi.gpus.map((g) => g.totalMiB),
+        "used %": smi.gpus.map((g) => (g.totalMiB > 0 ? Number((100 * g.usedMiB / g.totalMiB).toFixed(1)) : null)),
+      }));
+    } else {
+      lines.push(smi.kind === "absent" ? "nvidia-smi not found: no per-GPU figures." : `nvidia-smi failed: ${smi.message}`);
+    }
+    if (backendGpu) lines.push(backendGpu);
+    if (lines.length) ctx.print(lines.join("\n") + "\n");
+  },
+});

@@ -34,11 +34,15 @@ test("a small conv classifier trains on wasm", async () => {
   });
   const optimizer = tf.train.sgd(0.2);
   const losses: number[] = [];
+  let buffersAfterFirstStep = 0;
   for (let step = 0; step < 40; step++) {
     const l = optimizer.minimize(loss, true)!;
     losses.push(l.dataSync()[0]);
     l.dispose();
+    if (step === 0) buffersAfterFirstStep = tf.engine().backend.numDataIds();
   }
+  // The composed kernels free every intermediate buffer they make.
+  assert.equal(tf.engine().backend.numDataIds(), buffersAfterFirstStep);
   assert.equal(tf.getBackend(), "wasm");
   assert.ok(losses.every(Number.isFinite), `finite losses: ${losses}`);
   assert.ok(losses[losses.length - 1] < 0.5 * losses[0], `loss fell: ${losses[0]} -> ${losses[losses.length - 1]}`);

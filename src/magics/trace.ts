@@ -4,6 +4,7 @@
 // variables that fed it, and then raises the cell's own error unchanged.
 import { defineMagic, parseMagicArgs, UsageError } from "./registry";
 import { userNames } from "../engine/namespace";
+import { isInterrupt } from "../engine/errors";
 import { formatBytes } from "../display";
 import { CallRecorder, type CallRecord, type CallArg } from "./inspect/call-recorder";
 import { tensorHolders, tensorsIn } from "./inspect/namespace-values";
@@ -186,6 +187,7 @@ input shapes and the variables that fed it, then the cell's own error is raised.
     ].filter(Boolean).join("; ");
     const flagged = new Set(rows.flatMap((r, i) => (r.failed ? [i] : [])));
     showTable(ctx, table, { flagged, note: notes, limit });
+    if (failure && isInterrupt(failure.error)) throw failure.error;
     if (failure) {
       const kernel = kernelFailure && kernelFailure.error === failure.error ? kernelFailure : undefined;
       ctx.print(diagnosis(failure.error, failing, kernel, kernels, ctx.namespace));

@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   }
   if (want("magics")) {
     const m = await magicOverhead();
-    process.stdout.write(`\n## Magic layer on cells without magics\n\nparse of a 16-line cell: ${m.parseUs.toFixed(1)} µs; trivial cell through the engine: ${m.cellMs.toFixed(2)} ms; the magic layer's share: ${(m.share * 100).toFixed(2)}%\n`);
+    process.stdout.write(`\n## Magic layer on cells without magics\n\nparse of a 16-line cell: ${m.parseUs.toFixed(1)} µs; trivial cell through the engine: ${m.cellMs.toFixed(2)} ms; the magic layer's share: ${(m.share * 100).toFixed(2)}%\n` +
+      `an 800-op tensor cell: ${m.tensorCellMs.toFixed(1)} ms; the same after %memory turned tensor tracking on: ${m.tensorCellTrackedMs.toFixed(1)} ms (${(m.tensorCellTrackedMs / m.tensorCellMs).toFixed(2)}x)\n`);
   }
   if (want("train")) {
     const rows = await runTrainStepBench({ log: (l) => process.stderr.write(l + "\n") });

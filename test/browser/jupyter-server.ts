@@ -36,6 +36,22 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Direct children of `pid` (Linux /proc). Jupyter starts kernels in their own session, so
+ *  ending the server's process group does not reach them. */
+function childPids(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The fields after the command name (which may hold spaces) start with state, ppid.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) found.push(Number(entry));
+    } catch { /* the process ended meanwhile */ }
+  }
+  return found;
+}
+
 async function api(url: string, token: string, pathname: string, method = "GET"): Promise<Response> {
   return fetch(`${url}${pathname}`, { method, headers: { Authorization: `token ${token}` } });
 }
@@ -74,11 +90,22 @@ export async function startJupyterServer(opts: { startTimeoutMs?: number } = {})
 
   let stopped = false;
   const killGroup = (signal: NodeJS.Signals) => {
-    try { if (child.pid && !exited) process.kill(-child.pid, signal); } catch { /* already gone */ }
+    if (!child.pid || exited) return;
+    for (const kernel of childPids(child.pid)) {
+      try { process.kill(kernel, signal); } catch { /* already gone */ }
+    }
+    try { process.kill(-child.pid, signal); } catch { /* already gone */ }
   };
-  // A test run that dies without reaching stop() must not leave a server behind.
+  // A test run that dies without reaching stop() must not leave a server or kernels behind.
   const onExit = () => killGroup("SIGKILL");
+  const onSignal = (signal: NodeJS.Signals) => {
+    killGroup("SIGKILL");
+    // Nobody else (playwright also listens) handles it: end as the signal would have.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
   process.once("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
 
   const server: JupyterServer = {
     url, token, notebookDir,
@@ -90,13 +117,19 @@ export async function startJupyterServer(opts: { startTimeoutMs?: number } = {})
     async stop() {
       if (stopped) return;
       stopped = true;
+      const kernels = child.pid && !exited ? childPids(child.pid) : [];
       try {
         await server.shutdownKernels();
       } catch { /* server already down: its process group still gets killed below */ }
       killGroup("SIGTERM");
       for (let i = 0; i < 50 && !exited; i++) await sleep(100);
       killGroup("SIGKILL");
+      for (const pid of kernels) {
+        try { process.kill(pid, "SIGKILL"); } catch { /* ended with the server, as it should */ }
+      }
       process.removeListener("exit", onExit);
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
       fs.rmSync(home, { recursive: true, force: true });
     },
   };

@@ -131,6 +131,13 @@ export class NotebookPage {
     await output.screenshot({ path: file });
   }
 
+  /** A screenshot of one cell, its input included. */
+  async screenshotCell(cellIndex: number, file: string): Promise<void> {
+    const cell = this.page.locator(".cell").nth(cellIndex);
+    await cell.scrollIntoViewIfNeeded();
+    await cell.screenshot({ path: file });
+  }
+
   /** The whole notebook: the page scrolls inside #site, so let it grow to its content first. */
   async screenshotFull(file: string): Promise<void> {
     await this.page.evaluate(() => {

@@ -91,11 +91,13 @@ test("browser: every kind of output renders as a person should see it", { timeou
     for (const { key } of UI_CELLS) {
       if (cells[cellIndex(key)].outputs.length) await nb.screenshotOutputs(cellIndex(key), path.join(ARTIFACTS, `ui-${key}.png`));
     }
+    // The README's shape table shows the command that made it.
+    await nb.screenshotCell(cellIndex("shapes"), path.join(ARTIFACTS, "ui-shapes-cell.png"));
     t.diagnostic(`screenshots done ${((Date.now() - started) / 1000).toFixed(1)} s after Run All began`);
     if (process.env.TFJS_LAB_UPDATE_SCREENSHOTS === "1") {
       fs.mkdirSync(README_SHOTS, { recursive: true });
       fs.copyFileSync(path.join(ARTIFACTS, "ui-training.png"), path.join(README_SHOTS, "live-training.png"));
-      fs.copyFileSync(path.join(ARTIFACTS, "ui-shapes.png"), path.join(README_SHOTS, "shape-table.png"));
+      fs.copyFileSync(path.join(ARTIFACTS, "ui-shapes-cell.png"), path.join(README_SHOTS, "shape-table.png"));
     }
 
     // One subtest per thing a person looks at, so one broken output does not hide the others.

@@ -22,7 +22,7 @@ const CHROMIUM_ARGS = [
 ];
 // The committed notebooks take 1-3 minutes each on CI's 2 cores: the ones not started
 // within this budget are reported as skipped, by name (TFJS_LAB_BROWSER_NOTEBOOK_BUDGET_S=0: no limit).
-const NOTEBOOK_BUDGET_S = Number(process.env.TFJS_LAB_BROWSER_NOTEBOOK_BUDGET_S ?? 240);
+const NOTEBOOK_BUDGET_S = Number(process.env.TFJS_LAB_BROWSER_NOTEBOOK_BUDGET_S ?? 180);
 const UI_NOTEBOOK = "browser-ui.ipynb";
 
 let server: JupyterServer;

@@ -1,5 +1,5 @@
 // title: The tfjs-lab kernel in ten minutes
-// expected-error: UsageError: %summary: no variable named 'resnet50'
+// expected-error: UsageError: Line magic `%timit` not found. %lsmagic lists the magics.
 // %% [markdown]
 // # The tfjs-lab kernel in ten minutes
 // A TypeScript Jupyter kernel with TensorFlow.js and a small deep-learning toolkit preloaded,
@@ -86,10 +86,10 @@ const targets = tf.oneHot(tf.randomUniform([64], 0, 5, "int32") as tf.Tensor1D, 
 // %%
 %summary net [1,32,32,3]
 // %% [markdown]
-// A magic with a wrong argument stops with a `UsageError` naming the problem and the usage
-// (this cell fails on purpose):
+// A mistyped magic stops with a `UsageError`, as in IPython (this cell fails on purpose; a
+// magic given wrong arguments does the same, naming the problem and the magic's usage line):
 // %% tags=["raises-exception"]
-%summary resnet50
+%timit tf.ones([3]).sum()
 // %% [markdown]
 // ### Tracing
 // `%%trace` runs a cell and lists every TensorFlow.js kernel it ran, with input and output

@@ -9,7 +9,7 @@ import { writeNotebook } from "../runner/nbformat";
 export async function buildNotebooksCommand(args: string[]): Promise<number> {
   const outIdx = args.indexOf("--out");
   const out = outIdx >= 0 ? args[outIdx + 1] : path.join(KERNEL_ROOT, "notebooks");
-  const given = args.filter((a, i) => a !== "--out" && i !== outIdx + 1);
+  const given = args.filter((_a, i) => outIdx < 0 || (i !== outIdx && i !== outIdx + 1));
   const srcDir = path.join(KERNEL_ROOT, "notebooks", "src");
   const sources = given.length ? given : fs.readdirSync(srcDir).filter((f) => f.endsWith(".ts")).sort().map((f) => path.join(srcDir, f));
   fs.mkdirSync(out, { recursive: true });

@@ -7,7 +7,7 @@ import * as vm from "vm";
 import Module, { createRequire } from "module";
 import type { Compiler } from "./compiler";
 import { KERNEL_ROOT } from "./compiler";
-import { hoistLoopLocals } from "./locals-transform";
+import { awaitsAtTopLevel, hoistLoopLocals } from "./locals-transform";
 import { runInterruptible } from "./interruptible";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
@@ -90,14 +90,15 @@ export class Executor {
       return { hasValue: false };
     }
     const js = hoistLoopLocals(converted.output).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
-    const prefix = converted.hasToplevelAwait ? "(async function (exports, require, __lab_define) { " : "(function (exports, require, __lab_define) { ";
+    const isAsync = converted.hasToplevelAwait || (converted.output.includes("await") && awaitsAtTopLevel(converted.output));
+    const prefix = isAsync ? "(async function (exports, require, __lab_define) { " : "(function (exports, require, __lab_define) { ";
     const fn = vm.runInThisContext(`${prefix}${js}\n})`, { filename: cellName }) as Function;
     // Declarations count from here: a cell that fails half-way still defined its names.
     this.compiler.commit(converted.declOutput ?? "");
     // An interrupt that arrived while the cell compiled stops it before it starts.
     if (signal.aborted) throw new KeyboardInterrupt();
     const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define));
-    if (converted.hasToplevelAwait) await raceAbort(ret as Promise<unknown>, signal);
+    if (isAsync) await raceAbort(ret as Promise<unknown>, signal);
     const key = converted.lastExpressionVar;
     if (!key) return { hasValue: false };
     const value = this.namespace[key];

@@ -110,3 +110,19 @@ export function hoistLoopLocals(js: string): string {
   for (const e of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return out;
 }
+
+/**
+ * Whether the transpiled cell awaits at its top level (outside any function). tslab's own
+ * flag misses `for await` nested in a loop; the cell must then run as an async function.
+ */
+export function awaitsAtTopLevel(js: string): boolean {
+  const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found || isFunctionLike(n)) return;
+    if (ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier)) { found = true; return; }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return found;
+}

@@ -138,6 +138,12 @@ test("top-level variables keep their values across cells, loops included", async
   assert.equal((await run("total")).sink.result(), "4");
 });
 
+test("a `for await` nested in a top-level loop runs the cell as async", async () => {
+  const { sink, reply } = await run("async function* pair() { yield 1; yield 2; }\nlet sum = 0;\nfor (let k = 0; k < 2; k++) { for await (const v of pair()) sum += v; }\nsum");
+  assert.equal(reply.status, "ok", JSON.stringify(sink.events));
+  assert.equal(sink.result(), "6");
+});
+
 test("input() asks the front end through requestInput", async () => {
   const { sink, reply } = await run("const name = await input('Your name? ');\n`hello ${name}`", ["Ada"]);
   assert.equal(reply.status, "ok");

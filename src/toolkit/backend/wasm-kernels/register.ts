@@ -6,6 +6,7 @@ import { conv2dBackpropInput } from "./conv2d-backprop-input";
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-backprop";
 import { KernelBackendLike, KernelCalls } from "./kernel-calls";
 import { reduceLeadingAxes } from "./leading-axes-reduction";
+import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
 type Composed = (calls: KernelCalls, a: tf.TensorInfo, b: tf.TensorInfo, attrs: never) => tf.TensorInfo;
 
@@ -14,6 +15,7 @@ const WASM_GRADIENT_KERNELS: [kernelName: string, inputNames: [string, string], 
   ["Conv2DBackpropInput", ["dy", "filter"], conv2dBackpropInput as Composed],
   ["DepthwiseConv2dNativeBackpropFilter", ["x", "dy"], depthwiseBackpropFilter as Composed],
   ["DepthwiseConv2dNativeBackpropInput", ["dy", "filter"], depthwiseBackpropInput as Composed],
+  ["UnsortedSegmentSum", ["x", "segmentIds"], unsortedSegmentSum as Composed],
 ];
 
 export const WASM_GRADIENT_KERNEL_NAMES = WASM_GRADIENT_KERNELS.map(([name]) => name);

@@ -59,6 +59,10 @@ export class LabEngine implements Engine {
       try {
         const { initBackend } = require("../toolkit/backend") as { initBackend?: (o?: object) => Promise<unknown> };
         if (initBackend) await initBackend({ log: this.log });
+        // The cpu backend greets its first use with a long banner; a cell calling
+        // tf.setBackend("cpu") should not print it into the notebook.
+        const cpu = (require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs")).findBackend("cpu") as { firstUse?: boolean } | null;
+        if (cpu) cpu.firstUse = false;
       } catch (e) {
         this.log(`backend selection failed: ${(e as Error).message}`);
       }

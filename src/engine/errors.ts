@@ -23,7 +23,8 @@ export function diagnosticLines(diags: Diagnostic[], cellName: string): string[]
   return diags.map((d) => `${d.fileName ? d.fileName : cellName}:${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`);
 }
 
-const INTERNAL_FRAME = /node:internal|[\\/]dist[\\/]src[\\/](engine|kernel|magics)[\\/]|^\s*at (new )?Promise|evalmachine/;
+// Frames of the kernel itself (engine, vm trampolines, Node internals) say nothing about the user's code.
+const INTERNAL_FRAME = /node:internal|node:vm|node:async_hooks|[\\/]dist[\\/]src[\\/](engine|kernel|magics)[\\/]|^\s*at (new )?Promise|evalmachine|\binterruptible:|sigintHandlersWrap|Script\.runInThisContext/;
 
 export function isInterrupt(e: unknown): boolean {
   return e instanceof KeyboardInterrupt || (e as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";

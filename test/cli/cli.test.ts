@@ -78,3 +78,20 @@ test("run executes a notebook in-process and writes valid nbformat 4 with output
   assert.match(r.stdout, /t\.ipynb/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test("a kernel whose parent dies exits instead of living on (like ipykernel's parent poller)", async () => {
+  const dir = tmp();
+  const conn = path.join(dir, "conn.json");
+  fs.writeFileSync(conn, JSON.stringify({ transport: "tcp", ip: "127.0.0.1", shell_port: 0, iopub_port: 0, stdin_port: 0, control_port: 0, hb_port: 0, key: "k", signature_scheme: "hmac-sha256" }));
+  // bash starts the kernel in the background, prints its pid and exits: the kernel is orphaned.
+  const r = spawnSync("bash", ["-c", `JPY_PARENT_PID=$$ "${process.execPath}" "${CLI}" kernel "${conn}" >/dev/null 2>&1 & echo $!`], { encoding: "utf8" });
+  const pid = Number(r.stdout.trim());
+  assert.ok(pid > 0);
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  const deadline = Date.now() + 15_000;
+  while (alive() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 250));
+  const stillAlive = alive();
+  if (stillAlive) process.kill(pid, "SIGKILL");
+  assert.equal(stillAlive, false, "orphaned kernel exited");
+  fs.rmSync(dir, { recursive: true, force: true });
+});

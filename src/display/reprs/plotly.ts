@@ -49,8 +49,17 @@ function plainArrays(v: unknown): unknown {
   return v;
 }
 
+/** plotly.js 2+ draws only `title: {text}`; accept the plain string users (and plotly.py) write. */
+function objectTitles(layout: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = { ...layout };
+  const fix = (o: Record<string, any> | undefined) => (o && typeof o.title === "string" ? { ...o, title: { text: o.title } } : o);
+  if (typeof out.title === "string") out.title = { text: out.title };
+  for (const k of Object.keys(out)) if (/^[xyz]axis\d*$/.test(k)) out[k] = fix(out[k]);
+  return out;
+}
+
 export function figureJson(f: PlotlyFigureSpec): { data: unknown[]; layout: Record<string, unknown>; config: Record<string, unknown> } {
-  return plainArrays({ data: f.data, layout: f.layout ?? {}, config: f.config ?? {} }) as any;
+  return plainArrays({ data: f.data, layout: objectTitles(f.layout ?? {}), config: f.config ?? {} }) as any;
 }
 
 export function figureHtml(f: PlotlyFigureSpec, withLibrary: boolean): string {

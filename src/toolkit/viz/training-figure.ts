@@ -60,7 +60,8 @@ export function trainingFigure(run: RunRecord, opts: { title?: string } = {}): P
     title: { text: opts.title ?? run.name },
     height: hasMetrics ? 480 : 340,
     margin: { t: 40, r: 60 },
-    legend: { orientation: "v" },
+    // Legend to the right of the lr axis, so it never covers that axis's labels.
+    legend: { orientation: "v", x: 1.08, xanchor: "left" },
     xaxis: { title: { text: hasMetrics ? "" : "epoch" }, anchor: "y", rangemode: "tozero" },
     yaxis: { title: { text: "loss" }, domain: lossDomain },
     yaxis2: { title: { text: "lr" }, overlaying: "y", side: "right", showgrid: false, exponentformat: "e" },

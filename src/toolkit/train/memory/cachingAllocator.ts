@@ -32,7 +32,41 @@ const ROUND_LARGE = 2 << 20;
 const MIN_BLOCK = 512;
 
 interface Block { segment: Segment; offset: number; size: number; free: boolean; prev?: Block; next?: Block }
-interface Segment { size: number; small: boolean; head: Block }
+interface Segment { size: number; small: boolean; head: Block; seq: number }
+
+/** Free blocks of one pool ordered as best fit searches them: size, then segment age, then offset. */
+class FreeBlocks {
+  private readonly blocks: Block[] = [];
+  private static before(a: Block, b: Block): boolean {
+    return a.size !== b.size ? a.size < b.size : a.segment.seq !== b.segment.seq ? a.segment.seq < b.segment.seq : a.offset < b.offset;
+  }
+  private position(b: Block): number {
+    let lo = 0, hi = this.blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (FreeBlocks.before(this.blocks[mid], b)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  insert(b: Block): void {
+    this.blocks.splice(this.position(b), 0, b);
+  }
+  remove(b: Block): void {
+    const i = this.position(b);
+    if (this.blocks[i] === b) this.blocks.splice(i, 1);
+  }
+  /** The smallest free block of at least `size` (the first such in segment order). */
+  bestFit(size: number): Block | undefined {
+    let lo = 0, hi = this.blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.blocks[mid].size < size) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.blocks[lo];
+  }
+}
 
 export interface AllocatorStats {
   /** Bytes held by live blocks (PyTorch's memory_allocated). */
@@ -55,6 +89,11 @@ const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
 export class CachingAllocator {
   private readonly segments: Segment[] = [];
+  // Best fit looks up free blocks by size instead of walking every block of every segment:
+  // a training step makes thousands of allocations.
+  private readonly freeSmall = new FreeBlocks();
+  private readonly freeLarge = new FreeBlocks();
+  private segmentSeq = 0;
   private allocated = 0;
   private reserved = 0;
   private peakAllocated = 0;
@@ -74,12 +113,14 @@ export class CachingAllocator {
         this.releaseFreeSegments();
         if (this.reserved + segSize > this.capacity) throw new AllocationFailure(size, this.stats(), this.capacity);
       }
-      const segment: Segment = { size: segSize, small, head: undefined as unknown as Block };
+      const segment: Segment = { size: segSize, small, head: undefined as unknown as Block, seq: this.segmentSeq++ };
       segment.head = { segment, offset: 0, size: segSize, free: true };
       this.segments.push(segment);
       this.reserved += segSize;
       this.peakReserved = Math.max(this.peakReserved, this.reserved);
       block = segment.head;
+    } else {
+      this.pool(block).remove(block);
     }
     this.split(block, size);
     block.free = false;
@@ -93,8 +134,21 @@ export class CachingAllocator {
     block.free = true;
     this.allocated -= block.size;
     // merge with free neighbours so the segment can serve larger requests again
-    if (block.next?.free) this.merge(block, block.next);
-    if (block.prev?.free) this.merge(block.prev, block);
+    let merged = block;
+    if (block.next?.free) {
+      this.pool(block.next).remove(block.next);
+      this.merge(block, block.next);
+    }
+    if (block.prev?.free) {
+      this.pool(block.prev).remove(block.prev);
+      this.merge(block.prev, block);
+      merged = block.prev;
+    }
+    this.pool(merged).insert(merged);
+  }
+
+  private pool(b: Block): FreeBlocks {
+    return b.segment.small ? this.freeSmall : this.freeLarge;
   }
 
   stats(): AllocatorStats {
@@ -112,6 +166,7 @@ export class CachingAllocator {
     for (let i = this.segments.length - 1; i >= 0; i--) {
       const s = this.segments[i];
       if (s.head.free && !s.head.next) {
+        this.pool(s.head).remove(s.head);
         this.reserved -= s.size;
         this.segments.splice(i, 1);
       }
@@ -119,14 +174,7 @@ export class CachingAllocator {
   }
 
   private bestFit(size: number, small: boolean): Block | undefined {
-    let best: Block | undefined;
-    for (const s of this.segments) {
-      if (s.small !== small) continue;
-      for (let b: Block | undefined = s.head; b; b = b.next) {
-        if (b.free && b.size >= size && (!best || b.size < best.size)) best = b;
-      }
-    }
-    return best;
+    return (small ? this.freeSmall : this.freeLarge).bestFit(size);
   }
 
   private split(block: Block, size: number): void {
@@ -138,6 +186,7 @@ export class CachingAllocator {
     if (block.next) block.next.prev = rest;
     block.next = rest;
     block.size = size;
+    this.pool(rest).insert(rest);
   }
 
   private merge(a: Block, b: Block): void {

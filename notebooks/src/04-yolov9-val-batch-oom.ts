@@ -46,30 +46,6 @@ const backend = await lab.initBackend({ prefer: "wasm" });
 backend.describe();
 
 // %% [markdown]
-// A stop-gap, not part of the story: `ComputeLoss` gathers the predictions of the matched
-// cells with `tf.gather`, whose gradient needs the `UnsortedSegmentSum` kernel, and the
-// TensorFlow.js wasm backend has none (reported as a toolkit bug). Until the toolkit registers
-// one, this cell adds a plain-JavaScript version; it does nothing once the toolkit has it.
-
-// %%
-if (!tf.getKernel("UnsortedSegmentSum", "wasm")) {
-  type WasmBackend = { readSync(id: unknown): ArrayLike<number>; makeOutput(shape: number[], dtype: tf.DataType, offset?: number, values?: Float32Array): tf.TensorInfo };
-  tf.registerKernel({
-    kernelName: "UnsortedSegmentSum",
-    backendName: "wasm",
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const b = backend as unknown as WasmBackend;
-      const x = inputs.x as tf.TensorInfo, ids = b.readSync((inputs.segmentIds as tf.TensorInfo).dataId), xs = b.readSync(x.dataId);
-      const segments = (attrs as { numSegments: number }).numSegments;
-      const inner = x.shape.slice(1).reduce((a, c) => a * c, 1);
-      const out = new Float32Array(segments * inner);
-      for (let i = 0; i < ids.length; i++) for (let k = 0; k < inner; k++) out[ids[i] * inner + k] += xs[i * inner + k];
-      return b.makeOutput([segments, ...x.shape.slice(1)], x.dtype, undefined, out);
-    },
-  });
-}
-
-// %% [markdown]
 // ## Data, model, loss and validation
 // 16 training and 32 validation images of 224×224 px, three classes, seeded. 224 px is the
 // smallest multiple of 32 at which YOLOv5n's largest activation at batch 16 (the first

@@ -1,0 +1,102 @@
+"""Shared by the robustness drivers: start a tfjs-lab kernel through jupyter_client and run
+cells, collecting each request's reply and its iopub messages (busy ... idle)."""
+import json
+import os
+import time
+
+import zmq
+from jupyter_client.manager import start_new_kernel
+
+STARTUP_TIMEOUT = 120
+
+
+def start(kernel_name):
+    return start_new_kernel(kernel_name=kernel_name, startup_timeout=STARTUP_TIMEOUT)
+
+
+def emit(obj):
+    """One JSON line on stdout: the node test reads these."""
+    print(json.dumps(obj), flush=True)
+
+
+def shell_reply(kc, msg_id, timeout):
+    """The shell reply to msg_id (other replies, e.g. start-up kernel_info probes, skipped)."""
+    deadline = time.time() + timeout
+    while True:
+        reply = kc.get_shell_msg(timeout=max(0.01, deadline - time.time()))
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply
+
+
+def iopub_until_idle(kc, msg_id, timeout=60, sink=None):
+    """iopub messages whose parent is msg_id, up to its idle status. Messages of other parents
+    go to `sink` (a list) so attribution can be checked."""
+    out = []
+    deadline = time.time() + timeout
+    while True:
+        msg = kc.get_iopub_msg(timeout=max(0.01, deadline - time.time()))
+        if msg["parent_header"].get("msg_id") != msg_id:
+            if sink is not None:
+                sink.append(msg)
+            continue
+        out.append(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            return out
+
+
+def run(kc, code, timeout=60, **kw):
+    """Executes one cell; returns (reply content, iopub messages of that cell)."""
+    msg_id = kc.execute(code, **kw)
+    reply = shell_reply(kc, msg_id, timeout)
+    return reply["content"], iopub_until_idle(kc, msg_id, timeout)
+
+
+def result_text(iopub):
+    for m in iopub:
+        if m["msg_type"] == "execute_result":
+            return m["content"]["data"].get("text/plain")
+    return None
+
+
+def stream_text(iopub):
+    return "".join(m["content"]["text"] for m in iopub if m["msg_type"] == "stream")
+
+
+def value(kc, expr, timeout=60):
+    """The JSON value of a TypeScript expression (printed with JSON.stringify)."""
+    reply, iopub = run(kc, f"console.log(JSON.stringify({expr}))", timeout)
+    if reply["status"] != "ok":
+        raise RuntimeError(f"{expr}: {reply.get('ename')}: {reply.get('evalue')}")
+    return json.loads(stream_text(iopub).strip().splitlines()[-1])
+
+
+def drain_iopub(kc, quiet=0.3):
+    while True:
+        try:
+            kc.get_iopub_msg(timeout=quiet)
+        except Exception:
+            return
+
+
+def heartbeat_answers(km, timeout_ms=10000):
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.REQ)
+    sock.linger = 0
+    sock.connect(f"{km.transport}://{km.ip}:{km.hb_port}")
+    sock.send(b"ping")
+    answered = sock.poll(timeout_ms) != 0
+    reply = sock.recv() if answered else None
+    sock.close()
+    return reply == b"ping"
+
+
+def send_interrupt(kc):
+    kc.control_channel.send(kc.session.msg("interrupt_request", {}))
+
+
+def stop(km, kc):
+    try:
+        kc.stop_channels()
+    finally:
+        if km.is_alive():
+            km.shutdown_kernel(now=True)

@@ -7,7 +7,7 @@ import * as vm from "vm";
 import Module, { createRequire } from "module";
 import type { Compiler } from "./compiler";
 import { KERNEL_ROOT } from "./compiler";
-import { awaitsAtTopLevel, hoistLoopLocals } from "./locals-transform";
+import { awaitsAtTopLevel, expandNamespaceShorthands, hoistLoopLocals } from "./locals-transform";
 import { runInterruptible } from "./interruptible";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
@@ -89,7 +89,7 @@ export class Executor {
       if (converted.declOutput !== undefined) this.compiler.commit(converted.declOutput);
       return { hasValue: false };
     }
-    const js = hoistLoopLocals(converted.output).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
+    const js = hoistLoopLocals(expandNamespaceShorthands(converted.output, new Set(Object.keys(this.namespace)))).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
     const isAsync = converted.hasToplevelAwait || (converted.output.includes("await") && awaitsAtTopLevel(converted.output));
     const prefix = isAsync ? "(async function (exports, require, __lab_define) { " : "(function (exports, require, __lab_define) { ";
     const fn = vm.runInThisContext(`${prefix}${js}\n})`, { filename: cellName }) as Function;

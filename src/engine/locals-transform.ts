@@ -126,3 +126,53 @@ export function awaitsAtTopLevel(js: string): boolean {
   visit(sf);
   return found;
 }
+
+/**
+ * tslab rewrites references to earlier cells' variables as `exports.x` but leaves the
+ * shorthand property `{ x }` alone, which then throws ReferenceError. Expand `{ x }` to
+ * `{ x: exports.x }` when x is a namespace variable the cell does not declare anywhere.
+ */
+export function expandNamespaceShorthands(js: string, namespaceNames: ReadonlySet<string>): string {
+  if (!js.includes("{")) return js;
+  const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  const shorthands: ts.ShorthandPropertyAssignment[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isShorthandPropertyAssignment(n) && namespaceNames.has(n.name.text) && !declaredInScope(n, n.name.text)) shorthands.push(n);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  let out = js;
+  for (const n of shorthands.sort((a, b) => b.getStart(sf) - a.getStart(sf))) {
+    out = out.slice(0, n.getStart(sf)) + `${n.name.text}: ${NAMESPACE}.${n.name.text}` + out.slice(n.end);
+  }
+  return out;
+}
+
+/** Names a node binds: identifiers and destructuring patterns. */
+function boundNames(name: ts.BindingName | undefined, into: Set<string>): void {
+  if (!name) return;
+  if (ts.isIdentifier(name)) into.add(name.text);
+  else for (const el of name.elements) if (!ts.isOmittedExpression(el)) boundNames(el.name, into);
+}
+
+/** Whether `name` is declared by a scope enclosing `node` (parameters, block or file declarations, catch, loops). */
+function declaredInScope(node: ts.Node, name: string): boolean {
+  for (let a: ts.Node | undefined = node.parent; a; a = a.parent) {
+    const names = new Set<string>();
+    if (ts.isFunctionLike(a)) {
+      for (const p of a.parameters) boundNames(p.name, names);
+      if ((ts.isFunctionExpression(a) || ts.isClassExpression(a)) && a.name) names.add(a.name.text);
+    }
+    if (ts.isCatchClause(a) && a.variableDeclaration) boundNames(a.variableDeclaration.name, names);
+    if ((ts.isForStatement(a) || ts.isForOfStatement(a) || ts.isForInStatement(a)) && a.initializer && ts.isVariableDeclarationList(a.initializer)) {
+      for (const d of a.initializer.declarations) boundNames(d.name, names);
+    }
+    const statements = ts.isBlock(a) || ts.isSourceFile(a) || ts.isModuleBlock(a) ? a.statements : ts.isCaseClause(a) || ts.isDefaultClause(a) ? a.statements : undefined;
+    for (const st of statements ?? []) {
+      if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) boundNames(d.name, names);
+      else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
+    }
+    if (names.has(name)) return true;
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 // %backend: show the TensorFlow.js backend in use (and why), or switch to another.
-import { defineMagic, parseMagicArgs } from "./registry";
+import { defineMagic, parseMagicArgs, UsageError } from "./registry";
 
 defineMagic({
   name: "backend",
@@ -9,8 +9,14 @@ defineMagic({
   async run(args, ctx) {
     const { positionals } = parseMagicArgs(this, args, {});
     const backend = require("../toolkit/backend") as typeof import("../toolkit/backend");
-    if (positionals.length > 1) throw new (require("./registry").UsageError)("%backend: takes at most one backend name", this.usage);
-    const report = positionals[0] ? await backend.switchBackend(positionals[0]) : await backend.initBackend();
+    if (positionals.length > 1) throw new UsageError("%backend: takes at most one backend name", this.usage);
+    let report;
+    try {
+      report = positionals[0] ? await backend.switchBackend(positionals[0]) : await backend.initBackend();
+    } catch (e) {
+      // An unknown or unusable backend name is a bad argument to the magic, not a kernel failure.
+      throw new UsageError(`%backend: ${(e as Error).message}`, this.usage);
+    }
     ctx.print(backend.describeReport(report) + "\n");
   },
 });

@@ -144,6 +144,13 @@ test("a `for await` nested in a top-level loop runs the cell as async", async ()
   assert.equal(sink.result(), "6");
 });
 
+test("shorthand properties see earlier cells' variables", async () => {
+  await run("const kept2 = 7;\nconst other = 'o';");
+  const { sink, reply } = await run("const obj = { kept2, other };\nfunction f(kept2: number) { return { kept2 }; }\n[obj.kept2, obj.other, f(1).kept2]");
+  assert.equal(reply.status, "ok", JSON.stringify(sink.events));
+  assert.equal(sink.result(), "[ 7, 'o', 1 ]");
+});
+
 test("input() asks the front end through requestInput", async () => {
   const { sink, reply } = await run("const name = await input('Your name? ');\n`hello ${name}`", ["Ada"]);
   assert.equal(reply.status, "ok");

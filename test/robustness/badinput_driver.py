@@ -17,7 +17,7 @@ import uuid
 
 import zmq
 
-from lab_client import emit, heartbeat_answers, result_text, run, start, stop, stream_text, value
+from lab_client import run_scenarios, emit, heartbeat_answers, result_text, run, start, stop, stream_text, value
 
 DELIM = b"<IDS|MSG>"
 
@@ -200,19 +200,5 @@ def scenario_dataset(km, kc, workdir):
             "alive": result_text(run(kc, "6 * 7")[1])}
 
 
-def main():
-    kernel_name, workdir, scenarios = sys.argv[1], sys.argv[2], sys.argv[3:]
-    for name in scenarios:
-        km, kc = start(kernel_name)
-        try:
-            t0 = time.time()
-            result = globals()[f"scenario_{name}"](km, kc, workdir)
-            emit({"scenario": name, "seconds": time.time() - t0, "result": result})
-        except Exception as e:
-            emit({"scenario": name, "error": f"{type(e).__name__}: {e}"})
-        finally:
-            stop(km, kc)
-
-
 if __name__ == "__main__":
-    main()
+    run_scenarios(globals())

@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 
-from lab_client import (drain_iopub, emit, heartbeat_answers, iopub_until_idle, result_text, run, send_interrupt,
+from lab_client import (run_scenarios, drain_iopub, emit, heartbeat_answers, iopub_until_idle, result_text, run, send_interrupt,
                         shell_reply, start, stop, stream_text, value)
 
 SETUP = """
@@ -218,19 +218,5 @@ def scenario_oom(km, kc, workdir):
             "before": before, "after": after, "alive": alive, "hb": heartbeat_answers(km)}
 
 
-def main():
-    kernel_name, workdir, scenarios = sys.argv[1], sys.argv[2], sys.argv[3:]
-    for name in scenarios:  # a fresh kernel per scenario: one fault must not hide another
-        km, kc = start(kernel_name)
-        try:
-            t0 = time.time()
-            result = globals()[f"scenario_{name}"](km, kc, workdir)
-            emit({"scenario": name, "seconds": time.time() - t0, "result": result})
-        except Exception as e:
-            emit({"scenario": name, "error": f"{type(e).__name__}: {e}"})
-        finally:
-            stop(km, kc)
-
-
 if __name__ == "__main__":
-    main()
+    run_scenarios(globals())

@@ -2,6 +2,7 @@
 cells, collecting each request's reply and its iopub messages (busy ... idle)."""
 import json
 import os
+import sys
 import time
 
 import zmq
@@ -100,3 +101,19 @@ def stop(km, kc):
     finally:
         if km.is_alive():
             km.shutdown_kernel(now=True)
+
+
+def run_scenarios(scenarios):
+    """Driver entry point: argv is KERNEL_NAME WORKDIR SCENARIO...; each scenario(km, kc, workdir)
+    gets a fresh kernel, so one fault cannot hide another, and emits one JSON line."""
+    kernel_name, workdir, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+    for name in names:
+        km, kc = start(kernel_name)
+        try:
+            t0 = time.time()
+            result = scenarios[f"scenario_{name}"](km, kc, workdir)
+            emit({"scenario": name, "seconds": time.time() - t0, "result": result})
+        except Exception as e:
+            emit({"scenario": name, "error": f"{type(e).__name__}: {e}"})
+        finally:
+            stop(km, kc)

@@ -4,6 +4,7 @@
 import * as path from "path";
 import * as ts from "@tslab/typescript-for-tslab";
 import type { Converter, ConvertResult, CompletionInfo } from "tslab/dist/converter";
+import { ConvertCache, markProjectFilesChanged } from "./convert-cache";
 
 /** Root of the installed tfjs-lab package (holds package.json and node_modules/). */
 export const KERNEL_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -40,17 +41,19 @@ function installKernelPackageFallback(cwd: string): void {
 }
 
 /**
- * tslab's converter schedules one rebuild at a time and throws "Unexpected pending
- * rebuildTimer" when a second file change arrives before the next cell; that throw happens
- * in a file watcher, outside any cell. A rebuild is pending anyway, so the second
- * notification can be dropped.
+ * Watches the watchers of the TypeScript program: every notification marks the project's
+ * files changed (so cached conversions are dropped). And tslab's converter schedules one
+ * rebuild at a time and throws "Unexpected pending rebuildTimer" when a second file change
+ * arrives before the next cell; that throw happens in a file watcher, outside any cell. A
+ * rebuild is pending anyway, so the second notification can be dropped.
  */
-function tolerateRepeatedFileChanges(): void {
+function observeFileChanges(): void {
   const sys = ts.sys as unknown as Record<string, any>;
   for (const fn of ["watchFile", "watchDirectory"]) {
     const orig = sys[fn]?.bind(ts.sys);
     if (!orig || orig.__labTolerant) continue;
     const wrapped = (p: string, cb: (...a: unknown[]) => void, ...rest: unknown[]) => orig(p, (...args: unknown[]) => {
+      markProjectFilesChanged();
       try {
         cb(...args);
       } catch (e) {
@@ -64,7 +67,7 @@ function tolerateRepeatedFileChanges(): void {
 
 export function createCompiler(cwd: string, preludeDecl: string): Compiler {
   installKernelPackageFallback(cwd);
-  tolerateRepeatedFileChanges();
+  observeFileChanges();
   // tslab reads the working directory when the converter is created.
   const prevCwd = process.cwd();
   if (prevCwd !== cwd) process.chdir(cwd);
@@ -77,8 +80,15 @@ export function createCompiler(cwd: string, preludeDecl: string): Compiler {
     if (prevCwd !== cwd) process.chdir(prevCwd);
   }
   let decl = preludeDecl;
+  const cache = new ConvertCache();
   return {
-    convert: (src) => converter.convert(decl, src),
+    convert(src) {
+      const cached = cache.get(decl, src);
+      if (cached) return cached;
+      const result = converter.convert(decl, src);
+      cache.set(decl, src, result);
+      return result;
+    },
     commit(declOutput) {
       // Keep the prelude's imports even if a cell's declarations dropped them.
       decl = declOutput.includes(preludeDecl.trim()) ? declOutput : preludeDecl + declOutput;

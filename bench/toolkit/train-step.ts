@@ -1,6 +1,6 @@
 // Training-step benchmark: the same step (forward, loss, backward, SGD) in tfjs-lab on each
 // available backend and in PyTorch (Debian's python3-torch, 1 and 2 threads), in one run.
-//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--profile] [--steps N]
+//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N]
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -10,7 +10,7 @@ import { smallClassifier } from "./small-classifier";
 export interface BenchWorkload { model: "small" | "yolov5n"; batch: number; size: number; backends: string[] }
 export interface BenchRow { model: string; runtime: string; threads: number; medianMs?: number; note?: string }
 export interface TrainStepBenchOptions {
-  only?: string; steps?: number; warmup?: number; profile?: boolean; torchThreads?: number[];
+  only?: string; backends?: string[]; steps?: number; warmup?: number; profile?: boolean; torchThreads?: number[];
   python?: string; log?: (line: string) => void;
 }
 
@@ -114,7 +114,7 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
   for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
     log(`${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps`);
     for (const backend of w.backends) {
-      if (unavailable.has(backend)) continue;
+      if (unavailable.has(backend) || (opts.backends && !opts.backends.includes(backend))) continue;
       let step: Step | undefined;
       try {
         const active = await switchBackend(backend);
@@ -149,10 +149,11 @@ function parseArgs(argv: string[]): TrainStepBenchOptions {
   const opts: TrainStepBenchOptions = {};
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--only") opts.only = argv[++i];
+    else if (argv[i] === "--backends") opts.backends = argv[++i].split(",");
     else if (argv[i] === "--profile") opts.profile = true;
     else if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
     else if (argv[i] === "--warmup") opts.warmup = Number(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--profile] [--steps N] [--warmup N]`);
+    else throw new Error(`unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N]`);
   }
   return opts;
 }

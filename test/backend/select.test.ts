@@ -20,7 +20,14 @@ test("default selection: wasm on a machine without GPU, every failed probe in on
   assert.ok(!line.includes("\n") && !/\bat .*:\d+/.test(line), `one line, no stack: ${line}`);
   assert.ok(report.probes.find((p) => p.name === "tensorflow")?.detail.length, "tensorflow probe explained");
   assert.deepEqual(logged, [line]);
-  assert.equal(report.threads, report.name === "wasm" ? 1 : undefined);
+  if (report.name === "wasm") {
+    // One thread per core (TFJS_LAB_WASM_THREADS overrides), said in the wasm probe's line.
+    const wasmProbe = report.probes.find((p) => p.name === "wasm")!;
+    assert.ok(report.threads! >= 1, `threads: ${report.threads}`);
+    assert.match(wasmProbe.detail, new RegExp(`\\b${report.threads} threads?\\b`));
+  } else {
+    assert.equal(report.threads, undefined);
+  }
   assert.equal(await initBackend(), report, "a second call returns the same report");
   assert.equal(currentBackend(), report);
   assert.ok(describeReport(report).split("\n").length >= report.probes.length + 1);

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
+import { switchBackend } from "../../src/toolkit/backend";
 
 type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
@@ -48,6 +49,7 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
 
 const explicit: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
 const convCases: Case[] = [
+  { n: 4, h: 24, w: 20, ci: 16, co: 24, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // big enough to split across threads
   { n: 1, h: 8, w: 8, ci: 3, co: 16, k: 3, s: 1, pad: "same" },
   { n: 2, h: 9, w: 7, ci: 3, co: 4, k: 3, s: 2, pad: "same" },
   { n: 2, h: 9, w: 9, ci: 16, co: 8, k: 3, s: 2, pad: "valid" },
@@ -68,7 +70,8 @@ const depthwiseCases: Case[] = [
 ];
 
 before(async () => {
-  await tf.setBackend("wasm");
+  // The default path: wasm as initBackend starts it (threaded where there are cores).
+  await switchBackend("wasm");
   registerWasmGradientKernels();
 });
 

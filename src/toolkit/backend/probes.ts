@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { wantedWasmThreads, withWasmThreads } from "./wasm-threads";
 
 export interface ProbeResult {
   name: string;
@@ -131,11 +132,19 @@ export async function probeWebgpu(): Promise<ProbeResult> {
 export async function probeWasm(registerKernels: () => void): Promise<ProbeResult> {
   const pkg = tryRequire("@tensorflow/tfjs-backend-wasm");
   if (!pkg.module) return { name: "wasm", ok: false, detail: pkg.why! };
-  const failure = await activate("wasm");
+  let threadsWanted: number;
+  try {
+    threadsWanted = wantedWasmThreads();
+  } catch (err) {
+    return { name: "wasm", ok: false, detail: oneLine(err) };
+  }
+  const { result: failure, skipped } = await withWasmThreads(threadsWanted, () => activate("wasm"));
   if (failure) return { name: "wasm", ok: false, detail: failure };
   registerKernels();
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
-  return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, with tfjs-lab gradient kernels` };
+  const threads = (pkg.module as { getThreadsCount(): number }).getThreadsCount();
+  const threading = threads > 1 ? `${threads} threads` : `1 thread${skipped && threadsWanted > 1 ? ` (${skipped})` : ""}`;
+  return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab gradient kernels` };
 }
 
 export async function probeCpu(): Promise<ProbeResult> {

@@ -12,7 +12,7 @@ export interface KernelBackendLike {
 }
 
 export class KernelCalls {
-  constructor(private readonly backend: KernelBackendLike, private readonly backendName: string) {}
+  constructor(private readonly backend: KernelBackendLike, readonly backendName: string) {}
 
   run(kernelName: string, inputs: Record<string, Info> | Info[], attrs: Record<string, unknown> = {}): Info {
     const config = tf.getKernel(kernelName, this.backendName);

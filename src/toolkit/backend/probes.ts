@@ -138,7 +138,13 @@ export async function probeWasm(registerKernels: () => void): Promise<ProbeResul
   } catch (err) {
     return { name: "wasm", ok: false, detail: oneLine(err) };
   }
-  const { result: failure, skipped } = await withWasmThreads(threadsWanted, () => activate("wasm"));
+  let started: { result: string | undefined; skipped?: string };
+  try {
+    started = await withWasmThreads(threadsWanted, () => activate("wasm"));
+  } catch (err) {
+    return { name: "wasm", ok: false, detail: oneLine(err) };
+  }
+  const { result: failure, skipped } = started;
   if (failure) return { name: "wasm", ok: false, detail: failure };
   registerKernels();
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";

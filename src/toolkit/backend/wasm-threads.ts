@@ -8,6 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 
 /** Environment variable: worker threads of the wasm backend (1 = the single-threaded build). */
 export const WASM_THREADS_ENV_VAR = "TFJS_LAB_WASM_THREADS";
+/** A threaded start that never finishes (a worker that cannot load) would hang forever. */
+const THREADED_START_TIMEOUT_MS = 30_000;
 /** tfjs-backend-wasm pre-starts 8 workers and never uses more. */
 const MAX_WASM_THREADS = 8;
 // The module object itself (not an import-star copy), so that patching cpus() reaches the glue.
@@ -76,7 +78,11 @@ export async function withWasmThreads<T>(threads: number, activate: () => Promis
     return real.length >= 2 * threads ? real : Array.from({ length: 2 * threads }, (_, i) => real[i % real.length]);
   };
   try {
-    const result = await activate();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the threaded wasm build did not start within ${THREADED_START_TIMEOUT_MS / 1000} s; set ${WASM_THREADS_ENV_VAR}=1`)), THREADED_START_TIMEOUT_MS);
+    });
+    const result = await Promise.race([activate(), timeout]).finally(() => clearTimeout(timer));
     unrefRunningWorkers();
     return { result };
   } finally {

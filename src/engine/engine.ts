@@ -13,6 +13,11 @@ import { PRELUDE_DECL, preload } from "./preload";
 import { runInCell, currentCell, installOutputCapture, type CellContext } from "./cell-context";
 import { toErrorContent } from "./errors";
 import { isCompleteCell } from "./is-complete";
+import { CellInterrupts } from "./cell-interrupts";
+import { processInterruptFlag } from "./interrupt-flag";
+import { closeAbandonedTfScopes } from "./tf-recovery";
+import { isInterrupt } from "./errors";
+import { setInterruptHost } from "../toolkit/interrupt";
 import { toMimeBundle } from "../display";
 import { parseCell, getMagic, allMagics, helpText, runShell, UsageError, type MagicContext } from "../magics";
 
@@ -32,7 +37,7 @@ export class LabEngine implements Engine {
   private compiler?: Compiler;
   private executor?: Executor;
   private backendReady?: Promise<unknown>;
-  private running?: AbortController;
+  private readonly interrupts = new CellInterrupts(processInterruptFlag);
 
   constructor(options: EngineOptions = {}) {
     this.cwd = options.cwd ?? process.cwd();
@@ -40,6 +45,8 @@ export class LabEngine implements Engine {
     this.log = options.log ?? capture.log;
     preload(this.namespace);
     installUncaughtReporting(this.log);
+    // Toolkit loops (Trainer, DataLoader, memory phases) stop when the cell that started them is interrupted.
+    setInterruptHost(this.interrupts);
   }
 
   get executionCount(): number {
@@ -50,7 +57,7 @@ export class LabEngine implements Engine {
   private ensureCompiler(): Executor {
     if (!this.executor) {
       this.compiler = createCompiler(this.cwd, PRELUDE_DECL);
-      this.executor = new Executor(this.compiler, this.namespace, this.cwd);
+      this.executor = new Executor(this.compiler, this.namespace, this.cwd, this.interrupts);
     }
     return this.executor;
   }
@@ -88,8 +95,7 @@ export class LabEngine implements Engine {
       this.historyStore.add(this.count, code);
     }
     const n = this.count;
-    const controller = new AbortController();
-    this.running = controller;
+    const controller = this.interrupts.begin();
     const ctx: CellContext = { sink, executionCount: n, signal: controller.signal };
     try {
       await this.ensureBackend();
@@ -103,11 +109,15 @@ export class LabEngine implements Engine {
       const userExpressions = await this.userExpressions(options.userExpressions ?? {}, ctx);
       return { status: "ok", execution_count: n, payload: [], user_expressions: userExpressions };
     } catch (e) {
+      if (isInterrupt(e)) {
+        const closed = closeAbandonedTfScopes();
+        if (closed > 0) this.log(`interrupt: closed ${closed} TensorFlow.js scope(s) the interrupted code left open`);
+      }
       const err = toErrorContent(e);
       sink.error(err.ename, err.evalue, err.traceback);
       return { status: "error", execution_count: n, ...err };
     } finally {
-      if (this.running === controller) this.running = undefined;
+      this.interrupts.end(controller);
     }
   }
 
@@ -233,11 +243,11 @@ export class LabEngine implements Engine {
   }
 
   interrupt(): void {
-    this.running?.abort();
+    this.interrupts.interrupt();
   }
 
   async shutdown(): Promise<void> {
-    this.running?.abort();
+    this.interrupts.interrupt();
     this.compiler?.close();
   }
 }
@@ -254,6 +264,8 @@ function installUncaughtReporting(log: (line: string) => void): void {
   const report = (kind: string) => (e: unknown) => {
     const ctx = currentCell();
     const err = toErrorContent(e);
+    // code of an interrupted cell that stopped at its next check: expected, not news for the cell
+    if (isInterrupt(e) && ctx?.signal.aborted) return log(`${kind}: KeyboardInterrupt in code of interrupted In[${ctx.executionCount}]`);
     if (ctx) ctx.sink.error(err.ename, err.evalue, [`${kind} (from a timer or promise started by In[${ctx.executionCount}])`, ...err.traceback]);
     log(`${kind}: ${err.ename}: ${err.evalue}`);
   };

@@ -9,6 +9,7 @@ import type { Compiler } from "./compiler";
 import { KERNEL_ROOT } from "./compiler";
 import { awaitsAtTopLevel, expandNamespaceShorthands, hoistLoopLocals } from "./locals-transform";
 import { runInterruptible } from "./interruptible";
+import { RESUME, TICK, instrumentInterrupts } from "./interrupt-transform";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
 
@@ -72,12 +73,20 @@ export function createCellRequire(cwd: string, local: LocalTsModules = new Local
   return Object.assign(req, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions });
 }
 
+/** What instrumented cell code calls to learn that it was interrupted (see interrupt-transform.ts). */
+export interface InterruptChecks {
+  /** At loop back-edges: throws KeyboardInterrupt if an interrupt arrived for the running cell. */
+  tick(): void;
+  /** After each await: also throws when the cell that started this code was interrupted. */
+  resume<T>(value?: T): T | undefined;
+}
+
 export class Executor {
   private readonly cellRequire: NodeJS.Require;
   private readonly localModules = new LocalTsModules();
   private readonly define = (ns: Namespace, name: string, attrs: PropertyDescriptor) => defineInNamespace(ns, name, attrs);
 
-  constructor(private readonly compiler: Compiler, readonly namespace: Namespace, cwd: string) {
+  constructor(private readonly compiler: Compiler, readonly namespace: Namespace, cwd: string, private readonly checks: InterruptChecks) {
     this.cellRequire = createCellRequire(cwd, this.localModules);
   }
 
@@ -89,15 +98,17 @@ export class Executor {
       if (converted.declOutput !== undefined) this.compiler.commit(converted.declOutput);
       return { hasValue: false };
     }
-    const js = hoistLoopLocals(expandNamespaceShorthands(converted.output, new Set(Object.keys(this.namespace)))).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
     const isAsync = converted.hasToplevelAwait || (converted.output.includes("await") && awaitsAtTopLevel(converted.output));
-    const prefix = isAsync ? "(async function (exports, require, __lab_define) { " : "(function (exports, require, __lab_define) { ";
+    const hoisted = hoistLoopLocals(expandNamespaceShorthands(converted.output, new Set(Object.keys(this.namespace))));
+    const js = instrumentInterrupts(hoisted).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
+    const params = `exports, require, __lab_define, ${TICK}, ${RESUME}`;
+    const prefix = isAsync ? `(async function (${params}) { ` : `(function (${params}) { `;
     const fn = vm.runInThisContext(`${prefix}${js}\n})`, { filename: cellName }) as Function;
     // Declarations count from here: a cell that fails half-way still defined its names.
     this.compiler.commit(converted.declOutput ?? "");
     // An interrupt that arrived while the cell compiled stops it before it starts.
     if (signal.aborted) throw new KeyboardInterrupt();
-    const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define));
+    const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define, this.checks.tick, this.checks.resume));
     if (isAsync) await raceAbort(ret as Promise<unknown>, signal);
     const key = converted.lastExpressionVar;
     if (!key) return { hasValue: false };

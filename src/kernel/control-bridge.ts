@@ -7,6 +7,7 @@ import type { ControlWorkerData, MainToWorker, WorkerToMain } from "./control-pr
 import { reviveMessage } from "./control-protocol";
 import type { Message } from "./messages";
 import { Signer, serializeMessage } from "./wire";
+import { processInterruptFlag } from "../engine/interrupt-flag";
 
 export class ControlBridge {
   private readonly worker: Worker;
@@ -22,6 +23,7 @@ export class ControlBridge {
     info: ConnectionInfo,
     sessionId: string,
     onRequest: (msg: Message) => void,
+    onInterrupt: () => void,
     log: (line: string) => void,
   ): Promise<ControlBridge> {
     const workerData: ControlWorkerData = {
@@ -30,6 +32,7 @@ export class ControlBridge {
       key: info.key,
       signatureScheme: info.signature_scheme,
       sessionId,
+      interruptBuffer: processInterruptFlag.buffer,
     };
     const worker = new Worker(path.join(__dirname, "control-worker.js"), { workerData });
     const bridge = new ControlBridge(worker, new Signer(info.key, info.signature_scheme));
@@ -39,6 +42,7 @@ export class ControlBridge {
         if (m.kind === "ready") resolve();
         else if (m.kind === "failed") reject(new Error(m.message));
         else if (m.kind === "log") log(m.line);
+        else if (m.kind === "interrupt") onInterrupt();
         else if (m.kind === "request") onRequest(reviveMessage(m.msg));
       });
     });

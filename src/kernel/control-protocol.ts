@@ -7,12 +7,16 @@ export interface ControlWorkerData {
   key: string;
   signatureScheme: string;
   sessionId: string;
+  /** The engine's interrupt counters (see engine/interrupt-flag.ts). */
+  interruptBuffer: SharedArrayBuffer;
 }
 
 export type WorkerToMain =
   | { kind: "ready" }
   | { kind: "failed"; message: string }
   | { kind: "log"; line: string }
+  /** An interrupt_request arrived (already raised on the shared flag): act on it when idle or waiting. */
+  | { kind: "interrupt" }
   /** A verified control request the worker does not answer itself. */
   | { kind: "request"; msg: Message };
 

@@ -1,19 +1,25 @@
 // Worker thread that keeps the heartbeat and the control channel answering while the main
 // thread is busy (a cell running `while (true) {}` blocks the main event loop). It answers
-// interrupt_request itself by raising SIGINT into the process, which stops a blocking cell
-// (vm breakOnSigint) or reaches the main thread's SIGINT handler; other control requests go
-// to the main thread.
+// interrupt_request itself: it raises the shared interrupt flag, which running cell code
+// checks between loop iterations and after awaits, tells the main thread (for a cell that
+// is waiting), and if nothing acknowledged the interrupt within a grace period (code inside
+// one long call that reaches no check) raises SIGINT, which vm's breakOnSigint turns into
+// an exception wherever the code is. Other control requests go to the main thread.
 import { parentPort, workerData } from "worker_threads";
 import * as zmq from "zeromq";
 import { Session } from "./session";
 import { Signer, parseMessage, serializeMessage } from "./wire";
 import type { ControlWorkerData, MainToWorker, WorkerToMain } from "./control-protocol";
+import { InterruptFlag } from "../engine/interrupt-flag";
 
 const data = workerData as ControlWorkerData;
 const port = parentPort!;
 const post = (m: WorkerToMain) => port.postMessage(m);
 const log = (line: string) => post({ kind: "log", line });
 
+const interruptFlag = new InterruptFlag(data.interruptBuffer);
+/** How long cell code has to reach an interrupt check before SIGINT stops it wherever it is. */
+const SIGINT_GRACE_MS = 300;
 const signer = new Signer(data.key, data.signatureScheme);
 const session = new Session(data.sessionId);
 const control = new zmq.Router({ sendTimeout: 0, linger: 1000 });
@@ -38,7 +44,11 @@ async function serveControl(): Promise<void> {
         continue;
       }
       if (msg.header.msg_type === "interrupt_request") {
-        process.kill(process.pid, "SIGINT");
+        const generation = interruptFlag.raise();
+        post({ kind: "interrupt" });
+        setTimeout(() => {
+          if (!interruptFlag.acknowledged(generation)) process.kill(process.pid, "SIGINT");
+        }, SIGINT_GRACE_MS);
         const reply = session.message("interrupt_reply", { status: "ok" }, msg, { identities: msg.identities });
         await control.send(serializeMessage(reply, signer));
       } else {

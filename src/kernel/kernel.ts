@@ -67,24 +67,25 @@ export async function startKernel(
 
   await channels.bind(info);
   const stdin = new StdinChannel(channels, session, signer, log);
+  // An interrupt_request is answered by the control worker, which raises the engine's shared
+  // interrupt flag (seen by running code at its next check) and tells us here, for a cell
+  // that is waiting rather than running. SIGINT comes from the front end (interrupt_mode
+  // "signal") or from the worker when running code reached no check in time; a blocking
+  // cell is then stopped by vm's breakOnSigint, which takes over SIGINT while it runs.
+  const interrupt = () => {
+    log("interrupt");
+    engine?.interrupt();
+    stdin.cancel(new KeyboardInterrupt("Interrupted while waiting for input"));
+  };
   let bridge: ControlBridge;
   try {
-    bridge = await ControlBridge.start(info, session.id, (msg) => void dispatch(msg, "control", false), log);
+    bridge = await ControlBridge.start(info, session.id, (msg) => void dispatch(msg, "control", false), interrupt, log);
   } catch (e) {
     channels.close();
     throw e;
   }
   const shellQueue = new ShellQueue(channels.shell);
-
-  // SIGINT comes from the control worker (interrupt_request) or from the front end
-  // (interrupt_mode "signal"). A blocking cell is stopped by vm's breakOnSigint, which
-  // takes over SIGINT while it runs; otherwise this handler stops async work.
-  const onSigint = () => {
-    log("interrupt");
-    engine?.interrupt();
-    stdin.cancel(new KeyboardInterrupt("Interrupted while waiting for input"));
-  };
-  process.on("SIGINT", onSigint);
+  process.on("SIGINT", interrupt);
 
   async function dispatch(msg: Message, channel: RequestChannel, abort: boolean): Promise<void> {
     const type = msg.header.msg_type;
@@ -138,7 +139,7 @@ export async function startKernel(
 
   function close(restart: boolean): Promise<{ restart: boolean }> {
     closing ??= (async () => {
-      process.off("SIGINT", onSigint);
+      process.off("SIGINT", interrupt);
       try {
         await (await engineReady).shutdown();
       } catch (e) {

@@ -6,3 +6,4 @@ export * from "./losses";
 export * from "./data";
 export * from "./train";
 export * from "./viz";
+export { setInterruptHost, interruptSignal, pollInterrupt, InterruptHost } from "./interrupt";

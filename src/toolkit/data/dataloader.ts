@@ -1,5 +1,6 @@
 import { Prng, mixSeed } from "./prng";
 import { namedError } from "./errors";
+import { interruptSignal, pollInterrupt } from "../interrupt";
 
 /** What a DataLoader reads: a length, an item getter and, optionally, the dataset's own collate. */
 export interface Dataset<Item> {
@@ -78,7 +79,8 @@ export class DataLoader<D extends Dataset<any>, Batch = DefaultBatch<D>> {
   }
 
   async *iterate(opts: IterateOptions = {}): AsyncGenerator<Batch> {
-    const { signal } = opts;
+    // The caller's signal, or the kernel cell's: an interrupt stops the iteration.
+    const signal = interruptSignal(opts.signal);
     const epoch = opts.epoch ?? this.nextEpoch;
     this.nextEpoch = epoch + 1;
     const order = this.indices(epoch);
@@ -91,6 +93,7 @@ export class DataLoader<D extends Dataset<any>, Batch = DefaultBatch<D>> {
     };
     let pending = batches > 0 ? load(0) : null;
     for (let b = 0; b < batches; b++) {
+      pollInterrupt();
       signal?.throwIfAborted();
       const current = pending ?? load(b);
       pending = null;

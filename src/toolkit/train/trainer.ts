@@ -11,6 +11,7 @@ import { Optimizer } from "./optim/optimizer";
 import { ParamKind, yoloParamGroups } from "./optim/paramGroups";
 import { SGD } from "./optim/sgd";
 import { appendRunLog } from "./runLog";
+import { interruptSignal, pollInterrupt } from "../interrupt";
 
 /** What a loss function returns: the scalar to minimise, optionally with named parts to log. */
 export type LossResult = tf.Scalar | { loss: tf.Scalar; items?: Record<string, tf.Tensor> };
@@ -131,6 +132,8 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
     if (o.resume) startEpoch = loadCheckpoint(o.resume, model, { optimizer: this.optimizer }).epoch + 1;
     const totalSteps = Number.isFinite(nb) ? nb * (epochs - startEpoch) : NaN;
     let stepsDone = 0;
+    // The caller's signal, or the kernel cell's: an interrupt stops the loop between steps.
+    const signal = interruptSignal(o.signal);
 
     try {
       for (let epoch = startEpoch; epoch < epochs && !aborted; epoch++) {
@@ -141,7 +144,8 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
         const itemSums: Record<string, number> = {};
         let i = 0;
         for await (const batch of o.data as AsyncIterable<B>) {
-          if (o.signal?.aborted) {
+          pollInterrupt();
+          if (signal?.aborted) {
             if (o.disposeBatch ?? true) disposeBatchTensors(batch);
             aborted = true;
             break;
@@ -163,12 +167,19 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
           try {
             ({ memory } = await deviceMemory.measure("train", async (phase) => {
               let kept: Record<string, tf.Tensor> = {};
-              const { value, grads } = tf.variableGrads(() => {
-                const r = o.loss((o.forward ?? defaultForward)(model, batch), batch);
-                if (r instanceof tf.Tensor) return r;
-                if (r.items) kept = Object.fromEntries(Object.entries(r.items).map(([k, t]) => [k, tf.keep(t)]));
-                return r.loss;
-              }, params);
+              let value: tf.Scalar, grads: tf.NamedTensorMap;
+              try {
+                // In a tidy: tfjs leaves the loss tensor alive when the backward pass throws (an interrupt, OOM).
+                ({ value, grads } = tf.tidy(() => tf.variableGrads(() => {
+                  const r = o.loss((o.forward ?? defaultForward)(model, batch), batch);
+                  if (r instanceof tf.Tensor) return r;
+                  if (r.items) kept = Object.fromEntries(Object.entries(r.items).map(([k, t]) => [k, tf.keep(t)]));
+                  return r.loss;
+                }, params)));
+              } catch (e) {
+                tf.dispose(Object.values(kept));
+                throw e;
+              }
               loss = (await value.data())[0];
               value.dispose();
               for (const [k, t] of Object.entries(kept)) {
@@ -190,10 +201,10 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
                 lastOptStep = ni;
                 stepped = true;
               }
-            }, o.signal));
+            }, signal));
           } catch (e) {
             accumulator.clear();
-            if ((e as Error).name === "AbortError") {
+            if ((e as Error).name === "AbortError" || (signal?.aborted && e === signal.reason)) {
               aborted = true;
               break;
             }
@@ -214,6 +225,9 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
           };
           this.emit("batch", ev);
           i++;
+          // One event-loop turn per step: output (live charts) is sent and signal handlers run
+          // even when data and steps resolve as microtasks.
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
         if (aborted) break;
         const metrics = o.validate ? await o.validate({ epoch, model }) : {};

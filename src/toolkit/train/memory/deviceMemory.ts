@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { AllocationFailure, AllocatorBlock, AllocatorStats, CachingAllocator } from "./cachingAllocator";
 import { discardAbandonedTape, engineInternals } from "./engineInternals";
 import { OutOfMemoryDetails, OutOfMemoryError } from "./outOfMemoryError";
+import { pollInterrupt } from "../../interrupt";
 
 /** Memory figures of one measured phase (a training step, a validation pass, ...). */
 export interface PhaseMemory {
@@ -131,6 +132,7 @@ class DeviceMemoryModel {
       this.pending = null;
       throw new OutOfMemoryError(d);
     }
+    if (this.active.some((p) => p.signal)) pollInterrupt();
     for (const p of this.active) if (p.signal?.aborted) throw abortError(p.signal);
   }
 

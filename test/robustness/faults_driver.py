@@ -57,8 +57,12 @@ try { await trainer.fit(); } finally { trainer.dispose(); }""",
   opt.minimize(() => loss(model.forward(b.images), b), false);
   tf.dispose([b.images, b.labels]);
 }""",
+    # blocking code that reaches no interrupt check (compiled at run time, so not instrumented),
+    # inside a tidy: stopped by the SIGINT fallback; the tidy's tensor must not stay behind
+    "blocking-unchecked-in-tidy": PROBE + 'tf.tidy(() => { tf.ones([3]); new Function("for (;;) {}")(); });',
 }
-TRIALS = {"async-nextFrame": 25, "async-Trainer": 15, "blocking-empty": 20, "blocking-after-await": 15, "blocking-train": 25}
+TRIALS = {"async-nextFrame": 20, "async-Trainer": 20, "blocking-empty": 15, "blocking-after-await": 15, "blocking-train": 15,
+          "blocking-unchecked-in-tidy": 15}
 REPLY_WAIT = 8  # seconds an interrupted cell may take before the trial counts as hung
 
 

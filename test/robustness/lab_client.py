@@ -4,6 +4,7 @@ import json
 import os
 import sys
 import time
+import traceback
 
 import zmq
 from jupyter_client.manager import start_new_kernel
@@ -114,6 +115,7 @@ def run_scenarios(scenarios):
             result = scenarios[f"scenario_{name}"](km, kc, workdir)
             emit({"scenario": name, "seconds": time.time() - t0, "result": result})
         except Exception as e:
-            emit({"scenario": name, "error": f"{type(e).__name__}: {e}"})
+            where = "".join(traceback.format_exception(e)[-3:])
+            emit({"scenario": name, "error": f"{type(e).__name__}: {e}\n{where}"})
         finally:
             stop(km, kc)

@@ -3,6 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_ENV_VAR, currentBackend, describeReport, initBackend, memoryInfo, switchBackend } from "../../src/toolkit/backend";
+import * as os from "node:os";
+import { WASM_THREADS_ENV_VAR, wantedWasmThreads } from "../../src/toolkit/backend/wasm-threads";
 
 test("default selection: wasm on a machine without GPU, every failed probe in one line", async () => {
   delete process.env[BACKEND_ENV_VAR];
@@ -21,7 +23,7 @@ test("default selection: wasm on a machine without GPU, every failed probe in on
   assert.ok(report.probes.find((p) => p.name === "tensorflow")?.detail.length, "tensorflow probe explained");
   assert.deepEqual(logged, [line]);
   if (report.name === "wasm") {
-    // One thread per core (TFJS_LAB_WASM_THREADS overrides), said in the wasm probe's line.
+    // Half the cores from 4 up, else 1 (TFJS_LAB_WASM_THREADS overrides), said in the wasm probe's line.
     const wasmProbe = report.probes.find((p) => p.name === "wasm")!;
     assert.ok(report.threads! >= 1, `threads: ${report.threads}`);
     assert.match(wasmProbe.detail, new RegExp(`\\b${report.threads} threads?\\b`));
@@ -70,4 +72,26 @@ test("switchBackend moves between backends and memoryInfo reports the wasm heap"
   assert.ok(mem.numBytes >= 256 * 256 * 4);
   assert.ok((mem.wasmHeapBytes ?? 0) >= mem.numBytes);
   t.dispose();
+});
+
+test("wasm threads: half the cores from 4 cores up, else 1; TFJS_LAB_WASM_THREADS overrides; a bad value is reported, not fatal", () => {
+  const saved = process.env[WASM_THREADS_ENV_VAR];
+  try {
+    delete process.env[WASM_THREADS_ENV_VAR];
+    const cores = os.cpus().length;
+    assert.deepEqual(wantedWasmThreads(), { threads: cores >= 4 ? Math.min(Math.floor(cores / 2), 8) : 1 });
+    process.env[WASM_THREADS_ENV_VAR] = "3";
+    assert.deepEqual(wantedWasmThreads(), { threads: 3 });
+    process.env[WASM_THREADS_ENV_VAR] = "64";
+    assert.deepEqual(wantedWasmThreads(), { threads: 8 });
+    for (const bad of ["0", "two", "1.5"]) {
+      process.env[WASM_THREADS_ENV_VAR] = bad;
+      const r = wantedWasmThreads();
+      assert.equal(r.warning, `TFJS_LAB_WASM_THREADS='${bad}' ignored: not a whole number >= 1`);
+      assert.ok(r.threads >= 1);
+    }
+  } finally {
+    if (saved === undefined) delete process.env[WASM_THREADS_ENV_VAR];
+    else process.env[WASM_THREADS_ENV_VAR] = saved;
+  }
 });

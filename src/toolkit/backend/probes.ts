@@ -132,12 +132,7 @@ export async function probeWebgpu(): Promise<ProbeResult> {
 export async function probeWasm(registerKernels: () => void): Promise<ProbeResult> {
   const pkg = tryRequire("@tensorflow/tfjs-backend-wasm");
   if (!pkg.module) return { name: "wasm", ok: false, detail: pkg.why! };
-  let threadsWanted: number;
-  try {
-    threadsWanted = wantedWasmThreads();
-  } catch (err) {
-    return { name: "wasm", ok: false, detail: oneLine(err) };
-  }
+  const { threads: threadsWanted, warning } = wantedWasmThreads();
   let started: { result: string | undefined; skipped?: string };
   try {
     started = await withWasmThreads(threadsWanted, () => activate("wasm"));
@@ -150,7 +145,7 @@ export async function probeWasm(registerKernels: () => void): Promise<ProbeResul
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
   const threads = (pkg.module as { getThreadsCount(): number }).getThreadsCount();
   const threading = threads > 1 ? `${threads} threads` : `1 thread${skipped && threadsWanted > 1 ? ` (${skipped})` : ""}`;
-  return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab gradient kernels` };
+  return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab gradient kernels${warning ? ` (${warning})` : ""}` };
 }
 
 export async function probeCpu(): Promise<ProbeResult> {

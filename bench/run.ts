@@ -8,7 +8,7 @@ import { runTrainStepBench, formatTable } from "./toolkit/train-step";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-interface KernelRow { kernel: string; startup_ms: number; trivial_ms: number; loop_top_ms: number; loop_block_ms: number }
+interface KernelRow { kernel: string; startup_ms: number; trivial_ms: number; new_cell_ms: number; loop_top_ms: number; loop_block_ms: number }
 
 function kernelBench(): KernelRow[] {
   const ours = JSON.stringify([process.execPath, path.join(ROOT, "dist/src/cli/main.js"), "kernel", "{connection_file}"]);
@@ -27,6 +27,7 @@ function kernelTable(rows: KernelRow[]): string {
     "|---|---|---|---|---|",
     line("launch -> first kernel_info_reply", "startup_ms", "< 1 s"),
     line("trivial cell round trip", "trivial_ms", "< 5 ms"),
+    line("trivial cell never seen before", "new_cell_ms", "none set"),
     line("10^7 loop on a top-level let", "loop_top_ms", "within 2x of block"),
     line("same loop in a block", "loop_block_ms", ""),
     `| top-level loop / block loop | ${(a.loop_top_ms / a.loop_block_ms).toFixed(2)}x | ${(b.loop_top_ms / b.loop_block_ms).toFixed(1)}x | | <= 2x |`,

@@ -14,17 +14,28 @@ export class CellInterrupts implements InterruptChecks {
 
   constructor(private readonly flag: InterruptFlag) {
     this.seen = flag.generation();
+    flag.markSeen(this.seen);
+  }
+
+  /** The shared counters instrumented code reads inline (see interrupt-transform.ts). */
+  get counts(): Int32Array {
+    return this.flag.counts;
   }
 
   /** A cell starts: interrupts from now on abort the returned controller. */
   begin(): AbortController {
     this.running = new AbortController();
-    this.seen = this.flag.generation();
+    this.see(this.flag.generation());
     return this.running;
   }
 
   end(controller: AbortController): void {
     if (this.running === controller) this.running = undefined;
+  }
+
+  private see(generation: number): void {
+    this.seen = generation;
+    this.flag.markSeen(generation);
   }
 
   /** Interrupts the running cell (nothing to do when idle, as in ipykernel). */
@@ -40,14 +51,14 @@ export class CellInterrupts implements InterruptChecks {
     this.flag.acknowledge(g);
     const r = this.running;
     if (!r) {
-      this.seen = g;
+      this.see(g);
       return false;
     }
     if (!r.signal.aborted) r.abort(new KeyboardInterrupt());
     return true;
   };
 
-  /** At loop back-edges: one Atomics read unless an interrupt arrived. */
+  /** Called by instrumented loops once their inline check saw a new interrupt (and by the toolkit). */
   readonly tick = (): void => {
     if (this.flag.generation() !== this.seen && this.poll()) throw new KeyboardInterrupt();
   };

@@ -9,7 +9,7 @@ import type { Compiler } from "./compiler";
 import { KERNEL_ROOT } from "./compiler";
 import { awaitsAtTopLevel, expandNamespaceShorthands, hoistLoopLocals } from "./locals-transform";
 import { runInterruptible } from "./interruptible";
-import { RESUME, TICK, instrumentInterrupts } from "./interrupt-transform";
+import { FLAG, RESUME, TICK, instrumentInterrupts } from "./interrupt-transform";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
 
@@ -75,7 +75,9 @@ export function createCellRequire(cwd: string, local: LocalTsModules = new Local
 
 /** What instrumented cell code calls to learn that it was interrupted (see interrupt-transform.ts). */
 export interface InterruptChecks {
-  /** At loop back-edges: throws KeyboardInterrupt if an interrupt arrived for the running cell. */
+  /** The shared interrupt counters that loops check inline before calling tick(). */
+  readonly counts: Int32Array;
+  /** Throws KeyboardInterrupt if an interrupt arrived for the running cell. */
   tick(): void;
   /** After each await: also throws when the cell that started this code was interrupted. */
   resume<T>(value?: T): T | undefined;
@@ -101,14 +103,14 @@ export class Executor {
     const isAsync = converted.hasToplevelAwait || (converted.output.includes("await") && awaitsAtTopLevel(converted.output));
     const hoisted = hoistLoopLocals(expandNamespaceShorthands(converted.output, new Set(Object.keys(this.namespace))));
     const js = instrumentInterrupts(hoisted).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
-    const params = `exports, require, __lab_define, ${TICK}, ${RESUME}`;
+    const params = `exports, require, __lab_define, ${TICK}, ${RESUME}, ${FLAG}`;
     const prefix = isAsync ? `(async function (${params}) { ` : `(function (${params}) { `;
     const fn = vm.runInThisContext(`${prefix}${js}\n})`, { filename: cellName }) as Function;
     // Declarations count from here: a cell that fails half-way still defined its names.
     this.compiler.commit(converted.declOutput ?? "");
     // An interrupt that arrived while the cell compiled stops it before it starts.
     if (signal.aborted) throw new KeyboardInterrupt();
-    const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define, this.checks.tick, this.checks.resume));
+    const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define, this.checks.tick, this.checks.resume, this.checks.counts));
     if (isAsync) await raceAbort(ret as Promise<unknown>, signal);
     const key = converted.lastExpressionVar;
     if (!key) return { hasValue: false };

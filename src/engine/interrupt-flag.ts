@@ -5,13 +5,16 @@
 // awaits all resolve as microtasks (e.g. `await t.data()` on wasm) never lets it turn.
 // SIGINT stays the fallback for code that reaches no check (see control-worker.ts).
 
-const RAISED = 0;
+export const RAISED = 0;
 const ACKNOWLEDGED = 1;
+/** The generation the running cell started at: instrumented loops compare it with RAISED inline. */
+export const SEEN = 2;
 
 export class InterruptFlag {
-  private readonly counts: Int32Array;
+  /** The counters; cell code reads them directly (one load each, no call) at every loop iteration. */
+  readonly counts: Int32Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(12)) {
     this.counts = new Int32Array(buffer);
   }
 
@@ -27,6 +30,11 @@ export class InterruptFlag {
   /** The main thread has acted on every interrupt up to `generation`. */
   acknowledge(generation: number): void {
     Atomics.store(this.counts, ACKNOWLEDGED, generation);
+  }
+
+  /** Records the generation the running cell has seen (main thread only). */
+  markSeen(generation: number): void {
+    Atomics.store(this.counts, SEEN, generation);
   }
 
   /** Whether interrupt number `generation` has been acted on. */

@@ -6,14 +6,18 @@
 // for itself:
 //   - every `await e` becomes `__lab_resume(await e)`: after each wait the cell learns that
 //     it was interrupted and throws KeyboardInterrupt (also in functions it defined);
-//   - every loop starts its body with `__lab_tick()`, an Atomics read of the interrupt
-//     counter, so an interrupt lands between iterations, where the user's state is whole
+//   - every loop starts its body with `if (__lab_flag[0] !== __lab_flag[2]) __lab_tick();`:
+//     two plain loads of the shared interrupt counters (a call per iteration made a tight
+//     loop 10x slower; this costs about nothing once optimised), so an interrupt lands between iterations, where the user's state is whole
 //     (a tensor made by one iteration and freed at its end is freed). vm's breakOnSigint
 //     (SIGINT) remains the fallback for code that reaches no check, e.g. one long kernel.
 import * as ts from "@tslab/typescript-for-tslab";
+import { RAISED, SEEN } from "./interrupt-flag";
 
 export const RESUME = "__lab_resume";
 export const TICK = "__lab_tick";
+export const FLAG = "__lab_flag";
+const LOOP_CHECK = `if (${FLAG}[${RAISED}] !== ${FLAG}[${SEEN}]) ${TICK}()`;
 
 interface Insert { pos: number; text: string; rank: number }
 
@@ -35,7 +39,7 @@ export function instrumentInterrupts(js: string): string {
     if (isLoop(n)) {
       const body = n.statement;
       // `for await` resumes from a wait on every iteration: it needs the full check
-      const check = ts.isForOfStatement(n) && n.awaitModifier ? `${RESUME}()` : `${TICK}()`;
+      const check = ts.isForOfStatement(n) && n.awaitModifier ? `${RESUME}()` : LOOP_CHECK;
       if (ts.isBlock(body)) {
         inserts.push({ pos: body.getStart(sf) + 1, text: ` ${check};`, rank: 0 });
       } else {

@@ -4,8 +4,8 @@ For each kernel command given, measures in one run on this machine:
   startup_ms   launch of the kernel process -> first kernel_info_reply (median of N launches)
   trivial_ms   round trip of execute_request "1" -> execute_reply (median of 50, after warm-up)
   new_cell_ms  the same for a trivial cell not seen before ("2", "3", ...; median of 30)
-  loop_top_ms  `for (let i = 0; i < 1e7; i++) x += i` on a top-level `let x` (median of 3)
-  loop_block_ms the same loop on a variable declared in a block (median of 3)
+  loop_top_ms  `for (let i = 0; i < 1e7; i++) x += i` on a top-level `let x` (median of 5; the first run includes the type-check)
+  loop_block_ms the same loop on a variable declared in a block (median of 5; the first run includes the type-check)
 Prints one JSON object per kernel on stdout.
 Usage: /usr/bin/python3 kernel_bench.py NAME=ARGV_JSON [NAME=ARGV_JSON ...]
   ARGV_JSON is the kernel's argv with {connection_file} where the file goes.
@@ -75,8 +75,8 @@ def bench(argv):
         trivial = [execute(client, "1") for _ in range(50)]
         new_cell = [execute(client, str(n)) for n in range(2, 32)]
         execute(client, "let x = 0;")
-        top = [execute(client, "x = 0;\nfor (let i = 0; i < 1e7; i++) x += i;") for _ in range(3)]
-        block = [execute(client, "{ let y = 0; for (let i = 0; i < 1e7; i++) y += i; }") for _ in range(3)]
+        top = [execute(client, "x = 0;\nfor (let i = 0; i < 1e7; i++) x += i;") for _ in range(5)]
+        block = [execute(client, "{ let y = 0; for (let i = 0; i < 1e7; i++) y += i; }") for _ in range(5)]
     finally:
         stop(proc, client, path)
     return {

@@ -6,11 +6,16 @@
 // for itself:
 //   - every `await e` becomes `__lab_resume(await e)`: after each wait the cell learns that
 //     it was interrupted and throws KeyboardInterrupt (also in functions it defined);
-//   - every loop starts its body with `if (__lab_flag[0] !== __lab_flag[2]) __lab_tick();`:
-//     two plain loads of the shared interrupt counters (a call per iteration made a tight
-//     loop 10x slower; this costs about nothing once optimised), so an interrupt lands between iterations, where the user's state is whole
-//     (a tensor made by one iteration and freed at its end is freed). vm's breakOnSigint
-//     (SIGINT) remains the fallback for code that reaches no check, e.g. one long kernel.
+//   - every loop that calls anything starts its body with
+//     `if (__lab_flag[0] !== __lab_flag[2]) __lab_tick();`: two plain loads of the shared
+//     interrupt counters, so an interrupt lands between iterations, where the user's state
+//     is whole (a tensor made by one iteration and freed at its end is freed), never inside
+//     TensorFlow.js's bookkeeping. One kind of loop is left bare: a loop that calls
+//     nothing (`x += i`, `while (true) {}`) at the top level of a cell that never waits.
+//     It runs inside the vm script, where SIGINT (breakOnSigint, the control worker's
+//     fallback) stops it just as cleanly, and the check made it run cold about 4x slower.
+//     The same loop in a function or after an `await` may run from a timer or a microtask,
+//     where SIGINT cannot reach, so it keeps its check.
 import * as ts from "@tslab/typescript-for-tslab";
 import { RAISED, SEEN } from "./interrupt-flag";
 
@@ -27,26 +32,47 @@ function isLoop(n: ts.Node): n is ts.IterationStatement {
 
 const MAY_NEED = /\b(await|for|while|do)\b/;
 
+/** Whether running `n` can enter other code: a call, `new`, an iterator, a wait. */
+function callsOut(n: ts.Node): boolean {
+  if (ts.isCallExpression(n) || ts.isForOfStatement(n) || ts.isNewExpression(n) || ts.isTaggedTemplateExpression(n) ||
+      ts.isAwaitExpression(n) || ts.isYieldExpression(n) || ts.isSpreadElement(n)) return true;
+  return ts.forEachChild(n, callsOut) ?? false;
+}
+
+/** Whether the cell's own code (not the functions it defines) waits anywhere. */
+function waitsAtTopLevel(n: ts.Node): boolean {
+  if (ts.isFunctionLike(n) || ts.isClassLike(n)) return false;
+  if (ts.isAwaitExpression(n) || (ts.isForOfStatement(n) && n.awaitModifier)) return true;
+  return ts.forEachChild(n, waitsAtTopLevel) ?? false;
+}
+
 export function instrumentInterrupts(js: string): string {
   if (!MAY_NEED.test(js)) return js;
   const sf = ts.createSourceFile("cell.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   const inserts: Insert[] = [];
+  const sigintReachesTopLevel = !waitsAtTopLevel(sf);
+  let functionDepth = 0;
   // rank orders inserts at the same position: lower rank ends up first in the text
   const visit = (n: ts.Node): void => {
     if (ts.isAwaitExpression(n)) {
       inserts.push({ pos: n.getStart(sf), text: `${RESUME}(`, rank: 1 }, { pos: n.end, text: ")", rank: 0 });
     }
-    if (isLoop(n)) {
+    const forAwait = ts.isForOfStatement(n) && !!n.awaitModifier;
+    const sigintReaches = sigintReachesTopLevel && functionDepth === 0;
+    if (isLoop(n) && (forAwait || !sigintReaches || callsOut(n))) {
       const body = n.statement;
       // `for await` resumes from a wait on every iteration: it needs the full check
-      const check = ts.isForOfStatement(n) && n.awaitModifier ? `${RESUME}()` : LOOP_CHECK;
+      const check = forAwait ? `${RESUME}()` : LOOP_CHECK;
       if (ts.isBlock(body)) {
         inserts.push({ pos: body.getStart(sf) + 1, text: ` ${check};`, rank: 0 });
       } else {
         inserts.push({ pos: body.getStart(sf), text: `{ ${check}; `, rank: 0 }, { pos: body.end, text: " }", rank: 1 });
       }
     }
+    const enters = ts.isFunctionLike(n) || ts.isClassLike(n);
+    if (enters) functionDepth++;
     ts.forEachChild(n, visit);
+    if (enters) functionDepth--;
   };
   visit(sf);
   if (inserts.length === 0) return js;

@@ -48,6 +48,16 @@ test("instrumentation: a check at the top of every loop body and after every awa
   assert.equal(instrumentInterrupts("const a = 1;"), "const a = 1;");
   assert.equal(instrumentInterrupts("while (x) y();"), `while (x) { ${check} y(); }`);
   assert.equal(instrumentInterrupts("for (;;) { f(); }"), `for (;;) { ${check} f(); }`);
+  // a loop that calls nothing at the top of a cell that never waits is left bare (SIGINT
+  // stops it); in a function or a cell that waits, SIGINT may not reach it
+  assert.equal(instrumentInterrupts("for (let i = 0; i < n; i++) x += i;"), "for (let i = 0; i < n; i++) x += i;");
+  assert.equal(instrumentInterrupts("while (true) {}"), "while (true) {}");
+  assert.equal(instrumentInterrupts("const f = () => { while (true) {} };"), `const f = () => { while (true) { ${check}} };`);
+  assert.equal(instrumentInterrupts("while (true) {}\nawait p;"), `while (true) { ${check}}\n__lab_resume(await p);`);
+  assert.equal(instrumentInterrupts("async function g() { await p; }\nwhile (true) {}"),
+    "async function g() { __lab_resume(await p); }\nwhile (true) {}");
+  assert.equal(instrumentInterrupts("for (const v of xs) s += v;"), `for (const v of xs) { ${check} s += v; }`);
+  assert.equal(instrumentInterrupts("for (;;) { for (;;) k++; g(); }"), `for (;;) { ${check} for (;;) k++; g(); }`);
   assert.equal(instrumentInterrupts("const v = await p;"), "const v = __lab_resume(await p);");
   assert.equal(instrumentInterrupts("while (x) await p;"), `while (x) { ${check} __lab_resume(await p); }`);
   assert.equal(instrumentInterrupts("await f(await g());"), "__lab_resume(await f(__lab_resume(await g())));");

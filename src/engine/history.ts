@@ -9,8 +9,13 @@ export class History {
     this.entries.push({ session: this.session, line, input });
   }
   setOutput(line: number, output: string): void {
-    const e = this.entries.find((x) => x.line === line);
-    if (e) e.output = output;
+    // the line set is almost always the last one added: search from the end
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      if (this.entries[i].line === line) {
+        this.entries[i].output = output;
+        return;
+      }
+    }
   }
 
   query(q: HistoryQuery): HistoryEntry[] {

@@ -46,8 +46,41 @@ function registerLeadingAxesReduction(kernelName: "Sum" | "Mean", backendName: s
 }
 
 /**
- * Idempotent: replaces whatever is registered under these names for `backendName`, and
- * routes Sum/Mean over leading axes through a matrix product.
+ * Identity, and Cast to the same dtype, share the input's buffer (as the cpu and webgl
+ * backends do) instead of copying it. The engine clones every tensor a gradient saves and
+ * the Mul gradient casts float32 to float32: in a YOLOv5n step on wasm those copies took
+ * about 120 ms. Buffers are never written after creation (a variable's assign swaps in
+ * another buffer), so sharing one is safe.
+ */
+function registerSharingCopies(backendName: string): void {
+  for (const kernelName of ["Identity", "Cast"]) {
+    const key = `${backendName}/${kernelName}`;
+    const current = tf.getKernel(kernelName, backendName);
+    if (!stockKernels.has(key)) {
+      if (!current) continue;
+      stockKernels.set(key, current);
+    }
+    const stock = stockKernels.get(key)!;
+    if (current) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      setupFunc: stock.setupFunc,
+      kernelFunc: (args) => {
+        const x = args.inputs.x as tf.TensorInfo;
+        const dtype = kernelName === "Cast" ? (args.attrs as unknown as tf.CastAttrs).dtype : x.dtype;
+        const backend = args.backend as unknown as { incRef?(dataId: object): void };
+        if (dtype !== x.dtype || x.dtype === "string" || typeof backend.incRef !== "function") return stock.kernelFunc(args);
+        backend.incRef(x.dataId);
+        return { dataId: x.dataId, shape: [...x.shape], dtype };
+      },
+    });
+  }
+}
+
+/**
+ * Idempotent: replaces whatever is registered under these names for `backendName`, routes
+ * Sum/Mean over leading axes through a matrix product, and makes same-dtype copies share.
  */
 export function registerWasmGradientKernels(backendName = "wasm"): void {
   for (const [kernelName, [first, second], impl] of WASM_GRADIENT_KERNELS) {
@@ -62,4 +95,5 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
   }
   registerLeadingAxesReduction("Sum", backendName);
   registerLeadingAxesReduction("Mean", backendName);
+  registerSharingCopies(backendName);
 }

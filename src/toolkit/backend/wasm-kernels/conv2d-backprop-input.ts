@@ -6,6 +6,7 @@
 // taps that reach that phase; the phases are then interleaved.
 import * as tf from "@tensorflow/tfjs";
 import { convGeometry, ConvGeometry } from "./conv-geometry";
+import { backpropInputGemm, gemmConvGrads, inputGemmPays } from "./gemm-conv-grads";
 import { Info, KernelCalls } from "./kernel-calls";
 import { cropForNegativePads } from "./upsample-zeros";
 
@@ -48,6 +49,7 @@ function phaseGradient(calls: KernelCalls, dy: Info, filter: Info, g: ConvGeomet
 export function conv2dBackpropInput(calls: KernelCalls, dy: Info, filter: Info, attrs: tf.Conv2DBackpropInputAttrs): Info {
   const g = convGeometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, false, attrs.dataFormat);
   const [sh, sw] = [g.strideHeight, g.strideWidth];
+  if (gemmConvGrads.input && calls.hasHeap && inputGemmPays(g, filter.shape[3])) return backpropInputGemm(calls, dy, filter, g);
   const rowPhases = Array.from({ length: sh }, (_, a) => phaseTaps(a, sh, g.filterHeight, g.padTop, g.inHeight));
   const colPhases = Array.from({ length: sw }, (_, b) => phaseTaps(b, sw, g.filterWidth, g.padLeft, g.inWidth));
   if (sh === 1 && sw === 1) return phaseGradient(calls, dy, filter, g, rowPhases[0], colPhases[0], g.inHeight, g.inWidth);

@@ -9,6 +9,10 @@ export type Pads4 = [[number, number], [number, number], [number, number], [numb
 /** Backend-level handle: the few methods of a KernelBackend the composed kernels use. */
 export interface KernelBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
+  /** wasm only: a new tensor on the heap (contents undefined). */
+  makeOutput?(shape: number[], dtype: tf.DataType): Info;
+  /** wasm only: a view of a tensor's heap memory; stale after any allocation. */
+  typedArrayFromHeap?(info: Info): tf.TypedArray;
 }
 
 export class KernelCalls {
@@ -19,6 +23,19 @@ export class KernelCalls {
     if (!config) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
     const out = config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend as never, attrs: attrs as tf.NamedAttrMap });
     return Array.isArray(out) ? out[0] : out;
+  }
+
+  /** Whether this backend's tensors can be read and written in place (wasm). */
+  get hasHeap(): boolean {
+    return typeof this.backend.makeOutput === "function" && typeof this.backend.typedArrayFromHeap === "function";
+  }
+  /** An uninitialised float32 tensor on the heap (wasm only). */
+  alloc(shape: number[]): Info {
+    return this.backend.makeOutput!(shape, "float32");
+  }
+  /** The float32 contents of `info`, in place. Take it after the last allocation: growing the heap detaches it. */
+  heap(info: Info): Float32Array {
+    return this.backend.typedArrayFromHeap!(info) as Float32Array;
   }
 
   free(...infos: Info[]): void {
@@ -46,6 +63,16 @@ export class KernelCalls {
   conv2d(x: Info, filter: Info, pads: Pads4, dilations: [number, number] = [1, 1]): Info {
     return this.run("Conv2D", { x, filter }, {
       strides: [1, 1], pad: pads, dataFormat: "NHWC", dilations, dimRoundingMode: undefined,
+    });
+  }
+  /** a [m, k] times b [k, n] as a 1x1 Conv2D (XNNPACK GEMM, threaded): [m, n]. */
+  matMul(a: Info, b: Info): Info {
+    const [m, k] = a.shape, n = b.shape[1];
+    return this.scoped((tmp) => {
+      const a4 = tmp(this.reshape(a, [1, 1, m, k]));
+      const b4 = tmp(this.reshape(b, [1, 1, k, n]));
+      const out = tmp(this.conv2d(a4, b4, [[0, 0], [0, 0], [0, 0], [0, 0]]));
+      return this.reshape(out, [m, n]);
     });
   }
   depthwiseConv2d(x: Info, filter: Info, pads: Pads4): Info {

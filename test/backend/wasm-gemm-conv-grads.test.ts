@@ -1,0 +1,111 @@
+// The GEMM forms of the wasm convolution gradients (im2col / col2im around one XNNPACK
+// product, gemm-conv-grads.ts) against the cpu backend, to 1e-4: forced on every case, on
+// the shapes where the default rules pick them, and cut into groups of images.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
+import { gemmConvGrads, filterGemmPays, inputGemmPays } from "../../src/toolkit/backend/wasm-kernels/gemm-conv-grads";
+import { convGeometry } from "../../src/toolkit/backend/wasm-kernels/conv-geometry";
+import { switchBackend } from "../../src/toolkit/backend";
+
+type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
+interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
+
+function randomArray(size: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: size }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+/** Gradients of sum(conv2d(x, w) * r) w.r.t. x and w on `backend`. */
+async function convGrads(backend: string, c: Case): Promise<{ dx: Float32Array; dw: Float32Array }> {
+  await tf.setBackend(backend);
+  const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
+  const w = tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
+  const outShape = tf.tidy(() => tf.conv2d(x, w, c.s, c.pad).shape);
+  const r = tf.tensor(randomArray(outShape.reduce((a, b) => a * b), 3), outShape);
+  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), r)))([x, w]);
+  const result = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
+  tf.dispose([x, w, r, dx, dw]);
+  return result;
+}
+
+function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  const scale = Math.max(1, ...Array.from(expected, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  assert.ok(worst <= 1e-4 * scale, `${what}: max |wasm - cpu| = ${worst} (scale ${scale})`);
+}
+
+const explicit: Pad = [[0, 0], [2, 1], [0, 1], [0, 0]];
+const cases: Case[] = [
+  { n: 2, h: 9, w: 7, ci: 5, co: 6, k: 3, s: 1, pad: "same" },
+  { n: 2, h: 9, w: 7, ci: 5, co: 6, k: 3, s: 2, pad: "same" },
+  { n: 2, h: 9, w: 11, ci: 4, co: 3, k: 3, s: 1, pad: "valid" },
+  { n: 3, h: 11, w: 9, ci: 3, co: 7, k: 3, s: 2, pad: "valid" },
+  { n: 2, h: 8, w: 8, ci: 6, co: 4, k: 3, s: 2, pad: "same" },
+  { n: 2, h: 7, w: 9, ci: 12, co: 5, k: 1, s: 1, pad: "valid" },   // 1x1, dy narrower
+  { n: 2, h: 7, w: 9, ci: 3, co: 10, k: 1, s: 1, pad: "same" },    // 1x1, x narrower
+  { n: 2, h: 9, w: 7, ci: 3, co: 5, k: 1, s: 2, pad: "same" },     // 1x1 strided: im2col
+  { n: 2, h: 13, w: 13, ci: 3, co: 4, k: 6, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }, // YOLOv5's stem
+  { n: 1, h: 9, w: 8, ci: 2, co: 3, k: 3, s: 2, pad: explicit },
+  { n: 2, h: 6, w: 10, ci: 3, co: 4, k: 3, s: 1, pad: explicit },
+];
+// Shapes the default rules send down the GEMM forms (wide dy: 128+ channels, 64+ for dx when strided).
+const picked: Case[] = [
+  { n: 2, h: 7, w: 5, ci: 8, co: 128, k: 3, s: 1, pad: "same" },
+  { n: 2, h: 9, w: 7, ci: 8, co: 128, k: 3, s: 2, pad: "same" },
+  { n: 1, h: 10, w: 10, ci: 6, co: 64, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  { n: 2, h: 7, w: 7, ci: 6, co: 130, k: 3, s: 1, pad: "valid" },
+];
+
+const defaults = { ...gemmConvGrads };
+before(async () => {
+  await switchBackend("wasm");
+  registerWasmGradientKernels();
+});
+after(() => { Object.assign(gemmConvGrads, defaults); });
+
+async function check(c: Case, options: Partial<typeof gemmConvGrads>, what: string): Promise<void> {
+  const reference = await convGrads("cpu", c);
+  Object.assign(gemmConvGrads, defaults, options);
+  try {
+    const ours = await convGrads("wasm", c);
+    assertClose(ours.dx, reference.dx, `${what} dx`);
+    assertClose(ours.dw, reference.dw, `${what} dw`);
+  } finally {
+    Object.assign(gemmConvGrads, defaults);
+  }
+}
+
+const label = (c: Case) => `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k} s${c.s} ${JSON.stringify(c.pad)}`;
+for (const c of cases) {
+  test(`GEMM forms forced, ${label(c)}: match cpu to 1e-4`, () => check(c, { always: true }, label(c)));
+  test(`GEMM forms forced, one output row per product, ${label(c)}: match cpu to 1e-4`,
+    () => check(c, { always: true, maxPack: 1 }, label(c)));
+  test(`direct forms, ${label(c)}: match cpu to 1e-4`, () => check(c, { filter: false, input: false }, label(c)));
+}
+for (const c of picked) {
+  test(`default rules, ${label(c)}: take the GEMM forms and match cpu to 1e-4`, async () => {
+    const g = convGeometry([c.n, c.h, c.w, c.ci], [c.k, c.k, c.ci, c.co], c.s, c.pad, undefined, false, undefined);
+    assert.equal(filterGemmPays(g, c.co), c.co >= 128, "filter gradient: GEMM form for 128+ channels");
+    assert.equal(inputGemmPays(g, c.co), c.co >= (c.s > 1 ? 64 : 128), "input gradient: GEMM form for 128+ channels, 64+ strided");
+    await check(c, {}, label(c));
+  });
+}
+
+test("default rules keep the direct forms where they are faster", () => {
+  const g = convGeometry([8, 20, 20, 64], [3, 3, 64, 64], 1, "same", undefined, false, undefined);
+  assert.equal(filterGemmPays(g, 64), false);
+  assert.equal(inputGemmPays(g, 64), false);
+  const pointwise = convGeometry([8, 80, 80, 32], [1, 1, 32, 16], 1, "same", undefined, false, undefined);
+  assert.equal(filterGemmPays(pointwise, 16), true);
+  const wide = convGeometry([8, 10, 10, 512], [1, 1, 512, 256], 1, "same", undefined, false, undefined);
+  assert.equal(inputGemmPays(wide, 256), false);
+});

@@ -5,6 +5,7 @@ import * as path from "path";
 import * as ts from "@tslab/typescript-for-tslab";
 import type { Converter, ConvertResult, CompletionInfo } from "tslab/dist/converter";
 import { ConvertCache, markProjectFilesChanged } from "./convert-cache";
+import { withExportsTypes } from "./esm-packages";
 
 /** Root of the installed tfjs-lab package (holds package.json and node_modules/). */
 export const KERNEL_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -40,6 +41,19 @@ function installKernelPackageFallback(cwd: string): void {
   }
 }
 
+/** Lets Node-10 resolution find the types of packages that declare them only in `exports`. */
+function readTypesFromExports(): void {
+  const sys = ts.sys as unknown as Record<string, any>;
+  const orig = sys.readFile.bind(ts.sys);
+  if (sys.readFile.__labExportsTypes) return;
+  const wrapped = (p: string, ...rest: unknown[]) => {
+    const text = orig(p, ...rest);
+    return text !== undefined && p.endsWith("/package.json") && p.includes("/node_modules/") ? withExportsTypes(text) : text;
+  };
+  wrapped.__labExportsTypes = true;
+  sys.readFile = wrapped;
+}
+
 /**
  * Watches the watchers of the TypeScript program: every notification marks the project's
  * files changed (so cached conversions are dropped). And tslab's converter schedules one
@@ -66,6 +80,7 @@ function observeFileChanges(): void {
 }
 
 export function createCompiler(cwd: string, preludeDecl: string): Compiler {
+  readTypesFromExports();
   installKernelPackageFallback(cwd);
   observeFileChanges();
   // tslab reads the working directory when the converter is created.

@@ -9,6 +9,7 @@ import type { Compiler } from "./compiler";
 import { KERNEL_ROOT } from "./compiler";
 import { awaitsAtTopLevel, expandNamespaceShorthands, hoistLoopLocals } from "./locals-transform";
 import { runInterruptible } from "./interruptible";
+import { resolveForImport } from "./esm-packages";
 import { FLAG, RESUME, TICK, instrumentInterrupts } from "./interrupt-transform";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
@@ -64,13 +65,39 @@ export function createCellRequire(cwd: string, local: LocalTsModules = new Local
     try {
       return fromDir(id);
     } catch (e) {
-      if ((e as { code?: string }).code !== "MODULE_NOT_FOUND" || id.startsWith(".") || path.isAbsolute(id)) throw e;
-      return own(id);
+      const code = (e as { code?: string }).code;
+      const bare = !id.startsWith(".") && !path.isAbsolute(id);
+      if (code === "ERR_PACKAGE_PATH_NOT_EXPORTED" && bare) return requireEsmPackage(id, fromDir, e);
+      if (code !== "MODULE_NOT_FOUND" || !bare) throw e;
+      try {
+        return own(id);
+      } catch (e2) {
+        if ((e2 as { code?: string }).code === "ERR_PACKAGE_PATH_NOT_EXPORTED") return requireEsmPackage(id, own, e2);
+        throw e2;
+      }
     }
   };
   const base = createRequire(path.join(cwd, "__cell__.js"));
   const req = ((id: string) => local.load(id, cwd, resolveFrom) ?? resolveFrom(id, cwd)) as NodeJS.Require;
   return Object.assign(req, { resolve: base.resolve, cache: base.cache, main: base.main, extensions: base.extensions });
+}
+
+/** Loads an ES-module-only package by the file its `exports` give to `import` (see esm-packages.ts). */
+function requireEsmPackage(id: string, from: NodeJS.Require, notExported: unknown): unknown {
+  const file = resolveForImport(id, from.resolve.paths(id) ?? []);
+  if (!file) throw notExported;
+  try {
+    return from(file);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ERR_REQUIRE_ASYNC_MODULE") {
+      throw new Error(`Cannot load "${id}": it is an ES module that uses top-level await, which a cell (compiled to CommonJS) cannot load synchronously.`);
+    }
+    if (code === "ERR_REQUIRE_ESM") {
+      throw new Error(`Cannot load "${id}": it is an ES module and Node ${process.version} cannot require() ES modules. Use Node 20.19 or later (22.12 or later on Node 22).`);
+    }
+    throw e;
+  }
 }
 
 /** What instrumented cell code calls to learn that it was interrupted (see interrupt-transform.ts). */

@@ -33,6 +33,14 @@ export class KernelCalls {
   alloc(shape: number[]): Info {
     return this.backend.makeOutput!(shape, "float32");
   }
+  /** A new tensor of any dtype on the heap (wasm only; contents undefined). */
+  backendMakeOutput(shape: number[], dtype: tf.DataType): Info {
+    return this.backend.makeOutput!(shape, dtype);
+  }
+  /** The contents of a float32 or int32 tensor, in place (stale after any allocation). */
+  heapOf(info: Info): Float32Array | Int32Array {
+    return this.backend.typedArrayFromHeap!(info) as Float32Array | Int32Array;
+  }
   /** The float32 contents of `info`, in place. Take it after the last allocation: growing the heap detaches it. */
   heap(info: Info): Float32Array {
     return this.backend.typedArrayFromHeap!(info) as Float32Array;

@@ -6,6 +6,7 @@ import { conv2dBackpropInput } from "./conv2d-backprop-input";
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-backprop";
 import { KernelBackendLike, KernelCalls } from "./kernel-calls";
 import { reduceLeadingAxes } from "./leading-axes-reduction";
+import { sliceHeap, splitVHeap } from "./slice";
 import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
 type Composed = (calls: KernelCalls, a: tf.TensorInfo, b: tf.TensorInfo, attrs: never) => tf.TensorInfo;
@@ -78,6 +79,37 @@ function registerSharingCopies(backendName: string): void {
   }
 }
 
+/** Replaces `kernelName` with `impl`, which hands back (undefined) to the stock kernel. */
+function registerWithFallback(kernelName: string, backendName: string,
+  impl: (calls: KernelCalls, args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[] | undefined): void {
+  const key = `${backendName}/${kernelName}`;
+  const current = tf.getKernel(kernelName, backendName);
+  if (!stockKernels.has(key)) {
+    if (!current) return;
+    stockKernels.set(key, current);
+  }
+  const stock = stockKernels.get(key)!;
+  if (current) tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({
+    kernelName,
+    backendName,
+    setupFunc: stock.setupFunc,
+    kernelFunc: (args) => impl(new KernelCalls(args.backend as unknown as KernelBackendLike, backendName),
+      { inputs: args.inputs, attrs: args.attrs ?? {} }) ?? stock.kernelFunc(args),
+  });
+}
+
+/** Slice and SplitV copying whole runs (slice.ts). */
+function registerSlices(backendName: string): void {
+  registerWithFallback("Slice", backendName, (calls, { inputs, attrs }) => {
+    const x = inputs.x as tf.TensorInfo;
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin as number[], attrs.size as number[]);
+    return sliceHeap(calls, x, begin, size);
+  });
+  registerWithFallback("SplitV", backendName, (calls, { inputs, attrs }) =>
+    splitVHeap(calls, inputs.x as tf.TensorInfo, attrs.numOrSizeSplits as number | number[], attrs.axis as number | number[]));
+}
+
 /**
  * Idempotent: replaces whatever is registered under these names for `backendName`, routes
  * Sum/Mean over leading axes through a matrix product, and makes same-dtype copies share.
@@ -96,4 +128,5 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
   registerLeadingAxesReduction("Sum", backendName);
   registerLeadingAxesReduction("Mean", backendName);
   registerSharingCopies(backendName);
+  registerSlices(backendName);
 }

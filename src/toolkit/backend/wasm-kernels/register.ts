@@ -1,6 +1,7 @@
 // Registers the gradient kernels the wasm backend lacks (and a faster Conv2DBackpropInput)
 // so that convolutional nets train on wasm.
 import * as tf from "@tensorflow/tfjs";
+import { batchNormAsDepthwise, BatchNormInputs } from "./channel-affine";
 import { conv2dBackpropFilter } from "./conv2d-backprop-filter";
 import { conv2dBackpropInput } from "./conv2d-backprop-input";
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-backprop";
@@ -129,4 +130,6 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
   registerLeadingAxesReduction("Mean", backendName);
   registerSharingCopies(backendName);
   registerSlices(backendName);
+  registerWithFallback("FusedBatchNorm", backendName, (calls, { inputs, attrs }) =>
+    batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon));
 }

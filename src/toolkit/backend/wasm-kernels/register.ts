@@ -1,7 +1,7 @@
 // Registers the gradient kernels the wasm backend lacks (and a faster Conv2DBackpropInput)
 // so that convolutional nets train on wasm.
 import * as tf from "@tensorflow/tfjs";
-import { batchNormAsDepthwise, BatchNormInputs } from "./channel-affine";
+import { batchNormAsDepthwise, BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
 import { conv2dBackpropFilter } from "./conv2d-backprop-filter";
 import { conv2dBackpropInput } from "./conv2d-backprop-input";
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-backprop";
@@ -132,4 +132,8 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
   registerSlices(backendName);
   registerWithFallback("FusedBatchNorm", backendName, (calls, { inputs, attrs }) =>
     batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon));
+  for (const op of ["Multiply", "Add", "Sub"] as const) {
+    registerWithFallback(op, backendName, (calls, { inputs }) =>
+      channelBroadcastBinary(calls, op, inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo));
+  }
 }

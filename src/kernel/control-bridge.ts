@@ -54,6 +54,11 @@ export class ControlBridge {
     this.post({ kind: "send", frames: serializeMessage(msg, this.signer) });
   }
 
+  /** Tells the worker a shutdown is under way (so it does not interrupt a cell to make room for one). */
+  closing(): void {
+    this.post({ kind: "closing" });
+  }
+
   /** Closes control and heartbeat (after any replies already handed over) and waits for the worker to end. */
   async close(): Promise<void> {
     this.post({ kind: "close" });

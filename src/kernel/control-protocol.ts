@@ -23,6 +23,8 @@ export type WorkerToMain =
 export type MainToWorker =
   /** Frames already serialized and signed by the main thread, for the control socket. */
   | { kind: "send"; frames: Uint8Array[] }
+  /** The main thread has begun shutting down (a shutdown_request reached it). */
+  | { kind: "closing" }
   | { kind: "close" };
 
 /** Structured cloning turns Buffers into Uint8Arrays; make them Buffers again. */

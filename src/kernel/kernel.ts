@@ -139,6 +139,7 @@ export async function startKernel(
 
   function close(restart: boolean): Promise<{ restart: boolean }> {
     closing ??= (async () => {
+      bridge.closing();
       process.off("SIGINT", interrupt);
       try {
         await (await engineReady).shutdown();

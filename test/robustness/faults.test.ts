@@ -76,6 +76,12 @@ describe("faults through jupyter_client", () => {
       assert.equal(x.ref_ename, "CompileError"); // "Cannot find name 'restartMarkerN'"
     });
     t.diagnostic(`restarts: ${rounds.length} of ${rounds.length} came back fresh`);
+    // restart while `while (true) {}` runs: the old process was not killed, it shut down
+    const busy: Json = run.result("restart").busy;
+    assert.equal(busy.old_exit_code, 0, "the busy kernel should exit by itself, not be killed");
+    assert.equal(busy.status, "ok");
+    assert.equal(busy.text, "'undefined'");
+    t.diagnostic(`restart during a blocking cell: old kernel exited 0, new kernel ready, ${busy.seconds.toFixed(1)} s`);
   });
 
   test("a throw inside a timer and an unhandled rejection are reported in the cell that caused them", () => {

@@ -168,7 +168,21 @@ def scenario_restart(km, kc, workdir):
                        "status": reply["status"], "text": result_text(iopub), "count": reply.get("execution_count")})
         ref, _ = run(kc, f"restartMarker{i}")
         rounds[-1]["ref_ename"] = ref.get("ename")
-    return {"rounds": rounds}
+    # A restart while a cell blocks the main thread: the control worker interrupts the cell so
+    # the old process shuts down by itself (exit code 0) instead of being killed by the client
+    # after its wait (shutdown_wait_time, 5 s).
+    run(kc, "const restartMarkerBusy = 1;")
+    kc.execute("while (true) {}")
+    time.sleep(0.5)
+    old = km.provisioner.process
+    t0 = time.time()
+    km.restart_kernel(now=False)
+    busy = {"old_exit_code": old.wait(timeout=30), "seconds": time.time() - t0}
+    kc.wait_for_ready(timeout=120)
+    drain_iopub(kc)
+    reply, iopub = run(kc, "typeof (globalThis as any).restartMarkerBusy", timeout=120)
+    busy.update({"status": reply["status"], "text": result_text(iopub)})
+    return {"rounds": rounds, "busy": busy}
 
 
 def scenario_async_errors(km, kc, workdir):

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { KERNEL_ROOT } from "../engine/compiler";
-import { runNotebook } from "../runner/run-notebook";
+import { runNotebookIsolated } from "../runner/run-notebook";
 import { writeNotebook } from "../runner/nbformat";
 import { summarize, summaryTable } from "../runner/summary";
 import { reportHtml } from "../runner/report-html";
@@ -15,15 +15,24 @@ export async function reproduceCommand(args: string[]): Promise<number> {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb")).sort().map((f) => path.join(dir, f));
   if (!files.length) { process.stderr.write(`no notebooks in ${dir}\n`); return 1; }
   fs.mkdirSync(out, { recursive: true });
-  const runs = [], summaries = [];
+  const runs = [], summaries = [], rows = [];
   for (const file of files) {
     process.stderr.write(`running ${path.basename(file)} ...\n`);
-    const run = await runNotebook(file, { cellTimeoutMs: 600_000 });
-    writeNotebook(path.join(out, path.basename(file)), run.notebook);
-    runs.push(run);
-    summaries.push(summarize(run));
+    const t0 = Date.now();
+    try {
+      const run = await runNotebookIsolated(file, { cellTimeoutMs: 600_000 });
+      writeNotebook(path.join(out, path.basename(file)), run.notebook);
+      const summary = summarize(run);
+      runs.push(run);
+      summaries.push(summary);
+      rows.push(summary);
+    } catch (e) {
+      // the notebook's process died: say so in its row and go on with the others
+      const message = (e as Error).message.split("\n")[0];
+      rows.push({ name: path.basename(file), reproduced: "(not run to the end)", fixVerified: `NO: ${message}`, ms: Date.now() - t0, ok: false });
+    }
   }
   fs.writeFileSync(path.join(out, "report.html"), reportHtml(runs, summaries));
-  process.stdout.write(summaryTable(summaries) + `\n\nExecuted notebooks and report.html written to ${out}\n`);
-  return summaries.every((s) => s.ok) ? 0 : 1;
+  process.stdout.write(summaryTable(rows) + `\n\nExecuted notebooks and report.html written to ${out}\n`);
+  return rows.every((s) => s.ok) ? 0 : 1;
 }

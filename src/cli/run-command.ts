@@ -1,8 +1,8 @@
-// `tfjs-lab run NOTEBOOK... [--out DIR]`: executes notebooks in-process through the engine
+// `tfjs-lab run NOTEBOOK... [--out DIR]`: executes notebooks through the engine, each in a fresh process,
 // and writes the executed copies (nbformat 4), next to the originals unless --out is given.
 import * as fs from "fs";
 import * as path from "path";
-import { runNotebook } from "../runner/run-notebook";
+import { runNotebookIsolated } from "../runner/run-notebook";
 import { writeNotebook } from "../runner/nbformat";
 import { summarize, summaryTable } from "../runner/summary";
 
@@ -34,7 +34,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const summaries = [];
   let failed = false;
   for (const file of parsed.files) {
-    const run = await runNotebook(file, { allowErrors: parsed.allowErrors, cellTimeoutMs: parsed.timeoutS ? parsed.timeoutS * 1000 : undefined });
+    const run = await runNotebookIsolated(file, { allowErrors: parsed.allowErrors, cellTimeoutMs: parsed.timeoutS ? parsed.timeoutS * 1000 : undefined });
     const dest = parsed.out ? path.join(parsed.out, path.basename(file)) : file;
     writeNotebook(dest, run.notebook);
     const s = summarize(run);

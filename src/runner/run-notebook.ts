@@ -1,6 +1,7 @@
 // Executes a notebook in-process through the engine, cell by cell, as nbclient would:
 // a cell tagged `raises-exception` may fail; any other failure stops the run unless
 // allowErrors. The executed copy keeps Jupyter's nbformat 4.
+import { fork } from "child_process";
 import * as path from "path";
 import { createEngine } from "../engine";
 import type { MimeBundle } from "../engine/types";
@@ -58,4 +59,24 @@ export async function runNotebook(file: string, options: RunOptions = {}): Promi
     await engine.shutdown();
   }
   return { file, notebook: nb, cells, ms: Date.now() - t0, stoppedAt };
+}
+
+/**
+ * runNotebook in a child process of its own (run-notebook-child.ts), so that one notebook's
+ * process-wide state (backend, memory budget, globals) cannot change the next one's results.
+ */
+export function runNotebookIsolated(file: string, options: Omit<RunOptions, "log"> = {}): Promise<NotebookRun> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, "run-notebook-child.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    let settled = false;
+    child.once("message", (m: { run?: NotebookRun; error?: string }) => {
+      settled = true;
+      if (m.run) resolve(m.run);
+      else reject(new Error(`${file}: ${m.error}`));
+    });
+    child.once("exit", (code, signal) => {
+      if (!settled) reject(new Error(`${file}: the notebook's process ended (${signal ?? `exit code ${code}`}) before the run finished`));
+    });
+    child.send({ file: path.resolve(file), options });
+  });
 }

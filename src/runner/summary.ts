@@ -16,7 +16,8 @@ export function summarize(run: NotebookRun): NotebookSummary {
   const skipped = others.filter((c) => c.status === "skipped");
   const reproduced = tagged.length === 0 ? "(no failure to reproduce)" :
     raised.length === tagged.length && missing.length === 0 ? raised.join(" | ") :
-    `NO: ${tagged.length - raised.length} tagged cell(s) did not raise${missing.length ? `; expected: ${missing.join(" | ")}` : ""}`;
+    raised.length < tagged.length ? `NO: ${tagged.length - raised.length} tagged cell(s) did not raise` :
+    `NO: raised ${raised.join(" | ")}; expected ${missing.join(" | ")}`;
   const fixVerified = failed.length === 0 && skipped.length === 0 ? `yes (${others.length} cells ran, proofs held)` :
     `NO: cell ${failed[0]?.index ?? skipped[0]?.index} failed${failed[0] ? ` with ${failed[0].ename}: ${failed[0].evalue}` : ""}`;
   const ok = !reproduced.startsWith("NO") && fixVerified.startsWith("yes");

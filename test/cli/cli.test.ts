@@ -79,6 +79,37 @@ test("run executes a notebook in-process and writes valid nbformat 4 with output
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test("run: two notebooks do not share state (each runs in a fresh process)", () => {
+  const dir = tmp();
+  const notebook = (source: string) => JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: {},
+    cells: [{ cell_type: "code", id: "c", metadata: {}, source: [source], outputs: [], execution_count: null }],
+  });
+  // the first sets a global and a memory budget; the second must see neither
+  fs.writeFileSync(path.join(dir, "a.ipynb"), notebook("(globalThis as any).leak = 1; lab.setMemoryBudget(1); 'set'"));
+  fs.writeFileSync(path.join(dir, "b.ipynb"), notebook("[typeof (globalThis as any).leak, tf.tidy(() => tf.ones([1024, 1024]).sum()).dataSync()[0]]"));
+  const r = cli(["run", path.join(dir, "a.ipynb"), path.join(dir, "b.ipynb"), "--out", path.join(dir, "out")]);
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const b = JSON.parse(fs.readFileSync(path.join(dir, "out", "b.ipynb"), "utf8"));
+  assert.equal(b.cells[0].outputs[0].data["text/plain"], "[ 'undefined', 1048576 ]");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("npm run reproduce (the README's main job) reproduces every notebook's failure and verifies every fix", { timeout: 900_000 }, (t) => {
+  const out = tmp();
+  const r = spawnSync(process.execPath, [CLI, "reproduce", "--out", out], { encoding: "utf8", timeout: 900_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const notebooks = fs.readdirSync(path.join(ROOT, "notebooks")).filter((f) => f.endsWith(".ipynb"));
+  for (const nb of notebooks) {
+    assert.ok(fs.existsSync(path.join(out, nb)), `${nb} written`);
+    const row = r.stdout.split("\n").find((l) => l.startsWith(nb));
+    assert.ok(row && !row.includes("NO:"), `${nb}: ${row}`);
+  }
+  assert.ok(fs.existsSync(path.join(out, "report.html")));
+  t.diagnostic(r.stdout.split("\n").map((l) => l.slice(0, 160)).join("\n"));
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
 test("a kernel whose parent dies exits instead of living on (like ipykernel's parent poller)", async () => {
   const dir = tmp();
   const conn = path.join(dir, "conn.json");

@@ -1,5 +1,8 @@
 // Registers the gradient kernels the wasm backend lacks (and a faster Conv2DBackpropInput)
-// so that convolutional nets train on wasm.
+// so that convolutional nets train on wasm, and replaces stock kernels that were slow in a
+// training step (each hands the cases it does not cover back to the stock kernel): Sum/Mean
+// over leading axes, Identity/Cast, Slice/SplitV, FusedBatchNorm and Mul/Add/Sub of a
+// per-channel vector.
 import * as tf from "@tensorflow/tfjs";
 import { batchNormAsDepthwise, BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
 import { conv2dBackpropFilter } from "./conv2d-backprop-filter";
@@ -47,42 +50,9 @@ function registerLeadingAxesReduction(kernelName: "Sum" | "Mean", backendName: s
   });
 }
 
-/**
- * Identity, and Cast to the same dtype, share the input's buffer (as the cpu and webgl
- * backends do) instead of copying it. The engine clones every tensor a gradient saves and
- * the Mul gradient casts float32 to float32: in a YOLOv5n step on wasm those copies took
- * about 120 ms. Buffers are never written after creation (a variable's assign swaps in
- * another buffer), so sharing one is safe.
- */
-function registerSharingCopies(backendName: string): void {
-  for (const kernelName of ["Identity", "Cast"]) {
-    const key = `${backendName}/${kernelName}`;
-    const current = tf.getKernel(kernelName, backendName);
-    if (!stockKernels.has(key)) {
-      if (!current) continue;
-      stockKernels.set(key, current);
-    }
-    const stock = stockKernels.get(key)!;
-    if (current) tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({
-      kernelName,
-      backendName,
-      setupFunc: stock.setupFunc,
-      kernelFunc: (args) => {
-        const x = args.inputs.x as tf.TensorInfo;
-        const dtype = kernelName === "Cast" ? (args.attrs as unknown as tf.CastAttrs).dtype : x.dtype;
-        const backend = args.backend as unknown as { incRef?(dataId: object): void };
-        if (dtype !== x.dtype || x.dtype === "string" || typeof backend.incRef !== "function") return stock.kernelFunc(args);
-        backend.incRef(x.dataId);
-        return { dataId: x.dataId, shape: [...x.shape], dtype };
-      },
-    });
-  }
-}
-
 /** Replaces `kernelName` with `impl`, which hands back (undefined) to the stock kernel. */
 function registerWithFallback(kernelName: string, backendName: string,
-  impl: (calls: KernelCalls, args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[] | undefined): void {
+  impl: (calls: KernelCalls, args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => tf.TensorInfo | tf.TensorInfo[] | undefined): void {
   const key = `${backendName}/${kernelName}`;
   const current = tf.getKernel(kernelName, backendName);
   if (!stockKernels.has(key)) {
@@ -96,8 +66,28 @@ function registerWithFallback(kernelName: string, backendName: string,
     backendName,
     setupFunc: stock.setupFunc,
     kernelFunc: (args) => impl(new KernelCalls(args.backend as unknown as KernelBackendLike, backendName),
-      { inputs: args.inputs, attrs: args.attrs ?? {} }) ?? stock.kernelFunc(args),
+      { inputs: args.inputs, attrs: args.attrs ?? {}, backend: args.backend }) ?? stock.kernelFunc(args),
   });
+}
+
+/**
+ * Identity, and Cast to the same dtype, share the input's buffer (as the cpu and webgl
+ * backends do) instead of copying it. The engine clones every tensor a gradient saves and
+ * the Mul gradient casts float32 to float32: in a YOLOv5n step on wasm those copies took
+ * about 120 ms. Buffers are never written after creation (a variable's assign swaps in
+ * another buffer), so sharing one is safe.
+ */
+function registerSharingCopies(backendName: string): void {
+  for (const kernelName of ["Identity", "Cast"]) {
+    registerWithFallback(kernelName, backendName, (_calls, { inputs, attrs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const dtype = kernelName === "Cast" ? (attrs as unknown as tf.CastAttrs).dtype : x.dtype;
+      const shared = backend as { incRef?(dataId: object): void };
+      if (dtype !== x.dtype || x.dtype === "string" || typeof shared.incRef !== "function") return undefined;
+      shared.incRef(x.dataId);
+      return { dataId: x.dataId, shape: [...x.shape], dtype };
+    });
+  }
 }
 
 /** Slice and SplitV copying whole runs (slice.ts). */
@@ -111,10 +101,7 @@ function registerSlices(backendName: string): void {
     splitVHeap(calls, inputs.x as tf.TensorInfo, attrs.numOrSizeSplits as number | number[], attrs.axis as number | number[]));
 }
 
-/**
- * Idempotent: replaces whatever is registered under these names for `backendName`, routes
- * Sum/Mean over leading axes through a matrix product, and makes same-dtype copies share.
- */
+/** Idempotent: replaces whatever is registered under these names for `backendName`. */
 export function registerWasmGradientKernels(backendName = "wasm"): void {
   for (const [kernelName, [first, second], impl] of WASM_GRADIENT_KERNELS) {
     if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);

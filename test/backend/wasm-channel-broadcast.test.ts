@@ -1,5 +1,5 @@
-// Mul/Add/Sub of an activation and a per-channel vector on wasm (a 1x1 depthwise
-// convolution with bias above 128K elements) against the cpu backend to 1e-4; other
+// Mul/Add/Sub/Div of an activation and a per-channel vector or scalar on wasm (a 1x1
+// depthwise convolution with bias above 128K elements) against the cpu backend to 1e-4; other
 // operand shapes and dtypes keep the stock kernels.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -44,6 +44,20 @@ for (const [vLabel, vShape] of vectors) {
     });
   }
 }
+
+test("div by a per-channel vector or a scalar, and a scalar times an activation: wasm matches cpu", async () => {
+  const cases: [string, () => tf.Tensor][] = [
+    ["x / [C]", () => tf.tidy(() => tf.div(values(big, 1), tf.add(tf.abs(values([48], 2)), 0.5)))],
+    ["x / scalar", () => tf.tidy(() => tf.div(values(big, 1), tf.scalar(12800)))],
+    ["[C] / x (stock)", () => tf.tidy(() => tf.div(values([48], 2), tf.add(tf.abs(values(big, 1)), 1)))],
+    ["scalar * x", () => tf.tidy(() => tf.mul(tf.scalar(-0.25), values(big, 1)))],
+    ["scalar - x", () => tf.tidy(() => tf.sub(tf.scalar(1), values(big, 1)))],
+  ];
+  for (const [label, f] of cases) {
+    const [c, w] = await both(f);
+    close(w, c, label);
+  }
+});
 
 test("other shapes and dtypes keep the stock kernels' results", async () => {
   const cases: [string, () => tf.Tensor][] = [

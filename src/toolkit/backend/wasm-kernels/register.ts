@@ -1,8 +1,8 @@
 // Registers the gradient kernels the wasm backend lacks (and a faster Conv2DBackpropInput)
 // so that convolutional nets train on wasm, and replaces stock kernels that were slow in a
 // training step (each hands the cases it does not cover back to the stock kernel): Sum/Mean
-// over leading axes, Identity/Cast, Slice/SplitV, FusedBatchNorm and Mul/Add/Sub of a
-// per-channel vector.
+// over leading axes, Identity/Cast, Slice/SplitV, FusedBatchNorm, Mul/Add/Sub/Div by a
+// per-channel vector or a scalar, MaxPoolGrad.
 import * as tf from "@tensorflow/tfjs";
 import { batchNormAsDepthwise, BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
 import { conv2dBackpropFilter } from "./conv2d-backprop-filter";
@@ -10,6 +10,7 @@ import { conv2dBackpropInput } from "./conv2d-backprop-input";
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-backprop";
 import { KernelBackendLike, KernelCalls } from "./kernel-calls";
 import { reduceLeadingAxes } from "./leading-axes-reduction";
+import { maxPoolGradHeap } from "./max-pool-grad";
 import { sliceHeap, splitVHeap } from "./slice";
 import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
@@ -119,8 +120,10 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
   registerSlices(backendName);
   registerWithFallback("FusedBatchNorm", backendName, (calls, { inputs, attrs }) =>
     batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon));
-  for (const op of ["Multiply", "Add", "Sub"] as const) {
+  for (const op of ["Multiply", "Add", "Sub", "RealDiv"] as const) {
     registerWithFallback(op, backendName, (calls, { inputs }) =>
       channelBroadcastBinary(calls, op, inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo));
   }
+  registerWithFallback("MaxPoolGrad", backendName, (calls, { inputs, attrs }) =>
+    maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs));
 }

@@ -58,10 +58,11 @@ export function trainingFigure(run: RunRecord, opts: { title?: string } = {}): P
   const lossDomain = hasMetrics ? [0.42, 1] : [0, 1];
   const layout: Record<string, unknown> = {
     title: { text: opts.title ?? run.name },
-    height: hasMetrics ? 480 : 340,
-    margin: { t: 40, r: 60 },
-    // Legend to the right of the lr axis, so it never covers that axis's labels.
-    legend: { orientation: "v", x: 1.08, xanchor: "left" },
+    height: hasMetrics ? 520 : 380,
+    margin: { t: 80, r: 60 },
+    // Legend in a row between the title and the plot: at the right it covered the lr axis's
+    // tick labels whenever they were wider than the gap left for them.
+    legend: { orientation: "h", x: 0, xanchor: "left", y: 1.02, yanchor: "bottom" },
     xaxis: { title: { text: hasMetrics ? "" : "epoch" }, anchor: "y", rangemode: "tozero" },
     yaxis: { title: { text: "loss" }, domain: lossDomain },
     yaxis2: { title: { text: "lr" }, overlaying: "y", side: "right", showgrid: false, exponentformat: "e" },

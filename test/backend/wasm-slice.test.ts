@@ -1,4 +1,4 @@
-// Slice and SplitV on wasm (runs copied in JS, slice.ts) against the cpu backend: every axis,
+// Slice, SplitV and Concat on wasm (runs copied in JS, slice.ts) against the cpu backend: every axis,
 // short and long runs, whole trailing axes merged, int32, and the gradient of a concat.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -51,6 +51,19 @@ test("Slice int32 and SplitV along every axis: wasm equals cpu", async () => {
   }
   const [cpu3, wasm3] = await onBoth(() => tf.split(iota([2, 3, 9]), [2, 3, 4], -1));
   assert.deepEqual(wasm3, cpu3);
+});
+
+test("Concat along every axis, three inputs, an empty one, int32: wasm equals cpu", async () => {
+  for (let axis = 0; axis < 4; axis++) {
+    const shapeB = [4, 5, 6, 7];
+    shapeB[axis] = 2;
+    const [cpu, wasm] = await onBoth(() => tf.tidy(() => tf.concat([iota([4, 5, 6, 7]), iota(shapeB), iota([4, 5, 6, 7].map((d, i) => i === axis ? 3 : d))], axis)));
+    assert.deepEqual(wasm, cpu, `axis ${axis}`);
+  }
+  const [cpuE, wasmE] = await onBoth(() => tf.tidy(() => tf.concat([iota([2, 3]), tf.zeros([2, 0]), iota([2, 70])], 1)));
+  assert.deepEqual(wasmE, cpuE);
+  const [cpuI, wasmI] = await onBoth(() => tf.tidy(() => tf.concat([iota([3, 2], "int32"), iota([3, 4], "int32")], -1)));
+  assert.deepEqual(wasmI, cpuI);
 });
 
 test("the gradient of a channel concat (SplitV) on wasm equals cpu", async () => {

@@ -1,7 +1,7 @@
 // Registers the gradient kernels the wasm backend lacks (and a faster Conv2DBackpropInput)
 // so that convolutional nets train on wasm, and replaces stock kernels that were slow in a
 // training step (each hands the cases it does not cover back to the stock kernel): Sum/Mean
-// over leading axes, Identity/Cast, Slice/SplitV, FusedBatchNorm, Mul/Add/Sub/Div by a
+// over leading axes, Identity/Cast, Slice/SplitV/Concat, FusedBatchNorm, Mul/Add/Sub/Div by a
 // per-channel vector or a scalar, MaxPoolGrad.
 import * as tf from "@tensorflow/tfjs";
 import { batchNormAsDepthwise, BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
@@ -11,7 +11,7 @@ import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-bac
 import { KernelBackendLike, KernelCalls } from "./kernel-calls";
 import { reduceLeadingAxes } from "./leading-axes-reduction";
 import { maxPoolGradHeap } from "./max-pool-grad";
-import { sliceHeap, splitVHeap } from "./slice";
+import { concatHeap, sliceHeap, splitVHeap } from "./slice";
 import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
 type Composed = (calls: KernelCalls, a: tf.TensorInfo, b: tf.TensorInfo, attrs: never) => tf.TensorInfo;
@@ -91,7 +91,7 @@ function registerSharingCopies(backendName: string): void {
   }
 }
 
-/** Slice and SplitV copying whole runs (slice.ts). */
+/** Slice, SplitV and Concat copying whole runs (slice.ts). */
 function registerSlices(backendName: string): void {
   registerWithFallback("Slice", backendName, (calls, { inputs, attrs }) => {
     const x = inputs.x as tf.TensorInfo;
@@ -100,6 +100,8 @@ function registerSlices(backendName: string): void {
   });
   registerWithFallback("SplitV", backendName, (calls, { inputs, attrs }) =>
     splitVHeap(calls, inputs.x as tf.TensorInfo, attrs.numOrSizeSplits as number | number[], attrs.axis as number | number[]));
+  registerWithFallback("Concat", backendName, (calls, { inputs, attrs }) =>
+    concatHeap(calls, Object.values(inputs) as tf.TensorInfo[], attrs.axis as number | number[]));
 }
 
 /** Idempotent: replaces whatever is registered under these names for `backendName`. */

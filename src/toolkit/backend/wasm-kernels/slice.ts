@@ -61,3 +61,35 @@ export function splitVHeap(calls: KernelCalls, x: Info, numOrSizeSplits: number 
     return piece;
   });
 }
+
+/**
+ * Concat of float32 or int32 tensors with the same run copy (wasm's own kernel also sets
+ * one subarray() per row), or undefined to fall back. A single non-empty input is shared.
+ */
+export function concatHeap(calls: KernelCalls, inputs: Info[], axis: number | number[]): Info | undefined {
+  if (!calls.hasHeap || inputs.length === 0) return undefined;
+  const dtype = inputs[0].dtype;
+  if ((dtype !== "float32" && dtype !== "int32") || inputs.some((t) => t.dtype !== dtype)) return undefined;
+  const $axis = tf.util.parseAxisParam(axis, inputs[0].shape)[0];
+  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), $axis);
+  const parts = inputs.filter((t) => t.shape.reduce((a, b) => a * b, 1) > 0);
+  if (parts.length <= 1) return undefined;
+  const out = calls.backendMakeOutput(outShape, dtype);
+  const outer = inputs[0].shape.slice(0, $axis).reduce((a, b) => a * b, 1);
+  const runs = parts.map((t) => t.shape.slice($axis).reduce((a, b) => a * b, 1));
+  const total = runs.reduce((a, b) => a + b, 0);
+  const sources = parts.map((t) => calls.heapOf(t));
+  const dst = calls.heapOf(out);
+  for (let p = 0; p < parts.length; p++) {
+    const src = sources[p], run = runs[p];
+    let o = runs.slice(0, p).reduce((a, b) => a + b, 0);
+    for (let r = 0, s = 0; r < outer; r++, s += run, o += total) {
+      if (run <= SHORT_RUN) {
+        for (let k = 0; k < run; k++) dst[o + k] = src[s + k];
+      } else {
+        dst.set(src.subarray(s, s + run), o);
+      }
+    }
+  }
+  return out;
+}

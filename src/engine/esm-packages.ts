@@ -42,11 +42,15 @@ function conditionalTarget(entry: unknown, conditions = IMPORT_CONDITIONS): stri
 }
 
 /** Resolves `subpath` through a package.json `exports` field for import; undefined if not exported. */
-export function resolveExports(exports: unknown, subpath: string, conditions = IMPORT_CONDITIONS): string | undefined {
-  const isSubpathMap = exports !== null && typeof exports === "object" && !Array.isArray(exports) &&
+/** `exports` as a map from subpath to entry ("." alone when it is the main entry's sugar). */
+function subpathMap(exports: unknown): Record<string, unknown> {
+  const isMap = exports !== null && typeof exports === "object" && !Array.isArray(exports) &&
     Object.keys(exports).some((k) => k.startsWith("."));
-  if (!isSubpathMap) return subpath === "." ? conditionalTarget(exports, conditions) : undefined;
-  const map = exports as Record<string, unknown>;
+  return isMap ? (exports as Record<string, unknown>) : { ".": exports };
+}
+
+export function resolveExports(exports: unknown, subpath: string, conditions = IMPORT_CONDITIONS): string | undefined {
+  const map = subpathMap(exports);
   if (subpath in map) return conditionalTarget(map[subpath], conditions);
   // subpath patterns ("./features/*.js"): the longest matching prefix wins
   let best: { key: string; star: string } | undefined;
@@ -84,6 +88,27 @@ export function resolveForImport(id: string, searchDirs: readonly string[]): str
   return undefined;
 }
 
+/** The target of an explicit `types` condition in an `exports` entry, or undefined. */
+function declaredTypes(entry: unknown): string | undefined {
+  if (Array.isArray(entry)) {
+    for (const e of entry) {
+      const t = declaredTypes(e);
+      if (t !== undefined) return t;
+    }
+    return undefined;
+  }
+  if (!entry || typeof entry !== "object") return undefined;
+  const conditions = entry as Record<string, unknown>;
+  if (typeof conditions.types === "string") return conditions.types;
+  for (const [condition, value] of Object.entries(conditions)) {
+    if (TYPES_CONDITIONS.includes(condition)) {
+      const t = declaredTypes(value);
+      if (t !== undefined) return t;
+    }
+  }
+  return undefined;
+}
+
 /**
  * A node_modules package.json's text with the types its `exports` imply made visible to
  * Node-10 resolution: `types` for the main entry (when it has neither `types` nor `typings`)
@@ -98,16 +123,18 @@ export function withExportsTypes(text: string): string {
   }
   if (!pkg || typeof pkg !== "object" || pkg.exports === undefined) return text;
   const added: Record<string, unknown> = {};
+  const map = subpathMap(pkg.exports);
+  // only explicit `types` conditions: a JavaScript target says nothing about declarations
   if (pkg.types === undefined && pkg.typings === undefined) {
-    const types = resolveExports(pkg.exports, ".", TYPES_CONDITIONS);
+    const types = declaredTypes(map["."]);
     if (types !== undefined) added.types = types;
   }
-  const exp = pkg.exports;
-  if (pkg.typesVersions === undefined && exp && typeof exp === "object" && !Array.isArray(exp)) {
+  if (pkg.typesVersions === undefined) {
     const paths: Record<string, string[]> = {};
-    for (const [key, entry] of Object.entries(exp)) {
-      if (!key.startsWith("./")) continue;
-      const target = conditionalTarget(entry, TYPES_CONDITIONS);
+    for (const [key, entry] of Object.entries(map)) {
+      // "./*" would remap every path of the package, its main types included
+      if (!key.startsWith("./") || key === "./*") continue;
+      const target = declaredTypes(entry);
       if (target !== undefined) paths[key.slice(2)] = [target];
     }
     if (Object.keys(paths).length > 0) added.typesVersions = { "*": paths };

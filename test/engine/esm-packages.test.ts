@@ -91,6 +91,9 @@ test("exports resolution: conditions in the author's order, arrays, patterns, su
   const typed = JSON.parse(withExportsTypes(JSON.stringify({ exports: { ".": { types: "./t.d.ts", import: "./m.js" }, "./u/*": { types: "./t/*.d.ts" } } })));
   assert.equal(typed.types, "./t.d.ts");
   assert.deepEqual(typed.typesVersions, { "*": { "u/*": ["./t/*.d.ts"] } });
+  // subpaths without an explicit types condition, and "./*", are not remapped
+  const plain = JSON.stringify({ types: "./i.d.ts", exports: { "./*": { types: "./d/*.d.ts" }, "./x": "./x.js", "./package.json": "./package.json" } });
+  assert.equal(withExportsTypes(plain), plain);
   const own = JSON.stringify({ types: "./own.d.ts", exports: { ".": { types: "./t.d.ts" } } });
   assert.equal(withExportsTypes(own), own);
   assert.equal(withExportsTypes("{ not json"), "{ not json");

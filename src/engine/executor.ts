@@ -62,19 +62,20 @@ export function createCellRequire(cwd: string, local: LocalTsModules = new Local
   const resolveFrom = (id: string, dir: string): unknown => {
     if (id === "tfjs-lab") return own(selfEntry);
     const fromDir = createRequire(path.join(dir, "__cell__.js"));
-    try {
-      return fromDir(id);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      const bare = !id.startsWith(".") && !path.isAbsolute(id);
-      if (code === "ERR_PACKAGE_PATH_NOT_EXPORTED" && bare) return requireEsmPackage(id, fromDir, e);
-      if (code !== "MODULE_NOT_FOUND" || !bare) throw e;
+    const bare = !id.startsWith(".") && !path.isAbsolute(id);
+    const load = (from: NodeJS.Require): unknown => {
       try {
-        return own(id);
-      } catch (e2) {
-        if ((e2 as { code?: string }).code === "ERR_PACKAGE_PATH_NOT_EXPORTED") return requireEsmPackage(id, own, e2);
-        throw e2;
+        return from(id);
+      } catch (e) {
+        if (bare && (e as { code?: string }).code === "ERR_PACKAGE_PATH_NOT_EXPORTED") return requireEsmPackage(id, from, e);
+        throw e;
       }
+    };
+    try {
+      return load(fromDir);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "MODULE_NOT_FOUND" || !bare) throw e;
+      return load(own);
     }
   };
   const base = createRequire(path.join(cwd, "__cell__.js"));

@@ -28,6 +28,17 @@ test("casts between dtypes still convert", async () => {
   x.dispose();
 });
 
+test("cast to bool is x != 0, as on cpu (wasm's stock kernel gave 254 for -2.2 and false for 256)", async () => {
+  const cases: [number[], "float32" | "int32"][] = [[[-2.2, 0, 0.5, 3, NaN, -0, 1e-30], "float32"], [[-2, 0, 256, 1, 512], "int32"]];
+  for (const [values, dtype] of cases) {
+    const x = tf.tensor1d(values, dtype);
+    const b = tf.cast(x, "bool");
+    assert.equal(b.dtype, "bool");
+    assert.deepEqual(Array.from(await b.data()), values.map((v) => (v !== 0 ? 1 : 0)), `${dtype} ${values}`);
+    tf.dispose([x, b]);
+  }
+});
+
 test("a variable assigned after a clone keeps the clone's values", async () => {
   const v = tf.variable(tf.tensor1d([1, 2]));
   const saved = tf.clone(v);

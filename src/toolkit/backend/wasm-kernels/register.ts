@@ -80,15 +80,28 @@ function registerWithFallback(kernelName: string, backendName: string,
  */
 function registerSharingCopies(backendName: string): void {
   for (const kernelName of ["Identity", "Cast"]) {
-    registerWithFallback(kernelName, backendName, (_calls, { inputs, attrs, backend }) => {
+    registerWithFallback(kernelName, backendName, (calls, { inputs, attrs, backend }) => {
       const x = inputs.x as tf.TensorInfo;
       const dtype = kernelName === "Cast" ? (attrs as unknown as tf.CastAttrs).dtype : x.dtype;
+      if (dtype === "bool" && (x.dtype === "float32" || x.dtype === "int32") && calls.hasHeap) return castToBool(calls, x);
       const shared = backend as { incRef?(dataId: object): void };
       if (dtype !== x.dtype || x.dtype === "string" || typeof shared.incRef !== "function") return undefined;
       shared.incRef(x.dataId);
       return { dataId: x.dataId, shape: [...x.shape], dtype };
     });
   }
+}
+
+/**
+ * Cast to bool as x != 0 (NaN is true), as TensorFlow and the cpu backend do: wasm's stock
+ * kernel keeps the low byte of the integer value (-2.2 -> 254, 256 -> 0, so false).
+ */
+function castToBool(calls: KernelCalls, x: tf.TensorInfo): tf.TensorInfo {
+  const zero = calls.backendMakeOutput([], x.dtype);
+  calls.heapOf(zero)[0] = 0;
+  const out = calls.run("NotEqual", { a: x, b: zero });
+  calls.free(zero);
+  return out;
 }
 
 /** Slice, SplitV and Concat copying whole runs (slice.ts). */

@@ -9,6 +9,7 @@ import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kern
 import { gemmConvGrads, filterGemmPays, inputGemmPays } from "../../src/toolkit/backend/wasm-kernels/gemm-conv-grads";
 import { convGeometry } from "../../src/toolkit/backend/wasm-kernels/conv-geometry";
 import { switchBackend } from "../../src/toolkit/backend";
+import { assertClose } from "../helpers/assert-close";
 
 type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
@@ -33,14 +34,6 @@ async function convGrads(backend: string, c: Case): Promise<{ dx: Float32Array; 
   const result = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
   tf.dispose([x, w, r, dx, dw]);
   return result;
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  const scale = Math.max(1, ...Array.from(expected, Math.abs));
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  assert.ok(worst <= 1e-4 * scale, `${what}: max |wasm - cpu| = ${worst} (scale ${scale})`);
 }
 
 const explicit: Pad = [[0, 0], [2, 1], [0, 1], [0, 0]];

@@ -29,7 +29,12 @@ export const WASM_GRADIENT_KERNEL_NAMES = WASM_GRADIENT_KERNELS.map(([name]) => 
 /** Stock kernels kept for the cases our replacements hand back, per backend and name. */
 const stockKernels = new Map<string, tf.KernelConfig>();
 
-function registerLeadingAxesReduction(kernelName: "Sum" | "Mean", backendName: string): void {
+/**
+ * Registers `kernelName` for `backendName` with the kernel function `make(stock)` builds; the
+ * stock kernel it replaces is kept (once, so registering again does not wrap our own) for the
+ * cases ours hands back.
+ */
+function replaceKernel(kernelName: string, backendName: string, make: (stock: tf.KernelConfig) => tf.KernelFunc): void {
   const key = `${backendName}/${kernelName}`;
   const current = tf.getKernel(kernelName, backendName);
   if (!stockKernels.has(key)) {
@@ -38,37 +43,24 @@ function registerLeadingAxesReduction(kernelName: "Sum" | "Mean", backendName: s
   }
   const stock = stockKernels.get(key)!;
   if (current) tf.unregisterKernel(kernelName, backendName);
-  tf.registerKernel({
-    kernelName,
-    backendName,
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-      const calls = new KernelCalls(args.backend as unknown as KernelBackendLike, backendName);
-      return reduceLeadingAxes(calls, args.inputs.x as tf.TensorInfo, axis, keepDims, kernelName === "Mean",
-        (x) => stock.kernelFunc({ ...args, inputs: { x } }) as tf.TensorInfo);
-    },
+  tf.registerKernel({ kernelName, backendName, setupFunc: stock.setupFunc, kernelFunc: make(stock) });
+}
+
+function registerLeadingAxesReduction(kernelName: "Sum" | "Mean", backendName: string): void {
+  replaceKernel(kernelName, backendName, (stock) => (args) => {
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const calls = new KernelCalls(args.backend as unknown as KernelBackendLike, backendName);
+    return reduceLeadingAxes(calls, args.inputs.x as tf.TensorInfo, axis, keepDims, kernelName === "Mean",
+      (x) => stock.kernelFunc({ ...args, inputs: { x } }) as tf.TensorInfo);
   });
 }
 
 /** Replaces `kernelName` with `impl`, which hands back (undefined) to the stock kernel. */
 function registerWithFallback(kernelName: string, backendName: string,
   impl: (calls: KernelCalls, args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown }) => tf.TensorInfo | tf.TensorInfo[] | undefined): void {
-  const key = `${backendName}/${kernelName}`;
-  const current = tf.getKernel(kernelName, backendName);
-  if (!stockKernels.has(key)) {
-    if (!current) return;
-    stockKernels.set(key, current);
-  }
-  const stock = stockKernels.get(key)!;
-  if (current) tf.unregisterKernel(kernelName, backendName);
-  tf.registerKernel({
-    kernelName,
-    backendName,
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => impl(new KernelCalls(args.backend as unknown as KernelBackendLike, backendName),
-      { inputs: args.inputs, attrs: args.attrs ?? {}, backend: args.backend }) ?? stock.kernelFunc(args),
-  });
+  replaceKernel(kernelName, backendName, (stock) => (args) =>
+    impl(new KernelCalls(args.backend as unknown as KernelBackendLike, backendName),
+      { inputs: args.inputs, attrs: args.attrs ?? {}, backend: args.backend }) ?? stock.kernelFunc(args));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
 } from "./probes";
 import { registerWasmGradientKernels } from "./wasm-kernels/register";
 import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
+import { registerBroadcastingReductionGradients } from "./reduction-gradients";
 
 export const BACKEND_ENV_VAR = "TFJS_LAB_BACKEND";
 
@@ -84,6 +85,7 @@ function silenceCpuBanner(): void {
 async function select(wanted: BackendName | undefined, source: string): Promise<BackendReport> {
   const startedAt = performance.now();
   registerBroadcastingBatchNormGradient();
+  registerBroadcastingReductionGradients();
   const probes: ProbeResult[] = [];
   if (wanted) {
     const probe = await PROBES[wanted]();

@@ -1,5 +1,6 @@
 // Turns whatever a cell threw into Jupyter's error content (ename, evalue, traceback).
 import type { Diagnostic } from "tslab/dist/converter";
+import { mapCellFrames } from "./source-positions";
 
 export interface ErrorContent { ename: string; evalue: string; traceback: string[] }
 
@@ -36,7 +37,7 @@ export function toErrorContent(e: unknown): ErrorContent {
   if (e instanceof Error) {
     const ename = e.name || e.constructor?.name || "Error";
     const evalue = e.message;
-    const frames = (e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l));
+    const frames = mapCellFrames((e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l)));
     return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
   }
   // Something that is not an Error was thrown (`throw 42`).

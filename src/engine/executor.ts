@@ -13,6 +13,7 @@ import { resolveForImport } from "./esm-packages";
 import { FLAG, RESUME, TICK, instrumentInterrupts } from "./interrupt-transform";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
+import { recordCellSource } from "./source-positions";
 
 export interface RunResult {
   /** True when the cell ended with an expression; its value is `value`. */
@@ -133,6 +134,7 @@ export class Executor {
     const js = instrumentInterrupts(hoisted).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
     const params = `exports, require, __lab_define, ${TICK}, ${RESUME}, ${FLAG}`;
     const prefix = isAsync ? `(async function (${params}) { ` : `(function (${params}) { `;
+    recordCellSource(cellName, src, js, prefix.length); // for tracebacks in the TypeScript's positions
     const fn = vm.runInThisContext(`${prefix}${js}\n})`, { filename: cellName }) as Function;
     // Declarations count from here: a cell that fails half-way still defined its names.
     this.compiler.commit(converted.declOutput ?? "");

@@ -180,9 +180,11 @@ test("browser: every kind of output renders as a person should see it", { timeou
       assert.ok(isError(error.outputs[0]), `not shown as an error: ${describe(error)}`);
       assert.match(error.outputs[0].text, /^ValueError: Expected input batch_size \(32\) to match target batch_size \(64\)\./, describe(error));
       assert.match(allText(cell("after-error")), /kernel alive after the error: 6/, describe(cell("after-error")));
-      // The cell is one line; its frame gives the compiled JavaScript's position (reported, not checked).
+      // The traceback points at the TypeScript the user wrote (the cell's only line) and shows it.
       const frame = new RegExp(`In\\[${error.executionCount}\\]:(\\d+):(\\d+)`).exec(error.outputs[0].text);
       t.diagnostic(`the one-line error cell's frame in the traceback: ${frame?.[0] ?? "none"}`);
+      assert.equal(frame?.[1], "1", `the frame's line: ${describe(error)}`);
+      assert.match(error.outputs[0].text, /\n\s+lab\.crossEntropy\(logits, tf\.zeros\(\[64\], "int32"\)\)/, `the source line under the frame: ${describe(error)}`);
     });
   } finally {
     await nb.close();

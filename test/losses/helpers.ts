@@ -38,6 +38,9 @@ export function assertPythonError(fn: () => unknown, expected: { name: string; m
     assert.ok(e instanceof Error, "not an Error");
     assert.equal(e.name, expected.name);
     assert.equal(e.message, expected.message);
+    // The first frame is the check that raised it, not the helper that built the error.
+    const firstFrame = (e.stack ?? "").split("\n").find((l) => /^\s+at /.test(l)) ?? "";
+    assert.doesNotMatch(firstFrame, /framework-error|at (pythonError|namedError|frameworkError) /, `first frame: ${firstFrame}`);
     return true;
   });
 }

@@ -1,18 +1,14 @@
 import * as path from "node:path";
+import { frameworkError } from "../framework-error";
 
 /** Where warnings go: the kernel passes a function that writes into the running cell. */
 export type Warn = (message: string) => void;
 
 export const defaultWarn: Warn = (message) => console.warn(message);
 
-/**
- * An Error whose `name` is the original framework's exception name (AssertionError,
- * FileNotFoundError, RuntimeError, ...) so users recognise what they would have seen.
- */
+/** An Error named as the original framework's (AssertionError, FileNotFoundError, ...): see framework-error.ts. */
 export function namedError(name: string, message: string): Error {
-  const err = new Error(message);
-  err.name = name;
-  return err;
+  return frameworkError(name, message, namedError);
 }
 
 /** A path as users should read it in messages: relative to the dataset root when inside it. */

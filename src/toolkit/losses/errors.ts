@@ -1,13 +1,10 @@
-// Errors the losses raise where the original framework raises one: the JS Error's
-// `name` is the Python exception class (ValueError, RuntimeError, IndexError) and the
-// message is the original text, so notebooks show what users of the original saw.
+// Errors the losses raise where PyTorch or PaddleClas raises one (see framework-error.ts).
+import { frameworkError } from "../framework-error";
 
 export type PythonExceptionName = "ValueError" | "RuntimeError" | "IndexError";
 
 export function pythonError(name: PythonExceptionName, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
+  return frameworkError(name, message, pythonError);
 }
 
 /** PyTorch's name for a tf.js dtype, as its "expected scalar type …" messages print it.

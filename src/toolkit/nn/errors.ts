@@ -1,9 +1,4 @@
-/** An Error carrying the original framework's exception name (e.g. "RuntimeError"), as the notebooks show it. */
-export function frameworkError(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
+export { frameworkError } from "../framework-error";
 
 /** A NHWC shape written as PyTorch prints the NCHW one: `torch.Size([1, 1280, 1, 1])`. */
 export function torchSizeNCHW(shape: number[]): string {

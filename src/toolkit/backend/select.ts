@@ -7,6 +7,7 @@ import {
 import { registerWasmGradientKernels } from "./wasm-kernels/register";
 import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 import { registerBroadcastingReductionGradients } from "./reduction-gradients";
+import { fillMissingBatchNormParams } from "./batchnorm-optional-params";
 
 export const BACKEND_ENV_VAR = "TFJS_LAB_BACKEND";
 
@@ -86,6 +87,7 @@ async function select(wanted: BackendName | undefined, source: string): Promise<
   const startedAt = performance.now();
   registerBroadcastingBatchNormGradient();
   registerBroadcastingReductionGradients();
+  fillMissingBatchNormParams();
   const probes: ProbeResult[] = [];
   if (wanted) {
     const probe = await PROBES[wanted]();

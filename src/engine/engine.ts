@@ -125,13 +125,14 @@ export class LabEngine implements Engine {
     return `In[${ctx.executionCount}]`;
   }
 
-  private magicContext(ctx: CellContext): MagicContext {
+  /** `line`: the cell line of the code the magic runs (a %%magic's body starts on line 2). */
+  private magicContext(ctx: CellContext, line = 1): MagicContext {
     return {
       sink: ctx.sink,
       signal: ctx.signal,
       namespace: this.namespace,
       executionCount: ctx.executionCount,
-      runCode: (code) => this.ensureCompiler().run(code, this.cellName(ctx), ctx.signal),
+      runCode: (code) => this.ensureCompiler().run(code, this.cellName(ctx), ctx.signal, line),
       show: (value) => {
         const { data, metadata } = toMimeBundle(value);
         ctx.sink.display(data, metadata, {}, false);
@@ -146,7 +147,7 @@ export class LabEngine implements Engine {
       if (ctx.signal.aborted) break;
       switch (part.kind) {
         case "code":
-          last = await this.ensureCompiler().run(part.text, this.cellName(ctx), ctx.signal);
+          last = await this.ensureCompiler().run(part.text, this.cellName(ctx), ctx.signal, part.line);
           break;
         case "shell":
           await runShell(part.command, this.magicContext(ctx));
@@ -172,7 +173,7 @@ export class LabEngine implements Engine {
           if (!m) throw new UsageError(`${part.kind === "cell-magic" ? "Cell" : "Line"} magic \`${prefix}${part.name}\` not found. %lsmagic lists the magics.`);
           if (part.kind === "cell-magic" && m.kind === "line") throw new UsageError(`%${m.name} is a line magic; use it as %${m.name} on one line.`, m.usage);
           if (part.kind === "line-magic" && m.kind === "cell") throw new UsageError(`%%${m.name} is a cell magic; put %%${m.name} on the first line of the cell.`, m.usage);
-          const value = await m.run(part.args, this.magicContext(ctx), part.kind === "cell-magic" ? part.body : undefined);
+          const value = await m.run(part.args, this.magicContext(ctx, part.kind === "cell-magic" ? part.line + 1 : part.line), part.kind === "cell-magic" ? part.body : undefined);
           last = { hasValue: value !== undefined, value };
           break;
         }

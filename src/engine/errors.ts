@@ -20,8 +20,11 @@ export class CompileError extends Error {
   }
 }
 
-export function diagnosticLines(diags: Diagnostic[], cellName: string): string[] {
-  return diags.map((d) => `${d.fileName ? d.fileName : cellName}:${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`);
+/** `firstLine`: the cell line the compiled code starts on (after a magic line, it is not 1). */
+export function diagnosticLines(diags: Diagnostic[], cellName: string, firstLine = 1): string[] {
+  return diags.map((d) => d.fileName
+    ? `${d.fileName}:${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`
+    : `${cellName}:${d.start.line + firstLine}:${d.start.character + 1} - ${d.messageText}`);
 }
 
 // Frames of the kernel itself (engine, vm trampolines, Node internals) say nothing about the user's code.

@@ -13,7 +13,7 @@ import { resolveForImport } from "./esm-packages";
 import { FLAG, RESUME, TICK, instrumentInterrupts } from "./interrupt-transform";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
-import { recordCellSource } from "./source-positions";
+import { recordCellSource, scriptNameFor } from "./source-positions";
 
 export interface RunResult {
   /** True when the cell ended with an expression; its value is `value`. */
@@ -121,10 +121,11 @@ export class Executor {
     this.cellRequire = createCellRequire(cwd, this.localModules);
   }
 
-  async run(src: string, cellName: string, signal: AbortSignal): Promise<RunResult> {
+  /** `firstLine`: the line of the cell `src` starts on (code after a magic line, a %%magic's body). */
+  async run(src: string, cellName: string, signal: AbortSignal, firstLine = 1): Promise<RunResult> {
     const converted = this.compiler.convert(src);
     this.localModules.update(converted.sideOutputs);
-    if (converted.diagnostics.length > 0) throw new CompileError(diagnosticLines(converted.diagnostics, cellName));
+    if (converted.diagnostics.length > 0) throw new CompileError(diagnosticLines(converted.diagnostics, cellName, firstLine));
     if (!converted.output) {
       if (converted.declOutput !== undefined) this.compiler.commit(converted.declOutput);
       return { hasValue: false };
@@ -134,8 +135,10 @@ export class Executor {
     const js = instrumentInterrupts(hoisted).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
     const params = `exports, require, __lab_define, ${TICK}, ${RESUME}, ${FLAG}`;
     const prefix = isAsync ? `(async function (${params}) { ` : `(function (${params}) { `;
-    recordCellSource(cellName, src, js, prefix.length); // for tracebacks in the TypeScript's positions
-    const fn = vm.runInThisContext(`${prefix}${js}\n})`, { filename: cellName }) as Function;
+    // Each part of a cell gets a script name of its own, so that tracebacks map to its source.
+    const scriptName = scriptNameFor(cellName, firstLine);
+    recordCellSource(scriptName, src, js, prefix.length, firstLine);
+    const fn = vm.runInThisContext(`${prefix}${js}\n})`, { filename: scriptName }) as Function;
     // Declarations count from here: a cell that fails half-way still defined its names.
     this.compiler.commit(converted.declOutput ?? "");
     // An interrupt that arrived while the cell compiled stops it before it starts.

@@ -134,7 +134,7 @@ class CellSource {
   private readonly jsLineStarts: number[];
   private readonly tsLineStarts: number[];
 
-  constructor(readonly typescript: string, private readonly javascript: string, private readonly firstLineOffset: number) {
+  constructor(readonly typescript: string, private readonly javascript: string, private readonly firstLineOffset: number, readonly firstCellLine: number) {
     this.jsLineStarts = lineStarts(javascript);
     this.tsLineStarts = lineStarts(typescript);
   }
@@ -185,16 +185,26 @@ class CellSource {
 const cells = new Map<string, CellSource>();
 
 /**
- * Remembers what ran under a cell name (the vm script's filename). `firstLineOffset` is the
- * length of the wrapper text before the JavaScript on the script's first line.
+ * The vm script name of code starting on `firstLine` of a cell: the cell's name (In[n]) for
+ * code from its first line, with `~line` after it for a later part of the cell, so that each
+ * part's frames find its own source.
  */
-export function recordCellSource(cellName: string, typescript: string, javascript: string, firstLineOffset: number): void {
-  cells.delete(cellName);
-  cells.set(cellName, new CellSource(typescript, javascript, firstLineOffset));
+export function scriptNameFor(cellName: string, firstLine: number): string {
+  return firstLine === 1 ? cellName : `${cellName}~${firstLine}`;
+}
+
+/**
+ * Remembers what ran under a script name. `firstLineOffset` is the length of the wrapper
+ * text before the JavaScript on the script's first line; `firstCellLine` the cell line the
+ * TypeScript starts on.
+ */
+export function recordCellSource(scriptName: string, typescript: string, javascript: string, firstLineOffset: number, firstCellLine = 1): void {
+  cells.delete(scriptName);
+  cells.set(scriptName, new CellSource(typescript, javascript, firstLineOffset, firstCellLine));
   if (cells.size > MAX_CELLS) cells.delete(cells.keys().next().value!);
 }
 
-const CELL_FRAME = /^(\s+at .*?)(In\[\d+\]):(\d+):(\d+)(\)?)$/;
+const CELL_FRAME = /^(\s+at .*?)((In\[\d+\])(?:~\d+)?):(\d+):(\d+)(\)?)$/;
 
 /**
  * Stack frames with cell positions rewritten to the TypeScript source, each followed by the
@@ -205,12 +215,13 @@ export function mapCellFrames(frames: string[]): string[] {
   for (const frame of frames) {
     const m = CELL_FRAME.exec(frame);
     const cell = m ? cells.get(m[2]) : undefined;
-    const at = cell?.map(Number(m![3]), Number(m![4]));
+    const at = cell?.map(Number(m![4]), Number(m![5]));
     if (!m || !cell || !at) {
-      out.push(frame);
+      // Unmapped: the compiled code's position, under the cell's own name.
+      out.push(m ? `${m[1]}${m[3]}:${m[4]}:${m[5]}${m[6]}` : frame);
       continue;
     }
-    out.push(`${m[1]}${m[2]}:${at.line}:${at.column}${m[5]}`);
+    out.push(`${m[1]}${m[3]}:${at.line + cell.firstCellLine - 1}:${at.column}${m[6]}`);
     const text = cell.line(at.line).trim();
     if (text) out.push(`        ${text}`);
   }

@@ -115,3 +115,30 @@ test("the token pairing is a minimal diff: erased types and inserted lines leave
   assert.deepEqual(pairs, [0, 1, 4, 5, 6, -1, -1, -1, -1, -1, -1, 7, 8, 9, 10]);
   assert.equal(pairTokens(["a", "b"], ["c", "d"], 1), undefined, "past the edit limit: no pairing");
 });
+
+test("code after a magic line, and a %%time body: lines count from the top of the cell", async () => {
+  const afterMagic = await tracebackOf(["%env TFJS_LAB_POSITIONS_TEST=1", "const n: number = 2;", "throw new Error(`after the magic ${n}`);"].join("\n"));
+  assert.deepEqual(cellFrames(afterMagic.traceback, afterMagic.cell), [[3, 7, "throw new Error(`after the magic ${n}`);"]]);
+  const timed = await tracebackOf(["%%time", "const k: number = 1;", "", "throw new Error(`timed ${k}`);"].join("\n"));
+  assert.deepEqual(cellFrames(timed.traceback, timed.cell), [[4, 7, "throw new Error(`timed ${k}`);"]]);
+});
+
+test("a cell split by a magic line: a function from the first part fails in the second", async () => {
+  const { traceback, cell } = await tracebackOf([
+    "function half(n: number): number {",
+    "  if (n % 2) throw new RangeError(`odd: ${n}`);",
+    "  return n / 2;",
+    "}",
+    "%env TFJS_LAB_POSITIONS_TEST=2",
+    "const h: number = half(3);",
+  ].join("\n"));
+  assert.deepEqual(cellFrames(traceback, cell), [[2, 20, "if (n % 2) throw new RangeError(`odd: ${n}`);"], [6, 19, "const h: number = half(3);"]]);
+  assert.ok(!traceback.some((l) => /In\[\d+\]~/.test(l)), `no internal script names: ${traceback.join("\n")}`);
+});
+
+test("a type error after a magic line is reported at its line in the cell", async () => {
+  const sink = new RecordingSink();
+  const reply = await engine.execute("%env TFJS_LAB_POSITIONS_TEST=3\n\nconst wrong: number = 'text';", sink);
+  assert.equal(reply.status, "error");
+  assert.match((reply as { evalue?: string }).evalue ?? "", new RegExp(`^In\\[${reply.execution_count}\\]:3:7 - Type 'string' is not assignable to type 'number'`));
+});

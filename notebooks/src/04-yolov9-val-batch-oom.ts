@@ -409,10 +409,18 @@ console.log(`H100, every model/amp/batch: val ×2 peak / train reserved = ${Math
 //   validation's need (table above). On the H100 figures validation at 2× peaks at 11–42 % of
 //   what training reserved in every configuration (printed above), so PyTorch's own release-and-retry would fit it
 //   on a card that fits training, too. The doubling alone does not explain the error.
-// - What this model leaves out, and what can turn the growth into the reported error on a real
-//   card: memory the allocator cannot release (the CUDA context, cuDNN workspaces, other processes
-//   on the GPU: the "non-PyTorch memory" of the message) and YOLOv9's own validation (its dual
-//   head and its loss, which `val.run` computes on the doubled batch, are not YOLOv5's modelled here).
+// - What this model leaves out, and what can turn the doubling into the reported error on a real
+//   card: memory the allocator cannot release that appears between training and validation
+//   (the "non-PyTorch memory" of the message: other processes on the GPU, libraries loading
+//   kernels for validation's half precision), and YOLOv9's own validation loss. `train_dual.py`
+//   passes its loss (`ComputeLoss` from `utils/loss_tal_dual.py`) to `validate.run`, so the loss
+//   is computed on the doubled batch, and its task-aligned assigner builds tensors of
+//   `[batch, most objects in one image, anchor points]` (8,400 points at 640 px); one of them,
+//   `F.one_hot(topk_idxs, num_anchors)`, is int64 and `topk` (10 to 13) times larger again. They
+//   are the same with or without gradients. A training step holds them for 16 images on top of
+//   its activations; validation holds them for 32 with few activations, so with many objects per
+//   image and a small model, validation at 2× can need more than a training step. Modelling that
+//   needs YOLOv9's anchor-free head and loss; this toolkit has YOLOv5 v7.0's.
 // - Fixes, all of which remove the doubling's extra demand: validate at the training batch
 //   (multiplier 1, or a `--val-batch` option), shown above adding no reserved memory; train at a
 //   smaller batch so both fit; or choose the batch from measured memory (AutoBatch, notebook 02)

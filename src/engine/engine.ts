@@ -11,7 +11,7 @@ import { History } from "./history";
 import { createNamespace, type Namespace } from "./namespace";
 import { PRELUDE_DECL, preload } from "./preload";
 import { runInCell, currentCell, installOutputCapture, type CellContext } from "./cell-context";
-import { toErrorContent } from "./errors";
+import { STACK_TRACE_LIMIT, toErrorContent } from "./errors";
 import { isCompleteCell } from "./is-complete";
 import { CellInterrupts } from "./cell-interrupts";
 import { processInterruptFlag } from "./interrupt-flag";
@@ -41,6 +41,8 @@ export class LabEngine implements Engine {
 
   constructor(options: EngineOptions = {}) {
     this.cwd = options.cwd ?? process.cwd();
+    // Deep enough that an error raised inside TensorFlow.js still shows the cell's frame.
+    Error.stackTraceLimit = Math.max(Error.stackTraceLimit ?? 10, STACK_TRACE_LIMIT);
     const capture = installOutputCapture();
     this.log = options.log ?? capture.log;
     preload(this.namespace);

@@ -30,6 +30,39 @@ export function diagnosticLines(diags: Diagnostic[], cellName: string, firstLine
 // Frames of the kernel itself (engine, vm trampolines, Node internals) say nothing about the user's code.
 const INTERNAL_FRAME = /node:internal|node:vm|node:async_hooks|[\\/]dist[\\/]src[\\/](engine|kernel|magics)[\\/]|^\s*at (new )?Promise|evalmachine|\binterruptible:|sigintHandlersWrap|Script\.runInThisContext/;
 
+/** Frames kept per error (V8's default of 10 is used up inside TensorFlow.js before the cell's own frame). */
+export const STACK_TRACE_LIMIT = 64;
+
+/** What a frame inside an installed package or the toolkit's backend plumbing belongs to. */
+function libraryOf(frame: string): string | undefined {
+  const pkg = /.*[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/:]+)/.exec(frame);
+  if (pkg) return pkg[1].replace(/\\/g, "/");
+  return /[\\/]dist[\\/]src[\\/]toolkit[\\/]backend[\\/]/.test(frame) ? "tfjs-lab's backend kernels" : undefined;
+}
+
+/**
+ * Runs of frames inside libraries (mostly TensorFlow.js's engine and kernels) keep their first
+ * frame, where the error was raised, and one line counting the rest, so the cell's own frames
+ * are not lost among them.
+ */
+function collapseLibraryFrames(frames: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < frames.length;) {
+    if (!libraryOf(frames[i])) {
+      out.push(frames[i++]);
+      continue;
+    }
+    let j = i + 1;
+    while (j < frames.length && libraryOf(frames[j])) j++;
+    out.push(frames[i]);
+    const hidden = frames.slice(i + 1, j);
+    if (hidden.length === 1) out.push(hidden[0]);
+    else if (hidden.length > 1) out.push(`    ... ${hidden.length} more frames in ${[...new Set(hidden.map((f) => libraryOf(f)))].join(", ")}`);
+    i = j;
+  }
+  return out;
+}
+
 export function isInterrupt(e: unknown): boolean {
   return e instanceof KeyboardInterrupt || (e as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
 }
@@ -40,7 +73,7 @@ export function toErrorContent(e: unknown): ErrorContent {
   if (e instanceof Error) {
     const ename = e.name || e.constructor?.name || "Error";
     const evalue = e.message;
-    const frames = mapCellFrames((e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l)));
+    const frames = mapCellFrames(collapseLibraryFrames((e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l))));
     return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
   }
   // Something that is not an Error was thrown (`throw 42`).

@@ -142,3 +142,12 @@ test("a type error after a magic line is reported at its line in the cell", asyn
   assert.equal(reply.status, "error");
   assert.match((reply as { evalue?: string }).evalue ?? "", new RegExp(`^In\\[${reply.execution_count}\\]:3:7 - Type 'string' is not assignable to type 'number'`));
 });
+
+test("an error raised deep inside TensorFlow.js still shows the cell's line; library frames are counted, not listed", async () => {
+  const { traceback, cell } = await tracebackOf("const a = tf.ones([2, 3]);\nconst b = tf.ones([4, 5]);\nconst c = tf.tidy(() => tf.add(a, b));");
+  assert.equal(traceback[0], "Error: Operands could not be broadcast together with shapes 2,3 and 4,5.");
+  assert.match(traceback[1], /^\s+at .*assertAndGetBroadcastShape .*@tensorflow[\\/]tfjs-core/, "the frame that raised it comes first");
+  assert.match(traceback.join("\n"), /\n\s+\.\.\. \d+ more frames in [^\n]*@tensorflow\/tfjs-core/);
+  assert.deepEqual(cellFrames(traceback, cell)[0], [3, 28, "const c = tf.tidy(() => tf.add(a, b));"]);
+  assert.ok(traceback.length < 12, `short enough to read:\n${traceback.join("\n")}`);
+});

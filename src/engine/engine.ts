@@ -175,7 +175,10 @@ export class LabEngine implements Engine {
           if (!m) throw new UsageError(`${part.kind === "cell-magic" ? "Cell" : "Line"} magic \`${prefix}${part.name}\` not found. %lsmagic lists the magics.`);
           if (part.kind === "cell-magic" && m.kind === "line") throw new UsageError(`%${m.name} is a line magic; use it as %${m.name} on one line.`, m.usage);
           if (part.kind === "line-magic" && m.kind === "cell") throw new UsageError(`%%${m.name} is a cell magic; put %%${m.name} on the first line of the cell.`, m.usage);
-          const value = await m.run(part.args, this.magicContext(ctx, part.kind === "cell-magic" ? part.line + 1 : part.line), part.kind === "cell-magic" ? part.body : undefined);
+          // A %%magic's body starts on the line after it; a %magic's code is on its own line.
+          const value = part.kind === "cell-magic"
+            ? await m.run(part.args, this.magicContext(ctx, part.line + 1), part.body)
+            : await m.run(part.args, this.magicContext(ctx, part.line), undefined);
           last = { hasValue: value !== undefined, value };
           break;
         }

@@ -46,18 +46,19 @@ function libraryOf(frame: string): string | undefined {
  * are not lost among them.
  */
 function collapseLibraryFrames(frames: string[]): string[] {
+  const libraries = frames.map(libraryOf);
   const out: string[] = [];
   for (let i = 0; i < frames.length;) {
-    if (!libraryOf(frames[i])) {
-      out.push(frames[i++]);
+    out.push(frames[i]);
+    if (!libraries[i]) {
+      i++;
       continue;
     }
     let j = i + 1;
-    while (j < frames.length && libraryOf(frames[j])) j++;
-    out.push(frames[i]);
-    const hidden = frames.slice(i + 1, j);
-    if (hidden.length === 1) out.push(hidden[0]);
-    else if (hidden.length > 1) out.push(`    ... ${hidden.length} more frames in ${[...new Set(hidden.map((f) => libraryOf(f)))].join(", ")}`);
+    while (j < frames.length && libraries[j]) j++;
+    const hidden = j - i - 1;
+    if (hidden === 1) out.push(frames[i + 1]);
+    else if (hidden > 1) out.push(`    ... ${hidden} more frames in ${[...new Set(libraries.slice(i + 1, j))].join(", ")}`);
     i = j;
   }
   return out;

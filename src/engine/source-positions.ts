@@ -84,7 +84,7 @@ function exportLineRanges(js: string, starts: number[]): [number, number][] {
   starts.forEach((start, i) => {
     const end = i + 1 < starts.length ? starts[i + 1] : js.length;
     const line = js.slice(start, end);
-    if (/^\s*(exports\.[\w$]+ = )+([\w$]+|void 0);\s*$/.test(line) || /^\s*(__lab_define|Object\.defineProperty)\(exports, "__esModule"/.test(line)) {
+    if (/^\s*(exports\.[\w$]+ = )+([\w$]+|void 0);\s*$/.test(line) || /^\s*__lab_define\(exports, "__esModule"/.test(line)) {
       ranges.push([start, end]);
     }
   });
@@ -95,21 +95,20 @@ function exportLineRanges(js: string, starts: number[]): [number, number][] {
 export function pairTokens(a: string[], b: string[], maxEdits = MAX_EDITS): Int32Array | undefined {
   const n = a.length, m = b.length, max = Math.min(n + m, maxEdits);
   const offset = max + 1;
-  let v = new Int32Array(2 * max + 3);
+  const v = new Int32Array(2 * max + 3);
   // trace[d]: the furthest x on diagonals -d-1 .. d+1 before round d, for the walk back.
   const trace: Int32Array[] = [];
   let found = -1;
   for (let d = 0; d <= max && found < 0; d++) {
     trace.push(v.slice(offset - d - 1, offset + d + 2));
-    const next = v.slice();
+    // Round d writes only diagonals of d's parity and reads only the others: v updates in place.
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1;
       let y = x - k;
       while (x < n && y < m && a[x] === b[y]) { x++; y++; }
-      next[offset + k] = x;
+      v[offset + k] = x;
       if (x >= n && y >= m) { found = d; break; }
     }
-    v = next;
   }
   if (found < 0) return undefined;
   // Walk the trace back from (n, m), recording the diagonal (paired) steps.
@@ -128,15 +127,22 @@ export function pairTokens(a: string[], b: string[], maxEdits = MAX_EDITS): Int3
   return pairs;
 }
 
-/** One executed cell: its TypeScript, the JavaScript that ran, and (once needed) their pairing. */
+/**
+ * One executed cell: its TypeScript, the JavaScript that ran, and (once a traceback needs
+ * them, never for a cell that does not fail) their line starts and pairing.
+ */
 class CellSource {
   private mapping?: { jsTokens: Token[]; tsTokens: Token[]; pairs: Int32Array } | null;
-  private readonly jsLineStarts: number[];
-  private readonly tsLineStarts: number[];
+  private jsStarts?: number[];
+  private tsStarts?: number[];
 
-  constructor(readonly typescript: string, private readonly javascript: string, private readonly firstLineOffset: number, readonly firstCellLine: number) {
-    this.jsLineStarts = lineStarts(javascript);
-    this.tsLineStarts = lineStarts(typescript);
+  constructor(readonly typescript: string, private readonly javascript: string, private readonly firstLineOffset: number, readonly firstCellLine: number) {}
+
+  private get jsLineStarts(): number[] {
+    return (this.jsStarts ??= lineStarts(this.javascript));
+  }
+  private get tsLineStarts(): number[] {
+    return (this.tsStarts ??= lineStarts(this.typescript));
   }
 
   /** The TypeScript line and column (1-based) of a 1-based position in the executed script. */

@@ -134,7 +134,7 @@ export class LabEngine implements Engine {
       signal: ctx.signal,
       namespace: this.namespace,
       executionCount: ctx.executionCount,
-      runCode: (code) => this.ensureCompiler().run(code, this.cellName(ctx), ctx.signal, line),
+      runCode: (code, wrapperLines = 0) => this.ensureCompiler().run(code, this.cellName(ctx), ctx.signal, line - wrapperLines),
       show: (value) => {
         const { data, metadata } = toMimeBundle(value);
         ctx.sink.display(data, metadata, {}, false);

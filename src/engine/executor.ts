@@ -121,7 +121,10 @@ export class Executor {
     this.cellRequire = createCellRequire(cwd, this.localModules);
   }
 
-  /** `firstLine`: the line of the cell `src` starts on (code after a magic line, a %%magic's body). */
+  /**
+   * `firstLine`: the line of the cell `src` starts on (code after a magic line, a %%magic's
+   * body); 0 when a magic's one-line wrapper comes before the cell's first line.
+   */
   async run(src: string, cellName: string, signal: AbortSignal, firstLine = 1): Promise<RunResult> {
     const converted = this.compiler.convert(src);
     this.localModules.update(converted.sideOutputs);

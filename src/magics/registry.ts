@@ -18,8 +18,11 @@ export interface MagicContext {
   signal: AbortSignal;
   namespace: Namespace;
   executionCount: number;
-  /** Runs TypeScript as a cell body would (same namespace); returns its last value. */
-  runCode(code: string): Promise<{ hasValue: boolean; value?: unknown }>;
+  /**
+   * Runs TypeScript as a cell body would (same namespace); returns its last value.
+   * `wrapperLines`: lines the magic put before the user's code, so errors give the cell's lines.
+   */
+  runCode(code: string, wrapperLines?: number): Promise<{ hasValue: boolean; value?: unknown }>;
   /** Shows a value as rich output in this cell. */
   show(value: unknown): void;
   print(text: string): void;

@@ -78,7 +78,7 @@ Code with await is timed with each loop awaited.`,
     const code = body ?? rest;
     if (!code.trim()) throw new UsageError("%timeit: nothing to time", this.usage);
     const isAsync = /\bawait\b/.test(code);
-    const made = await ctx.runCode(`(${isAsync ? "async " : ""}() => {\n${code}\n})`);
+    const made = await ctx.runCode(`(${isAsync ? "async " : ""}() => {\n${code}\n})`, 1);
     const fn = made.value as Timed;
     let loops = loops0;
     if (!loops) {

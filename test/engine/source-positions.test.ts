@@ -123,6 +123,13 @@ test("code after a magic line, and a %%time body: lines count from the top of th
   assert.deepEqual(cellFrames(timed.traceback, timed.cell), [[4, 7, "throw new Error(`timed ${k}`);"]]);
 });
 
+test("%timeit and %%timeit (which wrap the code in a function) report the cell's lines", async () => {
+  const cellMagic = await tracebackOf(["%%timeit -n 1 -r 1", "const z: number = 1;", "throw new Error(`in the timed body ${z}`);"].join("\n"));
+  assert.deepEqual(cellFrames(cellMagic.traceback, cellMagic.cell), [[3, 7, "throw new Error(`in the timed body ${z}`);"]]);
+  const lineMagic = await tracebackOf("const q: number = 1;\n%timeit -n 1 -r 1 JSON.parse('{')");
+  assert.equal(cellFrames(lineMagic.traceback, lineMagic.cell)[0][0], 2, lineMagic.traceback.join("\n"));
+});
+
 test("a cell split by a magic line: a function from the first part fails in the second", async () => {
   const { traceback, cell } = await tracebackOf([
     "function half(n: number): number {",

@@ -25,7 +25,7 @@ if [ -n "$(missing)" ]; then
   fi
 fi
 
-npx tsc -p tsconfig.json
+npm run build --silent
 # Files run one at a time: the machine has 2 cores and the kernel tests start real kernels.
 # A file that has not finished in 15 minutes fails (a handle left open must not hang CI).
 exec node --test --test-concurrency=1 --test-timeout=900000 --test-reporter=spec ${TEST_FILES:-$(find dist/test -name '*.test.js' | sort)}

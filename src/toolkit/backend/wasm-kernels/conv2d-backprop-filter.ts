@@ -2,14 +2,18 @@
 // convolution (XNNPACK) once the batch and channel axes swap roles:
 //   dW[i,j,ci,co] = sum_{n,y,x} x[n, y*s+i-pt, x*s+j-pl, ci] * dy[n,y,x,co]
 // is Conv2D(input = x as [ci, H, W, n], filter = dy as [y, x, n, co], dilation = s).
-// On wasm, im2col + one GEMM (gemm-conv-grads.ts) replaces it: 1.5x to 3x faster.
+// On wasm, sums of outer products in our SIMD kernel (conv2d-backprop-filter-outer.ts)
+// replace it, or, where that kernel cannot orient the product (neither channel count a
+// multiple of 4), im2col + one GEMM (gemm-conv-grads.ts) where that pays.
 import * as tf from "@tensorflow/tfjs";
 import { convGeometry } from "./conv-geometry";
+import { backpropFilterOuter, outerFilterGradientApplies } from "./conv2d-backprop-filter-outer";
 import { backpropFilterGemm, filterGemmPays, gemmConvGrads } from "./gemm-conv-grads";
 import { Info, KernelCalls } from "./kernel-calls";
 
 export function conv2dBackpropFilter(calls: KernelCalls, x: Info, dy: Info, attrs: tf.Conv2DBackpropFilterAttrs): Info {
   const g = convGeometry(x.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode, false, attrs.dataFormat);
+  if (outerFilterGradientApplies(calls, g, dy.shape[3])) return backpropFilterOuter(calls, x, dy, g);
   if (gemmConvGrads.filter && calls.hasHeap && filterGemmPays(g, dy.shape[3])) return backpropFilterGemm(calls, x, dy, g);
   return calls.scoped((tmp) => {
     // Rows/columns of x that no output reads are cut off, so the result is exactly kh x kw.

@@ -2,6 +2,7 @@
 // registered kernel directly on TensorInfos (no tape, no engine bookkeeping) and free
 // intermediates as soon as they are consumed.
 import * as tf from "@tensorflow/tfjs";
+import { wasmBackendMemory } from "../wasm-simd/outer-accumulate";
 
 export type Info = tf.TensorInfo;
 export type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -28,6 +29,10 @@ export class KernelCalls {
   /** Whether this backend's tensors can be read and written in place (wasm). */
   get hasHeap(): boolean {
     return typeof this.backend.makeOutput === "function" && typeof this.backend.typedArrayFromHeap === "function";
+  }
+  /** The wasm backend's memory, for kernels of our own that work on its heap in place. */
+  get wasmMemory(): WebAssembly.Memory | undefined {
+    return wasmBackendMemory(this.backend);
   }
   /** An uninitialised float32 tensor on the heap (wasm only). */
   alloc(shape: number[]): Info {

@@ -1,0 +1,28 @@
+// Build step (`npm run build`, after tsc): assembles the WebAssembly text of the SIMD
+// kernels into .wasm files next to this script's compiled JavaScript, where the loader
+// looks for them. wabt is a devDependency: nothing here runs in the kernel.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { OUTER_ACCUMULATE_FILES, outerAccumulateWat } from "./outer-accumulate-source";
+
+type Wabt = { parseWat(name: string, text: string, features: Record<string, boolean>): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void } };
+
+async function main(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wabt = await (require("wabt") as () => Promise<Wabt>)();
+  for (const [variant, file] of Object.entries(OUTER_ACCUMULATE_FILES)) {
+    const parsed = wabt.parseWat(file, outerAccumulateWat(variant === "shared"), { simd: true, threads: true });
+    try {
+      const { buffer } = parsed.toBinary({});
+      if (!WebAssembly.validate(buffer)) throw new Error(`${file} does not validate`);
+      fs.writeFileSync(path.join(__dirname, file), buffer);
+    } finally {
+      parsed.destroy();
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(`assembling the SIMD kernels failed: ${(e as Error).message}`);
+  process.exit(1);
+});

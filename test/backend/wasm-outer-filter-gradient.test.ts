@@ -1,0 +1,161 @@
+// The SIMD outer-product kernel (wasm-simd/outer-accumulate) and the filter gradient built on
+// it (conv2d-backprop-filter-outer.ts): the kernel against a plain loop on its own heap
+// layout, the gradient against the cpu backend to 1e-4, in both orientations, at image
+// edges, with one output row per call, and the cases it must hand to the other forms.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
+import { outerFilterGradient, outerFilterGradientApplies } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer";
+import { convGeometry } from "../../src/toolkit/backend/wasm-kernels/conv-geometry";
+import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-kernels/kernel-calls";
+import { outerAccumulateFor } from "../../src/toolkit/backend/wasm-simd/outer-accumulate";
+import { switchBackend } from "../../src/toolkit/backend";
+import { assertClose } from "../helpers/assert-close";
+
+type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
+interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
+
+function randomArray(size: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: size }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+const calls = () => new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
+const defaults = { ...outerFilterGradient };
+before(async () => {
+  await switchBackend("wasm");
+  registerWasmGradientKernels();
+});
+after(() => { Object.assign(outerFilterGradient, defaults); });
+
+test("the assembled kernel loads against the wasm backend's memory (a missing build fails here, not silently)", () => {
+  const memory = calls().wasmMemory;
+  assert.ok(memory instanceof WebAssembly.Memory, "the wasm backend exposes its memory");
+  assert.equal(typeof outerAccumulateFor(memory), "function");
+});
+
+test("outerAccumulate: C += sum of outer products of strided rows, every tile shape and remainder", () => {
+  const k = calls();
+  // Rows of A and B with padding between them (strides larger than the widths), several segments.
+  for (const [m, n] of [[1, 4], [3, 4], [4, 8], [5, 12], [9, 20], [18, 16], [7, 36]]) {
+    const lda = m + 3, ldb = n + 5;
+    const runs = [[0, 0, 5], [6, 7, 1], [9, 2, 0], [2, 10, 4]]; // [first row of A, first row of B, rows]
+    const rowsA = 16, rowsB = 16;
+    const a = k.alloc([rowsA * lda]), b = k.alloc([rowsB * ldb]), c = k.alloc([m * n]);
+    const segs = k.backendMakeOutput([runs.length * 3], "int32");
+    try {
+      const [A, B, C, S] = [k.heap(a), k.heap(b), k.heap(c), k.heapOf(segs) as Int32Array];
+      A.set(randomArray(A.length, m)); B.set(randomArray(B.length, n)); C.set(randomArray(C.length, m * n));
+      const expected = Float64Array.from(C);
+      for (const [ra, rb, rows] of runs) {
+        for (let p = 0; p < rows; p++) {
+          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expected[i * n + j] += A[(ra + p) * lda + i] * B[(rb + p) * ldb + j];
+        }
+      }
+      runs.forEach(([ra, rb, rows], s) => S.set([A.byteOffset + ra * lda * 4, B.byteOffset + rb * ldb * 4, rows], 3 * s));
+      outerAccumulateFor(k.wasmMemory!)!(C.byteOffset, n * 4, S.byteOffset, runs.length, lda * 4, ldb * 4, m, n);
+      assertClose(C, Float32Array.from(expected), `m=${m} n=${n}`);
+    } finally {
+      k.free(a, b, c, segs);
+    }
+  }
+});
+
+/** dW of sum(conv2d(x, w) * r) on `backend`. */
+async function filterGradient(backend: string, c: Case): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
+  const w = tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
+  const outShape = tf.tidy(() => tf.conv2d(x, w, c.s, c.pad).shape);
+  const r = tf.tensor(randomArray(outShape.reduce((p, q) => p * q), 3), outShape);
+  const dw = tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, b as tf.Tensor4D, c.s, c.pad), r)))(w);
+  const result = (await dw.data()) as Float32Array;
+  tf.dispose([x, w, r, dw]);
+  return result;
+}
+
+const label = (c: Case) => `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k} s${c.s} ${JSON.stringify(c.pad)}`;
+const geometry = (c: Case) => convGeometry([c.n, c.h, c.w, c.ci], [c.k, c.k, c.ci, c.co], c.s, c.pad, undefined, false, undefined);
+
+const cases: Case[] = [
+  { n: 2, h: 9, w: 7, ci: 5, co: 8, k: 3, s: 1, pad: "same" },                         // dW's columns as vectors
+  { n: 2, h: 9, w: 7, ci: 3, co: 12, k: 3, s: 2, pad: "same" },                        // 8 + 4 columns, 9 rows of C: every tile
+  { n: 2, h: 9, w: 11, ci: 8, co: 7, k: 3, s: 1, pad: "valid" },                       // co % 4 != 0: transposed
+  { n: 2, h: 7, w: 9, ci: 12, co: 255, k: 1, s: 1, pad: "valid" },                     // YOLOv5's Detect: transposed 1x1
+  { n: 2, h: 13, w: 13, ci: 3, co: 16, k: 6, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }, // YOLOv5's stem
+  { n: 1, h: 9, w: 8, ci: 4, co: 3, k: 3, s: 2, pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },   // asymmetric, transposed
+  { n: 2, h: 6, w: 10, ci: 2, co: 4, k: 3, s: 1, pad: [[0, 0], [0, 0], [2, 0], [0, 0]] },  // left padding only
+  { n: 2, h: 5, w: 2, ci: 4, co: 8, k: 3, s: 1, pad: "same" },                         // narrower than the filter: edges only
+  { n: 3, h: 4, w: 4, ci: 4, co: 4, k: 5, s: 2, pad: "same" },
+  { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, s: 2, pad: "same" },                       // strided 1x1
+];
+
+for (const c of cases) {
+  test(`outer-product filter gradient, ${label(c)}: taken, matches cpu to 1e-4`, async () => {
+    assert.equal(outerFilterGradientApplies(calls(), geometry(c), c.co), true);
+    const reference = await filterGradient("cpu", c);
+    assertClose(await filterGradient("wasm", c), reference, label(c));
+  });
+  test(`outer-product filter gradient, one output row per call, ${label(c)}: matches cpu to 1e-4`, async () => {
+    const reference = await filterGradient("cpu", c);
+    outerFilterGradient.chunkBytes = 1;
+    try {
+      assertClose(await filterGradient("wasm", c), reference, label(c));
+    } finally {
+      Object.assign(outerFilterGradient, defaults);
+    }
+  });
+}
+
+test("neither channel count a multiple of 4: handed to the other forms, still matches cpu", async () => {
+  const c: Case = { n: 2, h: 9, w: 7, ci: 3, co: 5, k: 3, s: 1, pad: "same" };
+  assert.equal(outerFilterGradientApplies(calls(), geometry(c), c.co), false);
+  const reference = await filterGradient("cpu", c);
+  assertClose(await filterGradient("wasm", c), reference, label(c));
+});
+
+test("switched off: not taken", () => {
+  const c = cases[0];
+  outerFilterGradient.enabled = false;
+  try {
+    assert.equal(outerFilterGradientApplies(calls(), geometry(c), c.co), false);
+  } finally {
+    Object.assign(outerFilterGradient, defaults);
+  }
+});
+
+test("threaded wasm build (shared memory): the shared variant loads and the gradient matches cpu", () => {
+  // A process of its own: the wasm backend's build is fixed once it has started here.
+  const script = `
+    const tf = require("@tensorflow/tfjs");
+    const lab = require(${JSON.stringify(require.resolve("../../src/index"))});
+    const { outerFilterGradientApplies } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer"))});
+    const { KernelCalls } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/kernel-calls"))});
+    const { convGeometry } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/conv-geometry"))});
+    (async () => {
+      await lab.initBackend({ prefer: "wasm" });
+      const calls = new KernelCalls(tf.backend(), "wasm");
+      const g = convGeometry([2, 9, 7, 8], [3, 3, 8, 12], 2, "same", undefined, false, undefined);
+      const grad = () => tf.tidy(() => {
+        const x = tf.randomNormal([2, 9, 7, 8], 0, 1, "float32", 1), w = tf.randomNormal([3, 3, 8, 12], 0, 1, "float32", 2);
+        return tf.grad((b) => tf.sum(tf.square(tf.conv2d(x, b, 2, "same"))))(w);
+      });
+      const ours = await grad().data();
+      await tf.setBackend("cpu");
+      const ref = await grad().data();
+      let worst = 0;
+      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
+      console.log(JSON.stringify({ shared: calls.wasmMemory.buffer instanceof SharedArrayBuffer, applies: outerFilterGradientApplies(calls, g, 12), worst }));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, TFJS_LAB_WASM_THREADS: "2" }, encoding: "utf8" });
+  const result = JSON.parse(out.trim().split("\n").at(-1)!) as { shared: boolean; applies: boolean; worst: number };
+  assert.equal(result.shared, true, "TFJS_LAB_WASM_THREADS=2 starts the threaded build");
+  assert.equal(result.applies, true);
+  assert.ok(result.worst <= 1e-4, `max relative difference ${result.worst}`);
+});

@@ -1,7 +1,7 @@
 // The GEMM forms of the wasm convolution gradients (im2col / col2im around one XNNPACK
 // product, gemm-conv-grads.ts) against the cpu backend, to 1e-4: forced on every case, on
-// the shapes where the default rules pick them, and cut into groups of images. The outer-
-// product filter gradient, which the wasm backend takes first, is switched off here.
+// the shapes where the default rules pick them, and cut into groups of images. Our SIMD
+// gradients, which the wasm backend takes first, are switched off here.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -9,6 +9,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
 import { gemmConvGrads, filterGemmPays, inputGemmPays } from "../../src/toolkit/backend/wasm-kernels/gemm-conv-grads";
 import { outerFilterGradient } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer";
+import { scatterInputGradient } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-input-scatter";
 import { convGeometry } from "../../src/toolkit/backend/wasm-kernels/conv-geometry";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
@@ -71,6 +72,7 @@ async function check(c: Case, options: Partial<typeof gemmConvGrads>, what: stri
   const reference = await convGrads("cpu", c);
   Object.assign(gemmConvGrads, defaults, options);
   outerFilterGradient.enabled = false;
+  scatterInputGradient.enabled = false;
   try {
     const ours = await convGrads("wasm", c);
     assertClose(ours.dx, reference.dx, `${what} dx`);
@@ -78,6 +80,7 @@ async function check(c: Case, options: Partial<typeof gemmConvGrads>, what: stri
   } finally {
     Object.assign(gemmConvGrads, defaults);
     outerFilterGradient.enabled = true;
+    scatterInputGradient.enabled = true;
   }
 }
 

@@ -3,10 +3,12 @@
 // flipped filter, in/out channels swapped. Stride s > 1: rather than convolving a dy with
 // s-1 zeros between samples (s*s times the work), each of the s*s output phases
 // (rows r = s*i + a, columns s*j + b) is its own small convolution of dy with the filter
-// taps that reach that phase; the phases are then interleaved.
+// taps that reach that phase; the phases are then interleaved. Where dx's channels are a
+// multiple of 4, our SIMD kernel (conv2d-backprop-input-scatter.ts) replaces both.
 import * as tf from "@tensorflow/tfjs";
 import { convGeometry, ConvGeometry } from "./conv-geometry";
 import { backpropInputGemm, gemmConvGrads, inputGemmPays } from "./gemm-conv-grads";
+import { backpropInputScatter, scatterInputGradientApplies } from "./conv2d-backprop-input-scatter";
 import { Info, KernelCalls } from "./kernel-calls";
 import { cropForNegativePads } from "./upsample-zeros";
 
@@ -49,6 +51,7 @@ function phaseGradient(calls: KernelCalls, dy: Info, filter: Info, g: ConvGeomet
 export function conv2dBackpropInput(calls: KernelCalls, dy: Info, filter: Info, attrs: tf.Conv2DBackpropInputAttrs): Info {
   const g = convGeometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, false, attrs.dataFormat);
   const [sh, sw] = [g.strideHeight, g.strideWidth];
+  if (scatterInputGradientApplies(calls, g)) return backpropInputScatter(calls, dy, filter, g);
   if (gemmConvGrads.input && calls.hasHeap && inputGemmPays(g, filter.shape[3])) return backpropInputGemm(calls, dy, filter, g);
   const rowPhases = Array.from({ length: sh }, (_, a) => phaseTaps(a, sh, g.filterHeight, g.padTop, g.inHeight));
   const colPhases = Array.from({ length: sw }, (_, b) => phaseTaps(b, sw, g.filterWidth, g.padLeft, g.inWidth));

@@ -2,7 +2,7 @@
 // registered kernel directly on TensorInfos (no tape, no engine bookkeeping) and free
 // intermediates as soon as they are consumed.
 import * as tf from "@tensorflow/tfjs";
-import { wasmBackendMemory } from "../wasm-simd/outer-accumulate";
+import { SimdKernels, simdKernelsFor, wasmBackendMemory } from "../wasm-simd/load";
 
 export type Info = tf.TensorInfo;
 export type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -33,6 +33,11 @@ export class KernelCalls {
   /** The wasm backend's memory, for kernels of our own that work on its heap in place. */
   get wasmMemory(): WebAssembly.Memory | undefined {
     return wasmBackendMemory(this.backend);
+  }
+  /** Our SIMD kernels bound to the wasm backend's memory (undefined on other backends or unassembled). */
+  get simd(): SimdKernels | undefined {
+    const memory = this.wasmMemory;
+    return memory && simdKernelsFor(memory);
   }
   /** An uninitialised float32 tensor on the heap (wasm only). */
   alloc(shape: number[]): Info {

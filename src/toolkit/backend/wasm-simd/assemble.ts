@@ -3,15 +3,15 @@
 // looks for them. wabt is a devDependency: nothing here runs in the kernel.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { OUTER_ACCUMULATE_FILES, outerAccumulateWat } from "./outer-accumulate-source";
+import { SIMD_KERNEL_FILES, simdKernelsWat } from "./module-wat";
 
 type Wabt = { parseWat(name: string, text: string, features: Record<string, boolean>): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void } };
 
 async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wabt = await (require("wabt") as () => Promise<Wabt>)();
-  for (const [variant, file] of Object.entries(OUTER_ACCUMULATE_FILES)) {
-    const parsed = wabt.parseWat(file, outerAccumulateWat(variant === "shared"), { simd: true, threads: true });
+  for (const [variant, file] of Object.entries(SIMD_KERNEL_FILES)) {
+    const parsed = wabt.parseWat(file, simdKernelsWat(variant === "shared"), { simd: true, threads: true });
     try {
       const { buffer } = parsed.toBinary({});
       if (!WebAssembly.validate(buffer)) throw new Error(`${file} does not validate`);

@@ -8,7 +8,7 @@
 // The text is generated because the tiles differ only in their size: 4 rows of C by 2 or 1
 // vectors of 4 columns, and single rows for the remainder. Rows of A are splatted, vectors
 // of B loaded, and the tile's accumulators stay in registers across every segment.
-// `npm run build` assembles it (assemble.ts).
+// module-wat.ts puts it in the module `npm run build` assembles (assemble.ts).
 
 /** Rows of C per tile: 4x8 keeps 8 accumulators, 2 B vectors and 2 temporaries within x86's 16 vector registers. */
 const TILE_ROWS = 4;
@@ -20,7 +20,7 @@ function tileFunction(rows: number, vectors: number): string {
     Array.from({ length: rows }, (_, r) => Array.from({ length: vectors }, (_, v) => f(r, v))).flat();
   const rowAddress = (r: number) => `(i32.add (local.get $c) (i32.mul (local.get $ldc) (i32.const ${r})))`;
   return [
-    `(func $tile${rows}x${vectors} (param $c i32) (param $ldc i32) (param $segs i32) (param $nsegs i32)`,
+    `(func $outerTile${rows}x${vectors} (param $c i32) (param $ldc i32) (param $segs i32) (param $nsegs i32)`,
     `    (param $lda i32) (param $ldb i32) (param $aCol i32) (param $bCol i32)`,
     `  (local $s i32) (local $a i32) (local $b i32) (local $k i32) (local $x v128)`,
     ...Array.from({ length: vectors }, (_, v) => `  (local $b${v} v128)`),
@@ -53,7 +53,7 @@ function tileFunction(rows: number, vectors: number): string {
 
 /** The columns of one band of `rows` rows of C starting at $m0: 8 at a time, then 4. */
 function band(rows: number): string {
-  const call = (vectors: number) => `(call $tile${rows}x${vectors}
+  const call = (vectors: number) => `(call $outerTile${rows}x${vectors}
           (i32.add (local.get $c) (i32.add (i32.mul (local.get $m0) (local.get $ldc)) (i32.shl (local.get $n0) (i32.const 2))))
           (local.get $ldc) (local.get $segs) (local.get $nsegs) (local.get $lda) (local.get $ldb)
           (i32.shl (local.get $m0) (i32.const 2)) (i32.shl (local.get $n0) (i32.const 2)))`;
@@ -66,14 +66,9 @@ function band(rows: number): string {
       (if (i32.lt_u (local.get $n0) (local.get $n)) (then ${call(1)}))`;
 }
 
-/**
- * The module. `shared`: import the threaded build's shared memory. Addresses and strides
- * are in bytes; n must be a multiple of 4 (the caller orients C so that it is).
- */
-export function outerAccumulateWat(shared: boolean): string {
-  return `(module
-(import "env" "memory" (memory 1 65536${shared ? " shared" : ""}))
-${tileFunction(TILE_ROWS, 2)}
+/** The tile functions and the exported `outerAccumulate`; n must be a multiple of 4. */
+export function outerAccumulateFunctions(): string {
+  return `${tileFunction(TILE_ROWS, 2)}
 ${tileFunction(TILE_ROWS, 1)}
 ${tileFunction(1, 2)}
 ${tileFunction(1, 1)}
@@ -90,9 +85,5 @@ ${tileFunction(1, 1)}
     ${band(1)}
     (local.set $m0 (i32.add (local.get $m0) (i32.const 1)))
     (br $rows)))
-)
 )`;
 }
-
-/** File names of the assembled modules, next to the compiled JavaScript. */
-export const OUTER_ACCUMULATE_FILES = { plain: "outer-accumulate.wasm", shared: "outer-accumulate-shared.wasm" } as const;

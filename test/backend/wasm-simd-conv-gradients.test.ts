@@ -1,7 +1,8 @@
-// The SIMD outer-product kernel (wasm-simd/outer-accumulate) and the filter gradient built on
-// it (conv2d-backprop-filter-outer.ts): the kernel against a plain loop on its own heap
-// layout, the gradient against the cpu backend to 1e-4, in both orientations, at image
-// edges, with one output row per call, and the cases it must hand to the other forms.
+// Our SIMD kernels (wasm-simd/) and the convolution gradients built on them: outerAccumulate
+// and rowScatter against plain loops on their own heap layouts; the filter gradient
+// (conv2d-backprop-filter-outer.ts) and the input gradient (conv2d-backprop-input-scatter.ts)
+// against the cpu backend to 1e-4, at image edges, with one output row per call, and the
+// cases they must hand to the other forms; and the threaded build's shared memory.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -9,9 +10,10 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
 import { outerFilterGradient, outerFilterGradientApplies } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer";
+import { scatterInputGradient, scatterInputGradientApplies } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-input-scatter";
 import { convGeometry } from "../../src/toolkit/backend/wasm-kernels/conv-geometry";
 import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-kernels/kernel-calls";
-import { outerAccumulateFor } from "../../src/toolkit/backend/wasm-simd/outer-accumulate";
+import { simdKernelsFor } from "../../src/toolkit/backend/wasm-simd/load";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
 
@@ -28,16 +30,21 @@ function randomArray(size: number, seed: number): Float32Array {
 
 const calls = () => new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
 const defaults = { ...outerFilterGradient };
+const scatterDefaults = { ...scatterInputGradient };
 before(async () => {
   await switchBackend("wasm");
   registerWasmGradientKernels();
 });
-after(() => { Object.assign(outerFilterGradient, defaults); });
+after(() => {
+  Object.assign(outerFilterGradient, defaults);
+  Object.assign(scatterInputGradient, scatterDefaults);
+});
 
 test("the assembled kernel loads against the wasm backend's memory (a missing build fails here, not silently)", () => {
   const memory = calls().wasmMemory;
   assert.ok(memory instanceof WebAssembly.Memory, "the wasm backend exposes its memory");
-  assert.equal(typeof outerAccumulateFor(memory), "function");
+  assert.equal(typeof simdKernelsFor(memory)?.outerAccumulate, "function");
+  assert.equal(typeof simdKernelsFor(memory)?.rowScatter, "function");
 });
 
 test("outerAccumulate: C += sum of outer products of strided rows, every tile shape and remainder", () => {
@@ -59,8 +66,39 @@ test("outerAccumulate: C += sum of outer products of strided rows, every tile sh
         }
       }
       runs.forEach(([ra, rb, rows], s) => S.set([A.byteOffset + ra * lda * 4, B.byteOffset + rb * ldb * 4, rows], 3 * s));
-      outerAccumulateFor(k.wasmMemory!)!(C.byteOffset, n * 4, S.byteOffset, runs.length, lda * 4, ldb * 4, m, n);
+      simdKernelsFor(k.wasmMemory!)!.outerAccumulate(C.byteOffset, n * 4, S.byteOffset, runs.length, lda * 4, ldb * 4, m, n);
       assertClose(C, Float32Array.from(expected), `m=${m} n=${n}`);
+    } finally {
+      k.free(a, b, c, segs);
+    }
+  }
+});
+
+test("rowScatter: rows of C += row of A times B, overlapping rows of C, every tile shape and remainder", () => {
+  const k = calls();
+  // [k, width, C's row stride (floats; below width the rows overlap), pixels per tile]
+  for (const [depth, width, ldc, rowsPerTile] of [[1, 4, 4, 1], [5, 8, 8, 4], [3, 12, 4, 1], [16, 12, 8, 4], [7, 36, 12, 4], [9, 20, 20, 1], [2, 48, 16, 4]]) {
+    const lda = depth + 2, ldb = width + 3;
+    const runs = [[0, 0, 6], [7, 9, 1], [3, 20, 0], [8, 12, 5]]; // [first row of A, first row of C, pixels]
+    const cRows = 32;
+    const a = k.alloc([16 * lda]), b = k.alloc([depth * ldb]), c = k.alloc([cRows * ldc + width]);
+    const segs = k.backendMakeOutput([runs.length * 3], "int32");
+    try {
+      const [A, B, C, S] = [k.heap(a), k.heap(b), k.heap(c), k.heapOf(segs) as Int32Array];
+      A.set(randomArray(A.length, depth)); B.set(randomArray(B.length, width)); C.set(randomArray(C.length, ldc));
+      const expected = Float64Array.from(C);
+      for (const [ra, rc, pixels] of runs) {
+        for (let p = 0; p < pixels; p++) {
+          for (let n = 0; n < width; n++) {
+            let sum = 0;
+            for (let o = 0; o < depth; o++) sum += A[(ra + p) * lda + o] * B[o * ldb + n];
+            expected[(rc + p) * ldc + n] += sum;
+          }
+        }
+      }
+      runs.forEach(([ra, rc, pixels], i) => S.set([A.byteOffset + ra * lda * 4, C.byteOffset + rc * ldc * 4, pixels], 3 * i));
+      simdKernelsFor(k.wasmMemory!)!.rowScatter(S.byteOffset, runs.length, ldc * 4, lda * 4, B.byteOffset, ldb * 4, depth, width, rowsPerTile);
+      assertClose(C, Float32Array.from(expected), `k=${depth} width=${width} ldc=${ldc} tile rows=${rowsPerTile}`);
     } finally {
       k.free(a, b, c, segs);
     }
@@ -69,14 +107,18 @@ test("outerAccumulate: C += sum of outer products of strided rows, every tile sh
 
 /** dW of sum(conv2d(x, w) * r) on `backend`. */
 async function filterGradient(backend: string, c: Case): Promise<Float32Array> {
+  return (await convGradients(backend, c)).dw;
+}
+/** dx and dW of sum(conv2d(x, w) * r) on `backend`. */
+async function convGradients(backend: string, c: Case): Promise<{ dx: Float32Array; dw: Float32Array }> {
   await tf.setBackend(backend);
   const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
   const w = tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
   const outShape = tf.tidy(() => tf.conv2d(x, w, c.s, c.pad).shape);
   const r = tf.tensor(randomArray(outShape.reduce((p, q) => p * q), 3), outShape);
-  const dw = tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, b as tf.Tensor4D, c.s, c.pad), r)))(w);
-  const result = (await dw.data()) as Float32Array;
-  tf.dispose([x, w, r, dw]);
+  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), r)))([x, w]);
+  const result = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
+  tf.dispose([x, w, r, dx, dw]);
   return result;
 }
 
@@ -120,21 +162,63 @@ test("neither channel count a multiple of 4: handed to the other forms, still ma
   assertClose(await filterGradient("wasm", c), reference, label(c));
 });
 
+const inputCases: Case[] = [
+  { n: 2, h: 9, w: 7, ci: 8, co: 6, k: 3, s: 1, pad: "same" },                          // 4-pixel tiles, 8 + 8 + 8 columns
+  { n: 2, h: 9, w: 7, ci: 4, co: 5, k: 3, s: 1, pad: "same" },                          // rows 4 apart: one pixel a tile
+  { n: 2, h: 9, w: 11, ci: 4, co: 8, k: 3, s: 2, pad: "same" },                         // strided: 4-pixel tiles, 8 + 4 columns
+  { n: 2, h: 10, w: 10, ci: 16, co: 32, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // YOLOv5's downsampling
+  { n: 2, h: 7, w: 9, ci: 12, co: 255, k: 1, s: 1, pad: "valid" },                      // YOLOv5's Detect
+  { n: 2, h: 13, w: 13, ci: 4, co: 16, k: 6, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] },
+  { n: 1, h: 9, w: 8, ci: 4, co: 3, k: 3, s: 2, pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },   // asymmetric
+  { n: 2, h: 6, w: 10, ci: 8, co: 4, k: 3, s: 1, pad: [[0, 0], [0, 0], [2, 0], [0, 0]] },  // left padding only
+  { n: 2, h: 5, w: 2, ci: 4, co: 8, k: 3, s: 1, pad: "same" },                          // narrower than the filter
+  { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, s: 2, pad: "same" },                        // strided 1x1: pixels dx never sees
+  { n: 3, h: 9, w: 9, ci: 4, co: 4, k: 2, s: 3, pad: "valid" },                         // stride above the filter: gaps
+];
+
+for (const c of inputCases) {
+  test(`row-scatter input gradient, ${label(c)}: taken, matches cpu to 1e-4`, async () => {
+    assert.equal(scatterInputGradientApplies(calls(), geometry(c)), true);
+    const reference = await convGradients("cpu", c);
+    assertClose((await convGradients("wasm", c)).dx, reference.dx, label(c));
+  });
+  test(`row-scatter input gradient, one output row per call, ${label(c)}: matches cpu to 1e-4`, async () => {
+    const reference = await convGradients("cpu", c);
+    scatterInputGradient.chunkBytes = 1;
+    try {
+      assertClose((await convGradients("wasm", c)).dx, reference.dx, label(c));
+    } finally {
+      Object.assign(scatterInputGradient, scatterDefaults);
+    }
+  });
+}
+
+test("input gradient with dx's channels not a multiple of 4: handed to the other forms, still matches cpu", async () => {
+  const c: Case = { n: 2, h: 9, w: 7, ci: 6, co: 8, k: 3, s: 2, pad: "same" };
+  assert.equal(scatterInputGradientApplies(calls(), geometry(c)), false);
+  const reference = await convGradients("cpu", c);
+  assertClose((await convGradients("wasm", c)).dx, reference.dx, label(c));
+});
+
 test("switched off: not taken", () => {
   const c = cases[0];
   outerFilterGradient.enabled = false;
+  scatterInputGradient.enabled = false;
   try {
     assert.equal(outerFilterGradientApplies(calls(), geometry(c), c.co), false);
+    assert.equal(scatterInputGradientApplies(calls(), geometry(inputCases[0])), false);
   } finally {
     Object.assign(outerFilterGradient, defaults);
+    Object.assign(scatterInputGradient, scatterDefaults);
   }
 });
 
-test("threaded wasm build (shared memory): the shared variant loads and the gradient matches cpu", () => {
+test("threaded wasm build (shared memory): the shared variant loads and both gradients match cpu", () => {
   // A process of its own: the wasm backend's build is fixed once it has started here.
   const script = `
     const tf = require("@tensorflow/tfjs");
     const lab = require(${JSON.stringify(require.resolve("../../src/index"))});
+    const { scatterInputGradientApplies } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/conv2d-backprop-input-scatter"))});
     const { outerFilterGradientApplies } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer"))});
     const { KernelCalls } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/kernel-calls"))});
     const { convGeometry } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/conv-geometry"))});
@@ -144,14 +228,15 @@ test("threaded wasm build (shared memory): the shared variant loads and the grad
       const g = convGeometry([2, 9, 7, 8], [3, 3, 8, 12], 2, "same", undefined, false, undefined);
       const grad = () => tf.tidy(() => {
         const x = tf.randomNormal([2, 9, 7, 8], 0, 1, "float32", 1), w = tf.randomNormal([3, 3, 8, 12], 0, 1, "float32", 2);
-        return tf.grad((b) => tf.sum(tf.square(tf.conv2d(x, b, 2, "same"))))(w);
+        const [dx, dw] = tf.grads((a, b) => tf.sum(tf.square(tf.conv2d(a, b, 2, "same"))))([x, w]);
+        return tf.concat([dx.flatten(), dw.flatten()]);
       });
       const ours = await grad().data();
       await tf.setBackend("cpu");
       const ref = await grad().data();
       let worst = 0;
       for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
-      console.log(JSON.stringify({ shared: calls.wasmMemory.buffer instanceof SharedArrayBuffer, applies: outerFilterGradientApplies(calls, g, 12), worst }));
+      console.log(JSON.stringify({ shared: calls.wasmMemory.buffer instanceof SharedArrayBuffer, applies: outerFilterGradientApplies(calls, g, 12) && scatterInputGradientApplies(calls, g), worst }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, TFJS_LAB_WASM_THREADS: "2" }, encoding: "utf8" });
   const result = JSON.parse(out.trim().split("\n").at(-1)!) as { shared: boolean; applies: boolean; worst: number };

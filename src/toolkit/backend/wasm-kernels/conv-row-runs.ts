@@ -1,0 +1,58 @@
+// How the SIMD convolution gradients walk a convolution (NHWC): by output row, filter row i,
+// and runs of output pixels. For a pixel whose whole filter row lies inside the image, the
+// kw*ci input values under it are contiguous (from column x*sw - pl); pixels at the left and
+// right edges are taken one filter column j at a time. Each run becomes a segment: an
+// (address, address, pixels) triple of i32 that the kernels in wasm-simd/ read.
+import { ConvGeometry } from "./conv-geometry";
+
+/** Output columns [xa, xb) whose whole filter row lies inside the image. */
+export function interiorColumns(g: ConvGeometry): [number, number] {
+  const xa = Math.min(g.outWidth, Math.max(0, Math.ceil(g.padLeft / g.strideWidth)));
+  const xb = Math.max(xa, Math.min(g.outWidth, Math.floor((g.inWidth - g.filterWidth + g.padLeft) / g.strideWidth) + 1));
+  return [xa, xb];
+}
+
+/** For filter column j: the output columns outside [xa, xb) whose input column x*sw + j - pl is inside. */
+export function edgeRuns(g: ConvGeometry, j: number, [xa, xb]: [number, number]): [number, number][] {
+  const { outWidth: ow, inWidth: W, strideWidth: sw, padLeft: pl } = g;
+  const x0 = Math.min(ow, Math.max(0, Math.ceil((pl - j) / sw)));
+  const x1 = Math.max(x0, Math.min(ow, Math.floor((W - 1 + pl - j) / sw) + 1));
+  const runs: [number, number][] = xb > xa ? [[x0, xa], [xb, x1]] : [[x0, x1]];
+  return runs.filter(([s, e]) => e > s);
+}
+
+/** Calls f(n, yy, r) for the output rows r = n*oh + y in [r0, r1) whose input row yy = y*sh + i - pt is inside. */
+export function forEachInputRow(g: ConvGeometry, i: number, r0: number, r1: number, f: (n: number, yy: number, r: number) => void): void {
+  for (let r = r0; r < r1; r++) {
+    const n = Math.floor(r / g.outHeight), yy = (r - n * g.outHeight) * g.strideHeight + i - g.padTop;
+    if (yy >= 0 && yy < g.inHeight) f(n, yy, r);
+  }
+}
+
+/** Output rows per call, so that what one call reads (`bytesPerRow` each) stays in the L2 cache. */
+export function rowsPerCall(chunkBytes: number, bytesPerRow: number): number {
+  return Math.max(1, Math.floor(chunkBytes / bytesPerRow));
+}
+
+/** Segments written into an Int32Array on the heap; a run that continues the last one in both operands extends it. */
+export class SegmentList {
+  count = 0;
+  constructor(private readonly view: Int32Array, private readonly strideFirst: number, private readonly strideSecond: number) {}
+
+  add(first: number, second: number, pixels: number): void {
+    if (pixels <= 0) return;
+    const v = this.view, last = 3 * (this.count - 1);
+    if (this.count > 0 && v[last] + v[last + 2] * this.strideFirst === first && v[last + 1] + v[last + 2] * this.strideSecond === second) {
+      v[last + 2] += pixels;
+      return;
+    }
+    v[3 * this.count] = first;
+    v[3 * this.count + 1] = second;
+    v[3 * this.count + 2] = pixels;
+    this.count++;
+  }
+  /** Byte address of the list, for the kernels. */
+  get address(): number {
+    return this.view.byteOffset;
+  }
+}

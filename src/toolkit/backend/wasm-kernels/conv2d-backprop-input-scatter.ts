@@ -1,0 +1,72 @@
+// Conv2DBackpropInput as row-times-matrix products added into overlapping rows of dx
+// (wasm-simd/row-scatter-wat.ts):
+//   dx[n, y*sh + i - pt, x*sw - pl + q/ci, q%ci] += sum over o of dy[n, y, x, o] * Wt[i, o, q]
+// with Wt[i, o, j*ci + c] = W[i, j, c, o]: each output pixel adds one product per filter row
+// i into the kw*ci contiguous values of dx under it; pixels at the left and right edges add
+// one filter column j at a time (conv-row-runs.ts). No col2im, no per-phase convolutions
+// for strides. On YOLOv5n's input-gradient shapes (1 thread): 28 GFLOP/s in all, against 20 for
+// the forward-convolution and GEMM forms (19-32 per shape, against 14-27).
+import { ConvGeometry } from "./conv-geometry";
+import { edgeRuns, forEachInputRow, interiorColumns, rowsPerCall, SegmentList } from "./conv-row-runs";
+import { Info, KernelCalls } from "./kernel-calls";
+
+/** Switches for tests and benchmarks, as for the outer-product filter gradient. */
+export const scatterInputGradient = { enabled: true, chunkBytes: 192 * 1024 };
+
+const F32 = 4;
+
+/** The kernel's columns come in vectors of 4: dx's channel count must be a multiple of 4. */
+export function scatterInputGradientApplies(calls: KernelCalls, g: ConvGeometry): boolean {
+  return scatterInputGradient.enabled && calls.hasHeap && g.inChannels % 4 === 0 && calls.simd !== undefined;
+}
+
+export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info, g: ConvGeometry): Info {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = g;
+  const { filterHeight: kh, filterWidth: kw, strideWidth: sw, padLeft: pl } = g;
+  const co = dy.shape[3];
+  const { rowScatter } = calls.simd!;
+  const rowLength = kw * C;
+  const outRows = N * oh;
+  const rowsPerChunk = rowsPerCall(scatterInputGradient.chunkBytes, (ow * co + W * C) * F32);
+  // Four pixels share a tile when their rows of dx, sw*ci apart, cannot overlap within a tile 8 wide.
+  const rowsPerTile = sw * C >= 8 ? 4 : 1;
+
+  return calls.scoped((tmp) => {
+    const wT = tmp(calls.transpose(filter, [0, 3, 1, 2]));                   // [kh, co, kw, ci]
+    const dx = calls.alloc([N, H, W, C]);
+    const segmentsInfo = tmp(calls.backendMakeOutput([Math.min(outRows, rowsPerChunk) * 2 * 3], "int32"));
+    // Views after the last allocation: growing the heap detaches them.
+    const dxHeap = calls.heap(dx);
+    dxHeap.fill(0);
+    const [dyAt, dxAt, wTAt] = [calls.heap(dy).byteOffset, dxHeap.byteOffset, calls.heap(wT).byteOffset];
+    const dyStride = co * F32, dxStride = sw * C * F32;
+    const segments = new SegmentList(calls.heapOf(segmentsInfo) as Int32Array, dyStride, dxStride);
+    const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) =>
+      segments.add(dyAt + (r * ow + xo) * co * F32, dxAt + ((n * H + yy) * W + xx) * C * F32, pixels);
+    /** Adds the runs listed times Wt[i][:, j0*C .. j0*C + width), and empties the list. */
+    const flush = (i: number, j0: number, width: number) => {
+      if (segments.count === 0) return;
+      rowScatter(segments.address, segments.count, dxStride, dyStride, wTAt + (i * co * rowLength + j0 * C) * F32,
+        rowLength * F32, co, width, rowsPerTile);
+      segments.count = 0;
+    };
+
+    const interior = interiorColumns(g);
+    const [xa, xb] = interior;
+    for (let r0 = 0; r0 < outRows; r0 += rowsPerChunk) {
+      const r1 = Math.min(outRows, r0 + rowsPerChunk);
+      for (let i = 0; i < kh; i++) {
+        forEachInputRow(g, i, r0, r1, (n, yy, r) => addRun(n, yy, xa * sw - pl, r, xa, xb - xa));
+        flush(i, 0, rowLength);
+        for (let j = 0; j < kw; j++) {
+          const runs = edgeRuns(g, j, interior);
+          forEachInputRow(g, i, r0, r1, (n, yy, r) => {
+            for (const [s, e] of runs) addRun(n, yy, s * sw + j - pl, r, s, e - s);
+          });
+          flush(i, j, C);
+        }
+      }
+    }
+    return dx;
+  });
+}

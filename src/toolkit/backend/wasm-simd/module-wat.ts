@@ -1,0 +1,17 @@
+// The one WebAssembly module of our SIMD kernels, as text: it imports the wasm backend's
+// memory so the kernels read and write tensors in place. `npm run build` assembles it
+// (assemble.ts) into the two files below; load.ts instantiates the one matching the backend.
+import { outerAccumulateFunctions } from "./outer-accumulate-wat";
+import { rowScatterFunctions } from "./row-scatter-wat";
+
+/** `shared`: the threaded build's memory is a SharedArrayBuffer, and an import must say so. */
+export function simdKernelsWat(shared: boolean): string {
+  return `(module
+(import "env" "memory" (memory 1 65536${shared ? " shared" : ""}))
+${outerAccumulateFunctions()}
+${rowScatterFunctions()}
+)`;
+}
+
+/** File names of the assembled module, next to the compiled JavaScript. */
+export const SIMD_KERNEL_FILES = { plain: "simd-kernels.wasm", shared: "simd-kernels-shared.wasm" } as const;

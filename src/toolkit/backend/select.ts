@@ -5,6 +5,7 @@ import {
   BACKEND_ORDER, BackendName, ProbeResult, probeCpu, probeTensorflow, probeWasm, probeWebgpu,
 } from "./probes";
 import { registerWasmGradientKernels } from "./wasm-kernels/register";
+import { wasmThreadsInUse } from "./wasm-threads";
 import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 import { registerBroadcastingReductionGradients } from "./reduction-gradients";
 import { fillMissingBatchNormParams } from "./batchnorm-optional-params";
@@ -57,7 +58,7 @@ function normalise(name: string, source: string): BackendName {
 }
 
 function makeReport(name: string, reason: string, probes: ProbeResult[], startedAt: number): BackendReport {
-  const threads = name === "wasm" ? wasmThreads() : undefined;
+  const threads = name === "wasm" ? wasmThreadsInUse() : undefined;
   return {
     name, reason, probes, threads, initMs: Math.round(performance.now() - startedAt),
     describe() {
@@ -66,15 +67,6 @@ function makeReport(name: string, reason: string, probes: ProbeResult[], started
       return `backend: ${name}${why ? ` (${why})` : ""}`;
     },
   };
-}
-
-function wasmThreads(): number {
-  try {
-    const wasm = require("@tensorflow/tfjs-backend-wasm") as { getThreadsCount(): number };
-    return wasm.getThreadsCount();
-  } catch {
-    return 1;
-  }
 }
 
 /** The cpu backend greets Node users with a long console banner on first use; skip it. */

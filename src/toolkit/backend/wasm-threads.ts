@@ -18,6 +18,15 @@ const WORKER_ENTRY = path.join(__dirname, "wasm-thread-worker.js");
 
 interface WasmPackage { setThreadsCount(n: number): void; getThreadsCount(): number }
 
+/** Threads the wasm backend runs XNNPACK on now (1 for the single-threaded build). */
+export function wasmThreadsInUse(): number {
+  try {
+    return (require("@tensorflow/tfjs-backend-wasm") as WasmPackage).getThreadsCount();
+  } catch {
+    return 1;
+  }
+}
+
 /**
  * Threads wanted: $TFJS_LAB_WASM_THREADS, else half the cores (at most 8) on machines with
  * 4 or more, else 1. On 2 cores the second one serves the kernel's own threads and the

@@ -9,15 +9,22 @@
 import { ConvGeometry } from "./conv-geometry";
 import { edgeRuns, forEachInputRow, interiorColumns, rowsPerCall, SegmentList } from "./conv-row-runs";
 import { Info, KernelCalls } from "./kernel-calls";
+import { wasmThreadsInUse } from "../wasm-threads";
 
 /** Switches for tests and benchmarks, as for the outer-product filter gradient. */
 export const scatterInputGradient = { enabled: true, chunkBytes: 192 * 1024 };
 
 const F32 = 4;
 
-/** The kernel's columns come in vectors of 4: dx's channel count must be a multiple of 4. */
+/**
+ * The kernel's columns come in vectors of 4: dx's channel count must be a multiple of 4. The
+ * kernel runs on one thread, and the forms it replaces run on XNNPACK's: with 2 threads they
+ * were faster (29 GFLOP/s against 18-26 on YOLOv5n's shapes), so it is for the
+ * single-threaded backend only. (The filter gradient's kernel won at 2 threads: 27 against 13.)
+ */
 export function scatterInputGradientApplies(calls: KernelCalls, g: ConvGeometry): boolean {
-  return scatterInputGradient.enabled && calls.hasHeap && g.inChannels % 4 === 0 && calls.simd !== undefined;
+  return scatterInputGradient.enabled && calls.hasHeap && g.inChannels % 4 === 0 && wasmThreadsInUse() === 1 &&
+    calls.simd !== undefined;
 }
 
 export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info, g: ConvGeometry): Info {

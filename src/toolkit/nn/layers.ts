@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { uniformInit, kaimingNormalInit } from "./init";
 import { frameworkError, torchSizeNCHW } from "./errors";
+import { silu } from "../ops/silu";
 
 export interface Conv2dOptions {
   stride?: number;
@@ -129,10 +130,10 @@ export class Linear extends Module {
   }
 }
 
-/** nn.SiLU: x * sigmoid(x). */
+/** nn.SiLU: x * sigmoid(x) (with a one-pass gradient where the backend has one). */
 export class SiLU extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.mul(x, tf.sigmoid(x));
+    return silu(x);
   }
 }
 

@@ -2,7 +2,7 @@
 // so that convolutional nets train on wasm, and replaces stock kernels that were slow in a
 // training step (each hands the cases it does not cover back to the stock kernel): Sum/Mean
 // over leading axes, Identity/Cast, Slice/SplitV/Concat, FusedBatchNorm, Mul/Add/Sub/Div by a
-// per-channel vector or a scalar, MaxPoolGrad.
+// per-channel vector or a scalar, MaxPoolGrad; and adds the fused SiLU gradient (ops/silu.ts).
 import * as tf from "@tensorflow/tfjs";
 import { batchNormAsDepthwise, BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
 import { conv2dBackpropFilter } from "./conv2d-backprop-filter";
@@ -11,6 +11,8 @@ import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-bac
 import { KernelBackendLike, KernelCalls } from "./kernel-calls";
 import { reduceLeadingAxes } from "./leading-axes-reduction";
 import { maxPoolGradHeap } from "./max-pool-grad";
+import { siluGrad } from "./silu-grad";
+import { SILU_GRAD_KERNEL } from "../../ops/silu";
 import { concatHeap, sliceHeap, splitVHeap } from "./slice";
 import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
@@ -131,6 +133,11 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
     registerWithFallback(op, backendName, (calls, { inputs }) =>
       channelBroadcastBinary(calls, op, inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo));
   }
+  if (tf.getKernel(SILU_GRAD_KERNEL, backendName)) tf.unregisterKernel(SILU_GRAD_KERNEL, backendName);
+  tf.registerKernel({
+    kernelName: SILU_GRAD_KERNEL, backendName, kernelFunc: ({ inputs, backend }) =>
+      siluGrad(new KernelCalls(backend as unknown as KernelBackendLike, backendName), inputs.dy as tf.TensorInfo, inputs.x as tf.TensorInfo, inputs.s as tf.TensorInfo),
+  });
   registerWithFallback("MaxPoolGrad", backendName, (calls, { inputs, attrs }) =>
     maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs));
 }

@@ -3,6 +3,7 @@
 // (assemble.ts) into the two files below; load.ts instantiates the one matching the backend.
 import { outerAccumulateFunctions } from "./outer-accumulate-wat";
 import { rowScatterFunctions } from "./row-scatter-wat";
+import { siluGradFunctions } from "./silu-grad-wat";
 
 /** `shared`: the threaded build's memory is a SharedArrayBuffer, and an import must say so. */
 export function simdKernelsWat(shared: boolean): string {
@@ -10,6 +11,7 @@ export function simdKernelsWat(shared: boolean): string {
 (import "env" "memory" (memory 1 65536${shared ? " shared" : ""}))
 ${outerAccumulateFunctions()}
 ${rowScatterFunctions()}
+${siluGradFunctions()}
 )`;
 }
 

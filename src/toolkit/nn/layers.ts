@@ -5,6 +5,7 @@ import { Module } from "./module";
 import { uniformInit, kaimingNormalInit } from "./init";
 import { frameworkError, torchSizeNCHW } from "./errors";
 import { silu } from "../ops/silu";
+import { batchNormTrain } from "../ops/batchnorm-train";
 
 export interface Conv2dOptions {
   stride?: number;
@@ -94,8 +95,7 @@ export class BatchNorm2d extends Module {
     if (count <= 1) {
       throw frameworkError("ValueError", `Expected more than 1 value per channel when training, got input size ${torchSizeNCHW(x.shape)}`);
     }
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, this.bias as tf.Tensor1D, this.weight as tf.Tensor1D, this.eps);
+    const { y, mean, variance } = batchNormTrain(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps);
     this.updateRunningStats(mean, variance, count);
     return y;
   }

@@ -2,7 +2,8 @@
 // so that convolutional nets train on wasm, and replaces stock kernels that were slow in a
 // training step (each hands the cases it does not cover back to the stock kernel): Sum/Mean
 // over leading axes, Identity/Cast, Slice/SplitV/Concat, FusedBatchNorm, Mul/Add/Sub/Div by a
-// per-channel vector or a scalar, MaxPoolGrad; and adds the fused SiLU gradient (ops/silu.ts).
+// per-channel vector or a scalar, MaxPoolGrad; and adds the fused SiLU and training batch-norm
+// gradients (ops/).
 import * as tf from "@tensorflow/tfjs";
 import { batchNormAsDepthwise, BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
 import { conv2dBackpropFilter } from "./conv2d-backprop-filter";
@@ -13,6 +14,8 @@ import { reduceLeadingAxes } from "./leading-axes-reduction";
 import { maxPoolGradHeap } from "./max-pool-grad";
 import { siluGrad } from "./silu-grad";
 import { SILU_GRAD_KERNEL } from "../../ops/silu";
+import { batchNormTrainGrad } from "./batchnorm-train-grad";
+import { BATCHNORM_TRAIN_GRAD_KERNEL } from "../../ops/batchnorm-train";
 import { concatHeap, sliceHeap, splitVHeap } from "./slice";
 import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
@@ -137,6 +140,14 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
   tf.registerKernel({
     kernelName: SILU_GRAD_KERNEL, backendName, kernelFunc: ({ inputs, backend }) =>
       siluGrad(new KernelCalls(backend as unknown as KernelBackendLike, backendName), inputs.dy as tf.TensorInfo, inputs.x as tf.TensorInfo, inputs.s as tf.TensorInfo),
+  });
+  if (tf.getKernel(BATCHNORM_TRAIN_GRAD_KERNEL, backendName)) tf.unregisterKernel(BATCHNORM_TRAIN_GRAD_KERNEL, backendName);
+  tf.registerKernel({
+    kernelName: BATCHNORM_TRAIN_GRAD_KERNEL, backendName, kernelFunc: ({ inputs, backend, attrs }) => {
+      const i = inputs as Record<"dy" | "x" | "gamma" | "mean" | "variance", tf.TensorInfo>;
+      return batchNormTrainGrad(new KernelCalls(backend as unknown as KernelBackendLike, backendName),
+        i.dy, i.x, i.gamma, i.mean, i.variance, (attrs as { varianceEpsilon: number }).varianceEpsilon);
+    },
   });
   registerWithFallback("MaxPoolGrad", backendName, (calls, { inputs, attrs }) =>
     maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs));

@@ -5,13 +5,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SIMD_KERNEL_FILES } from "./module-wat";
 
-/** Byte addresses and strides throughout; see outer-accumulate-wat.ts, row-scatter-wat.ts, silu-grad-wat.ts. */
+/** Byte addresses and strides throughout; see the *-wat.ts files. */
 export interface SimdKernels {
   outerAccumulate(c: number, ldc: number, segments: number, segmentCount: number,
     lda: number, ldb: number, m: number, n: number): void;
   rowScatter(segments: number, segmentCount: number, ldc: number, lda: number,
     b: number, ldb: number, k: number, width: number, rowsPerTile: number): void;
   siluGrad(dy: number, x: number, s: number, out: number, count: number): void;
+  channelSums(dy: number, x: number, mean: number, rows: number, channels: number, out: number): void;
+  channelAffine(dy: number, x: number, a: number, b: number, k: number, out: number, rows: number, channels: number): void;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();

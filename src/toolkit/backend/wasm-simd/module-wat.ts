@@ -4,6 +4,7 @@
 import { outerAccumulateFunctions } from "./outer-accumulate-wat";
 import { rowScatterFunctions } from "./row-scatter-wat";
 import { siluGradFunctions } from "./silu-grad-wat";
+import { batchNormGradFunctions } from "./batchnorm-grad-wat";
 
 /** `shared`: the threaded build's memory is a SharedArrayBuffer, and an import must say so. */
 export function simdKernelsWat(shared: boolean): string {
@@ -12,6 +13,7 @@ export function simdKernelsWat(shared: boolean): string {
 ${outerAccumulateFunctions()}
 ${rowScatterFunctions()}
 ${siluGradFunctions()}
+${batchNormGradFunctions()}
 )`;
 }
 

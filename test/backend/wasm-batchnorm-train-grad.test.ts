@@ -8,7 +8,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
 import { batchNormTrainGrad } from "../../src/toolkit/backend/wasm-kernels/batchnorm-train-grad";
 import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-kernels/kernel-calls";
-import { batchNormTrain, BATCHNORM_TRAIN_GRAD_KERNEL } from "../../src/toolkit/ops/batchnorm-train";
+import { batchNormTrain, BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../src/toolkit/ops/batchnorm-train";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
 
@@ -80,4 +80,23 @@ test("without our SIMD module the wasm kernel gives the same gradients from stoc
   const b = await read(batchNormTrainGrad(withSimd, info(dy), info(x), info(gamma), info(mean), info(variance), 1e-3));
   a.forEach((d, i) => assertClose(d, b[i], ["dx", "dgamma", "dbeta"][i]));
   tf.dispose([x, dy, gamma, mean, variance]);
+});
+
+test("statistics of activations far from zero (mean 1000, std 1): variance to 1e-4 of the float64 value", async () => {
+  await tf.setBackend("wasm");
+  const rows = 8 * 40 * 40, channels = 16;
+  const values = randomArray(rows * channels, 5, Math.sqrt(12), 1000);
+  const x = tf.tensor4d(values, [8, 40, 40, channels]);
+  const [mean, variance] = tf.engine().runKernel(CHANNEL_MOMENTS_KERNEL, { x }) as unknown as tf.Tensor[];
+  const [m, v] = [await mean.data(), await variance.data()];
+  for (let c = 0; c < channels; c++) {
+    let sum = 0, squares = 0;
+    for (let r = 0; r < rows; r++) sum += values[r * channels + c];
+    const exactMean = sum / rows;
+    for (let r = 0; r < rows; r++) squares += (values[r * channels + c] - exactMean) ** 2;
+    const exactVariance = squares / rows;
+    assert.ok(Math.abs(m[c] - exactMean) <= 1e-6 * 1000, `channel ${c}: mean ${m[c]} against ${exactMean}`);
+    assert.ok(Math.abs(v[c] - exactVariance) <= 1e-4 * exactVariance, `channel ${c}: variance ${v[c]} against ${exactVariance}`);
+  }
+  tf.dispose([x, mean, variance]);
 });

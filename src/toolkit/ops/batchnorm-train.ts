@@ -10,6 +10,9 @@ import * as tf from "@tensorflow/tfjs";
 /** Kernel name: inputs dy, x, gamma, mean, variance; attrs varianceEpsilon; outputs dx, dgamma, dbeta. */
 export const BATCHNORM_TRAIN_GRAD_KERNEL = "TfjsLabBatchNormTrainGrad";
 
+/** Kernel name: input x; outputs its mean and biased variance over every axis but the last. */
+export const CHANNEL_MOMENTS_KERNEL = "TfjsLabChannelMoments";
+
 export interface BatchNormTrainResult { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D }
 
 /**
@@ -25,7 +28,9 @@ export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tens
   // The statistics are taken outside the custom gradient, so that the caller owns them (the
   // engine disposes what a custom op's forward creates and does not return). They reach it
   // through the closure, not as inputs: no gradient flows back through tf.moments.
-  const { mean, variance } = tf.moments(x, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const [mean, variance] = tf.getKernel(CHANNEL_MOMENTS_KERNEL, tf.getBackend())
+    ? tf.engine().runKernel(CHANNEL_MOMENTS_KERNEL, { x }) as unknown as tf.Tensor1D[]
+    : (({ mean: m, variance: v }) => [m, v] as tf.Tensor1D[])(tf.moments(x, [0, 1, 2]));
   const fused = tf.customGrad(((input: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([input, g, mean, variance]);
     return {

@@ -1,12 +1,10 @@
 // The fused training batch-norm gradient (ops/batchnorm-train.ts) on wasm: two SIMD passes
-// (wasm-simd/batchnorm-grad-wat.ts), the per-channel sums added in float64 a few hundred
-// rows at a time; or, where the channels are not a multiple of 4 or our module is missing,
-// the same formulas from stock kernels.
+// (wasm-simd/batchnorm-grad-wat.ts), the per-channel sums added in float64 a few hundred rows
+// at a time (channel-moments.ts); or, where the channels are not a multiple of 4 or our
+// module is missing, the same formulas from stock kernels.
 import * as tf from "@tensorflow/tfjs";
+import { channelSumsOverRows } from "./channel-moments";
 import { Info, KernelCalls } from "./kernel-calls";
-
-/** Rows per call of channelSums: its float32 sums stay short before they join the float64 ones. */
-const ROWS_PER_SUM = 256;
 
 export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma: Info, mean: Info, variance: Info, eps: number): Info[] {
   const channels = x.shape[x.shape.length - 1];
@@ -15,24 +13,21 @@ export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma:
   if (!simd || channels % 4 !== 0) return composedGrad(calls, dy, x, gamma, mean, variance, eps, rows);
 
   const [g, m, v] = [calls.heap(gamma), calls.heap(mean), calls.heap(variance)].map((a) => Float64Array.from(a));
-  const partial = calls.alloc([2 * channels]);
+  const zeros = calls.alloc([channels]);
+  calls.heap(zeros).fill(0);
+  let sums: [Float64Array, Float64Array];
+  try {
+    sums = channelSumsOverRows(calls, dy, x, mean, zeros, rows, channels);
+  } finally {
+    calls.free(zeros);
+  }
+  const [sumDy, sumDyXc] = sums;
   const coefficients = calls.alloc([3 * channels]);
   const dgamma = calls.alloc([channels]), dbeta = calls.alloc([channels]);
   const dx = calls.alloc(x.shape);
   try {
     // Views after the last allocation: growing the heap detaches them.
-    const [dyAt, xAt, meanAt, partialAt] = [calls.heap(dy).byteOffset, calls.heap(x).byteOffset, calls.heap(mean).byteOffset, calls.heap(partial).byteOffset];
-    const partialHeap = calls.heap(partial);
-    const sumDy = new Float64Array(channels), sumDyXc = new Float64Array(channels);
     const rowBytes = channels * 4;
-    for (let r0 = 0; r0 < rows; r0 += ROWS_PER_SUM) {
-      const n = Math.min(ROWS_PER_SUM, rows - r0);
-      simd.channelSums(dyAt + r0 * rowBytes, xAt + r0 * rowBytes, meanAt, n, channels, partialAt);
-      for (let c = 0; c < channels; c++) {
-        sumDy[c] += partialHeap[c];
-        sumDyXc[c] += partialHeap[channels + c];
-      }
-    }
     const coef = calls.heap(coefficients), dg = calls.heap(dgamma), db = calls.heap(dbeta);
     for (let c = 0; c < channels; c++) {
       const invStd = 1 / Math.sqrt(v[c] + eps);
@@ -45,13 +40,13 @@ export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma:
       db[c] = sumDy[c];
     }
     const coefAt = coef.byteOffset;
-    simd.channelAffine(dyAt, xAt, coefAt, coefAt + rowBytes, coefAt + 2 * rowBytes, calls.heap(dx).byteOffset, rows, channels);
+    simd.channelAffine(calls.heap(dy).byteOffset, calls.heap(x).byteOffset, coefAt, coefAt + rowBytes, coefAt + 2 * rowBytes, calls.heap(dx).byteOffset, rows, channels);
     return [dx, reshapeTo(calls, dgamma, gamma.shape), reshapeTo(calls, dbeta, gamma.shape)];
   } catch (e) {
     calls.free(dx, dgamma, dbeta);
     throw e;
   } finally {
-    calls.free(partial, coefficients);
+    calls.free(coefficients);
   }
 }
 

@@ -15,7 +15,8 @@ import { maxPoolGradHeap } from "./max-pool-grad";
 import { siluGrad } from "./silu-grad";
 import { SILU_GRAD_KERNEL } from "../../ops/silu";
 import { batchNormTrainGrad } from "./batchnorm-train-grad";
-import { BATCHNORM_TRAIN_GRAD_KERNEL } from "../../ops/batchnorm-train";
+import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../ops/batchnorm-train";
+import { channelMoments } from "./channel-moments";
 import { concatHeap, sliceHeap, splitVHeap } from "./slice";
 import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
@@ -148,6 +149,11 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
       return batchNormTrainGrad(new KernelCalls(backend as unknown as KernelBackendLike, backendName),
         i.dy, i.x, i.gamma, i.mean, i.variance, (attrs as { varianceEpsilon: number }).varianceEpsilon);
     },
+  });
+  if (tf.getKernel(CHANNEL_MOMENTS_KERNEL, backendName)) tf.unregisterKernel(CHANNEL_MOMENTS_KERNEL, backendName);
+  tf.registerKernel({
+    kernelName: CHANNEL_MOMENTS_KERNEL, backendName, kernelFunc: ({ inputs, backend }) =>
+      channelMoments(new KernelCalls(backend as unknown as KernelBackendLike, backendName), inputs.x as tf.TensorInfo),
   });
   registerWithFallback("MaxPoolGrad", backendName, (calls, { inputs, attrs }) =>
     maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs));

@@ -12,7 +12,7 @@ export interface SimdKernels {
   rowScatter(segments: number, segmentCount: number, ldc: number, lda: number,
     b: number, ldb: number, k: number, width: number, rowsPerTile: number): void;
   siluGrad(dy: number, x: number, s: number, out: number, count: number): void;
-  channelSums(dy: number, x: number, mean: number, rows: number, channels: number, out: number): void;
+  channelSums(dy: number, x: number, mean: number, dyMean: number, rows: number, channels: number, out: number): void;
   channelAffine(dy: number, x: number, a: number, b: number, k: number, out: number, rows: number, channels: number): void;
 }
 

@@ -1,9 +1,12 @@
-// Slice, SplitV and Concat on wasm (runs copied in JS, slice.ts) against the cpu backend: every axis,
-// short and long runs, whole trailing axes merged, int32, and the gradient of a concat.
+// Slice, SplitV and Concat on wasm (slice.ts: runs copied by our copyRuns kernel, or in JS
+// without it) against the cpu backend: every axis, short and long runs, runs of whole
+// 16-byte vectors and not, whole trailing axes merged, int32, and the gradient of a concat.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { switchBackend } from "../../src/toolkit/backend";
+import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-kernels/kernel-calls";
+import { concatHeap, sliceHeap } from "../../src/toolkit/backend/wasm-kernels/slice";
 
 function iota(shape: number[], dtype: "float32" | "int32" = "float32"): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -75,4 +78,31 @@ test("the gradient of a channel concat (SplitV) on wasm equals cpu", async () =>
     return [ga, gb];
   });
   assert.deepEqual(wasm, cpu);
+});
+
+test("without our SIMD module the runs are copied in JS: Slice and Concat still equal cpu", async () => {
+  class WithoutSimd extends KernelCalls {
+    override get simd() { return undefined; }
+  }
+  const read = async (i: tf.TensorInfo) => {
+    const t = tf.engine().makeTensorFromDataId(i.dataId, i.shape, i.dtype);
+    const a = await t.array();
+    t.dispose();
+    return a;
+  };
+  const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+  for (const [label, shape, begin, size] of sliceCases.filter(([, , , sz]) => sz.every((d) => d > 0))) {
+    const [[cpu]] = await onBoth<unknown[]>(() => tf.slice(iota(shape), begin, size));
+    await switchBackend("wasm");
+    const calls = new WithoutSimd(tf.backend() as unknown as KernelBackendLike, "wasm");
+    const x = iota(shape);
+    assert.deepEqual(await read(sliceHeap(calls, info(x), begin, size)!), cpu, label);
+    x.dispose();
+  }
+  const [[cpu]] = await onBoth<unknown[]>(() => tf.tidy(() => tf.concat([iota([3, 4, 5]), iota([3, 4, 70])], 2)));
+  await switchBackend("wasm");
+  const calls = new WithoutSimd(tf.backend() as unknown as KernelBackendLike, "wasm");
+  const [a, b] = [iota([3, 4, 5]), iota([3, 4, 70])];
+  assert.deepEqual(await read(concatHeap(calls, [info(a), info(b)], 2)!), cpu);
+  tf.dispose([a, b]);
 });

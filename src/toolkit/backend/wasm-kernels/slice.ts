@@ -1,13 +1,35 @@
-// Slice and SplitV for wasm with one loop per contiguous run. wasm's own Slice copies every
-// innermost row with subarray() + set(), an object and a call per row: splitting the
-// channels of [8,80,80,32] in two (a Concat's gradient in YOLOv5's C3 blocks) took 18 ms,
-// about 11 ns an element. Here trailing axes taken whole merge into one run, short runs
-// are copied element by element and long ones with set().
+// Slice, SplitV and Concat for wasm as strided copies of contiguous runs. wasm's own Slice
+// copies every innermost row with subarray() + set(), an object and a call per row:
+// splitting the channels of [8,80,80,32] in two (a Concat's gradient in YOLOv5's C3 blocks)
+// took 18 ms, about 11 ns an element. Here trailing axes taken whole merge into one run, and
+// the runs along the innermost leading axis are one call of our copyRuns kernel
+// (wasm-simd/copy-runs-wat.ts); without it, short runs are copied element by element in JS
+// and long ones with set().
 import * as tf from "@tensorflow/tfjs";
 import type { Info, KernelCalls } from "./kernel-calls";
 
-/** Runs this short or shorter are copied in a loop; longer ones with TypedArray.set. */
+/** Runs this short or shorter are copied in a loop; longer ones with TypedArray.set (without our kernel). */
 const SHORT_RUN = 64;
+
+/**
+ * `count` runs of `run` elements (4 bytes each), `srcStride` apart in src and `dstStride`
+ * apart in dst, offsets and strides in elements.
+ */
+function copyRuns(calls: KernelCalls, src: Int32Array | Float32Array, srcAt: number, srcStride: number,
+  dst: Int32Array | Float32Array, dstAt: number, dstStride: number, run: number, count: number): void {
+  const simd = calls.simd;
+  if (simd) {
+    simd.copyRuns(src.byteOffset + 4 * srcAt, 4 * srcStride, dst.byteOffset + 4 * dstAt, 4 * dstStride, 4 * run, count);
+    return;
+  }
+  for (let r = 0, s = srcAt, o = dstAt; r < count; r++, s += srcStride, o += dstStride) {
+    if (run <= SHORT_RUN) {
+      for (let k = 0; k < run; k++) dst[o + k] = src[s + k];
+    } else {
+      dst.set(src.subarray(s, s + run), o);
+    }
+  }
+}
 
 /** x[begin : begin + size] of a float32 or int32 tensor, or undefined to fall back (strings, bool). */
 export function sliceHeap(calls: KernelCalls, x: Info, begin: number[], size: number[]): Info | undefined {
@@ -27,19 +49,21 @@ export function sliceHeap(calls: KernelCalls, x: Info, begin: number[], size: nu
   const inner = d === rank - 1 ? 1 : strides[d];
   const run = size[d] * inner;
   const src = calls.heapOf(x), dst = calls.heapOf(out);
-  const index = new Array<number>(d).fill(0);
-  const rows = outSize / run;
+  if (d === 0) {
+    copyRuns(calls, src, begin[0] * inner, 0, dst, 0, 0, run, 1);
+    return out;
+  }
+  // The runs along axis d-1 are evenly spaced: one copy per index of the axes before it.
+  const outer = d - 1;
+  const index = new Array<number>(outer).fill(0);
+  const groups = outSize / (run * size[outer]);
   let o = 0;
-  for (let r = 0; r < rows; r++) {
-    let s = begin[d] * inner;
-    for (let a = 0; a < d; a++) s += (begin[a] + index[a]) * strides[a];
-    if (run <= SHORT_RUN) {
-      for (let k = 0; k < run; k++) dst[o + k] = src[s + k];
-    } else {
-      dst.set(src.subarray(s, s + run), o);
-    }
-    o += run;
-    for (let a = d - 1; a >= 0; a--) {           // odometer over the leading axes
+  for (let q = 0; q < groups; q++) {
+    let s = begin[d] * inner + begin[outer] * strides[outer];
+    for (let a = 0; a < outer; a++) s += (begin[a] + index[a]) * strides[a];
+    copyRuns(calls, src, s, strides[outer], dst, o, run, run, size[outer]);
+    o += run * size[outer];
+    for (let a = outer - 1; a >= 0; a--) {       // odometer over the leading axes
       if (++index[a] < size[a]) break;
       index[a] = 0;
     }
@@ -80,16 +104,8 @@ export function concatHeap(calls: KernelCalls, inputs: Info[], axis: number | nu
   const total = runs.reduce((a, b) => a + b, 0);
   const sources = parts.map((t) => calls.heapOf(t));
   const dst = calls.heapOf(out);
-  for (let p = 0; p < parts.length; p++) {
-    const src = sources[p], run = runs[p];
-    let o = runs.slice(0, p).reduce((a, b) => a + b, 0);
-    for (let r = 0, s = 0; r < outer; r++, s += run, o += total) {
-      if (run <= SHORT_RUN) {
-        for (let k = 0; k < run; k++) dst[o + k] = src[s + k];
-      } else {
-        dst.set(src.subarray(s, s + run), o);
-      }
-    }
+  for (let p = 0, offset = 0; p < parts.length; offset += runs[p], p++) {
+    copyRuns(calls, sources[p], 0, runs[p], dst, offset, total, runs[p], outer);
   }
   return out;
 }

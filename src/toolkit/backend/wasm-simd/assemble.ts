@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wabt = await (require("wabt") as () => Promise<Wabt>)();
   for (const [variant, file] of Object.entries(SIMD_KERNEL_FILES)) {
-    const parsed = wabt.parseWat(file, simdKernelsWat(variant === "shared"), { simd: true, threads: true });
+    const parsed = wabt.parseWat(file, simdKernelsWat(variant === "shared"), { simd: true, threads: true, bulk_memory: true });
     try {
       const { buffer } = parsed.toBinary({});
       if (!WebAssembly.validate(buffer)) throw new Error(`${file} does not validate`);

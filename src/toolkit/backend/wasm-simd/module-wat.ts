@@ -5,6 +5,7 @@ import { outerAccumulateFunctions } from "./outer-accumulate-wat";
 import { rowScatterFunctions } from "./row-scatter-wat";
 import { siluGradFunctions } from "./silu-grad-wat";
 import { batchNormGradFunctions } from "./batchnorm-grad-wat";
+import { copyRunsFunctions } from "./copy-runs-wat";
 
 /** `shared`: the threaded build's memory is a SharedArrayBuffer, and an import must say so. */
 export function simdKernelsWat(shared: boolean): string {
@@ -14,6 +15,7 @@ ${outerAccumulateFunctions()}
 ${rowScatterFunctions()}
 ${siluGradFunctions()}
 ${batchNormGradFunctions()}
+${copyRunsFunctions()}
 )`;
 }
 

@@ -1,6 +1,9 @@
 // The benchmark's small conv classifier in TensorFlow.js; bench/toolkit/train_step_torch.py
-// defines the identical network (SmallClassifier) in PyTorch.
+// defines the identical network (SmallClassifier) in PyTorch. Batch norm is the toolkit's
+// training op (what lab's BatchNorm2d runs: the same arithmetic as tf.moments + tf.batchNorm,
+// with a fused gradient on wasm).
 import * as tf from "@tensorflow/tfjs";
+import { batchNormTrain } from "../../src/toolkit/ops";
 
 const CHANNELS = [3, 16, 32, 64];
 const NUM_CLASSES = 10;
@@ -26,8 +29,7 @@ export function smallClassifier(): SmallClassifier {
       let h: tf.Tensor4D = x;
       convs.forEach((w, i) => {
         const z = tf.conv2d(h, w, 2, TORCH_PAD_1);
-        const { mean, variance } = tf.moments(z, [0, 1, 2]);
-        h = tf.relu(tf.batchNorm4d(z, mean as tf.Tensor1D, variance as tf.Tensor1D, betas[i], gammas[i], 1e-5));
+        h = tf.relu(batchNormTrain(z, gammas[i], betas[i], 1e-5).y);
       });
       const logits = tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, fcW), fcB);
       return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;

@@ -2,6 +2,7 @@
 export { Module, LayerInfo } from "./nn/module";
 export * from "./backend";
 export * from "./nn";
+export * from "./ops";
 export * from "./losses";
 export * from "./data";
 export * from "./train";

@@ -30,8 +30,9 @@
 // at 2× does not run out of memory there**, and the notebook shows why with the measured figures:
 // before giving up, the allocator (like PyTorch's, `release_cached_blocks` in
 // `CUDACachingAllocator.cpp`) frees every cached segment no live tensor touches and retries; what
-// `train.py` keeps alive pins about a hundred MiB of segments, while validation at 2× needs less than
-// half of what training reserved. The same holds for every row of the H100 figures. So the error
+// `train.py` keeps alive pins about a hundred MiB of segments, less than the room validation at 2×
+// leaves under that budget (the figures are below). On the H100 figures validation at 2× peaks at
+// less than half of what training reserved in every configuration. So the error
 // users report needs memory this model does not have (see the summary); raising it here without
 // such a cause would be faking it, so there is no failing cell.
 
@@ -405,7 +406,7 @@ console.log(`H100, every model/amp/batch: val ×2 peak / train reserved = ${Math
 //   keeps cached (the WORLD_SIZE 1 row above in the simulation; +302 MiB at batch 16 fp32 on the H100).
 // - Under a budget that exactly fits training, validation at 2× with everything `train.py` keeps
 //   alive **did not run out of memory** in the allocator model: the retry released training's
-//   cached segments, and the live tensors pin far less than the gap between the budget and
+//   cached segments, and the live tensors pin less than the gap between the budget and
 //   validation's need (table above). On the H100 figures validation at 2× peaks at 11–42 % of
 //   what training reserved in every configuration (printed above), so PyTorch's own release-and-retry would fit it
 //   on a card that fits training, too. The doubling alone does not explain the error.
@@ -425,6 +426,5 @@ console.log(`H100, every model/amp/batch: val ×2 peak / train reserved = ${Math
 //   (multiplier 1, or a `--val-batch` option), shown above adding no reserved memory; train at a
 //   smaller batch so both fit; or choose the batch from measured memory (AutoBatch, notebook 02)
 //   leaving room for validation.
-// - With several GPUs the per-GPU batches shrink with `WORLD_SIZE`; in the simulation the growth
-//   at 2× disappears from WORLD_SIZE 2 on, because the per-GPU activations drop under the size at
-//   which PyTorch gives a request a segment of its own.
+// - With several GPUs the per-GPU batches shrink with `WORLD_SIZE`, and in the simulation the
+//   growth at 2× shrinks with them (the WORLD_SIZE table above).

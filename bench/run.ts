@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { magicOverhead } from "./engine/magic-overhead";
 import { runTrainStepBench, formatTable } from "./toolkit/train-step";
+import { convGradientBench, formatConvTable } from "./toolkit/conv-gradients";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -44,6 +45,9 @@ async function main(): Promise<void> {
     const m = await magicOverhead();
     process.stdout.write(`\n## Magic layer on cells without magics\n\nparse of a 16-line cell: ${m.parseUs.toFixed(1)} µs; trivial cell through the engine: ${m.cellMs.toFixed(2)} ms; the magic layer's share: ${(m.share * 100).toFixed(2)}%\n` +
       `an 800-op tensor cell: ${m.tensorCellMs.toFixed(1)} ms; the same after %memory turned tensor tracking on: ${m.tensorCellTrackedMs.toFixed(1)} ms (${(m.tensorCellTrackedMs / m.tensorCellMs).toFixed(2)}x)\n`);
+  }
+  if (want("conv")) {
+    process.stdout.write("\n## Convolution kernels on wasm (YOLOv5n's shapes)\n\n" + formatConvTable(await convGradientBench()) + "\n");
   }
   if (want("train")) {
     const rows = await runTrainStepBench({ log: (l) => process.stderr.write(l + "\n") });

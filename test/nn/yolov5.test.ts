@@ -102,3 +102,21 @@ test("Detect biases start at YOLOv5's priors", () => {
     assert.ok(Math.abs(bias[a * 85]) <= bound + 1e-6);
   }
 });
+
+test("forward gives memory back as PyTorch does: only what it returns stays alive, and gradients still flow", () => {
+  const x = tf.zeros([2, 64, 64, 3]);
+  for (const mode of ["train", "eval"] as const) {
+    mode === "train" ? model.train() : model.eval();
+    const before = tf.memory().numTensors;
+    const out = model.forward(x as tf.Tensor4D);
+    const returned = tf.tensor_util.getTensorsInContainer(out as tf.TensorContainer).length;
+    assert.equal(tf.memory().numTensors - before, returned, `${mode}: ${tf.memory().numTensors - before} tensors alive, ${returned} returned`);
+    tf.dispose(out as tf.TensorContainer);
+  }
+  model.train();
+  const params = model.parameters();
+  const { grads } = tf.variableGrads(() => tf.addN((model.forward(x as tf.Tensor4D) as tf.Tensor[]).map((m) => tf.mean(tf.square(m)))) as tf.Scalar, params);
+  assert.equal(Object.keys(grads).length, params.length, "every parameter has a gradient");
+  assert.ok(Object.values(grads).some((g) => tf.any(tf.notEqual(g, 0)).dataSync()[0] === 1), "the gradients are not all zero");
+  tf.dispose([x, ...Object.values(grads)]);
+});

@@ -112,17 +112,37 @@ export function buildLayers(specs: LayerSpec[], depth: number, width: number, nc
   });
 }
 
-/** Runs built layers in order, feeding each from its `from` (parse_model's _forward_once). */
+/**
+ * Runs built layers in order, feeding each from its `from` (parse_model's _forward_once).
+ * Memory is given back as PyTorch gives it back: a layer's own intermediates when it returns
+ * (what backward needs stays, held by the gradient tape), and a layer's output once the last
+ * layer that reads it has run. tfjs would otherwise keep every intermediate until the
+ * enclosing tidy ends, and the memory figures (AutoBatch, the allocator model) would count
+ * garbage PyTorch never holds.
+ */
 export function runLayers(layers: Built[], x: tf.Tensor): unknown {
-  const outputs: unknown[] = [];
-  let y: unknown = x;
-  for (const { from, module } of layers) {
+  const lastRead = layers.map(() => -1);
+  layers.forEach(({ from }, i) => {
+    for (const f of [from].flat()) {
+      const source = f === -1 ? i - 1 : f;
+      if (source >= 0) lastRead[source] = Math.max(lastRead[source], i);
+    }
+  });
+  const outputs: tf.TensorContainer[] = [];
+  let y: tf.TensorContainer = x;
+  layers.forEach(({ from, module }, i) => {
     const input = typeof from === "number"
       ? (from === -1 ? y : outputs[from])
       : from.map((f) => (f === -1 ? y : outputs[f]));
-    y = module.forward(input as tf.Tensor);
+    y = tf.tidy(() => module.forward(input as tf.Tensor) as tf.TensorContainer);
     outputs.push(y);
-  }
+    const done = outputs.flatMap((o, j) => (lastRead[j] === i ? [o] : []));
+    if (done.length > 0) {
+      // A layer may return its input as is: keep whatever is still to be read.
+      const alive = new Set(tf.tensor_util.getTensorsInContainer([x, y, ...outputs.filter((_, j) => lastRead[j] > i)]));
+      tf.dispose(tf.tensor_util.getTensorsInContainer(done).filter((t) => !alive.has(t)));
+    }
+  });
   return y;
 }
 

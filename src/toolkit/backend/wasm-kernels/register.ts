@@ -69,6 +69,16 @@ function registerWithFallback(kernelName: string, backendName: string,
       { inputs: args.inputs, attrs: args.attrs ?? {}, backend: args.backend }) ?? stock.kernelFunc(args));
 }
 
+/** Registers a kernel of our own (ops/ names it; no stock kernel to fall back on). */
+function registerOwnKernel(kernelName: string, backendName: string,
+  impl: (calls: KernelCalls, args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[]): void {
+  if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({
+    kernelName, backendName, kernelFunc: ({ inputs, backend, attrs }) =>
+      impl(new KernelCalls(backend as unknown as KernelBackendLike, backendName), { inputs, attrs: attrs ?? {} }),
+  });
+}
+
 /**
  * Identity, and Cast to the same dtype, share the input's buffer (as the cpu and webgl
  * backends do) instead of copying it. The engine clones every tensor a gradient saves and
@@ -137,24 +147,13 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
     registerWithFallback(op, backendName, (calls, { inputs }) =>
       channelBroadcastBinary(calls, op, inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo));
   }
-  if (tf.getKernel(SILU_GRAD_KERNEL, backendName)) tf.unregisterKernel(SILU_GRAD_KERNEL, backendName);
-  tf.registerKernel({
-    kernelName: SILU_GRAD_KERNEL, backendName, kernelFunc: ({ inputs, backend }) =>
-      siluGrad(new KernelCalls(backend as unknown as KernelBackendLike, backendName), inputs.dy as tf.TensorInfo, inputs.x as tf.TensorInfo, inputs.s as tf.TensorInfo),
+  registerOwnKernel(SILU_GRAD_KERNEL, backendName, (calls, { inputs }) =>
+    siluGrad(calls, inputs.dy as tf.TensorInfo, inputs.x as tf.TensorInfo, inputs.s as tf.TensorInfo));
+  registerOwnKernel(BATCHNORM_TRAIN_GRAD_KERNEL, backendName, (calls, { inputs, attrs }) => {
+    const i = inputs as Record<"dy" | "x" | "gamma" | "mean" | "variance", tf.TensorInfo>;
+    return batchNormTrainGrad(calls, i.dy, i.x, i.gamma, i.mean, i.variance, (attrs as { varianceEpsilon: number }).varianceEpsilon);
   });
-  if (tf.getKernel(BATCHNORM_TRAIN_GRAD_KERNEL, backendName)) tf.unregisterKernel(BATCHNORM_TRAIN_GRAD_KERNEL, backendName);
-  tf.registerKernel({
-    kernelName: BATCHNORM_TRAIN_GRAD_KERNEL, backendName, kernelFunc: ({ inputs, backend, attrs }) => {
-      const i = inputs as Record<"dy" | "x" | "gamma" | "mean" | "variance", tf.TensorInfo>;
-      return batchNormTrainGrad(new KernelCalls(backend as unknown as KernelBackendLike, backendName),
-        i.dy, i.x, i.gamma, i.mean, i.variance, (attrs as { varianceEpsilon: number }).varianceEpsilon);
-    },
-  });
-  if (tf.getKernel(CHANNEL_MOMENTS_KERNEL, backendName)) tf.unregisterKernel(CHANNEL_MOMENTS_KERNEL, backendName);
-  tf.registerKernel({
-    kernelName: CHANNEL_MOMENTS_KERNEL, backendName, kernelFunc: ({ inputs, backend }) =>
-      channelMoments(new KernelCalls(backend as unknown as KernelBackendLike, backendName), inputs.x as tf.TensorInfo),
-  });
+  registerOwnKernel(CHANNEL_MOMENTS_KERNEL, backendName, (calls, { inputs }) => channelMoments(calls, inputs.x as tf.TensorInfo));
   registerWithFallback("MaxPoolGrad", backendName, (calls, { inputs, attrs }) =>
     maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs));
 }

@@ -2,8 +2,9 @@
 // strided rows straight from tensors on the wasm backend's heap:
 //   C[m, n] += sum over segments s, p < count_s: A[a_s + p*lda + m] * B[b_s + p*ldb + n]
 // A convolution's filter gradient is that sum with A = rows of x and B = rows of dy
-// (wasm-kernels/conv2d-backprop-filter-outer.ts), so it needs neither im2col nor a transpose. XNNPACK's GEMM
-// needs both, and they cost more than the product on YOLOv5n's shapes.
+// (wasm-kernels/conv2d-backprop-filter-outer.ts), so it needs neither im2col nor a
+// transpose. XNNPACK's GEMM needs both, and they cost more than the product on YOLOv5n's
+// shapes.
 //
 // The text is generated because the tiles differ only in their size: 4 rows of C by 2 or 1
 // vectors of 4 columns, and single rows for the remainder. Rows of A are splatted, vectors

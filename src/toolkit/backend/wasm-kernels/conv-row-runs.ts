@@ -29,6 +29,36 @@ export function forEachInputRow(g: ConvGeometry, i: number, r0: number, r1: numb
   }
 }
 
+/**
+ * The walk both SIMD gradients make, `rowsPerChunk` output rows at a time: for each filter row
+ * i, first the pixels whose whole filter row is inside (`addRun` for each output row, then
+ * `flush(i, 0, kw)`), then for each filter column j the edge pixels (`flush(i, j, 1)`).
+ * addRun(n, yy, xx, r, xo, pixels): `pixels` output pixels of output row r from column xo,
+ * reading input row yy of image n from column xx. flush(i, j0, filterColumns): the runs added
+ * so far cover filter row i, columns j0 .. j0 + filterColumns.
+ */
+export function walkConvRuns(g: ConvGeometry, rowsPerChunk: number,
+  addRun: (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => void,
+  flush: (i: number, j0: number, filterColumns: number) => void): void {
+  const { outHeight: oh, batch, filterHeight: kh, filterWidth: kw, strideWidth: sw, padLeft: pl } = g;
+  const interior = interiorColumns(g);
+  const [xa, xb] = interior;
+  const edges = Array.from({ length: kw }, (_, j) => edgeRuns(g, j, interior));
+  for (let r0 = 0; r0 < batch * oh; r0 += rowsPerChunk) {
+    const r1 = Math.min(batch * oh, r0 + rowsPerChunk);
+    for (let i = 0; i < kh; i++) {
+      forEachInputRow(g, i, r0, r1, (n, yy, r) => addRun(n, yy, xa * sw - pl, r, xa, xb - xa));
+      flush(i, 0, kw);
+      edges.forEach((runs, j) => {
+        forEachInputRow(g, i, r0, r1, (n, yy, r) => {
+          for (const [s, e] of runs) addRun(n, yy, s * sw + j - pl, r, s, e - s);
+        });
+        flush(i, j, 1);
+      });
+    }
+  }
+}
+
 /** Output rows per call, so that what one call reads (`bytesPerRow` each) stays in the L2 cache. */
 export function rowsPerCall(chunkBytes: number, bytesPerRow: number): number {
   return Math.max(1, Math.floor(chunkBytes / bytesPerRow));

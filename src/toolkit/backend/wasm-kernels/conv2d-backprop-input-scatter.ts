@@ -7,7 +7,7 @@
 // for strides. On YOLOv5n's input-gradient shapes (1 thread): 28 GFLOP/s in all, against 20 for
 // the forward-convolution and GEMM forms (19-32 per shape, against 14-27).
 import { ConvGeometry } from "./conv-geometry";
-import { edgeRuns, forEachInputRow, interiorColumns, rowsPerCall, SegmentList } from "./conv-row-runs";
+import { rowsPerCall, SegmentList, walkConvRuns } from "./conv-row-runs";
 import { Info, KernelCalls } from "./kernel-calls";
 import { wasmThreadsInUse } from "../wasm-threads";
 
@@ -29,7 +29,7 @@ export function scatterInputGradientApplies(calls: KernelCalls, g: ConvGeometry)
 
 export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info, g: ConvGeometry): Info {
   const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = g;
-  const { filterHeight: kh, filterWidth: kw, strideWidth: sw, padLeft: pl } = g;
+  const { filterWidth: kw, strideWidth: sw } = g;
   const co = dy.shape[3];
   const { rowScatter } = calls.simd!;
   const rowLength = kw * C;
@@ -50,30 +50,16 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
     const segments = new SegmentList(calls.heapOf(segmentsInfo) as Int32Array, dyStride, dxStride);
     const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) =>
       segments.add(dyAt + (r * ow + xo) * co * F32, dxAt + ((n * H + yy) * W + xx) * C * F32, pixels);
-    /** Adds the runs listed times Wt[i][:, j0*C .. j0*C + width), and empties the list. */
-    const flush = (i: number, j0: number, width: number) => {
+    /** Adds the runs listed times Wt[i][:, j0*C .. (j0 + filterColumns)*C), and empties the list. */
+    const flush = (i: number, j0: number, filterColumns: number) => {
       if (segments.count === 0) return;
+      const width = filterColumns * C;
       rowScatter(segments.address, segments.count, dxStride, dyStride, wTAt + (i * co * rowLength + j0 * C) * F32,
         rowLength * F32, co, width, rowsPerTile);
       segments.count = 0;
     };
 
-    const interior = interiorColumns(g);
-    const [xa, xb] = interior;
-    for (let r0 = 0; r0 < outRows; r0 += rowsPerChunk) {
-      const r1 = Math.min(outRows, r0 + rowsPerChunk);
-      for (let i = 0; i < kh; i++) {
-        forEachInputRow(g, i, r0, r1, (n, yy, r) => addRun(n, yy, xa * sw - pl, r, xa, xb - xa));
-        flush(i, 0, rowLength);
-        for (let j = 0; j < kw; j++) {
-          const runs = edgeRuns(g, j, interior);
-          forEachInputRow(g, i, r0, r1, (n, yy, r) => {
-            for (const [s, e] of runs) addRun(n, yy, s * sw + j - pl, r, s, e - s);
-          });
-          flush(i, j, C);
-        }
-      }
-    }
+    walkConvRuns(g, rowsPerChunk, addRun, flush);
     return dx;
   });
 }

@@ -11,14 +11,8 @@ import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-k
 import { batchNormTrain, BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../src/toolkit/ops/batchnorm-train";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
-
-function randomArray(size: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state / 2 ** 32 - 0.5) * scale + offset;
-  });
-}
+import { randomArray } from "../helpers/random-array";
+import { kernelCallsWithoutSimd } from "../helpers/without-simd";
 
 type Result = Record<"y" | "mean" | "variance" | "dx" | "dgamma" | "dbeta", Float32Array>;
 
@@ -60,10 +54,7 @@ for (const shape of [[2, 5, 7, 16], [3, 4, 4, 4], [1, 3, 5, 20], [4, 9, 9, 3], [
 
 test("without our SIMD module the wasm kernel gives the same gradients from stock kernels", async () => {
   await tf.setBackend("wasm");
-  class WithoutSimd extends KernelCalls {
-    override get simd() { return undefined; }
-  }
-  const calls = new WithoutSimd(tf.backend() as unknown as KernelBackendLike, "wasm");
+  const calls = kernelCallsWithoutSimd();
   const withSimd = new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
   const shape = [2, 5, 7, 16], size = 2 * 5 * 7 * 16;
   const x = tf.tensor(randomArray(size, 1, 6, 3), shape), dy = tf.tensor(randomArray(size, 2), shape);

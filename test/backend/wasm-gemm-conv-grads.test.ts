@@ -13,31 +13,7 @@ import { scatterInputGradient } from "../../src/toolkit/backend/wasm-kernels/con
 import { convGeometry } from "../../src/toolkit/backend/wasm-kernels/conv-geometry";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
-
-type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
-
-function randomArray(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
-
-/** Gradients of sum(conv2d(x, w) * r) w.r.t. x and w on `backend`. */
-async function convGrads(backend: string, c: Case): Promise<{ dx: Float32Array; dw: Float32Array }> {
-  await tf.setBackend(backend);
-  const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
-  const w = tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
-  const outShape = tf.tidy(() => tf.conv2d(x, w, c.s, c.pad).shape);
-  const r = tf.tensor(randomArray(outShape.reduce((a, b) => a * b), 3), outShape);
-  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), r)))([x, w]);
-  const result = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
-  tf.dispose([x, w, r, dx, dw]);
-  return result;
-}
+import { ConvCase as Case, convCaseLabel as label, convGradients as convGrads, Pad } from "../helpers/conv-gradients";
 
 const explicit: Pad = [[0, 0], [2, 1], [0, 1], [0, 0]];
 const cases: Case[] = [
@@ -84,7 +60,6 @@ async function check(c: Case, options: Partial<typeof gemmConvGrads>, what: stri
   }
 }
 
-const label = (c: Case) => `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k} s${c.s} ${JSON.stringify(c.pad)}`;
 for (const c of cases) {
   test(`GEMM forms forced, ${label(c)}: match cpu to 1e-4`, () => check(c, { always: true }, label(c)));
   test(`GEMM forms forced, one output row per product, ${label(c)}: match cpu to 1e-4`,

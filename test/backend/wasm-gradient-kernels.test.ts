@@ -7,38 +7,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
-
-type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  };
-}
-function randomArray(size: number, seed: number): Float32Array {
-  const next = seeded(seed);
-  return Float32Array.from({ length: size }, next);
-}
-
-/** Gradients of sum(conv(x, w) * r) w.r.t. x and w, computed on `backend`. */
-async function convGrads(backend: string, c: Case, depthwise: boolean): Promise<{ dx: Float32Array; dw: Float32Array }> {
-  await tf.setBackend(backend);
-  const wShape: [number, number, number, number] = [c.k, c.k, c.ci, c.co];
-  const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
-  const w = tf.tensor4d(randomArray(wShape.reduce((a, b) => a * b), 2), wShape);
-  const conv = (a: tf.Tensor4D, b: tf.Tensor4D) => depthwise
-    ? tf.depthwiseConv2d(a, b, c.s, c.pad)
-    : tf.conv2d(a, b, c.s, c.pad);
-  const outShape = tf.tidy(() => conv(x, w).shape);
-  const r = tf.tensor(randomArray(outShape.reduce((a, b) => a * b), 3), outShape);
-  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a as tf.Tensor4D, b as tf.Tensor4D), r)))([x, w]);
-  const result = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
-  tf.dispose([x, w, r, dx, dw]);
-  return result;
-}
+import { ConvCase as Case, convCaseLabel, convGradients as convGrads, Pad } from "../helpers/conv-gradients";
 
 const explicit: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
 const convCases: Case[] = [
@@ -70,7 +39,7 @@ before(async () => {
 
 for (const [kind, cases] of [["conv2d", convCases], ["depthwiseConv2d", depthwiseCases]] as const) {
   for (const c of cases) {
-    const label = `${kind} n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k} s${c.s} ${JSON.stringify(c.pad)}`;
+    const label = `${kind} ${convCaseLabel(c)}`;
     test(`${label}: wasm gradients match cpu to 1e-4`, async () => {
       const reference = await convGrads("cpu", c, kind === "depthwiseConv2d");
       const ours = await convGrads("wasm", c, kind === "depthwiseConv2d");

@@ -7,23 +7,16 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
 import { siluGrad } from "../../src/toolkit/backend/wasm-kernels/silu-grad";
-import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-kernels/kernel-calls";
 import { silu, SILU_GRAD_KERNEL } from "../../src/toolkit/ops/silu";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
-
-function randomArray(size: number, seed: number, scale = 8): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state / 2 ** 32 - 0.5) * scale;
-  });
-}
+import { randomArray } from "../helpers/random-array";
+import { kernelCallsWithoutSimd } from "../helpers/without-simd";
 
 /** silu(x) and d/dx sum(silu(x) * r), with `op` on the current backend. */
 async function valueAndGradient(shape: number[], op: (x: tf.Tensor) => tf.Tensor): Promise<{ y: Float32Array; dx: Float32Array }> {
   const size = shape.reduce((a, b) => a * b);
-  const x = tf.tensor(randomArray(size, 1), shape), r = tf.tensor(randomArray(size, 2, 1), shape);
+  const x = tf.tensor(randomArray(size, 1, 8), shape), r = tf.tensor(randomArray(size, 2), shape);
   const { value, grad } = tf.valueAndGrad((a: tf.Tensor) => tf.sum(tf.mul(op(a), r)))(x);
   const y = op(x);
   const result = { y: (await y.data()) as Float32Array, dx: (await grad.data()) as Float32Array };
@@ -51,12 +44,9 @@ for (const shape of [[2, 6, 6, 4], [3, 5, 7, 3], [1, 1, 1, 3], [4, 20, 20, 16]])
 
 test("without our SIMD module the wasm kernel composes the same gradient from stock kernels", async () => {
   await tf.setBackend("wasm");
-  class WithoutSimd extends KernelCalls {
-    override get simd() { return undefined; }
-  }
-  const calls = new WithoutSimd(tf.backend() as unknown as KernelBackendLike, "wasm");
+  const calls = kernelCallsWithoutSimd();
   const shape = [3, 5, 7, 3], size = 315;
-  const [dy, x] = [tf.tensor(randomArray(size, 3, 1), shape), tf.tensor(randomArray(size, 4), shape)];
+  const [dy, x] = [tf.tensor(randomArray(size, 3), shape), tf.tensor(randomArray(size, 4, 8), shape)];
   const s = tf.sigmoid(x);
   const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
   const out = siluGrad(calls, info(dy), info(x), info(s));

@@ -16,17 +16,8 @@ import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-k
 import { simdKernelsFor } from "../../src/toolkit/backend/wasm-simd/load";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
-
-type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
-interface Case { n: number; h: number; w: number; ci: number; co: number; k: number; s: number; pad: Pad }
-
-function randomArray(size: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length: size }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
+import { ConvCase as Case, convCaseLabel as label, convGradients } from "../helpers/conv-gradients";
+import { randomArray } from "../helpers/random-array";
 
 const calls = () => new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
 const defaults = { ...outerFilterGradient };
@@ -109,20 +100,7 @@ test("rowScatter: rows of C += row of A times B, overlapping rows of C, every ti
 async function filterGradient(backend: string, c: Case): Promise<Float32Array> {
   return (await convGradients(backend, c)).dw;
 }
-/** dx and dW of sum(conv2d(x, w) * r) on `backend`. */
-async function convGradients(backend: string, c: Case): Promise<{ dx: Float32Array; dw: Float32Array }> {
-  await tf.setBackend(backend);
-  const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
-  const w = tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
-  const outShape = tf.tidy(() => tf.conv2d(x, w, c.s, c.pad).shape);
-  const r = tf.tensor(randomArray(outShape.reduce((p, q) => p * q), 3), outShape);
-  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), r)))([x, w]);
-  const result = { dx: (await dx.data()) as Float32Array, dw: (await dw.data()) as Float32Array };
-  tf.dispose([x, w, r, dx, dw]);
-  return result;
-}
 
-const label = (c: Case) => `n${c.n} ${c.h}x${c.w}x${c.ci}->${c.co} k${c.k} s${c.s} ${JSON.stringify(c.pad)}`;
 const geometry = (c: Case) => convGeometry([c.n, c.h, c.w, c.ci], [c.k, c.k, c.ci, c.co], c.s, c.pad, undefined, false, undefined);
 
 const cases: Case[] = [

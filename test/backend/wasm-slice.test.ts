@@ -5,7 +5,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { switchBackend } from "../../src/toolkit/backend";
-import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-kernels/kernel-calls";
+import { kernelCallsWithoutSimd } from "../helpers/without-simd";
 import { concatHeap, sliceHeap } from "../../src/toolkit/backend/wasm-kernels/slice";
 
 function iota(shape: number[], dtype: "float32" | "int32" = "float32"): tf.Tensor {
@@ -81,9 +81,6 @@ test("the gradient of a channel concat (SplitV) on wasm equals cpu", async () =>
 });
 
 test("without our SIMD module the runs are copied in JS: Slice and Concat still equal cpu", async () => {
-  class WithoutSimd extends KernelCalls {
-    override get simd() { return undefined; }
-  }
   const read = async (i: tf.TensorInfo) => {
     const t = tf.engine().makeTensorFromDataId(i.dataId, i.shape, i.dtype);
     const a = await t.array();
@@ -94,14 +91,14 @@ test("without our SIMD module the runs are copied in JS: Slice and Concat still 
   for (const [label, shape, begin, size] of sliceCases.filter(([, , , sz]) => sz.every((d) => d > 0))) {
     const [[cpu]] = await onBoth<unknown[]>(() => tf.slice(iota(shape), begin, size));
     await switchBackend("wasm");
-    const calls = new WithoutSimd(tf.backend() as unknown as KernelBackendLike, "wasm");
+    const calls = kernelCallsWithoutSimd();
     const x = iota(shape);
     assert.deepEqual(await read(sliceHeap(calls, info(x), begin, size)!), cpu, label);
     x.dispose();
   }
   const [[cpu]] = await onBoth<unknown[]>(() => tf.tidy(() => tf.concat([iota([3, 4, 5]), iota([3, 4, 70])], 2)));
   await switchBackend("wasm");
-  const calls = new WithoutSimd(tf.backend() as unknown as KernelBackendLike, "wasm");
+  const calls = kernelCallsWithoutSimd();
   const [a, b] = [iota([3, 4, 5]), iota([3, 4, 70])];
   assert.deepEqual(await read(concatHeap(calls, [info(a), info(b)], 2)!), cpu);
   tf.dispose([a, b]);

@@ -7,6 +7,7 @@
 // and long ones with set().
 import * as tf from "@tensorflow/tfjs";
 import type { Info, KernelCalls } from "./kernel-calls";
+import type { SimdKernels } from "../wasm-simd/load";
 
 /** Runs this short or shorter are copied in a loop; longer ones with TypedArray.set (without our kernel). */
 const SHORT_RUN = 64;
@@ -15,9 +16,8 @@ const SHORT_RUN = 64;
  * `count` runs of `run` elements (4 bytes each), `srcStride` apart in src and `dstStride`
  * apart in dst, offsets and strides in elements.
  */
-function copyRuns(calls: KernelCalls, src: Int32Array | Float32Array, srcAt: number, srcStride: number,
+function copyRuns(simd: SimdKernels | undefined, src: Int32Array | Float32Array, srcAt: number, srcStride: number,
   dst: Int32Array | Float32Array, dstAt: number, dstStride: number, run: number, count: number): void {
-  const simd = calls.simd;
   if (simd) {
     simd.copyRuns(src.byteOffset + 4 * srcAt, 4 * srcStride, dst.byteOffset + 4 * dstAt, 4 * dstStride, 4 * run, count);
     return;
@@ -50,18 +50,19 @@ export function sliceHeap(calls: KernelCalls, x: Info, begin: number[], size: nu
   const run = size[d] * inner;
   const src = calls.heapOf(x), dst = calls.heapOf(out);
   if (d === 0) {
-    copyRuns(calls, src, begin[0] * inner, 0, dst, 0, 0, run, 1);
+    copyRuns(calls.simd, src, begin[0] * inner, 0, dst, 0, 0, run, 1);
     return out;
   }
   // The runs along axis d-1 are evenly spaced: one copy per index of the axes before it.
   const outer = d - 1;
+  const simd = calls.simd; // looked up once: one copy per group of runs follows
   const index = new Array<number>(outer).fill(0);
   const groups = outSize / (run * size[outer]);
   let o = 0;
   for (let q = 0; q < groups; q++) {
     let s = begin[d] * inner + begin[outer] * strides[outer];
     for (let a = 0; a < outer; a++) s += (begin[a] + index[a]) * strides[a];
-    copyRuns(calls, src, s, strides[outer], dst, o, run, run, size[outer]);
+    copyRuns(simd, src, s, strides[outer], dst, o, run, run, size[outer]);
     o += run * size[outer];
     for (let a = outer - 1; a >= 0; a--) {       // odometer over the leading axes
       if (++index[a] < size[a]) break;
@@ -105,7 +106,7 @@ export function concatHeap(calls: KernelCalls, inputs: Info[], axis: number | nu
   const sources = parts.map((t) => calls.heapOf(t));
   const dst = calls.heapOf(out);
   for (let p = 0, offset = 0; p < parts.length; offset += runs[p], p++) {
-    copyRuns(calls, sources[p], 0, runs[p], dst, offset, total, runs[p], outer);
+    copyRuns(calls.simd, sources[p], 0, runs[p], dst, offset, total, runs[p], outer);
   }
   return out;
 }

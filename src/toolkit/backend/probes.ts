@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { wantedWasmThreads, withWasmThreads } from "./wasm-threads";
+import { simdKernelsDescription } from "./wasm-simd/load";
 
 export interface ProbeResult {
   name: string;
@@ -145,7 +146,7 @@ export async function probeWasm(registerKernels: () => void): Promise<ProbeResul
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
   const threads = (pkg.module as { getThreadsCount(): number }).getThreadsCount();
   const threading = threads > 1 ? `${threads} threads` : `1 thread${skipped && threadsWanted > 1 ? ` (${skipped})` : ""}`;
-  return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab gradient kernels${warning ? ` (${warning})` : ""}` };
+  return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab kernels (${simdKernelsDescription()})${warning ? ` (${warning})` : ""}` };
 }
 
 export async function probeCpu(): Promise<ProbeResult> {

@@ -1,9 +1,11 @@
 // Instantiates our SIMD kernels (module-wat.ts) against the wasm backend's own memory, so
-// that they read and write tensors in place. One instance per memory: the backend's memory
-// object lives as long as the backend (growing it keeps the object).
+// that they read and write tensors in place: the fused-multiply-add variant where the engine
+// runs relaxed SIMD (relaxed-simd.ts), the plain one otherwise. One instance per memory and
+// variant: the backend's memory object lives as long as the backend (growing it keeps it).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SIMD_KERNEL_FILES } from "./module-wat";
+import { simdKernelFile } from "./module-wat";
+import { relaxedSimdSupport } from "./relaxed-simd";
 
 /** Byte addresses and strides throughout; see the *-wat.ts files. */
 export interface SimdKernels {
@@ -17,7 +19,22 @@ export interface SimdKernels {
   copyRuns(src: number, srcStride: number, dst: number, dstStride: number, runBytes: number, count: number): void;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+/** For tests and benchmarks: force the plain (false) or fused (true) kernels; unset, the engine decides. */
+export const simdKernelChoice: { fused?: boolean } = {};
+
+/** Whether simdKernelsFor's kernels are the fused ones (by default). */
+export function simdKernelsFused(): boolean {
+  return simdKernelChoice.fused ?? relaxedSimdSupport().usable;
+}
+
+/** Whether the kernels simdKernelsFor returns use fused multiply-adds, and why, for the backend report. */
+export function simdKernelsDescription(): string {
+  const support = relaxedSimdSupport();
+  if (simdKernelChoice.fused === undefined) return `${support.usable ? "fused multiply-add" : "SIMD128"}: ${support.why}`;
+  return simdKernelChoice.fused ? "fused multiply-add: forced" : "SIMD128: forced";
+}
+
+const instances = new WeakMap<WebAssembly.Memory, Map<string, SimdKernels>>();
 const modules = new Map<string, WebAssembly.Module>();
 let loadError: string | undefined;
 
@@ -32,10 +49,11 @@ export function wasmBackendMemory(backend: unknown): WebAssembly.Memory | undefi
 }
 
 /** The kernels bound to `memory`, or undefined (the reason is in `simdKernelsUnavailable()`). */
-export function simdKernelsFor(memory: WebAssembly.Memory): SimdKernels | undefined {
-  const cached = instances.get(memory);
+export function simdKernelsFor(memory: WebAssembly.Memory, fused = simdKernelsFused()): SimdKernels | undefined {
+  const file = simdKernelFile({ shared: memory.buffer instanceof SharedArrayBuffer, fused });
+  let perFile = instances.get(memory);
+  const cached = perFile?.get(file);
   if (cached) return cached;
-  const file = memory.buffer instanceof SharedArrayBuffer ? SIMD_KERNEL_FILES.shared : SIMD_KERNEL_FILES.plain;
   try {
     let module = modules.get(file);
     if (!module) {
@@ -43,7 +61,8 @@ export function simdKernelsFor(memory: WebAssembly.Memory): SimdKernels | undefi
       modules.set(file, module);
     }
     const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
-    instances.set(memory, kernels);
+    if (!perFile) instances.set(memory, perFile = new Map());
+    perFile.set(file, kernels);
     return kernels;
   } catch (e) {
     loadError = `${file}: ${(e as Error).message.split("\n")[0]} (run \`npm run build\` to assemble it)`;

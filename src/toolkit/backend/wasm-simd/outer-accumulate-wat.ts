@@ -10,12 +10,13 @@
 // vectors of 4 columns, and single rows for the remainder. Rows of A are splatted, vectors
 // of B loaded, and the tile's accumulators stay in registers across every segment.
 // module-wat.ts puts it in the module `npm run build` assembles (assemble.ts).
+import { MultiplyAdd } from "./multiply-add";
 
 /** Rows of C per tile: 4x8 keeps 8 accumulators, 2 B vectors and 2 temporaries within x86's 16 vector registers. */
 const TILE_ROWS = 4;
 
 /** A tile of `rows` x (4 * vectors) accumulators over all segments. */
-function tileFunction(rows: number, vectors: number): string {
+function tileFunction(rows: number, vectors: number, madd: MultiplyAdd): string {
   const acc = (r: number, v: number) => `$acc${r}_${v}`;
   const each = (f: (r: number, v: number) => string) =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: vectors }, (_, v) => f(r, v))).flat();
@@ -40,7 +41,7 @@ function tileFunction(rows: number, vectors: number): string {
     ...Array.from({ length: rows }, (_, r) => [
       `      (local.set $x (v128.load32_splat offset=${4 * r} (local.get $a)))`,
       ...Array.from({ length: vectors }, (_, v) =>
-        `      (local.set ${acc(r, v)} (f32x4.add (local.get ${acc(r, v)}) (f32x4.mul (local.get $x) (local.get $b${v}))))`),
+        `      (local.set ${acc(r, v)} ${madd(`(local.get ${acc(r, v)})`, "(local.get $x)", `(local.get $b${v})`)})`),
     ]).flat(),
     `      (local.set $a (i32.add (local.get $a) (local.get $lda)))`,
     `      (local.set $b (i32.add (local.get $b) (local.get $ldb)))`,
@@ -68,11 +69,11 @@ function band(rows: number): string {
 }
 
 /** The tile functions and the exported `outerAccumulate`; n must be a multiple of 4. */
-export function outerAccumulateFunctions(): string {
-  return `${tileFunction(TILE_ROWS, 2)}
-${tileFunction(TILE_ROWS, 1)}
-${tileFunction(1, 2)}
-${tileFunction(1, 1)}
+export function outerAccumulateFunctions(madd: MultiplyAdd): string {
+  return `${tileFunction(TILE_ROWS, 2, madd)}
+${tileFunction(TILE_ROWS, 1, madd)}
+${tileFunction(1, 2, madd)}
+${tileFunction(1, 1, madd)}
 (func (export "outerAccumulate") (param $c i32) (param $ldc i32) (param $segs i32) (param $nsegs i32)
     (param $lda i32) (param $ldb i32) (param $m i32) (param $n i32)
   (local $m0 i32) (local $n0 i32)

@@ -10,9 +10,10 @@
 // Each tile loads its part of C, adds, and stores before the next tile runs, so overlapping
 // rows stay correct; within a tile of 4 pixels the rows must not overlap, which holds when
 // ldc >= 32 bytes (8 floats, a tile's width). The caller passes rowsPerTile 1 otherwise.
+import { MultiplyAdd } from "./multiply-add";
 
 /** A tile of `rows` pixels x (4 * vectors) columns of C, summed over all k rows of B. */
-function tileFunction(rows: number, vectors: number): string {
+function tileFunction(rows: number, vectors: number, madd: MultiplyAdd): string {
   const acc = (r: number, v: number) => `$acc${r}_${v}`;
   const each = (f: (r: number, v: number) => string) =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: vectors }, (_, v) => f(r, v))).flat();
@@ -32,7 +33,7 @@ function tileFunction(rows: number, vectors: number): string {
     ...Array.from({ length: rows }, (_, r) => [
       `    (local.set $x (v128.load32_splat (i32.add (local.get $a${r}) (local.get $o))))`,
       ...Array.from({ length: vectors }, (_, v) =>
-        `    (local.set ${acc(r, v)} (f32x4.add (local.get ${acc(r, v)}) (f32x4.mul (local.get $x) (local.get $b${v}))))`),
+        `    (local.set ${acc(r, v)} ${madd(`(local.get ${acc(r, v)})`, "(local.get $x)", `(local.get $b${v})`)})`),
     ]).flat(),
     `    (local.set $b (i32.add (local.get $b) (local.get $ldb)))`,
     `    (local.set $o (i32.add (local.get $o) (i32.const 4)))`,
@@ -74,11 +75,11 @@ function columnStrip(vectors: number): string {
 }
 
 /** The tile functions and the exported `rowScatter`; width a multiple of 4, k >= 1. */
-export function rowScatterFunctions(): string {
-  return `${tileFunction(4, 2)}
-${tileFunction(4, 1)}
-${tileFunction(1, 2)}
-${tileFunction(1, 1)}
+export function rowScatterFunctions(madd: MultiplyAdd): string {
+  return `${tileFunction(4, 2, madd)}
+${tileFunction(4, 1, madd)}
+${tileFunction(1, 2, madd)}
+${tileFunction(1, 1, madd)}
 (func (export "rowScatter") (param $segs i32) (param $nsegs i32) (param $ldc i32) (param $lda i32)
     (param $b i32) (param $ldb i32) (param $k i32) (param $width i32) (param $rowsPerTile i32)
   (local $n0 i32) (local $s i32) (local $seg i32) (local $ap i32) (local $cp i32) (local $left i32) (local $kBytes i32)

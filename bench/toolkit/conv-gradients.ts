@@ -1,11 +1,15 @@
-// The wasm convolution kernels on YOLOv5n's shapes (batch 8, 320x320), one thread: our SIMD
-// gradients against the forms they replaced (im2col/GEMM and per-phase convolutions on
-// XNNPACK), with XNNPACK's own forward convolution as the yardstick, in GFLOP/s.
+// The wasm convolution kernels on YOLOv5n's shapes (batch 8, 320x320), one thread, in
+// GFLOP/s: our forward convolution against XNNPACK's, and our SIMD gradients against the
+// forms they replaced (im2col/GEMM and per-phase convolutions on XNNPACK); ours both with
+// relaxed SIMD's fused multiply-add and as plain SIMD128, where the engine has both.
 //   node dist/bench/toolkit/conv-gradients.js [--repeats N]
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/toolkit/backend";
 import { outerFilterGradient } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer";
 import { scatterInputGradient } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-input-scatter";
+import { rowConvForward } from "../../src/toolkit/backend/wasm-kernels/conv2d-forward-rows";
+import { simdKernelChoice } from "../../src/toolkit/backend/wasm-simd/load";
+import { relaxedSimdSupport } from "../../src/toolkit/backend/wasm-simd/relaxed-simd";
 
 /** [n, h, w, ci, co, k, stride, pad]: every distinct convolution of YOLOv5n at 320x320, batch 8. */
 const YOLOV5N_CONVS: number[][] = [
@@ -23,8 +27,9 @@ function median(xs: number[]): number {
 }
 
 /** Total median time of `run(shape index)` over the shapes `which` keeps, and the GFLOP/s it gives. */
-function timeAll(shapes: { flops: number; ci: number }[], run: (i: number) => void, repeats: number,
-  which: (s: { ci: number }) => boolean = () => true): { ms: number; gflops: number } {
+type Shape = { flops: number; ci: number; co: number };
+
+function timeAll(shapes: Shape[], run: (i: number) => void, repeats: number, which: (s: Shape) => boolean = () => true): { ms: number; gflops: number } {
   const picked = shapes.map((s, i) => [s, i] as const).filter(([s]) => which(s));
   picked.forEach(([, i]) => run(i));                     // warm-up
   let ms = 0;
@@ -48,7 +53,7 @@ export async function convGradientBench(repeats = 5): Promise<Row[]> {
     const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]];
     return {
       x: tf.randomNormal([n, h, w, ci]), dy: tf.randomNormal([n, oh, ow, co]), w: tf.randomNormal([k, k, ci, co]),
-      ci, strides: [s, s] as [number, number], pad, inputShape: [n, h, w, ci], filterShape: [k, k, ci, co], flops: 2 * n * oh * ow * co * k * k * ci,
+      ci, co, strides: [s, s] as [number, number], pad, inputShape: [n, h, w, ci], filterShape: [k, k, ci, co], flops: 2 * n * oh * ow * co * k * k * ci,
     };
   });
   const filterGrad = (i: number) => {
@@ -59,24 +64,41 @@ export async function convGradientBench(repeats = 5): Promise<Row[]> {
     const c = shapes[i];
     (tf.engine().runKernel("Conv2DBackpropInput", { dy: c.dy, filter: c.w }, { strides: c.strides, pad: c.pad, dataFormat: "NHWC", inputShape: c.inputShape } as never) as tf.Tensor).dispose();
   };
+  const forward = (i: number) => tf.conv2d(shapes[i].x as tf.Tensor4D, shapes[i].w as tf.Tensor4D, shapes[i].strides, shapes[i].pad).dispose();
   const rows: Row[] = [];
   const add = (kernel: string, form: string, r: { ms: number; gflops: number }) => rows.push({ kernel, form, ...r });
-  const defaults = { filter: outerFilterGradient.enabled, input: scatterInputGradient.enabled };
+  const defaults = { filter: outerFilterGradient.enabled, input: scatterInputGradient.enabled, forward: rowConvForward.enabled };
+  const variants: [string, boolean][] = relaxedSimdSupport().usable ? [["fused multiply-add", true], ["SIMD128", false]] : [["SIMD128", false]];
+  // Detect's 255 channels are not a multiple of 4: XNNPACK keeps them.
+  const fourChannels = (s: Shape) => s.co % 4 === 0;
+  // The stem's input is the image: training never asks for its gradient.
+  const notStem = (s: Shape) => s.ci !== 3;
   try {
-    add("forward Conv2D", "XNNPACK (stock)", timeAll(shapes, (i) => tf.conv2d(shapes[i].x as tf.Tensor4D, shapes[i].w as tf.Tensor4D, shapes[i].strides, shapes[i].pad).dispose(), repeats));
+    rowConvForward.enabled = false;
+    add("forward Conv2D", "XNNPACK (stock), 12 shapes", timeAll(shapes, forward, repeats, fourChannels));
+    rowConvForward.enabled = true;
+    simdKernelChoice.fused = true;
+    if (variants.length > 1) add("forward Conv2D", "ours: row products (SIMD, fused multiply-add), 12 shapes", timeAll(shapes, forward, repeats, fourChannels));
     outerFilterGradient.enabled = true;
-    add("Conv2DBackpropFilter", "ours: outer products (SIMD)", timeAll(shapes, filterGrad, repeats));
+    for (const [name, fused] of variants) {
+      simdKernelChoice.fused = fused;
+      add("Conv2DBackpropFilter", `ours: outer products (${name})`, timeAll(shapes, filterGrad, repeats));
+    }
     outerFilterGradient.enabled = false;
     add("Conv2DBackpropFilter", "before: im2col + GEMM / forward conv", timeAll(shapes, filterGrad, repeats));
-    // The stem's input is the image: training never asks for its gradient.
-    const notStem = (s: { ci: number }) => s.ci !== 3;
     scatterInputGradient.enabled = true;
-    add("Conv2DBackpropInput", "ours: row scatter (SIMD), 13 shapes", timeAll(shapes, inputGrad, repeats, notStem));
+    for (const [name, fused] of variants) {
+      simdKernelChoice.fused = fused;
+      add("Conv2DBackpropInput", `ours: row scatter (${name}), 13 shapes`, timeAll(shapes, inputGrad, repeats, notStem));
+    }
     scatterInputGradient.enabled = false;
-    add("Conv2DBackpropInput", "before: per-phase conv / GEMM + col2im, 13 shapes", timeAll(shapes, inputGrad, repeats, notStem));
+    rowConvForward.enabled = false;
+    add("Conv2DBackpropInput", "before: per-phase conv (XNNPACK) / GEMM + col2im, 13 shapes", timeAll(shapes, inputGrad, repeats, notStem));
   } finally {
     outerFilterGradient.enabled = defaults.filter;
     scatterInputGradient.enabled = defaults.input;
+    rowConvForward.enabled = defaults.forward;
+    delete simdKernelChoice.fused;
     for (const c of shapes) tf.dispose([c.x, c.dy, c.w]);
   }
   return rows;

@@ -1,5 +1,6 @@
 // Our SIMD kernels (wasm-simd/) and the convolution gradients built on them: outerAccumulate
-// and rowScatter against plain loops on their own heap layouts; the filter gradient
+// and rowScatter against plain loops on their own heap layouts, in both builds (plain SIMD128
+// and fused multiply-add); the filter gradient
 // (conv2d-backprop-filter-outer.ts) and the input gradient (conv2d-backprop-input-scatter.ts)
 // against the cpu backend to 1e-4, at image edges, with one output row per call, and the
 // cases they must hand to the other forms; and the threaded build's shared memory.
@@ -14,6 +15,7 @@ import { scatterInputGradient, scatterInputGradientApplies } from "../../src/too
 import { convGeometry } from "../../src/toolkit/backend/wasm-kernels/conv-geometry";
 import { KernelBackendLike, KernelCalls } from "../../src/toolkit/backend/wasm-kernels/kernel-calls";
 import { simdKernelsFor } from "../../src/toolkit/backend/wasm-simd/load";
+import { enableRelaxedSimd } from "../../src/toolkit/backend/wasm-simd/relaxed-simd";
 import { switchBackend } from "../../src/toolkit/backend";
 import { assertClose } from "../helpers/assert-close";
 import { ConvCase as Case, convCaseLabel as label, convGradients } from "../helpers/conv-gradients";
@@ -31,14 +33,21 @@ after(() => {
   Object.assign(scatterInputGradient, scatterDefaults);
 });
 
-test("the assembled kernel loads against the wasm backend's memory (a missing build fails here, not silently)", () => {
+/** Both builds of the GEMM-like kernels; Node >= 20 has relaxed SIMD (behind a flag on 20, which enableRelaxedSimd sets). */
+const VARIANTS = [{ fused: false, name: "SIMD128" }, { fused: true, name: "fused multiply-add" }];
+
+test("both assembled builds load against the wasm backend's memory (a missing build fails here, not silently)", () => {
   const memory = calls().wasmMemory;
   assert.ok(memory instanceof WebAssembly.Memory, "the wasm backend exposes its memory");
-  assert.equal(typeof simdKernelsFor(memory)?.outerAccumulate, "function");
-  assert.equal(typeof simdKernelsFor(memory)?.rowScatter, "function");
+  assert.equal(enableRelaxedSimd(), true, `V8 ${process.versions.v8} should run relaxed SIMD (shipped from 11.4, behind a flag in Node 20)`);
+  for (const { fused } of VARIANTS) {
+    assert.equal(typeof simdKernelsFor(memory, fused)?.outerAccumulate, "function");
+    assert.equal(typeof simdKernelsFor(memory, fused)?.rowScatter, "function");
+  }
+  assert.notEqual(simdKernelsFor(memory, true), simdKernelsFor(memory, false), "two instances, one per build");
 });
 
-test("outerAccumulate: C += sum of outer products of strided rows, every tile shape and remainder", () => {
+for (const { fused, name } of VARIANTS) test(`outerAccumulate: C += sum of outer products of strided rows, every tile shape and remainder (${name})`, () => {
   const k = calls();
   // Rows of A and B with padding between them (strides larger than the widths), several segments.
   for (const [m, n] of [[1, 4], [3, 4], [4, 8], [5, 12], [9, 20], [18, 16], [7, 36]]) {
@@ -57,15 +66,15 @@ test("outerAccumulate: C += sum of outer products of strided rows, every tile sh
         }
       }
       runs.forEach(([ra, rb, rows], s) => S.set([A.byteOffset + ra * lda * 4, B.byteOffset + rb * ldb * 4, rows], 3 * s));
-      simdKernelsFor(k.wasmMemory!)!.outerAccumulate(C.byteOffset, n * 4, S.byteOffset, runs.length, lda * 4, ldb * 4, m, n);
-      assertClose(C, Float32Array.from(expected), `m=${m} n=${n}`);
+      simdKernelsFor(k.wasmMemory!, fused)!.outerAccumulate(C.byteOffset, n * 4, S.byteOffset, runs.length, lda * 4, ldb * 4, m, n);
+      assertClose(C, Float32Array.from(expected), `${name} m=${m} n=${n}`);
     } finally {
       k.free(a, b, c, segs);
     }
   }
 });
 
-test("rowScatter: rows of C += row of A times B, overlapping rows of C, every tile shape and remainder", () => {
+for (const { fused, name } of VARIANTS) test(`rowScatter: rows of C += row of A times B, overlapping rows of C, every tile shape and remainder (${name})`, () => {
   const k = calls();
   // [k, width, C's row stride (floats; below width the rows overlap), pixels per tile]
   for (const [depth, width, ldc, rowsPerTile] of [[1, 4, 4, 1], [5, 8, 8, 4], [3, 12, 4, 1], [16, 12, 8, 4], [7, 36, 12, 4], [9, 20, 20, 1], [2, 48, 16, 4]]) {
@@ -88,8 +97,8 @@ test("rowScatter: rows of C += row of A times B, overlapping rows of C, every ti
         }
       }
       runs.forEach(([ra, rc, pixels], i) => S.set([A.byteOffset + ra * lda * 4, C.byteOffset + rc * ldc * 4, pixels], 3 * i));
-      simdKernelsFor(k.wasmMemory!)!.rowScatter(S.byteOffset, runs.length, ldc * 4, lda * 4, B.byteOffset, ldb * 4, depth, width, rowsPerTile);
-      assertClose(C, Float32Array.from(expected), `k=${depth} width=${width} ldc=${ldc} tile rows=${rowsPerTile}`);
+      simdKernelsFor(k.wasmMemory!, fused)!.rowScatter(S.byteOffset, runs.length, ldc * 4, lda * 4, B.byteOffset, ldb * 4, depth, width, rowsPerTile);
+      assertClose(C, Float32Array.from(expected), `${name} k=${depth} width=${width} ldc=${ldc} tile rows=${rowsPerTile}`);
     } finally {
       k.free(a, b, c, segs);
     }
@@ -191,7 +200,7 @@ test("switched off: not taken", () => {
   }
 });
 
-test("threaded wasm build (shared memory): the shared variant loads, the filter gradient takes it, the input gradient stays on XNNPACK, both match cpu", () => {
+test("threaded wasm build (shared memory): the shared variant loads, the filter gradient takes it, the input gradient and the forward convolution stay on XNNPACK, all match cpu", () => {
   // A process of its own: the wasm backend's build is fixed once it has started here.
   const script = `
     const tf = require("@tensorflow/tfjs");
@@ -200,6 +209,7 @@ test("threaded wasm build (shared memory): the shared variant loads, the filter 
     const { outerFilterGradientApplies } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer"))});
     const { KernelCalls } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/kernel-calls"))});
     const { convGeometry } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/conv-geometry"))});
+    const { rowConvForwardApplies } = require(${JSON.stringify(require.resolve("../../src/toolkit/backend/wasm-kernels/conv2d-forward-rows"))});
     (async () => {
       await lab.initBackend({ prefer: "wasm" });
       const calls = new KernelCalls(tf.backend(), "wasm");
@@ -214,12 +224,13 @@ test("threaded wasm build (shared memory): the shared variant loads, the filter 
       const ref = await grad().data();
       let worst = 0;
       for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
-      console.log(JSON.stringify({ shared: calls.wasmMemory.buffer instanceof SharedArrayBuffer, filter: outerFilterGradientApplies(calls, g, 12), input: scatterInputGradientApplies(calls, g), worst }));
+      console.log(JSON.stringify({ shared: calls.wasmMemory.buffer instanceof SharedArrayBuffer, filter: outerFilterGradientApplies(calls, g, 12), input: scatterInputGradientApplies(calls, g), forward: rowConvForwardApplies(calls, g, 12), worst }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, TFJS_LAB_WASM_THREADS: "2" }, encoding: "utf8" });
-  const result = JSON.parse(out.trim().split("\n").at(-1)!) as { shared: boolean; filter: boolean; input: boolean; worst: number };
+  const result = JSON.parse(out.trim().split("\n").at(-1)!) as { shared: boolean; filter: boolean; input: boolean; forward: boolean; worst: number };
   assert.equal(result.shared, true, "TFJS_LAB_WASM_THREADS=2 starts the threaded build");
   assert.equal(result.filter, true, "the filter gradient takes our kernel");
   assert.equal(result.input, false, "the input gradient stays on XNNPACK's threads");
+  assert.equal(result.forward, false, "the forward convolution stays on XNNPACK's threads");
   assert.ok(result.worst <= 1e-4, `max relative difference ${result.worst}`);
 });

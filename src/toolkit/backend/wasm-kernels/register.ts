@@ -18,6 +18,7 @@ import { batchNormTrainGrad } from "./batchnorm-train-grad";
 import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../ops/batchnorm-train";
 import { channelMoments } from "./channel-moments";
 import { concatHeap, sliceHeap, splitVHeap } from "./slice";
+import { conv2dRows, conv2dRowsGeometry, rowConvForwardApplies } from "./conv2d-forward-rows";
 import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
 type Composed = (calls: KernelCalls, a: tf.TensorInfo, b: tf.TensorInfo, attrs: never) => tf.TensorInfo;
@@ -141,6 +142,11 @@ export function registerWasmGradientKernels(backendName = "wasm"): void {
   registerLeadingAxesReduction("Mean", backendName);
   registerSharingCopies(backendName);
   registerSlices(backendName);
+  registerWithFallback("Conv2D", backendName, (calls, { inputs, attrs }) => {
+    const [x, filter] = [inputs.x as tf.TensorInfo, inputs.filter as tf.TensorInfo];
+    const g = conv2dRowsGeometry(x, filter, attrs as unknown as tf.Conv2DAttrs);
+    return g && rowConvForwardApplies(calls, g, filter.shape[3]) ? conv2dRows(calls, x, filter, g) : undefined;
+  });
   registerWithFallback("FusedBatchNorm", backendName, (calls, { inputs, attrs }) =>
     batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon));
   for (const op of ["Multiply", "Add", "Sub", "RealDiv"] as const) {

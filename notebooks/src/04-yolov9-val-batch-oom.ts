@@ -424,16 +424,13 @@ if (!(doubledRun.pinnedMiB + valNeedMiB < budgetMiB / 2)) throw new Error("expec
 //   for one); with half the budget, pinned segments plus validation's need would still fit.
 // - What this model leaves out, and what can turn the doubling into the reported error on a real
 //   card: memory the allocator cannot release that appears between training and validation
-//   (the "non-PyTorch memory" of the message: other processes on the GPU, libraries loading
-//   kernels for validation's half precision), and YOLOv9's own validation loss. `train_dual.py`
-//   passes its loss (`ComputeLoss` from `utils/loss_tal_dual.py`) to `validate.run`, so the loss
-//   is computed on the doubled batch, and its task-aligned assigner builds tensors of
-//   `[batch, most objects in one image, anchor points]` (8,400 points at 640 px); one of them,
-//   `F.one_hot(topk_idxs, num_anchors)`, is int64 and `topk` (10 to 13) times larger again. They
-//   are the same with or without gradients. A training step holds them for 16 images on top of
-//   its activations; validation holds them for 32 with few activations, so with many objects per
-//   image and a small model, validation at 2× can need more than a training step. Modelling that
-//   needs YOLOv9's anchor-free head and loss; this toolkit has YOLOv5 v7.0's.
+//   (the "non-PyTorch memory" of the message): other processes on the GPU, or CUDA libraries
+//   loading kernels for what validation is the first to run (half precision, `rect` batches of
+//   other shapes). YOLOv9's own validation adds nothing to this picture: `train_dual.py` passes
+//   `compute_loss` to `val_dual.run`, but there the line that would use it
+//   (`#loss += compute_loss(train_out, targets)[1]`) is commented out, so its task-aligned
+//   assigner never runs on the doubled batch. What is left is a no-grad forward pass and NMS,
+//   as in yolov5's `val.py` (which also computes `ComputeLoss`, modelled above).
 // - Fixes, all of which remove the doubling's extra demand: validate at the training batch
 //   (multiplier 1, or a `--val-batch` option), shown above adding no reserved memory; train at a
 //   smaller batch so both fit; or choose the batch from measured memory (AutoBatch, notebook 02)

@@ -2,8 +2,8 @@
 // so that convolutional nets train on wasm, and replaces stock kernels that were slow in a
 // training step (each hands the cases it does not cover back to the stock kernel): Sum/Mean
 // over leading axes, Identity/Cast, Slice/SplitV/Concat, FusedBatchNorm, Mul/Add/Sub/Div by a
-// per-channel vector or a scalar, MaxPoolGrad; and adds the fused SiLU and training batch-norm
-// gradients (ops/).
+// per-channel vector or a scalar, MaxPoolGrad, and Conv2D where our kernels have fused
+// multiply-adds; and adds the fused SiLU and training batch-norm gradients (ops/).
 import * as tf from "@tensorflow/tfjs";
 import { batchNormAsDepthwise, BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
 import { conv2dBackpropFilter } from "./conv2d-backprop-filter";

@@ -6,19 +6,26 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 
-/** The wasm probe's line of the backend report, and a YOLOv5-sized convolution checked against cpu, in a fresh process. */
+/** The wasm probe's line of the backend report, and a convolution with its gradients (all our convolution kernels) checked against cpu, in a fresh process. */
 function reportIn(env: Record<string, string>): { wasm: string; worst: number } {
   const script = `
     const tf = require("@tensorflow/tfjs");
     const lab = require(${JSON.stringify(require.resolve("../../src/index"))});
     (async () => {
       const report = await lab.initBackend({ prefer: "wasm" });
-      const conv = () => tf.tidy(() => tf.conv2d(tf.randomNormal([2, 10, 10, 16], 0, 1, "float32", 1), tf.randomNormal([3, 3, 16, 32], 0, 1, "float32", 2), 2, "same").dataSync());
+      const conv = () => tf.tidy(() => {
+        const x = tf.randomNormal([1, 40, 40, 16], 0, 1, "float32", 1), w = tf.randomNormal([3, 3, 16, 32], 0, 1, "float32", 2);
+        const f = (a, b) => tf.conv2d(a, b, 1, "same");
+        const [dx, dw] = tf.grads((a, b) => tf.sum(tf.square(f(a, b))))([x, w]);
+        return tf.concat([f(x, w).flatten(), dx.flatten(), dw.flatten()]).dataSync();
+      });
       const ours = conv();
       await tf.setBackend("cpu");
       const ref = conv();
-      let worst = 0;
-      for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
+      // As assertClose: the largest difference against the larger of 1 and the largest magnitude.
+      let worst = 0, scale = 1;
+      for (let i = 0; i < ref.length; i++) { worst = Math.max(worst, Math.abs(ours[i] - ref[i])); scale = Math.max(scale, Math.abs(ref[i])); }
+      worst /= scale;
       console.log(JSON.stringify({ wasm: report.probes.find((p) => p.name === "wasm").detail, worst }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, ...env }, encoding: "utf8" });

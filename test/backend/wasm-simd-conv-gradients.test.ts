@@ -74,12 +74,13 @@ for (const { fused, name } of VARIANTS) test(`outerAccumulate: C += sum of outer
   }
 });
 
-for (const { fused, name } of VARIANTS) test(`rowScatter: rows of C += row of A times B, overlapping rows of C, every tile shape and remainder (${name})`, () => {
+for (const { fused, name } of VARIANTS) test(`rowScatter: rows of C += row of A times B, overlapping rows of C, tiles across segments, every tile shape and remainder (${name})`, () => {
   const k = calls();
   // [k, width, C's row stride (floats; below width the rows overlap), pixels per tile]
   for (const [depth, width, ldc, rowsPerTile] of [[1, 4, 4, 1], [5, 8, 8, 4], [3, 12, 4, 1], [16, 12, 8, 4], [7, 36, 12, 4], [9, 20, 20, 1], [2, 48, 16, 4]]) {
     const lda = depth + 2, ldb = width + 3;
-    const runs = [[0, 0, 6], [7, 9, 1], [3, 20, 0], [8, 12, 5]]; // [first row of A, first row of C, pixels]
+    // [first row of A, first row of C, pixels]: short segments, so tiles of 4 take pixels of several.
+    const runs = [[0, 0, 6], [7, 9, 1], [3, 20, 0], [8, 12, 5], [1, 22, 2], [12, 26, 3], [5, 30, 1]];
     const cRows = 32;
     const a = k.alloc([16 * lda]), b = k.alloc([depth * ldb]), c = k.alloc([cRows * ldc + width]);
     const segs = k.backendMakeOutput([runs.length * 3], "int32");

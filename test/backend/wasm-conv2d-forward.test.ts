@@ -1,8 +1,8 @@
 // Our forward convolution on wasm (conv2d-forward-rows.ts) against the cpu backend to 1e-4:
 // every tile shape and remainder, image edges, strides above and below the filter, one output
 // row per call; and the cases it hands back to XNNPACK (channels not a multiple of 4,
-// dilation, the plain SIMD128 build, rows too narrow and shallow), which must still match.
-// The cases are small, so the width threshold is lowered for them.
+// dilation, the plain SIMD128 build, too little depth per pixel), which must still match.
+// Several cases have little depth, so the depth threshold is lowered for them.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -22,7 +22,7 @@ before(async () => {
   await switchBackend("wasm");
   registerWasmGradientKernels();
   simdKernelChoice.fused = true;
-  rowConvForward.minRowWork = 0;
+  rowConvForward.minDepth = 0;
 });
 after(() => {
   Object.assign(rowConvForward, defaults);
@@ -74,7 +74,7 @@ for (const c of cases) {
     try {
       assertClose(await forward("wasm", c), reference, label(c));
     } finally {
-      Object.assign(rowConvForward, defaults, { minRowWork: 0 });
+      Object.assign(rowConvForward, defaults, { minDepth: 0 });
     }
   });
 }
@@ -99,11 +99,11 @@ test("handed back to XNNPACK, still matching cpu: Detect's 255 channels, dilatio
   } finally {
     Object.assign(rowConvForward, defaults);
   }
-  // The bench's small classifier's first layer: 32 output columns x 3x3x3 = 288 < 1024.
-  const narrow: Case = { n: 2, h: 64, w: 64, ci: 3, co: 16, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] };
-  assert.equal(taken(narrow), false, "narrow and shallow rows");
-  assert.equal(taken({ ...narrow, w: 256 }), true, "the same, 128 output columns wide");
-  rowConvForward.minRowWork = 0;
+  // The bench's small classifier's first layer: 3x3 over 3 channels, 9 products per filter row.
+  const shallow: Case = { n: 2, h: 64, w: 64, ci: 3, co: 16, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] };
+  assert.equal(taken(shallow), false, "little depth per pixel");
+  assert.equal(taken({ ...shallow, k: 6 }), true, "YOLOv5's stem, 6x6 over 3 channels");
+  rowConvForward.minDepth = 0;
   for (const [c, dilation] of [[detect, 1], [dilated, 2]] as const) {
     const reference = await forward("cpu", c, dilation);
     assertClose(await forward("wasm", c, dilation), reference, `${label(c)} dilation ${dilation}`);

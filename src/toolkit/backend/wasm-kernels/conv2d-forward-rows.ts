@@ -15,20 +15,20 @@ import { wasmThreadsInUse } from "../wasm-threads";
 import { simdKernelsFused } from "../wasm-simd/load";
 
 /**
- * Switches for tests and benchmarks, as for the SIMD gradients. `minRowWork`: the least
- * output width times kw*ci for which ours is used. Narrow rows split into tiles of 4 pixels
- * and single-pixel remainders, and with little depth per pixel those remainders cost more than
- * XNNPACK's packing: on the bench's small classifier (ow*kw*ci 288 and 768) XNNPACK was
- * 5-30% faster, on every YOLOv5n shape (2,880 and up) ours was as fast or up to 35% faster.
+ * Switches for tests and benchmarks, as for the SIMD gradients. `minDepth`: the least kw*ci,
+ * the products summed per output pixel and filter row. With less, our tiles spend more on
+ * loading and storing the output than on multiply-adds: on the bench's small classifier's
+ * first layer (3x3 over 3 channels, 9) XNNPACK was 1.4x faster; from YOLOv5n's stem (6x6 over
+ * 3 channels, 18) up, ours was as fast or faster (`node dist/bench/run.js conv`).
  */
-export const rowConvForward = { enabled: true, chunkBytes: 192 * 1024, minRowWork: 1024 };
+export const rowConvForward = { enabled: true, chunkBytes: 192 * 1024, minDepth: 16 };
 
 const F32 = 4;
 
-/** y's channels come in vectors of 4; rows wide or deep enough; one thread, as for the input gradient; fused kernels only. */
+/** y's channels come in vectors of 4; deep enough rows; one thread, as for the input gradient; fused kernels only. */
 export function rowConvForwardApplies(calls: KernelCalls, g: ConvGeometry, outChannels: number): boolean {
   return rowConvForward.enabled && calls.hasHeap && outChannels % 4 === 0 && wasmThreadsInUse() === 1 &&
-    g.outWidth * g.filterWidth * g.inChannels >= rowConvForward.minRowWork &&
+    g.filterWidth * g.inChannels >= rowConvForward.minDepth &&
     simdKernelsFused() && calls.simd !== undefined;
 }
 

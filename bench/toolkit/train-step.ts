@@ -1,6 +1,9 @@
 // Training-step benchmark: the same step (forward, loss, backward, SGD) in tfjs-lab on each
 // available backend and in PyTorch (Debian's python3-torch, 1 and 2 threads), in one run.
-//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N]
+//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--rounds N]
+// With --rounds N the tfjs and PyTorch measurements alternate N times; each figure is the median
+// of its rounds' medians, and each round's ratio is printed: on a shared machine the load moves
+// within minutes, and a ratio taken from measurements made next to each other is the fairer one.
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -10,7 +13,7 @@ import { smallClassifier } from "./small-classifier";
 export interface BenchWorkload { model: "small" | "yolov5n"; batch: number; size: number; backends: string[] }
 export interface BenchRow { model: string; runtime: string; threads: number; medianMs?: number; note?: string }
 export interface TrainStepBenchOptions {
-  only?: string; backends?: string[]; steps?: number; warmup?: number; profile?: boolean; torchThreads?: number[];
+  only?: string; backends?: string[]; steps?: number; warmup?: number; rounds?: number; profile?: boolean; torchThreads?: number[];
   python?: string; log?: (line: string) => void;
 }
 
@@ -111,35 +114,55 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
   // Backends whose probe failed at start-up are skipped (and named in the first line).
   const unavailable = new Set(report.probes.filter((p) => !p.ok).map((p) => p.name));
   const rows: BenchRow[] = [];
+  const rounds = opts.rounds ?? 1;
   for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
-    log(`${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps`);
-    for (const backend of w.backends) {
-      if (unavailable.has(backend) || (opts.backends && !opts.backends.includes(backend))) continue;
-      let step: Step | undefined;
-      try {
-        const active = await switchBackend(backend);
-        step = buildStep(w);
-        // The cpu backend takes seconds a step: fewer steps, said in the table.
-        const [warmup, steps] = backend === "cpu" ? [1, 2] : [opts.warmup ?? 2, opts.steps ?? 5];
-        const times = await timeSteps(step, warmup, steps);
-        rows.push({ model: w.model, runtime: `tfjs ${backend}${backend === "cpu" ? ` (${warmup}+${steps} steps)` : ""}`,
-          threads: active.threads ?? 1, medianMs: median(times) });
-        log(`  tfjs ${backend}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
-        if (opts.profile) {
-          const kernels = await profileStep(step);
-          log(`  tf.profile ${backend} (ms, one step): ${kernels.slice(0, 14).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(" · ")}`);
+    log(`${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps${rounds > 1 ? `, ${rounds} rounds` : ""}`);
+    // Per runtime row (in the order first measured): the medians of its rounds, or why it did not run.
+    const measured = new Map<string, { row: BenchRow; medians: number[] }>();
+    const record = (row: BenchRow, ms?: number) => {
+      const entry = measured.get(row.runtime + row.threads) ?? { row, medians: [] };
+      if (ms !== undefined) entry.medians.push(ms);
+      else entry.row = row;
+      measured.set(row.runtime + row.threads, entry);
+    };
+    for (let round = 0; round < rounds; round++) {
+      const roundMs = new Map<string, number>();
+      for (const backend of w.backends) {
+        if (unavailable.has(backend) || (opts.backends && !opts.backends.includes(backend))) continue;
+        let step: Step | undefined;
+        try {
+          const active = await switchBackend(backend);
+          step = buildStep(w);
+          // The cpu backend takes seconds a step: fewer steps, said in the table.
+          const [warmup, steps] = backend === "cpu" ? [1, 2] : [opts.warmup ?? 2, opts.steps ?? 5];
+          const times = await timeSteps(step, warmup, steps);
+          const runtime = `tfjs ${backend}${backend === "cpu" ? ` (${warmup}+${steps} steps)` : ""}`;
+          record({ model: w.model, runtime, threads: active.threads ?? 1 }, median(times));
+          roundMs.set(runtime, median(times));
+          log(`  tfjs ${backend}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
+          if (opts.profile && round === 0) {
+            const kernels = await profileStep(step);
+            log(`  tf.profile ${backend} (ms, one step): ${kernels.slice(0, 14).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(" · ")}`);
+          }
+        } catch (err) {
+          record({ model: w.model, runtime: `tfjs ${backend}`, threads: 1, note: `not run: ${(err as Error).message.split("\n")[0]}` });
+        } finally {
+          step?.dispose();
         }
-      } catch (err) {
-        rows.push({ model: w.model, runtime: `tfjs ${backend}`, threads: 1, note: `not run: ${(err as Error).message.split("\n")[0]}` });
-      } finally {
-        step?.dispose();
+      }
+      for (const threads of opts.torchThreads ?? [1, 2]) {
+        const row = torchRun(w, threads, opts);
+        record(row.medianMs === undefined ? row : { ...row, medianMs: undefined }, row.medianMs);
+        if (threads === 1 && row.medianMs !== undefined) roundMs.set("torch", row.medianMs);
+        log(`  ${row.runtime} ${threads} thread(s): ${row.medianMs?.toFixed(1) ?? row.note} ms`);
+      }
+      const torch1 = roundMs.get("torch");
+      if (rounds > 1 && torch1 !== undefined) {
+        const ratios = [...roundMs].filter(([k]) => k !== "torch").map(([k, ms]) => `${k} ${(ms / torch1).toFixed(2)}x`);
+        log(`  round ${round + 1}: ${ratios.join(", ")} of PyTorch 1 thread`);
       }
     }
-    for (const threads of opts.torchThreads ?? [1, 2]) {
-      const row = torchRun(w, threads, opts);
-      rows.push(row);
-      log(`  ${row.runtime} ${threads} thread(s): ${row.medianMs?.toFixed(1) ?? row.note} ms`);
-    }
+    for (const { row, medians } of measured.values()) rows.push(medians.length ? { ...row, medianMs: median(medians) } : row);
   }
   await switchBackend(report.name);
   return rows;
@@ -153,7 +176,8 @@ function parseArgs(argv: string[]): TrainStepBenchOptions {
     else if (argv[i] === "--profile") opts.profile = true;
     else if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
     else if (argv[i] === "--warmup") opts.warmup = Number(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N]`);
+    else if (argv[i] === "--rounds") opts.rounds = Number(argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--rounds N]`);
   }
   return opts;
 }

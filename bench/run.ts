@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     process.stdout.write("\n## Convolution kernels on wasm (YOLOv5n's shapes)\n\n" + formatConvTable(await convGradientBench()) + "\n");
   }
   if (want("train")) {
-    const rows = await runTrainStepBench({ log: (l) => process.stderr.write(l + "\n") });
+    // Three rounds: the figures are the medians of tfjs and PyTorch measured next to each other.
+    const rows = await runTrainStepBench({ rounds: 3, log: (l) => process.stderr.write(l + "\n") });
     process.stdout.write("\n## Training step (tfjs-lab vs PyTorch CPU, same architecture)\n\n" + formatTable(rows) + "\n");
   }
 }

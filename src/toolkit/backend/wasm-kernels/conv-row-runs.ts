@@ -1,9 +1,13 @@
-// How the SIMD convolution gradients walk a convolution (NHWC): by output row, filter row i,
-// and runs of output pixels. For a pixel whose whole filter row lies inside the image, the
-// kw*ci input values under it are contiguous (from column x*sw - pl); pixels at the left and
-// right edges are taken one filter column j at a time. Each run becomes a segment: an
-// (address, address, pixels) triple of i32 that the kernels in wasm-simd/ read.
+// How the SIMD convolution kernels (forward, input and filter gradients) walk a convolution
+// (NHWC): by output row, filter row i, and runs of output pixels. For a pixel whose whole
+// filter row lies inside the image, the kw*ci input values under it are contiguous (from
+// column x*sw - pl); pixels at the left and right edges are taken one filter column j at a
+// time. Each run becomes a segment: an (address, address, pixels) triple of i32 that the
+// kernels in wasm-simd/ read.
 import { ConvGeometry } from "./conv-geometry";
+import { KernelCalls } from "./kernel-calls";
+
+const F32 = 4;
 
 /** Output columns [xa, xb) whose whole filter row lies inside the image. */
 export function interiorColumns(g: ConvGeometry): [number, number] {
@@ -30,7 +34,7 @@ export function forEachInputRow(g: ConvGeometry, i: number, r0: number, r1: numb
 }
 
 /**
- * The walk both SIMD gradients make, `rowsPerChunk` output rows at a time: for each filter row
+ * The walk the SIMD convolution kernels make, `rowsPerChunk` output rows at a time: for each filter row
  * i, first the pixels whose whole filter row is inside (`addRun` for each output row, then
  * `flush(i, 0, kw)`), then for each filter column j the edge pixels (`flush(i, j, 1)`).
  * addRun(n, yy, xx, r, xo, pixels): `pixels` output pixels of output row r from column xo,
@@ -85,4 +89,40 @@ export class SegmentList {
   get address(): number {
     return this.view.byteOffset;
   }
+}
+
+/**
+ * Where a convolution's runs lie on the wasm heap: the input side (x or dx; a run starts at
+ * image n, row yy, column xx) and the output side (y or dy; output row r, column xo), as byte
+ * addresses of the tensors' first values. `inputFirst`: whether segments list the input side's
+ * address first (the operand the kernel splats or reads as A) or the output side's.
+ */
+export interface ConvOperands { inputAt: number; outputAt: number; outChannels: number; inputFirst: boolean }
+
+/**
+ * walkConvRuns with each run as a segment of byte addresses in a list on the heap (strides
+ * sw*ci and co floats a pixel): `kernel` gets the non-empty list for filter row i, columns
+ * j0 .. j0 + filterColumns, and the list is emptied after it. The three SIMD convolution
+ * kernels (forward, input gradient, filter gradient) differ only in that call.
+ */
+export function walkConvSegments(calls: KernelCalls, g: ConvGeometry, rowsPerChunk: number, operands: ConvOperands,
+  kernel: (segments: SegmentList, i: number, j0: number, filterColumns: number) => void): void {
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow, strideWidth: sw } = g;
+  const { inputAt, outputAt, outChannels: co, inputFirst } = operands;
+  const inputStride = sw * C * F32, outputStride = co * F32;
+  calls.scoped((tmp) => {
+    // At most two runs (left and right edge) per output row in one list.
+    const list = tmp(calls.backendMakeOutput([Math.min(N * oh, rowsPerChunk) * 2 * 3], "int32"));
+    const view = calls.heapOf(list) as Int32Array;
+    const segments = inputFirst ? new SegmentList(view, inputStride, outputStride) : new SegmentList(view, outputStride, inputStride);
+    const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => {
+      const inputAddress = inputAt + ((n * H + yy) * W + xx) * C * F32, outputAddress = outputAt + (r * ow + xo) * co * F32;
+      if (inputFirst) segments.add(inputAddress, outputAddress, pixels); else segments.add(outputAddress, inputAddress, pixels);
+    };
+    walkConvRuns(g, rowsPerChunk, addRun, (i, j0, filterColumns) => {
+      if (segments.count === 0) return;
+      kernel(segments, i, j0, filterColumns);
+      segments.count = 0;
+    });
+  });
 }

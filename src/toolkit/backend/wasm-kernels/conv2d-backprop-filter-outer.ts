@@ -5,7 +5,7 @@
 // pixels at the left and right edges are summed per filter column j (conv-row-runs.ts).
 // Measured on YOLOv5n's shapes (1 thread): 19-31 GFLOP/s, against 5-15 for im2col + GEMM.
 import { ConvGeometry } from "./conv-geometry";
-import { rowsPerCall, SegmentList, walkConvRuns } from "./conv-row-runs";
+import { rowsPerCall, walkConvSegments } from "./conv-row-runs";
 import { Info, KernelCalls } from "./kernel-calls";
 
 /**
@@ -28,45 +28,33 @@ export function outerFilterGradientApplies(calls: KernelCalls, g: ConvGeometry, 
 }
 
 export function backpropFilterOuter(calls: KernelCalls, x: Info, dy: Info, g: ConvGeometry): Info {
-  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = g;
+  const { inChannels: C, outWidth: ow } = g;
   const { filterHeight: kh, filterWidth: kw, strideWidth: sw } = g;
   const co = dy.shape[3];
   const transposed = co % 4 !== 0;
   const { outerAccumulate } = calls.simd!;
   const rowLength = kw * C;
-  const outRows = N * oh;
   const rowsPerChunk = rowsPerCall(outerFilterGradient.chunkBytes, ow * (sw * C + co) * F32);
 
   return calls.scoped((tmp) => {
     const dw = calls.alloc([kh, kw, C, co]);
     const acc = transposed ? tmp(calls.alloc([kh, co, rowLength])) : dw;
-    const segmentsInfo = tmp(calls.backendMakeOutput([Math.min(outRows, rowsPerChunk) * 2 * 3], "int32"));
-    // Views after the last allocation: growing the heap detaches them.
+    // A view after the last allocation here: growing the heap detaches it.
     const accHeap = calls.heap(acc);
     accHeap.fill(0);
-    const [xAt, dyAt, accAt] = [calls.heap(x).byteOffset, calls.heap(dy).byteOffset, accHeap.byteOffset];
+    const accAt = accHeap.byteOffset;
     const xStride = sw * C * F32, dyStride = co * F32;
     // The kernel splats its first operand and loads its second in vectors.
-    const segments = transposed
-      ? new SegmentList(calls.heapOf(segmentsInfo) as Int32Array, dyStride, xStride)
-      : new SegmentList(calls.heapOf(segmentsInfo) as Int32Array, xStride, dyStride);
-    const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => {
-      const xAddr = xAt + ((n * H + yy) * W + xx) * C * F32, dyAddr = dyAt + (r * ow + xo) * co * F32;
-      if (transposed) segments.add(dyAddr, xAddr, pixels); else segments.add(xAddr, dyAddr, pixels);
-    };
-    /** Sums the runs listed into dW[i, j0 .. j0 + filterColumns), and empties the list. */
-    const flush = (i: number, j0: number, filterColumns: number) => {
-      if (segments.count === 0) return;
+    const operands = { inputAt: calls.heap(x).byteOffset, outputAt: calls.heap(dy).byteOffset, outChannels: co, inputFirst: !transposed };
+    // Sums the listed runs into dW[i, j0 .. j0 + filterColumns).
+    walkConvSegments(calls, g, rowsPerChunk, operands, (segments, i, j0, filterColumns) => {
       const width = filterColumns * C;
       if (transposed) {
         outerAccumulate(accAt + (i * co * rowLength + j0 * C) * F32, rowLength * F32, segments.address, segments.count, dyStride, xStride, co, width);
       } else {
         outerAccumulate(accAt + (i * rowLength + j0 * C) * co * F32, co * F32, segments.address, segments.count, xStride, dyStride, width, co);
       }
-      segments.count = 0;
-    };
-
-    walkConvRuns(g, rowsPerChunk, addRun, flush);
+    });
     if (transposed) {
       // dW[i, q, o] = acc[i, o, q] for q = j*C + c.
       const out = calls.heap(dw), src = calls.heap(acc);

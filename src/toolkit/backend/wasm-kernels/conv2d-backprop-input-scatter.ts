@@ -7,7 +7,7 @@
 // for strides. On YOLOv5n's input-gradient shapes (1 thread): 28 GFLOP/s in all, against 20 for
 // the forward-convolution and GEMM forms (19-32 per shape, against 14-27).
 import { ConvGeometry } from "./conv-geometry";
-import { rowsPerCall, SegmentList, walkConvRuns } from "./conv-row-runs";
+import { rowsPerCall, walkConvSegments } from "./conv-row-runs";
 import { Info, KernelCalls } from "./kernel-calls";
 import { wasmThreadsInUse } from "../wasm-threads";
 
@@ -28,12 +28,10 @@ export function scatterInputGradientApplies(calls: KernelCalls, g: ConvGeometry)
 }
 
 export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info, g: ConvGeometry): Info {
-  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = g;
-  const { filterWidth: kw, strideWidth: sw } = g;
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outWidth: ow, filterWidth: kw, strideWidth: sw } = g;
   const co = dy.shape[3];
   const { rowScatter } = calls.simd!;
   const rowLength = kw * C;
-  const outRows = N * oh;
   const rowsPerChunk = rowsPerCall(scatterInputGradient.chunkBytes, (ow * co + W * C) * F32);
   // Four pixels share a tile when their rows of dx, sw*ci apart, cannot overlap within a tile 8 wide.
   const rowsPerTile = sw * C >= 8 ? 4 : 1;
@@ -41,25 +39,15 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
   return calls.scoped((tmp) => {
     const wT = tmp(calls.transpose(filter, [0, 3, 1, 2]));                   // [kh, co, kw, ci]
     const dx = calls.alloc([N, H, W, C]);
-    const segmentsInfo = tmp(calls.backendMakeOutput([Math.min(outRows, rowsPerChunk) * 2 * 3], "int32"));
-    // Views after the last allocation: growing the heap detaches them.
+    // A view after the last allocation here: growing the heap detaches it.
     const dxHeap = calls.heap(dx);
     dxHeap.fill(0);
-    const [dyAt, dxAt, wTAt] = [calls.heap(dy).byteOffset, dxHeap.byteOffset, calls.heap(wT).byteOffset];
-    const dyStride = co * F32, dxStride = sw * C * F32;
-    const segments = new SegmentList(calls.heapOf(segmentsInfo) as Int32Array, dyStride, dxStride);
-    const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) =>
-      segments.add(dyAt + (r * ow + xo) * co * F32, dxAt + ((n * H + yy) * W + xx) * C * F32, pixels);
-    /** Adds the runs listed times Wt[i][:, j0*C .. (j0 + filterColumns)*C), and empties the list. */
-    const flush = (i: number, j0: number, filterColumns: number) => {
-      if (segments.count === 0) return;
-      const width = filterColumns * C;
-      rowScatter(segments.address, segments.count, dxStride, dyStride, wTAt + (i * co * rowLength + j0 * C) * F32,
-        rowLength * F32, co, width, rowsPerTile);
-      segments.count = 0;
-    };
-
-    walkConvRuns(g, rowsPerChunk, addRun, flush);
+    const wTAt = calls.heap(wT).byteOffset;
+    const operands = { inputAt: dxHeap.byteOffset, outputAt: calls.heap(dy).byteOffset, outChannels: co, inputFirst: false };
+    // dx's rows under the listed pixels += dy's pixels times Wt[i][:, j0*C .. (j0 + filterColumns)*C).
+    walkConvSegments(calls, g, rowsPerChunk, operands, (segments, i, j0, filterColumns) =>
+      rowScatter(segments.address, segments.count, sw * C * F32, co * F32,
+        wTAt + (i * co * rowLength + j0 * C) * F32, rowLength * F32, co, filterColumns * C, rowsPerTile));
     return dx;
   });
 }

@@ -9,7 +9,7 @@
 // on YOLOv5n's shapes (`node dist/bench/run.js conv`).
 import * as tf from "@tensorflow/tfjs";
 import { convGeometry, ConvGeometry } from "./conv-geometry";
-import { rowsPerCall, SegmentList, walkConvRuns } from "./conv-row-runs";
+import { rowsPerCall, walkConvSegments } from "./conv-row-runs";
 import { Info, KernelCalls } from "./kernel-calls";
 import { wasmThreadsInUse } from "../wasm-threads";
 import { simdKernelsFused } from "../wasm-simd/load";
@@ -33,36 +33,21 @@ export function rowConvForwardApplies(calls: KernelCalls, g: ConvGeometry, outCh
 }
 
 export function conv2dRows(calls: KernelCalls, x: Info, filter: Info, g: ConvGeometry): Info {
-  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = g;
-  const { filterWidth: kw, strideWidth: sw } = g;
+  const { batch: N, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow, filterWidth: kw, strideWidth: sw } = g;
   const co = filter.shape[3];
   const { rowScatter } = calls.simd!;
-  const outRows = N * oh;
   const rowsPerChunk = rowsPerCall(rowConvForward.chunkBytes, (ow * co + W * C) * F32);
-
-  return calls.scoped((tmp) => {
-    const y = calls.alloc([N, oh, ow, co]);
-    const segmentsInfo = tmp(calls.backendMakeOutput([Math.min(outRows, rowsPerChunk) * 2 * 3], "int32"));
-    // Views after the last allocation: growing the heap detaches them.
-    const yHeap = calls.heap(y);
-    yHeap.fill(0);
-    const [xAt, yAt, wAt] = [calls.heap(x).byteOffset, yHeap.byteOffset, calls.heap(filter).byteOffset];
-    const xStride = sw * C * F32, yStride = co * F32;
-    const segments = new SegmentList(calls.heapOf(segmentsInfo) as Int32Array, xStride, yStride);
-    const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) =>
-      segments.add(xAt + ((n * H + yy) * W + xx) * C * F32, yAt + (r * ow + xo) * co * F32, pixels);
-    /** Adds the runs listed times W[i][j0*C .. (j0 + filterColumns)*C, :], and empties the list. */
-    const flush = (i: number, j0: number, filterColumns: number) => {
-      if (segments.count === 0) return;
-      // Output pixels never overlap, so four always share a tile.
-      rowScatter(segments.address, segments.count, yStride, xStride, wAt + (i * kw + j0) * C * co * F32,
-        co * F32, filterColumns * C, co, 4);
-      segments.count = 0;
-    };
-
-    walkConvRuns(g, rowsPerChunk, addRun, flush);
-    return y;
-  });
+  const y = calls.alloc([N, oh, ow, co]);
+  const yHeap = calls.heap(y);
+  yHeap.fill(0);
+  const wAt = calls.heap(filter).byteOffset;
+  const operands = { inputAt: calls.heap(x).byteOffset, outputAt: yHeap.byteOffset, outChannels: co, inputFirst: true };
+  // y's pixels += the input under them times W[i][j0*C .. (j0 + filterColumns)*C, :]. Output
+  // pixels never overlap, so four always share a tile.
+  walkConvSegments(calls, g, rowsPerChunk, operands, (segments, i, j0, filterColumns) =>
+    rowScatter(segments.address, segments.count, co * F32, sw * C * F32, wAt + (i * kw + j0) * C * co * F32,
+      co * F32, filterColumns * C, co, 4));
+  return y;
 }
 
 /** Conv2D's attributes to a geometry, or undefined where ours does not apply (dilation, NCHW). */

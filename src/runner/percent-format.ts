@@ -8,7 +8,9 @@
 //   const loss = lab.crossEntropy(logits, targets);
 //
 // Header lines before the first cell: `// title: ...`, `// expected-error: ...` (one per
-// documented error, checked by the tests and the reproduce table).
+// documented error, checked by the tests and the reproduce table), and `// not-reproduced: ...`
+// for a notebook that shows why a reported failure does not happen as reported (the reproduce
+// table prints the reason instead of an error).
 import { createHash } from "crypto";
 import type { Cell, Notebook } from "./nbformat";
 
@@ -25,6 +27,7 @@ function lines(text: string): string[] {
 
 export function percentToNotebook(src: string, file = "notebook"): Notebook {
   const expected: string[] = [];
+  let notReproduced: string | undefined;
   const cells: Cell[] = [];
   let current: { type: Cell["cell_type"]; tags: string[]; body: string[] } | undefined;
   const finish = () => {
@@ -49,7 +52,9 @@ export function percentToNotebook(src: string, file = "notebook"): Notebook {
       current.body.push(line);
     } else {
       const h = /^\/\/ expected-error:\s*(.+)$/.exec(line);
+      const n = /^\/\/ not-reproduced:\s*(.+)$/.exec(line);
       if (h) expected.push(h[1].trim());
+      else if (n) notReproduced = n[1].trim();
       else if (line.trim() && !line.startsWith("//")) throw new Error(`${file}:${i + 1}: code before the first "// %%" cell marker`);
     }
   });
@@ -60,7 +65,7 @@ export function percentToNotebook(src: string, file = "notebook"): Notebook {
     metadata: {
       kernelspec: { name: "tfjs-lab", display_name: "TypeScript (tfjs-lab)", language: "typescript" },
       language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript", codemirror_mode: { name: "javascript", typescript: true } },
-      tfjs_lab: { expected_errors: expected },
+      tfjs_lab: notReproduced ? { expected_errors: expected, not_reproduced: notReproduced } : { expected_errors: expected },
     },
     cells,
   };

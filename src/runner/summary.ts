@@ -14,7 +14,8 @@ export function summarize(run: NotebookRun): NotebookSummary {
   const others = run.cells.filter((c) => !c.raisesTag);
   const failed = others.filter((c) => c.status === "error");
   const skipped = others.filter((c) => c.status === "skipped");
-  const reproduced = tagged.length === 0 ? "(no failure to reproduce)" :
+  const notReproduced = run.notebook.metadata?.tfjs_lab?.not_reproduced as string | undefined;
+  const reproduced = tagged.length === 0 ? (notReproduced ? `not reproduced: ${notReproduced}` : "(no failure to reproduce)") :
     raised.length === tagged.length && missing.length === 0 ? raised.join(" | ") :
     raised.length < tagged.length ? `NO: ${tagged.length - raised.length} tagged cell(s) did not raise` :
     `NO: raised ${raised.join(" | ")}; expected ${missing.join(" | ")}`;

@@ -1,4 +1,5 @@
 // title: YOLOv9's doubled validation batch and device memory
+// not-reproduced: validation at 2x fits where training fits (the allocator frees its cache and retries)
 // %% [markdown]
 // # The doubled validation batch (YOLOv9, YOLOv5)
 //
@@ -32,9 +33,11 @@
 // `CUDACachingAllocator.cpp`) frees every cached segment no live tensor touches and retries; what
 // `train.py` keeps alive pins about a hundred MiB of segments, less than the room validation at 2×
 // leaves under that budget (the figures are below). On the H100 figures validation at 2× peaks at
-// less than half of what training reserved in every configuration. So the error
-// users report needs memory this model does not have (see the summary); raising it here without
-// such a cause would be faking it, so there is no failing cell.
+// less than half of what training reserved in every configuration. Other processes on the card
+// cannot change that either (the budget section says why). What is left is memory this process
+// needs outside PyTorch's allocator, which fails with CUDA's own error, not with the allocator's
+// text (see the summary); raising the allocator's error here without such a cause would be
+// faking it, so there is no failing cell.
 
 // %%
 import * as fs from "node:fs";
@@ -301,6 +304,10 @@ phaseTable(fixedRun.phases)
 // The same loop, validating at 32 as `train_dual.py` does, on a device of exactly `budgetMiB`. This
 // is where users saw `torch.cuda.OutOfMemoryError`. If the allocator model raises it, this cell
 // fails; it does not (next cells: why).
+//
+// This budget is also the harshest shared card: one on which other processes hold every byte
+// that this training run does not. They can take only memory the card has free; the segments
+// training keeps cached belong to this process, and the retry hands them to validation.
 
 // %%
 lab.setMemoryBudget(budgetMiB * MiB);
@@ -422,11 +429,19 @@ if (!(doubledRun.pinnedMiB + valNeedMiB < budgetMiB / 2)) throw new Error("expec
 //   H100's (printed above): the model frees memory as PyTorch does. Its training peak is about
 //   twice the H100's, because TensorFlow.js keeps more for the backward pass (SiLU's sigmoid,
 //   for one); with half the budget, pinned segments plus validation's need would still fit.
-// - What this model leaves out, and what can turn the doubling into the reported error on a real
-//   card: memory the allocator cannot release that appears between training and validation
-//   (the "non-PyTorch memory" of the message): other processes on the GPU, or CUDA libraries
-//   loading kernels for what validation is the first to run (half precision, `rect` batches of
-//   other shapes). YOLOv9's own validation adds nothing to this picture: `train_dual.py` passes
+// - Other processes on the GPU do not explain it either: the budget above leaves them every byte
+//   training did not reserve, and they cannot take what PyTorch holds in its cache.
+// - What this model leaves out is memory the process needs *outside* the allocator when
+//   validation starts: CUDA loading the kernels that validation is the first to run (half
+//   precision, `rect` batches of other shapes, torchvision's NMS), and library handles. Those
+//   requests go to the driver directly, so PyTorch's release-and-retry never runs for them, and
+//   on a full card they fail with CUDA's own error (`RuntimeError: CUDA error: out of memory`, or
+//   a cuBLAS/cuDNN status), not with the allocator's "Tried to allocate" text. The doubling's
+//   part in that would be the growth itself: at 2× validation moves free card memory into
+//   PyTorch's cache (+302 MiB at batch 16 fp32 on the H100), at 1× it moves none, and memory in
+//   the cache is not available to the driver. How much those requests need depends on the CUDA
+//   and cuDNN builds and cannot be measured without a GPU, so this notebook does not invent a
+//   figure for it. YOLOv9's own validation adds nothing to this picture: `train_dual.py` passes
 //   `compute_loss` to `val_dual.run`, but there the line that would use it
 //   (`#loss += compute_loss(train_out, targets)[1]`) is commented out, so its task-aligned
 //   assigner never runs on the doubled batch. What is left is a no-grad forward pass and NMS,

@@ -118,6 +118,45 @@ export class SPPF extends Module {
   }
 }
 
+/** SPP: spatial pyramid pooling, parallel max pools (5, 9, 13) concatenated with the input (yolov5-spp.yaml). */
+export class SPP extends Module {
+  readonly cv1: Conv;
+  readonly cv2: Conv;
+  readonly m: ModuleList<MaxPool2d>;
+
+  constructor(c1: number, c2: number, k: number[] = [5, 9, 13]) {
+    super();
+    const c = Math.trunc(c1 / 2);
+    this.cv1 = this.add("cv1", new Conv(c1, c, 1, 1));
+    this.cv2 = this.add("cv2", new Conv(c * (k.length + 1), c2, 1, 1));
+    this.m = this.add("m", new ModuleList(k.map((size) => new MaxPool2d(size, 1, Math.floor(size / 2)))));
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    const a = this.cv1.forward(x);
+    return this.cv2.forward(tf.concat([a, ...this.m.items.map((m) => m.forward(a))], 3));
+  }
+}
+
+/**
+ * Focus: width-height into channels, then a Conv (YOLOv5 before v6.0). The four pixel phases
+ * are concatenated in PyTorch's order: (even row, even col), (odd, even), (even, odd), (odd, odd).
+ */
+export class Focus extends Module {
+  readonly conv: Conv;
+
+  constructor(c1: number, c2: number, k = 1, s = 1, p?: number) {
+    super();
+    this.conv = this.add("conv", new Conv(c1 * 4, c2, k, s, p));
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    const [b, h, w, c] = x.shape;
+    const phase = (r: number, col: number) => tf.stridedSlice(x, [0, r, col, 0], [b, h, w, c], [1, 2, 2, 1]) as tf.Tensor4D;
+    return this.conv.forward(tf.concat([phase(0, 0), phase(1, 0), phase(0, 1), phase(1, 1)], 3));
+  }
+}
+
 /**
  * Concat along channels (PyTorch's dimension 1; the last axis in NHWC). Checks the other
  * sizes first, in NCHW order, so a mismatch reads exactly as torch.cat reports it.

@@ -1,11 +1,13 @@
-// YOLOv5 v7.0 detection models built from the yolov5s.yaml layout and the scale table,
-// the way models/yolo.py's parse_model builds them.
+// YOLOv5 v7.0 detection models (models/yolo.py's DetectionModel), built from a model yaml:
+// the yolov5s.yaml table at one of the five scales, or the yaml stored in a checkpoint.
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
-import { C3, Concat, Conv, ModuleList, SPPF } from "./common";
-import { Upsample } from "./layers";
-import { DEFAULT_ANCHORS, DEFAULT_STRIDES, Detect } from "./detect";
+import { ModuleList } from "./common";
+import { DEFAULT_ANCHORS, Detect } from "./detect";
 import { frameworkError } from "./errors";
+import { BuiltLayer, LayerSpec, YoloModelYaml, makeDivisible, parseModel, runLayers } from "./parse-model";
+
+export { LayerSpec, YoloModelYaml, makeDivisible, runLayers };
 
 export type YoloScale = "n" | "s" | "m" | "l" | "x";
 
@@ -17,9 +19,6 @@ export const YOLO_SCALES: Record<YoloScale, { depth: number; width: number }> = 
   l: { depth: 1.0, width: 1.0 },
   x: { depth: 1.33, width: 1.25 },
 };
-
-/** One yaml row: [from, number, module, args]. */
-export type LayerSpec = [from: number | number[], n: number, module: "Conv" | "C3" | "SPPF" | "Upsample" | "Concat" | "Detect", args: (number | boolean)[]];
 
 /** backbone + head of yolov5s.yaml (v7.0); channels before the width multiple. */
 export const YOLOV5_BACKBONE: LayerSpec[] = [
@@ -36,11 +35,11 @@ export const YOLOV5_BACKBONE: LayerSpec[] = [
 ];
 export const YOLOV5_HEAD: LayerSpec[] = [
   [-1, 1, "Conv", [512, 1, 1]],
-  [-1, 1, "Upsample", [2]],
+  [-1, 1, "nn.Upsample", [null, 2, "nearest"]],
   [[-1, 6], 1, "Concat", [1]], // cat backbone P4
   [-1, 3, "C3", [512, false]], // 13
   [-1, 1, "Conv", [256, 1, 1]],
-  [-1, 1, "Upsample", [2]],
+  [-1, 1, "nn.Upsample", [null, 2, "nearest"]],
   [[-1, 4], 1, "Concat", [1]], // cat backbone P3
   [-1, 3, "C3", [256, false]], // 17 (P3/8-small)
   [-1, 1, "Conv", [256, 3, 2]],
@@ -49,12 +48,18 @@ export const YOLOV5_HEAD: LayerSpec[] = [
   [-1, 1, "Conv", [512, 3, 2]],
   [[-1, 10], 1, "Concat", [1]], // cat head P5
   [-1, 3, "C3", [1024, false]], // 23 (P5/32-large)
-  [[17, 20, 23], 1, "Detect", []], // Detect(P3, P4, P5)
+  [[17, 20, 23], 1, "Detect", ["nc", "anchors"]], // Detect(P3, P4, P5)
 ];
 
-/** yolov5's make_divisible: the smallest multiple of divisor that is >= x. */
-export function makeDivisible(x: number, divisor: number): number {
-  return Math.ceil(x / divisor) * divisor;
+/** models/yolov5{n,s,m,l,x}.yaml: the shared table with the scale's multiples. */
+export function yolov5Yaml(scale: YoloScale, nc = 80, anchors: number[][] = DEFAULT_ANCHORS): YoloModelYaml {
+  const { depth, width } = YOLO_SCALES[scale];
+  return { nc, depth_multiple: depth, width_multiple: width, anchors, backbone: YOLOV5_BACKBONE, head: YOLOV5_HEAD };
+}
+
+/** The scale whose multiples a yaml uses, if it is one of the five. */
+export function scaleOfYaml(cfg: Pick<YoloModelYaml, "depth_multiple" | "width_multiple">): YoloScale | undefined {
+  return (Object.keys(YOLO_SCALES) as YoloScale[]).find((k) => YOLO_SCALES[k].depth === cfg.depth_multiple && YOLO_SCALES[k].width === cfg.width_multiple);
 }
 
 /**
@@ -73,77 +78,10 @@ export function checkImgSize<T extends number | number[]>(imgsz: T, stride = 32,
     : { size };
 }
 
-/** Python's round(): halves go to the even neighbour. */
-function pyRound(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-/** A built layer with where its input comes from (parse_model's m.f). */
-interface Built {
-  from: number | number[];
-  module: Module;
-}
-
-/**
- * parse_model: builds layers in order, scaling repeats by depth and channels by width,
- * and returns them with the channels each one outputs.
- */
+/** Layers of the standard table at a scale's multiples (the classifier reuses the backbone). */
 export function buildLayers(specs: LayerSpec[], depth: number, width: number, nc: number, inputChannels: number,
-  anchors: number[][] | number[][][]): Built[] {
-  const ch: number[] = [inputChannels];
-  const chOf = (f: number) => (f === -1 ? ch[ch.length - 1] : ch[f + 1]);
-  return specs.map(([from, n0, kind, args]) => {
-    const n = n0 > 1 ? Math.max(pyRound(n0 * depth), 1) : n0;
-    const c1 = typeof from === "number" ? chOf(from) : 0;
-    const c2 = typeof args[0] === "number" ? makeDivisible((args[0] as number) * width, 8) : 0;
-    let module: Module;
-    let out = c1;
-    switch (kind) {
-      case "Conv": module = new Conv(c1, c2, ...(args.slice(1) as number[])); out = c2; break;
-      case "C3": module = new C3(c1, c2, n, args[1] === undefined ? true : Boolean(args[1])); out = c2; break;
-      case "SPPF": module = new SPPF(c1, c2, args[1] as number); out = c2; break;
-      case "Upsample": module = new Upsample(args[0] as number); break;
-      case "Concat": module = new Concat(args[0] as number); out = (from as number[]).reduce((s, f) => s + chOf(f), 0); break;
-      case "Detect": module = new Detect(nc, anchors, (from as number[]).map(chOf), DEFAULT_STRIDES); break;
-    }
-    ch.push(out);
-    return { from, module };
-  });
-}
-
-/**
- * Runs built layers in order, feeding each from its `from` (parse_model's _forward_once).
- * Memory is given back as PyTorch gives it back: a layer's own intermediates when it returns
- * (what backward needs stays, held by the gradient tape), and a layer's output once the last
- * layer that reads it has run. tfjs would otherwise keep every intermediate until the
- * enclosing tidy ends, and the memory figures (AutoBatch, the allocator model) would count
- * garbage PyTorch never holds.
- */
-export function runLayers(layers: Built[], x: tf.Tensor): unknown {
-  const lastRead = layers.map(() => -1);
-  layers.forEach(({ from }, i) => {
-    for (const f of [from].flat()) {
-      const source = f === -1 ? i - 1 : f;
-      if (source >= 0) lastRead[source] = Math.max(lastRead[source], i);
-    }
-  });
-  const outputs: tf.TensorContainer[] = [];
-  let y: tf.TensorContainer = x;
-  layers.forEach(({ from, module }, i) => {
-    const input = typeof from === "number"
-      ? (from === -1 ? y : outputs[from])
-      : from.map((f) => (f === -1 ? y : outputs[f]));
-    y = tf.tidy(() => module.forward(input as tf.Tensor) as tf.TensorContainer);
-    outputs.push(y);
-    const done = outputs.flatMap((o, j) => (lastRead[j] === i ? [o] : []));
-    if (done.length > 0) {
-      // A layer may return its input as is: keep whatever is still to be read.
-      const alive = new Set(tf.tensor_util.getTensorsInContainer([x, y, ...outputs.filter((_, j) => lastRead[j] > i)]));
-      tf.dispose(tf.tensor_util.getTensorsInContainer(done).filter((t) => !alive.has(t)));
-    }
-  });
-  return y;
+  anchors: number[][]): BuiltLayer[] {
+  return parseModel({ nc, depth_multiple: depth, width_multiple: width, anchors, backbone: specs, head: [] }, { inputChannels });
 }
 
 export interface YoloOptions {
@@ -158,24 +96,41 @@ export interface YoloOptions {
 export type YoloOutput = tf.Tensor[] | [tf.Tensor, tf.Tensor[]];
 
 /**
- * A YOLOv5 v7.0 detector. Input NHWC [bs, H, W, 3] with H and W multiples of 32.
- * Layers are named model.0 ... model.24 as in PyTorch's state_dict.
+ * A YOLOv5 v7.0 detector. Input NHWC [bs, H, W, 3] with H and W multiples of the largest stride.
+ * Layers are named model.0 ... model.N as in PyTorch's state_dict.
  */
 export class YOLOv5 extends Module {
   readonly model: ModuleList;
-  private readonly built: Built[];
-  readonly stride = DEFAULT_STRIDES;
+  private readonly built: BuiltLayer[];
+  /** The model yaml it was built from (nc and anchors as given to the constructor). */
+  readonly yaml: YoloModelYaml;
+  /** yolov5n..x when the yaml's multiples are one of the five scales, else undefined. */
+  readonly scale: YoloScale | undefined;
+  readonly nc: number;
+  readonly inputChannels: number;
+  /** Class names by index (a checkpoint's `names`; "class0", ... otherwise). */
+  names: string[];
 
-  constructor(readonly scale: YoloScale, readonly nc: number, readonly inputChannels: number, anchors: number[][]) {
+  constructor(cfg: YoloModelYaml, opts: { nc?: number; inputChannels?: number; anchors?: number[][]; names?: string[] } = {}) {
     super();
-    const { depth, width } = YOLO_SCALES[scale];
-    this.built = buildLayers([...YOLOV5_BACKBONE, ...YOLOV5_HEAD], depth, width, nc, inputChannels, anchors);
+    this.nc = opts.nc ?? cfg.nc;
+    this.inputChannels = opts.inputChannels ?? cfg.ch ?? 3;
+    this.yaml = { ...cfg, nc: this.nc, ...(opts.anchors ? { anchors: opts.anchors } : {}) };
+    this.scale = scaleOfYaml(cfg);
+    this.built = parseModel(cfg, { nc: this.nc, inputChannels: this.inputChannels, anchors: opts.anchors });
+    if (!(this.built[this.built.length - 1].module instanceof Detect)) throw frameworkError("ValueError", "model yaml: the last layer must be Detect");
     this.model = this.add("model", new ModuleList(this.built.map((b) => b.module)));
+    this.names = opts.names ?? Array.from({ length: this.nc }, (_, i) => `class${i}`);
     this.detect.initializeBiases();
   }
 
   get detect(): Detect {
     return this.built[this.built.length - 1].module as Detect;
+  }
+
+  /** Pixels per cell of each detection level (DetectionModel.stride), e.g. [8, 16, 32]. */
+  get stride(): number[] {
+    return this.detect.strides;
   }
 
   forward(x: tf.Tensor4D): YoloOutput {
@@ -201,5 +156,5 @@ export class YOLOv5 extends Module {
 export function yolov5(opts: YoloOptions = {}): YOLOv5 {
   const scale = opts.scale ?? "s";
   if (!(scale in YOLO_SCALES)) throw frameworkError("ValueError", `unknown YOLOv5 scale '${scale}': expected one of n, s, m, l, x`);
-  return new YOLOv5(scale, opts.nc ?? 80, opts.inputChannels ?? 3, opts.anchors ?? DEFAULT_ANCHORS);
+  return new YOLOv5(yolov5Yaml(scale, opts.nc ?? 80, opts.anchors ?? DEFAULT_ANCHORS), { inputChannels: opts.inputChannels ?? 3 });
 }

@@ -2,6 +2,26 @@
 // failure), whether every other cell (the fix and its proof) ran, and how long it took.
 import * as path from "path";
 import type { NotebookRun } from "./run-notebook";
+import { hasTag, sourceText, type Cell } from "./nbformat";
+
+/**
+ * A notebook with nothing to reproduce (a review, a tour) can still state what it found: the
+ * last line a cell tagged `finding` printed, e.g. "lab.val agrees with val.py: ...".
+ */
+function findings(run: NotebookRun): string[] {
+  return run.cells
+    .filter((c) => c.status === "ok" && hasTag(run.notebook.cells[c.index], "finding"))
+    .map((c) => lastPrintedLine(run.notebook.cells[c.index]))
+    .filter((line): line is string => !!line);
+}
+
+function lastPrintedLine(cell: Cell): string | undefined {
+  const text = (cell.outputs ?? [])
+    .filter((o) => o.output_type === "stream" && o.name === "stdout")
+    .map((o) => sourceText(o.text as string | string[]))
+    .join("");
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).pop();
+}
 
 export interface NotebookSummary { name: string; reproduced: string; fixVerified: string; ms: number; ok: boolean }
 
@@ -15,7 +35,9 @@ export function summarize(run: NotebookRun): NotebookSummary {
   const failed = others.filter((c) => c.status === "error");
   const skipped = others.filter((c) => c.status === "skipped");
   const notReproduced = run.notebook.metadata?.tfjs_lab?.not_reproduced as string | undefined;
-  const reproduced = tagged.length === 0 ? (notReproduced ? `not reproduced: ${notReproduced}` : "(no failure to reproduce)") :
+  const found = findings(run);
+  const nothingToReproduce = found.length ? found.join(" | ") : "(no failure to reproduce)";
+  const reproduced = tagged.length === 0 ? (notReproduced ? `not reproduced: ${notReproduced}` : nothingToReproduce) :
     raised.length === tagged.length && missing.length === 0 ? raised.join(" | ") :
     raised.length < tagged.length ? `NO: ${tagged.length - raised.length} tagged cell(s) did not raise` :
     `NO: raised ${raised.join(" | ")}; expected ${missing.join(" | ")}`;

@@ -32,3 +32,14 @@ test("a tagged cell's documented error is the reproduced failure; one that did n
   assert.match(s.reproduced, /^NO: 1 tagged cell\(s\) did not raise/);
   assert.equal(s.ok, false);
 });
+
+test("a notebook without a failure prints what its finding-tagged cell printed last, and only if that cell ran", () => {
+  const src = "// %%\n1\n// %% tags=[\"finding\"]\nconsole.log('x')\n";
+  const nb = percentToNotebook(src);
+  nb.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: ["checking\n", "lab.val agrees with val.py: mAP50-95 0.585 vs 0.585\n"] }];
+  const s = summarize({ file: "/x/nb.ipynb", notebook: nb, cells: [ok(0), ok(1)], ms: 1000 });
+  assert.equal(s.reproduced, "lab.val agrees with val.py: mAP50-95 0.585 vs 0.585");
+  const failed = summarize({ file: "/x/nb.ipynb", notebook: nb, cells: [ok(0), { index: 1, status: "error", raisesTag: false, ename: "Error", evalue: "x", ms: 1 }], ms: 1000 });
+  assert.equal(failed.reproduced, "(no failure to reproduce)");
+  assert.equal(failed.ok, false);
+});

@@ -82,7 +82,7 @@ export class Detect extends Module {
   readonly nl: number;
   readonly na: number;
   /** [level][anchor][w, h] in pixels. */
-  readonly anchors: number[][][];
+  anchors: number[][][];
   readonly m: ModuleList<Conv2d>;
   exportMode = false;
 
@@ -93,6 +93,15 @@ export class Detect extends Module {
     this.nl = this.anchors.length;
     this.na = this.anchors[0].length;
     this.m = this.add("m", new ModuleList(ch.map((c) => new Conv2d(c, this.no * this.na, 1))));
+  }
+
+  /** Replaces the anchors (pixels, either accepted layout); the number of levels and anchors must stay. */
+  setAnchors(anchors: number[][] | number[][][]): void {
+    const pairs = anchorPairs(anchors);
+    if (pairs.length !== this.nl || pairs.some((l) => l.length !== this.na)) {
+      throw new RangeError(`Detect.setAnchors: expected ${this.nl} levels of ${this.na} anchors`);
+    }
+    this.anchors = pairs;
   }
 
   /** Anchors in grid units (pixels / stride), [nl, na, 2]: what yolov5 keeps in `Detect.anchors`. */

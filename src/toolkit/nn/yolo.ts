@@ -104,6 +104,8 @@ export class YOLOv5 extends Module {
   private readonly built: BuiltLayer[];
   /** The model yaml it was built from (nc and anchors as given to the constructor). */
   readonly yaml: YoloModelYaml;
+  /** Where the weights came from, for a model loaded from a file (lab.loadYolov5). */
+  checkpoint?: unknown;
   /** yolov5n..x when the yaml's multiples are one of the five scales, else undefined. */
   readonly scale: YoloScale | undefined;
   readonly nc: number;
@@ -126,6 +128,12 @@ export class YOLOv5 extends Module {
 
   get detect(): Detect {
     return this.built[this.built.length - 1].module as Detect;
+  }
+
+  /** New anchors in pixels, [w0,h0, w1,h1, ...] per level (a checkpoint's, or autoanchor's). */
+  setAnchors(anchors: number[][]): void {
+    this.detect.setAnchors(anchors);
+    (this as { yaml: YoloModelYaml }).yaml = { ...this.yaml, anchors: anchors.map((l) => [...l]) };
   }
 
   /** Pixels per cell of each detection level (DetectionModel.stride), e.g. [8, 16, 32]. */

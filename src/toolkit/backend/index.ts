@@ -1,5 +1,9 @@
 // Backend selection (tensorflow > webgpu > wasm > cpu), the wasm gradient kernels that
 // make wasm train convolutions, and memory figures of the active backend.
+// Loading the toolkit puts tfjs-lab's wasm factory in place (wasm-backend.ts), so that
+// `await tf.ready()` in plain Node gives the backend a cell gets.
+import { installWasmBackend } from "./wasm-backend";
+installWasmBackend();
 export { initBackend, switchBackend, currentBackend, BACKEND_ENV_VAR } from "./select";
 export type { BackendReport, InitBackendOptions } from "./select";
 export type { ProbeResult, BackendName } from "./probes";
@@ -11,3 +15,4 @@ export { registerWasmGradientKernels, WASM_GRADIENT_KERNEL_NAMES } from "./wasm-
 export { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 export { registerBroadcastingReductionGradients } from "./reduction-gradients";
 export { WASM_THREADS_ENV_VAR } from "./wasm-threads";
+export { installWasmBackend, wasmStart, type WasmStart } from "./wasm-backend";

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { wantedWasmThreads, withWasmThreads } from "./wasm-threads";
+import { installWasmBackend, wasmStart } from "./wasm-backend";
 import { simdKernelsDescription } from "./wasm-simd/load";
 
 export interface ProbeResult {
@@ -130,22 +130,16 @@ export async function probeWebgpu(): Promise<ProbeResult> {
   return failure ? fail(failure) : { name: "webgpu", ok: true, detail: "Dawn through the npm webgpu package" };
 }
 
-export async function probeWasm(registerKernels: () => void): Promise<ProbeResult> {
+export async function probeWasm(): Promise<ProbeResult> {
   const pkg = tryRequire("@tensorflow/tfjs-backend-wasm");
   if (!pkg.module) return { name: "wasm", ok: false, detail: pkg.why! };
-  const { threads: threadsWanted, warning } = wantedWasmThreads();
-  let started: { result: string | undefined; skipped?: string };
-  try {
-    started = await withWasmThreads(threadsWanted, () => activate("wasm"));
-  } catch (err) {
-    return { name: "wasm", ok: false, detail: oneLine(err) };
-  }
-  const { result: failure, skipped } = started;
+  installWasmBackend();
+  const failure = await activate("wasm");
   if (failure) return { name: "wasm", ok: false, detail: failure };
-  registerKernels();
+  const { threadsSkipped, warning } = wasmStart();
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
   const threads = (pkg.module as { getThreadsCount(): number }).getThreadsCount();
-  const threading = threads > 1 ? `${threads} threads` : `1 thread${skipped && threadsWanted > 1 ? ` (${skipped})` : ""}`;
+  const threading = threads > 1 ? `${threads} threads` : `1 thread${threadsSkipped && threadsSkipped !== "1 thread asked for" ? ` (${threadsSkipped})` : ""}`;
   return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab kernels (${simdKernelsDescription()})${warning ? ` (${warning})` : ""}` };
 }
 

@@ -4,11 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import {
   BACKEND_ORDER, BackendName, ProbeResult, probeCpu, probeTensorflow, probeWasm, probeWebgpu,
 } from "./probes";
-import { registerWasmGradientKernels } from "./wasm-kernels/register";
 import { wasmThreadsInUse } from "./wasm-threads";
-import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
-import { registerBroadcastingReductionGradients } from "./reduction-gradients";
-import { fillMissingBatchNormParams } from "./batchnorm-optional-params";
+import { registerToolkitGradients } from "./wasm-backend";
 
 export const BACKEND_ENV_VAR = "TFJS_LAB_BACKEND";
 
@@ -37,7 +34,7 @@ export interface InitBackendOptions {
 const PROBES: Record<BackendName, () => Promise<ProbeResult>> = {
   tensorflow: probeTensorflow,
   webgpu: probeWebgpu,
-  wasm: () => probeWasm(registerWasmGradientKernels),
+  wasm: probeWasm,
   cpu: probeCpu,
 };
 
@@ -77,9 +74,7 @@ function silenceCpuBanner(): void {
 
 async function select(wanted: BackendName | undefined, source: string): Promise<BackendReport> {
   const startedAt = performance.now();
-  registerBroadcastingBatchNormGradient();
-  registerBroadcastingReductionGradients();
-  fillMissingBatchNormParams();
+  registerToolkitGradients();
   const probes: ProbeResult[] = [];
   if (wanted) {
     const probe = await PROBES[wanted]();

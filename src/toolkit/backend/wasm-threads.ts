@@ -62,16 +62,17 @@ function threadedBuildMissing(): string | undefined {
  * The glue keeps a Node worker ref'd while its pthread runs, and XNNPACK's pool threads run
  * for good: without this, no script that used the backend would ever exit.
  */
-function unrefRunningWorkers(): void {
-  const backend = tf.findBackend("wasm") as unknown as { wasm?: { PThread?: { runningWorkers?: { unref(): void }[] } } } | null;
-  for (const worker of backend?.wasm?.PThread?.runningWorkers ?? []) worker.unref();
+export function unrefWasmWorkers(backend: unknown): void {
+  const glue = (backend as { wasm?: { PThread?: { runningWorkers?: { unref(): void }[] } } } | null)?.wasm;
+  for (const worker of glue?.PThread?.runningWorkers ?? []) worker.unref();
 }
 
 /**
  * Runs `activate` (which initialises the wasm backend) with the threaded build enabled.
  * During it, blob: worker URLs become our worker file, and os.cpus() reports at least
  * 2 x threads cores because the backend caps its pool at half the logical cores.
- * Returns why threads were not used, if they were not.
+ * Returns why threads were not used, if they were not. The caller unrefs the workers
+ * (unrefWasmWorkers) once it has the backend.
  */
 export async function withWasmThreads<T>(threads: number, activate: () => Promise<T>): Promise<{ result: T; skipped?: string }> {
   const wasm = require("@tensorflow/tfjs-backend-wasm") as WasmPackage;
@@ -96,7 +97,6 @@ export async function withWasmThreads<T>(threads: number, activate: () => Promis
       timer = setTimeout(() => reject(new Error(`the threaded wasm build did not start within ${THREADED_START_TIMEOUT_MS / 1000} s; set ${WASM_THREADS_ENV_VAR}=1`)), THREADED_START_TIMEOUT_MS);
     });
     const result = await Promise.race([activate(), timeout]).finally(() => clearTimeout(timer));
-    unrefRunningWorkers();
     return { result };
   } finally {
     URL.createObjectURL = createObjectURL;

@@ -1,0 +1,60 @@
+// The wasm backend as tfjs-lab starts it, under TensorFlow.js's own name 'wasm': the
+// threaded SIMD build under Node (wasm-threads.ts) and our kernels registered. It replaces
+// the stock factory when the toolkit loads, so a plain script that imports the toolkit and
+// calls `await tf.ready()` gets the backend a notebook cell gets (wasm outranks cpu; a
+// user's tfjs-node outranks both), and the kernel's selection starts the same factory.
+import * as tf from "@tensorflow/tfjs";
+import { wantedWasmThreads, withWasmThreads, unrefWasmWorkers } from "./wasm-threads";
+import { registerWasmGradientKernels } from "./wasm-kernels/register";
+import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
+import { registerBroadcastingReductionGradients } from "./reduction-gradients";
+import { fillMissingBatchNormParams } from "./batchnorm-optional-params";
+
+/** tfjs-backend-wasm's own priority: above cpu (1), below tensorflow and webgpu. */
+const WASM_PRIORITY = 2;
+
+/** How the last start went: why threads were not used, and a warning about TFJS_LAB_WASM_THREADS. */
+export interface WasmStart { threadsSkipped?: string; warning?: string }
+
+let installed: boolean | undefined;
+let lastStart: WasmStart = {};
+
+/** The gradient registrations every backend needs (idempotent): what the toolkit's training relies on. */
+export function registerToolkitGradients(): void {
+  registerBroadcastingBatchNormGradient();
+  registerBroadcastingReductionGradients();
+  fillMissingBatchNormParams();
+}
+
+/**
+ * Puts our factory in place of the stock 'wasm' one (once). False when tfjs-backend-wasm
+ * cannot load, or when the stock backend was already started (then it is left alone).
+ */
+export function installWasmBackend(): boolean {
+  if (installed !== undefined) return installed;
+  try {
+    require("@tensorflow/tfjs-backend-wasm");
+  } catch {
+    return (installed = false);
+  }
+  const stock = tf.findBackendFactory("wasm");
+  // tf.findBackend would start the stock backend; the engine's registry only says whether it runs.
+  const started = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm;
+  if (!stock || started) return (installed = false);
+  registerToolkitGradients();
+  tf.removeBackend("wasm");
+  tf.registerBackend("wasm", async () => {
+    const { threads, warning } = wantedWasmThreads();
+    const { result: backend, skipped } = await withWasmThreads(threads, async () => stock());
+    unrefWasmWorkers(backend);
+    registerWasmGradientKernels();
+    lastStart = { threadsSkipped: skipped, warning };
+    return backend;
+  }, WASM_PRIORITY);
+  return (installed = true);
+}
+
+/** What the last start of our wasm factory reported. */
+export function wasmStart(): WasmStart {
+  return lastStart;
+}

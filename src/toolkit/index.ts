@@ -7,4 +7,5 @@ export * from "./losses";
 export * from "./data";
 export * from "./train";
 export * from "./viz";
+export * from "./infer";
 export { setInterruptHost, interruptSignal, pollInterrupt, InterruptHost } from "./interrupt";

@@ -1,10 +1,12 @@
 // %gpu: what the GPU side holds: the backend in use, each GPU's name and memory from
 // nvidia-smi (when it is installed), and the backend's own GPU figures (webgpu's
-// numBytesInGPU / numBytesAllocatedInGPU). Without a GPU, one line saying so.
+// numBytesInGPU / numBytesAllocatedInGPU). On webgpu, the device's adapter and the buffers
+// tfjs-backend-webgpu's BufferManager holds. Without a GPU, one line saying so.
 import { spawnSync } from "child_process";
 import { defineMagic, parseMagicArgs, UsageError } from "./registry";
 import { formatBytes } from "../display";
 import { showTable } from "./inspect/show-table";
+import type { WebgpuDeviceMemory } from "../toolkit/backend/webgpu";
 
 export interface GpuRow { index: number; name: string; usedMiB: number; totalMiB: number }
 
@@ -35,22 +37,39 @@ export function queryNvidiaSmi(): SmiResult {
 
 const GPU_BACKENDS = new Set(["webgpu", "webgl", "tensorflow"]);
 
+/** The webgpu device's lines: its adapter, then its buffers in use and pooled for reuse. */
+export function describeWebgpuMemory(m: WebgpuDeviceMemory): string[] {
+  const lines: string[] = [];
+  if (m.adapter) lines.push(`WebGPU adapter: ${m.adapter.name}${m.adapter.software ? ` (software: ${m.adapter.why})` : ""}`);
+  const pooled = m.bytesAllocated - m.bytesInUse;
+  lines.push(`WebGPU buffers: ${formatBytes(m.bytesInUse)} in use in ${m.buffersInUse} buffers; ` +
+    `${formatBytes(m.bytesAllocated)} allocated (${formatBytes(Math.max(0, pooled))} in ${m.buffersPooled} freed buffers kept for reuse)`);
+  if (m.maxBufferSize !== undefined) {
+    lines.push(`WebGPU limits: largest buffer ${formatBytes(m.maxBufferSize)}` +
+      `${m.maxStorageBufferBindingSize !== undefined ? `, largest storage binding ${formatBytes(m.maxStorageBufferBindingSize)}` : ""}`);
+  }
+  return lines;
+}
+
 export const gpuMagic = defineMagic({
   name: "gpu",
   kind: "line",
   usage: "%gpu",
   help: `The GPU side: the TensorFlow.js backend in use; each GPU's name and memory used / total
-(from nvidia-smi when it is installed); and the backend's own GPU figures (webgpu: bytes in
-GPU buffers and allocated). Without a GPU, one line saying so and which backend runs instead.`,
+(from nvidia-smi when it is installed); and the backend's own GPU figures (webgpu: the
+adapter, bytes in GPU buffers in use and allocated, freed buffers kept for reuse, buffer
+limits). Without a GPU, one line saying so and which backend runs instead.`,
   run(args, ctx) {
     const { positionals } = parseMagicArgs(this, args, {}, true);
     if (positionals.length) throw new UsageError(`%gpu: takes no arguments; got '${positionals.join(" ")}'`, this.usage);
     const tf = require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs");
     const { memoryInfo } = require("../toolkit/backend") as typeof import("../toolkit/backend");
     const backend = tf.getBackend();
+    const { webgpuDeviceMemory } = require("../toolkit/backend/webgpu") as typeof import("../toolkit/backend/webgpu");
     const mem = memoryInfo();
     const smi = queryNvidiaSmi();
-    const backendGpu = mem.numBytesInGPU !== undefined
+    const webgpu = webgpuDeviceMemory();
+    const backendGpu = webgpu ? describeWebgpuMemory(webgpu).join("\n") : mem.numBytesInGPU !== undefined
       ? `${backend} holds ${formatBytes(mem.numBytesInGPU)} in GPU buffers${mem.numBytesAllocatedInGPU !== undefined ? ` (${formatBytes(mem.numBytesAllocatedInGPU)} allocated)` : ""}`
       : undefined;
 

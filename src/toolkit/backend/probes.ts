@@ -6,6 +6,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { installWasmBackend, wasmStart } from "./wasm-backend";
 import { simdKernelsDescription } from "./wasm-simd/load";
+import { AdapterKind, classifyGpuAdapter, installWebgpuBackend, skippedSoftwareAdapter } from "./webgpu";
 
 export interface ProbeResult {
   name: string;
@@ -105,29 +106,49 @@ interface DawnModule {
   globals: Record<string, unknown>;
 }
 
-export async function probeWebgpu(): Promise<ProbeResult> {
+/**
+ * `explicit`: webgpu was asked for by name. Only then may a software adapter (SwiftShader,
+ * llvmpipe: CPU emulation, slower than wasm) be used; otherwise the probe says it skipped it.
+ */
+export async function probeWebgpu(explicit = false): Promise<ProbeResult> {
   const fail = (detail: string): ProbeResult => ({ name: "webgpu", ok: false, detail });
-  const g = globalThis as { navigator?: { gpu?: unknown } };
-  if (!g.navigator?.gpu) {
+  const g = globalThis as { navigator?: { gpu?: { requestAdapter(opts?: object): Promise<unknown> } } };
+  let gpu = g.navigator?.gpu;
+  let dawnGlobals: Record<string, unknown> | undefined;
+  if (!gpu) {
     const dawn = tryRequire("webgpu");
     if (!dawn.module) return fail(dawn.why!);
     if (vulkanLoaderMissing()) return fail("no Vulkan loader (libvulkan.so.1) found");
     try {
       const { create, globals } = dawn.module as DawnModule;
-      const gpu = create([]);
-      const adapter = await withTimeout(gpu.requestAdapter({ powerPreference: "high-performance" }), WEBGPU_PROBE_TIMEOUT_MS, "GPU adapter request");
-      if (!adapter) return fail("no GPU adapter found");
-      Object.assign(globalThis, globals);
-      if (g.navigator) (g.navigator as { gpu?: unknown }).gpu = gpu;
-      else g.navigator = { gpu };
+      gpu = create([]);
+      dawnGlobals = globals;
     } catch (err) {
       return fail(oneLine(err));
     }
   }
+  let adapter: AdapterKind;
+  try {
+    const found = await withTimeout(gpu.requestAdapter({ powerPreference: "high-performance" }), WEBGPU_PROBE_TIMEOUT_MS, "GPU adapter request");
+    if (!found) return fail("no GPU adapter found");
+    adapter = await classifyGpuAdapter(found);
+  } catch (err) {
+    return fail(oneLine(err));
+  }
+  if (adapter.software && !explicit) return fail(skippedSoftwareAdapter(adapter, "TFJS_LAB_BACKEND"));
+  if (dawnGlobals) {
+    // tfjs-backend-webgpu registers its factory at load only where navigator.gpu exists.
+    Object.assign(globalThis, dawnGlobals);
+    if (g.navigator) g.navigator.gpu = gpu;
+    else g.navigator = { gpu };
+  }
   const backendPkg = tryRequire("@tensorflow/tfjs-backend-webgpu");
   if (!backendPkg.module) return fail(backendPkg.why!);
+  installWebgpuBackend();
   const failure = await activate("webgpu");
-  return failure ? fail(failure) : { name: "webgpu", ok: true, detail: "Dawn through the npm webgpu package" };
+  if (failure) return fail(failure);
+  const kind = adapter.software ? `, software: ${adapter.why}` : "";
+  return { name: "webgpu", ok: true, detail: `Dawn through the npm webgpu package, adapter '${adapter.name}'${kind}` };
 }
 
 export async function probeWasm(): Promise<ProbeResult> {

@@ -31,7 +31,8 @@ export interface InitBackendOptions {
   log?: (line: string) => void;
 }
 
-const PROBES: Record<BackendName, () => Promise<ProbeResult>> = {
+/** `explicit`: the backend was asked for by name (webgpu then accepts a software adapter). */
+const PROBES: Record<BackendName, (explicit: boolean) => Promise<ProbeResult>> = {
   tensorflow: probeTensorflow,
   webgpu: probeWebgpu,
   wasm: probeWasm,
@@ -77,7 +78,7 @@ async function select(wanted: BackendName | undefined, source: string): Promise<
   registerToolkitGradients();
   const probes: ProbeResult[] = [];
   if (wanted) {
-    const probe = await PROBES[wanted]();
+    const probe = await PROBES[wanted](true);
     probes.push(probe);
     if (!probe.ok) {
       const err = new Error(`Backend '${wanted}' (from ${source}) is not available here: ${probe.detail}`);
@@ -88,7 +89,7 @@ async function select(wanted: BackendName | undefined, source: string): Promise<
     return makeReport(wanted, `asked for by ${source}`, probes, startedAt);
   }
   for (const name of BACKEND_ORDER) {
-    const probe = await PROBES[name]();
+    const probe = await PROBES[name](false);
     probes.push(probe);
     if (probe.ok) {
       silenceCpuBanner();

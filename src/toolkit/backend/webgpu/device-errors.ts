@@ -1,7 +1,8 @@
 // Dawn reports a failed validation (a pipeline over a limit, a bad buffer) through the
 // device's 'uncapturederror' event and carries on: the op's result is zeros or garbage and
 // nothing throws. Wrong numbers without an error are the worst failure, so every such
-// error is kept and thrown from the next op or read on the backend.
+// error is thrown: from the device call that caused it when Dawn reports it there (pipeline
+// and bind group creation), else from the next op or read on the backend.
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend that the hooks wrap. */
 export interface WebgpuBackendLike {
@@ -15,7 +16,7 @@ export interface WebgpuBackendLike {
 export interface GpuDeviceLike {
   limits: { maxStorageBuffersPerShaderStage: number; [k: string]: number };
   lost?: Promise<{ reason?: string; message?: string }>;
-  addEventListener(type: "uncapturederror", listener: (ev: { error: { message: string; constructor: { name: string } } }) => void): void;
+  addEventListener(type: "uncapturederror", listener: (ev: { error: { message: string; constructor: { name: string } }; preventDefault?(): void }) => void): void;
   adapterInfo?: Record<string, unknown>;
 }
 
@@ -63,6 +64,7 @@ export function surfaceDeviceErrors(backend: WebgpuBackendLike): void {
   const device = backend.device;
   device.addEventListener("uncapturederror", (ev) => {
     pending.push({ name: ev.error.constructor.name, message: ev.error.message, during: running });
+    ev.preventDefault?.(); // it is thrown, so Dawn need not print it as well
   });
   void device.lost?.then((info) => {
     if (info.reason !== "destroyed") pending.push({ name: "GPUDeviceLostError", message: info.message ?? "the device was lost" });

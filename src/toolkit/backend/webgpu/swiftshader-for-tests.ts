@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import { spawnSync } from "node:child_process";
 
-export const SWIFTSHADER_APT_COMMAND = "apt-get install -y chromium libvulkan1";
+export const SWIFTSHADER_APT_COMMAND = "apt-get update && apt-get install -y chromium libvulkan1";
 
 /** Where chromium-common puts the ICD manifest on Debian and Ubuntu. */
 const KNOWN_ICDS = ["/usr/lib/chromium/vk_swiftshader_icd.json", "/usr/lib/chromium-browser/vk_swiftshader_icd.json"];

@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 
 # Debian's Jupyter lives on /usr/bin/python3, not on whatever python3 is first on PATH.
 PY=/usr/bin/python3
-PACKAGES="jupyter-client jupyter-nbconvert python3-nbclient python3-jupyter-kernel-test jupyter-notebook chromium"
+PACKAGES="jupyter-client jupyter-nbconvert python3-nbclient python3-jupyter-kernel-test jupyter-notebook chromium libvulkan1"
 missing() {
   [ -x "$PY" ] || { echo "python3"; return; }
   "$PY" -c "import jupyter_client, nbclient, nbconvert, jupyter_kernel_test, notebook" 2>/dev/null || echo "jupyter"
   [ -x /usr/bin/chromium ] || echo "chromium"
+  # Dawn (the WebGPU tests, on Chromium's SwiftShader) loads the system Vulkan loader.
+  ldconfig -p 2>/dev/null | grep -q "libvulkan.so.1" || echo "libvulkan1"
 }
 if [ -n "$(missing)" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { namedError } from "./errors";
@@ -16,9 +16,18 @@ export interface DataYaml {
 
 /**
  * Reads a YOLOv5 data.yaml (`path`, `train`, `val`, optional `test`, `nc`, `names` as a
- * list or an {id: name} map), following check_dataset. One difference: a relative
- * `path` (or none) is taken relative to the yaml's own folder, not YOLOv5's install
- * folder, so a dataset can be moved as a whole.
+ * list or an {id: name} map), following check_dataset. Paths:
+ *  - `path:` absolute is used as is. Relative (or absent), YOLOv5 takes it from its own
+ *    install folder; we take it from the yaml's folder, so a dataset moves as a whole. When
+ *    that folder does not exist we try, in order, YOLOv5's install folder if the yaml sits
+ *    in a checkout's `data/` folder (its own yamls say `path: ../datasets/coco128`), then
+ *    the working directory (where YOLOv5 users run train.py from).
+ *  - each split is a folder, a `.txt` list of images, or a list of those, relative to `path`.
+ *  - exports from Roboflow and CVAT put data.yaml beside train/ and valid/ and say
+ *    `train: ../train/images`, with no `path:`. YOLOv5 resolves that from its install
+ *    folder and falls back to dropping the `../` when the result does not exist; with
+ *    `path` defaulting to the yaml's folder, the same fallback finds `<yaml folder>/train/images`,
+ *    wherever the export is unpacked. We apply it to list entries too.
  */
 export async function readDataYaml(file: string): Promise<DataYaml> {
   let text: string;
@@ -43,10 +52,30 @@ export async function readDataYaml(file: string): Promise<DataYaml> {
     throw namedError("AssertionError", `${names.length} names found for nc=${String(d.nc)} dataset in ${file}. What to do: make nc equal to the number of names.`);
   }
   const yamlDir = path.dirname(path.resolve(file));
-  const root = typeof d.path === "string" && d.path.length ? path.resolve(yamlDir, d.path) : yamlDir;
+  const root = datasetRoot(typeof d.path === "string" || typeof d.path === "number" ? String(d.path) : "", yamlDir);
   const splitPaths = (v: unknown): string[] =>
-    v === undefined || v === null ? [] : (Array.isArray(v) ? v : [v]).map((p) => path.resolve(root, String(p)));
+    v === undefined || v === null || v === "" ? [] : (Array.isArray(v) ? v : [v]).map((p) => splitPath(root, String(p)));
   return { file, root, train: splitPaths(d.train), val: splitPaths(d.val), test: splitPaths(d.test), nc: names.length, names };
+}
+
+/** The dataset folder a `path:` value names (see readDataYaml for the order tried). */
+function datasetRoot(value: string, yamlDir: string): string {
+  if (!value) return yamlDir;
+  if (path.isAbsolute(value)) return path.normalize(value);
+  const fromYaml = path.resolve(yamlDir, value);
+  const candidates = [fromYaml];
+  const checkout = path.dirname(yamlDir);
+  if (path.basename(yamlDir) === "data" && existsSync(path.join(checkout, "train.py"))) candidates.push(path.resolve(checkout, value));
+  candidates.push(path.resolve(value));
+  return candidates.find((c) => existsSync(c)) ?? fromYaml;
+}
+
+/** One split entry under root, with check_dataset's fallback for `../train/images` that does not exist. */
+function splitPath(root: string, entry: string): string {
+  const direct = path.resolve(root, entry);
+  if (existsSync(direct) || !/^\.\.[\\/]/.test(entry)) return direct;
+  const stripped = path.resolve(root, entry.slice(3));
+  return existsSync(stripped) ? stripped : direct;
 }
 
 function namesOf(value: unknown, file: string): string[] {

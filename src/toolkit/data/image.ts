@@ -60,12 +60,15 @@ export function jpegMissingEnd(bytes: Uint8Array): boolean {
 }
 
 /**
- * Decodes image bytes to RGB. A JPEG that only lacks its end marker is decoded as if the
- * marker were there (YOLOv5 restores such files); one truncated inside its data still fails.
+ * Decodes image bytes to RGB, upright: the EXIF orientation is applied (`rotate()` with no
+ * angle), as cv2.imread does when YOLOv5 loads images, so width and height are those of
+ * the image as shown. A JPEG whose end is missing is decoded as if its end marker were
+ * there (YOLOv5 restores such files): whatever scan data is present decodes, the rest is grey.
  */
 export async function decodeImage(bytes: Buffer): Promise<RgbImage> {
   const input = jpegMissingEnd(bytes) ? Buffer.concat([bytes, Buffer.from([0xff, 0xd9])]) : bytes;
   const { data, info } = await sharp(input, { failOn: "truncated" })
+    .rotate()
     .removeAlpha()
     .toColourspace("srgb")
     .raw()

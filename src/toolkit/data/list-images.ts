@@ -5,21 +5,23 @@ import { namedError } from "./errors";
 import { walkFiles } from "./walk-files";
 
 /**
- * The image files of a YOLO split, as LoadImagesAndLabels finds them: a folder (searched
- * recursively) or a .txt file with one image path per line (`./x.jpg` relative to the
- * list's folder). Sorted, images only. Listed files are not checked here: a missing one
- * is reported, and skipped, when the dataset verifies its images.
+ * The image files of a YOLO split, as LoadImagesAndLabels finds them:
+ *  - a folder: searched recursively, like `glob('**' + '/*.*')`, which skips hidden files
+ *    and folders (so macOS `._x.jpg` companions are not taken for images);
+ *  - a .txt file with one image path per line: `./x.jpg` is relative to the list's
+ *    folder, as in YOLOv5; an absolute path is used as is; any other relative line is
+ *    relative to `root` (the dataset's `path`), where YOLOv5 would use its working folder.
+ * Sorted, images only (by extension). Listed files are not checked here: a missing one is
+ * reported, and skipped, when the dataset verifies its images.
  */
-export async function listImageFiles(sources: string[], prefix = ""): Promise<string[]> {
+export async function listImageFiles(sources: string[], prefix = "", root?: string): Promise<string[]> {
   const found: string[] = [];
   for (const p of sources) {
     const stat = await fs.stat(p).catch(() => null);
     if (stat?.isDirectory()) {
-      found.push(...(await walkFiles(p)));
+      found.push(...(await walkFiles(p)).filter((f) => !hasHiddenPart(path.relative(p, f))));
     } else if (stat?.isFile()) {
-      const parent = path.dirname(p);
-      const lines = (await fs.readFile(p, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-      found.push(...lines.map((l) => (l.startsWith("./") ? path.join(parent, l.slice(2)) : path.resolve(parent, l))));
+      found.push(...(await listedFiles(p, root ?? path.dirname(p))));
     } else {
       throw namedError(
         "FileNotFoundError",
@@ -30,4 +32,14 @@ export async function listImageFiles(sources: string[], prefix = ""): Promise<st
   const images = found.filter(isImageFile).sort();
   if (images.length === 0) throw namedError("AssertionError", `${prefix}No images found in ${sources.join(", ")}`);
   return images;
+}
+
+async function listedFiles(listFile: string, root: string): Promise<string[]> {
+  const parent = path.dirname(listFile);
+  const lines = (await fs.readFile(listFile, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  return lines.map((l) => (l.startsWith("./") ? path.join(parent, l.slice(2)) : path.resolve(root, l)));
+}
+
+function hasHiddenPart(relative: string): boolean {
+  return relative.split(path.sep).some((part) => part.startsWith("."));
 }

@@ -1,13 +1,12 @@
-import { promises as fs } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
-import { FloatImage, RgbImage, decodeImage, jpegMissingEnd, readImageOrThrow, resizeImage, toFloatImage } from "./image";
+import { FloatImage, RgbImage, readImageOrThrow, resizeImage, toFloatImage } from "./image";
 import { letterbox } from "./letterbox";
 import { checkImgSize } from "../nn";
 import { DataYaml, readDataYaml } from "./data-yaml";
-import { listImageFiles } from "./list-images";
-import { CorruptLabelError, imageToLabelPath, parseYoloLabels } from "./yolo-labels";
-import { Warn, defaultWarn, displayPath, namedError, reasonOf } from "./errors";
-import { mapLimit } from "./concurrency";
+import { imageToLabelPath } from "./yolo-labels";
+import { LabelCacheInfo, scanSplit } from "./scan-split";
+import { ScanProgress, defaultScanProgress } from "./scan-progress";
+import { Warn, defaultWarn, displayPath, namedError } from "./errors";
 import { stackImages } from "./stack";
 
 export interface YoloDatasetOptions {
@@ -28,6 +27,18 @@ export interface YoloDatasetOptions {
   batchSize?: number;
   pad?: number;
   warn?: Warn;
+  /**
+   * The scan's progress line (`train: Scanning .../labels/train... 32 images, ...`). Default:
+   * updated in place in a notebook cell or on a terminal, else printed once at the end;
+   * false for none.
+   */
+  progress?: ScanProgress | false;
+  /**
+   * Keep what the scan found in `<labels folder>.tfjs-lab.cache` (see label-cache.ts), so the
+   * next open of an unchanged split decodes no image. Default true, as YOLOv5; false
+   * neither reads nor writes it.
+   */
+  labelCache?: boolean;
 }
 
 export interface YoloItem {
@@ -64,6 +75,7 @@ interface Entry {
   rows: number[][];
   /** 1-based line of each row in its label file, for messages. */
   lines: number[];
+  /** [h, w], upright. */
   size: [number, number];
   cached?: RgbImage;
 }
@@ -73,15 +85,22 @@ interface Entry {
  * augmentation: every image is verified once when the dataset opens, then each item is
  * resized so its long side is imgSize and letterboxed to imgSize x imgSize with grey 114.
  *
+ * Opening: data.yaml's paths are resolved as data-yaml.ts describes, the split's images
+ * listed (list-images.ts), and each image verified with its label file
+ * (verify-image-label.ts, yolo-labels.ts), or the results taken from the label cache when
+ * nothing changed (label-cache.ts). Images are read upright: their EXIF orientation is
+ * applied, as cv2.imread does for YOLOv5, and sizes and labels refer to the upright image.
+ *
  * Bad images, following verify_image_label (label-file cases are in yolo-labels.ts):
  *  - missing (listed in a .txt split), undecodable, or under 10 px: the image is ignored
  *    with `WARNING ⚠️ {im_file}: ignoring corrupt image/label: {reason}`, as in YOLOv5.
- *  - a JPEG lacking only its end marker: YOLOv5 re-saves it and warns "corrupt JPEG
- *    restored and saved"; we read it as restored and warn, but never rewrite user files.
+ *  - a truncated JPEG (its end marker missing): YOLOv5 re-saves it and warns "corrupt JPEG
+ *    restored and saved"; we decode what is there and warn, but never rewrite user files.
  *  - every image unusable: an AssertionError (YOLOv5 would fail later, with less to go on).
  *  - a file that disappears or breaks after the scan: FileNotFoundError or
  *    UnidentifiedImageError from get(), naming it.
- * Warnings go through `warn` (the kernel shows them in the cell), in file order.
+ * Warnings go through `warn` (the kernel shows them in the cell), in file order, after the
+ * progress line; a cache hit repeats the warnings of the scan it saved, as YOLOv5 does.
  */
 export class YoloDataset {
   readonly imgSize: number;
@@ -96,6 +115,10 @@ export class YoloDataset {
     stats: YoloScanStats,
     /** With rect: the [h, w] each item is letterboxed to. */
     private readonly itemShapes: [number, number][] | null,
+    /** Whether the label cache was used or written by this open, and where it is. */
+    readonly labelCache: LabelCacheInfo,
+    /** Keep images in memory once read (the `cache` option). */
+    private readonly keepImages: boolean,
   ) {
     this.imgSize = imgSize;
     this.stats = stats;
@@ -110,54 +133,33 @@ export class YoloDataset {
     const sources = data[split];
     if (sources.length === 0) throw namedError("AssertionError", `data.yaml '${split}:' field missing ❌ (${dataYaml})`);
     const prefix = `${split}: `;
-    const files = await listImageFiles(sources, prefix);
-    const stats: YoloScanStats = { found: 0, missing: 0, empty: 0, corrupt: 0 };
-    const messages: string[] = [];
-
-    const scanned = await mapLimit(files, 8, async (file): Promise<Entry | null> => {
-      const shown = displayPath(file, data.root);
-      let image: RgbImage;
-      try {
-        const bytes = await fs.readFile(file);
-        image = await decodeImage(bytes);
-        if (jpegMissingEnd(bytes)) messages.push(`${prefix}WARNING ⚠️ ${shown}: corrupt JPEG restored (its end marker is missing; the file was left unchanged)`);
-        if (image.width < 10 || image.height < 10) throw new Error(`image size (${image.width}, ${image.height}) <10 pixels`);
-      } catch (e) {
-        stats.corrupt++;
-        messages.push(`${prefix}WARNING ⚠️ ${shown}: ignoring corrupt image/label: ${reasonOf(e)}`);
-        return null;
-      }
-      const labelFile = imageToLabelPath(file);
-      const text = await fs.readFile(labelFile, "utf8").catch(() => null);
-      if (text === null) {
-        stats.missing++;
-        return { file, rows: [], lines: [], size: [image.height, image.width], cached: cache ? image : undefined };
-      }
-      try {
-        const parsed = parseYoloLabels(text, displayPath(labelFile, data.root));
-        for (const note of parsed.notes) messages.push(`${prefix}WARNING ⚠️ ${shown}: ${note}`);
-        if (parsed.rows.length) stats.found++;
-        else stats.empty++;
-        return { file, rows: parsed.rows, lines: parsed.lines, size: [image.height, image.width], cached: cache ? image : undefined };
-      } catch (e) {
-        if (!(e instanceof CorruptLabelError)) throw e;
-        stats.corrupt++;
-        messages.push(`${prefix}WARNING ⚠️ ${shown}: ignoring corrupt image/label: ${e.reason}`);
-        return null;
-      }
+    const scan = await scanSplit(sources, {
+      prefix,
+      root: data.root,
+      keepImages: cache,
+      labelCache: opts.labelCache ?? true,
+      progress: opts.progress === false ? null : (opts.progress ?? defaultScanProgress()),
     });
-    // Warnings in file order, whatever order the scan finished in.
-    messages.sort(byFileThenText);
-    for (const m of messages) warn(m);
+    for (const m of scan.warnings) warn(m);
 
-    const entries = scanned.filter((e): e is Entry => e !== null);
+    const stats: YoloScanStats = { found: 0, missing: 0, empty: 0, corrupt: 0 };
+    const entries: Entry[] = [];
+    scan.records.forEach((r, i) => {
+      if (r.status === "corrupt") {
+        stats.corrupt++;
+        return;
+      }
+      if (r.status === "labelled") stats.found++;
+      else stats[r.status]++;
+      entries.push({ file: scan.files[i], rows: r.rows, lines: r.lines, size: r.size, cached: scan.images[i] });
+    });
     if (stats.found === 0) warn(`${prefix}WARNING ⚠️ No labels found in ${displayPath(sources[0], data.root)}.`);
     if (entries.length === 0) {
-      throw namedError("AssertionError", `${prefix}No usable images in ${sources.join(", ")}: all ${files.length} were corrupt (see the warnings above)`);
+      throw namedError("AssertionError", `${prefix}No usable images in ${sources.join(", ")}: all ${scan.files.length} were corrupt (see the warnings above)`);
     }
     checkClassIds(entries, data, dataYaml);
     const shapes = opts.rect ? rectBatchShapes(entries, opts.batchSize ?? 32, imgSize, stride, opts.pad ?? 0) : null;
-    return new YoloDataset(data, split, entries, imgSize, scaleup, stats, shapes);
+    return new YoloDataset(data, split, entries, imgSize, scaleup, stats, shapes, scan.cache, cache);
   }
 
   get length(): number {
@@ -184,6 +186,8 @@ export class YoloDataset {
     }
     const entry = this.entries[i];
     let img = entry.cached ?? (await readImageOrThrow(entry.file, displayPath(entry.file, this.data.root)));
+    // After a label-cache hit nothing was decoded at open: memory caching starts with the first read.
+    if (this.keepImages) entry.cached = img;
     const [h0, w0] = [img.height, img.width];
     // load_image: long side to imgSize, aspect kept (math.ceil, as YOLOv5 v7.0).
     const r = this.imgSize / Math.max(h0, w0);
@@ -273,8 +277,4 @@ function checkClassIds(entries: Entry[], data: DataYaml, dataYaml: string): void
         `or set nc and names in data.yaml to cover every class.`,
     );
   }
-}
-
-function byFileThenText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -24,6 +24,9 @@ export { generateMultiLabelDataset, MultiLabelDatasetOptions, MultiLabelDatasetI
 export { readDataYaml, DataYaml } from "./data-yaml";
 export { parseYoloLabels, imageToLabelPath, ParsedLabels, CorruptLabelError } from "./yolo-labels";
 export { YoloDataset, YoloDatasetOptions, YoloItem, YoloBatch, YoloScanStats, collateDetection } from "./yolo-dataset";
+export { LabelCacheInfo } from "./scan-split";
+export { LABEL_CACHE_SUFFIX, LABEL_CACHE_VERSION, CacheMiss } from "./label-cache";
+export { ScanProgress, scanProgressText } from "./scan-progress";
 export { ImageFolderDataset, ImageFolderOptions, ClassificationItem, ClassificationBatch } from "./imagefolder-dataset";
 export { MultiLabelListDataset, MultiLabelListOptions, MultiLabelItem, MultiLabelBatch } from "./multilabel-dataset";
 export { DataLoader, DataLoaderOptions, IterateOptions, Dataset, ItemOf, DefaultBatch } from "./dataloader";

@@ -52,7 +52,8 @@ export async function datasetHash(files: string[], root: string): Promise<string
   h.update(`root\t${root}\n`);
   files.forEach((f, i) => {
     const s = stats[i];
-    h.update(s ? `${f}\t${s.size}\t${s.mtimeMs}\n` : `${f}\t-\n`);
+    // Whole milliseconds: what copy tools and utimes() keep of a file's time.
+    h.update(s ? `${f}\t${s.size}\t${Math.trunc(s.mtimeMs)}\n` : `${f}\t-\n`);
   });
   return h.digest("hex");
 }

@@ -10,7 +10,11 @@ import { displayPath, reasonOf } from "./errors";
 export interface ScanRecord {
   /** labelled: rows found; empty: a label file without usable rows; missing: no label file; corrupt: image ignored. */
   status: "labelled" | "empty" | "missing" | "corrupt";
-  /** [height, width] of the upright image (EXIF orientation applied); [0, 0] when corrupt. */
+  /**
+   * [height, width] of the upright image (EXIF orientation applied); [0, 0] when corrupt.
+   * YOLOv5's exif_size swaps the sides for orientations 6 and 8 only, though cv2.imread also
+   * turns 5 and 7 (mirrored turns); we record the size of the image as loaded for all of them.
+   */
   size: [number, number];
   /** [class, cx, cy, w, h] per row, normalised to the upright image. */
   rows: number[][];

@@ -177,8 +177,8 @@ test("hidden files in image folders are skipped, as YOLOv5's glob skips them", a
 test("EXIF orientation is applied as cv2.imread does: sizes, rect shapes and pixels are those of the upright image", async () => {
   await withTemp(async (dir) => {
     // Stored 48 wide x 24 high, red on the left. Orientation 6 shows it turned 90° clockwise,
-    // 8 turned 90° anticlockwise (both 24 x 48), 3 upside down (48 x 24).
-    for (const o of [1, 3, 6, 8]) {
+    // 8 turned 90° anticlockwise (both 24 x 48), 3 upside down (48 x 24), 5 and 7 mirrored and turned.
+    for (const o of [1, 3, 5, 6, 7, 8]) {
       await writeImage(path.join(dir, "images", `o${o}.jpg`), 48, 24, { orientation: o });
       await writeText(path.join(dir, "labels", `o${o}.txt`), "0 0.5 0.25 0.5 0.5\n");
     }
@@ -191,6 +191,9 @@ test("EXIF orientation is applied as cv2.imread does: sizes, rect shapes and pix
     assert.deepEqual((await item(3)).shapes.original, [24, 48]);
     assert.deepEqual((await item(6)).shapes.original, [48, 24]);
     assert.deepEqual((await item(8)).shapes.original, [48, 24]);
+    // 5 and 7 are turns with a mirror: cv2.imread turns them too (YOLOv5's exif_size forgets them).
+    assert.deepEqual((await item(5)).shapes.original, [48, 24]);
+    assert.deepEqual((await item(7)).shapes.original, [48, 24]);
     // rect: a 24 x 48 (w x h) upright image is tall, so its batch shape is [64, 32].
     assert.deepEqual((await item(6)).image.shape, [64, 32, 3]);
     assert.deepEqual((await item(1)).image.shape, [32, 64, 3]);

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { magicOverhead } from "./engine/magic-overhead";
 import { runTrainStepBench, formatTable } from "./toolkit/train-step";
 import { convGradientBench, formatConvTable } from "./toolkit/conv-gradients";
+import { datasetOpenBench, formatDatasetOpenTable } from "./data/dataset-open";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -48,6 +49,9 @@ async function main(): Promise<void> {
   }
   if (want("conv")) {
     process.stdout.write("\n## Convolution kernels on wasm (YOLOv5n's shapes)\n\n" + formatConvTable(await convGradientBench()) + "\n");
+  }
+  if (want("data")) {
+    process.stdout.write("\n## Opening a dataset of 3,000 images (first scan, then the label cache)\n\n" + formatDatasetOpenTable(await datasetOpenBench()) + "\n");
   }
   if (want("train")) {
     // Three rounds: the figures are the medians of tfjs and PyTorch measured next to each other.

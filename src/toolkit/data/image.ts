@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import sharp from "sharp";
+import { cv2Resize, type Cv2Interpolation } from "./cv2-resize";
 import { namedError, reasonOf } from "./errors";
 
 /** An 8-bit RGB image, row-major HWC: pixel (x, y) channel c is data[(y * width + x) * 3 + c]. */
@@ -77,16 +78,13 @@ export async function decodeImage(bytes: Buffer): Promise<RgbImage> {
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 }
 
-/** Resizes to exactly width x height with bilinear interpolation (cv2.INTER_LINEAR's role in YOLOv5). */
-export async function resizeImage(img: RgbImage, width: number, height: number): Promise<RgbImage> {
+/**
+ * Resizes to exactly width x height as cv2.resize does (cv2-resize.ts, bit-exact for 8-bit
+ * RGB): INTER_LINEAR by default (letterbox), INTER_AREA where YOLOv5 shrinks for validation.
+ */
+export async function resizeImage(img: RgbImage, width: number, height: number, interpolation: Cv2Interpolation = "linear"): Promise<RgbImage> {
   if (img.width === width && img.height === height) return img;
-  const data = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 3 },
-  })
-    .resize(width, height, { fit: "fill", kernel: "linear" })
-    .raw()
-    .toBuffer();
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+  return cv2Resize(img, width, height, interpolation);
 }
 
 /** Centre-crops to a square, then resizes to size x size (YOLOv5-cls's CenterCrop transform). */

@@ -16,6 +16,7 @@ export {
   centerCropResize,
   toFloatImage,
 } from "./image";
+export { cv2Resize, type Cv2Image, type Cv2Interpolation } from "./cv2-resize";
 export { letterbox, LetterboxOptions, LetterboxResult, padImage, pyRound } from "./letterbox";
 export { classNames, classAppearance, ClassAppearance, SizeBand, DEFAULT_SIZE_BANDS, MAX_CLASSES } from "./shapes";
 export { generateDetectionDataset, DetectionDatasetOptions, DetectionDatasetInfo } from "./generate-detection";

@@ -189,9 +189,10 @@ export class YoloDataset {
     // After a label-cache hit nothing was decoded at open: memory caching starts with the first read.
     if (this.keepImages) entry.cached = img;
     const [h0, w0] = [img.height, img.width];
-    // load_image: long side to imgSize, aspect kept (math.ceil, as YOLOv5 v7.0).
+    // load_image: long side to imgSize, aspect kept (math.ceil, as YOLOv5 v7.0); without
+    // augmentation YOLOv5 shrinks with INTER_AREA and enlarges with INTER_LINEAR.
     const r = this.imgSize / Math.max(h0, w0);
-    if (r !== 1) img = await resizeImage(img, Math.ceil(w0 * r), Math.ceil(h0 * r));
+    if (r !== 1) img = await resizeImage(img, Math.ceil(w0 * r), Math.ceil(h0 * r), r > 1 ? "linear" : "area");
     const shape = this.itemShapes ? this.itemShapes[i] : this.imgSize;
     const { image, ratio, pad } = await letterbox(img, shape, { auto: false, scaleup: this.scaleup });
     const labels = letterboxLabels(entry.rows, img.width * ratio[0], img.height * ratio[1], pad, image.width, image.height);

@@ -7,11 +7,13 @@ import { MainChannels } from "./channels";
 import { ControlBridge } from "./control-bridge";
 import { failedEngine } from "./engine-failure";
 import { CONTROL_HANDLERS, SHELL_HANDLERS, type RequestContext } from "./handlers";
+import { IopubPublisher } from "./iopub-publisher";
 import { IopubSink } from "./iopub-sink";
 import type { Message, RequestChannel } from "./messages";
 import { Session, replyType } from "./session";
 import { ShellQueue } from "./shell-queue";
 import { StdinChannel } from "./stdin";
+import { StreamCoalescer } from "./stream-coalescer";
 import { Signer, parseMessage } from "./wire";
 
 export interface KernelOptions {
@@ -60,12 +62,26 @@ export async function startKernel(
   let resolveClosed!: (v: { restart: boolean }) => void;
   const closed = new Promise<{ restart: boolean }>((resolve) => (resolveClosed = resolve));
 
-  const publish = (msgType: string, content: Record<string, unknown>, parent: Message | null) => {
+  let iopub: IopubPublisher | undefined;
+  const sendIopub = (msgType: string, content: Record<string, unknown>, parent: Message | null) => {
     const msg = session.message(msgType, content, parent, { identities: [Buffer.from(`kernel.${session.id}.${msgType}`)] });
-    channels.send("iopub", msg);
+    iopub?.send(msg);
+  };
+  const streams = new StreamCoalescer((parent, name, text) => sendIopub("stream", { name, text }, parent));
+  // Stream text is coalesced; anything else first publishes the text held before it.
+  const publish = (msgType: string, content: Record<string, unknown>, parent: Message | null) => {
+    if (msgType === "stream" && parent) return streams.write(parent, content.name as "stdout" | "stderr", String(content.text ?? ""));
+    streams.flush();
+    sendIopub(msgType, content, parent);
   };
 
   await channels.bind(info);
+  try {
+    iopub = await IopubPublisher.start(info, log);
+  } catch (e) {
+    channels.close();
+    throw e;
+  }
   const stdin = new StdinChannel(channels, session, signer, log);
   // An interrupt_request is answered by the control worker, which raises the engine's shared
   // interrupt flag (seen by running code at its next check) and tells us here, for a cell
@@ -82,6 +98,7 @@ export async function startKernel(
     bridge = await ControlBridge.start(info, session.id, (msg) => void dispatch(msg, "control", false), interrupt, log);
   } catch (e) {
     channels.close();
+    await iopub.close();
     throw e;
   }
   const shellQueue = new ShellQueue(channels.shell);
@@ -147,6 +164,8 @@ export async function startKernel(
         log(`engine shutdown failed: ${(e as Error).message}`);
       }
       await bridge.close();
+      streams.flush();
+      await iopub!.close();
       channels.close();
       resolveClosed({ restart });
       return { restart };

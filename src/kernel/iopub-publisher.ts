@@ -1,0 +1,98 @@
+// Main-thread side of the iopub worker: signs each message and hands it over in order. When
+// the worker holds more than PENDING_LIMIT_KIB not yet taken by the socket (a client reading
+// slower than a cell prints), the main thread waits for it to drain: backpressure, even in
+// a cell that never yields, instead of losing output.
+import * as path from "path";
+import { Worker } from "worker_threads";
+import { endpoint, type ConnectionInfo } from "./connection";
+import { kibOf, type IopubToMain, type IopubWorkerData, type MainToIopub } from "./iopub-protocol";
+import type { Message } from "./messages";
+import { Signer, serializeMessage } from "./wire";
+
+/** Output the worker may hold before the main thread waits (64 MiB). */
+const PENDING_LIMIT_KIB = 64 * 1024;
+/** A client that takes nothing for this long is not waited for (its output queues in memory). */
+const STALL_MS = 10_000;
+const WAIT_SLICE_MS = 100;
+
+export class IopubPublisher {
+  private readonly pending: Int32Array;
+  private closed = false;
+  /** Set while a stalled client is not waited for; cleared once it reads again. */
+  private stalled = false;
+  private drained?: Promise<void>;
+
+  private constructor(
+    private readonly worker: Worker,
+    buffer: SharedArrayBuffer,
+    private readonly signer: Signer,
+    private readonly log: (line: string) => void,
+  ) {
+    this.pending = new Int32Array(buffer);
+  }
+
+  /** Starts the worker and resolves once iopub is bound. */
+  static async start(info: ConnectionInfo, log: (line: string) => void): Promise<IopubPublisher> {
+    const pendingBuffer = new SharedArrayBuffer(4);
+    const workerData: IopubWorkerData = { iopubEndpoint: endpoint(info, "iopub"), pendingBuffer };
+    const worker = new Worker(path.join(__dirname, "iopub-worker.js"), { workerData });
+    const publisher = new IopubPublisher(worker, pendingBuffer, new Signer(info.key, info.signature_scheme), log);
+    let onDrained!: () => void;
+    publisher.drained = new Promise<void>((resolve) => (onDrained = resolve));
+    await new Promise<void>((resolve, reject) => {
+      worker.once("error", reject);
+      worker.on("message", (m: IopubToMain) => {
+        if (m.kind === "ready") resolve();
+        else if (m.kind === "failed") reject(new Error(m.message));
+        else if (m.kind === "log") log(m.line);
+        else if (m.kind === "drained") onDrained();
+      });
+    });
+    worker.on("error", (e) => log(`iopub worker failed: ${e.message}`));
+    worker.once("exit", () => onDrained());
+    return publisher;
+  }
+
+  send(msg: Message<unknown>): void {
+    if (this.closed) return;
+    const frames = serializeMessage(msg, this.signer);
+    const kib = kibOf(frames);
+    this.waitForRoom(kib);
+    Atomics.add(this.pending, 0, kib);
+    this.post({ kind: "send", frames, kib });
+  }
+
+  /** Sends what is queued (a client that stopped reading gets a few seconds), then ends the worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.post({ kind: "close" });
+    await this.drained;
+  }
+
+  /** Blocks the main thread (Atomics.wait) while the worker holds too much. */
+  private waitForRoom(kib: number): void {
+    let level = Atomics.load(this.pending, 0);
+    if (this.stalled) {
+      if (level > PENDING_LIMIT_KIB / 2) return;
+      this.stalled = false;
+    }
+    let idleMs = 0;
+    // A message bigger than the limit still goes once the queue is empty.
+    while (level > 0 && level + kib > PENDING_LIMIT_KIB) {
+      Atomics.wait(this.pending, 0, level, WAIT_SLICE_MS);
+      const now = Atomics.load(this.pending, 0);
+      idleMs = now === level ? idleMs + WAIT_SLICE_MS : 0;
+      level = now;
+      if (idleMs >= STALL_MS) {
+        this.log(`iopub: no client has read output for ${STALL_MS / 1000} s; queueing it in memory instead of waiting`);
+        this.stalled = true;
+        return;
+      }
+    }
+  }
+
+  private post(m: MainToIopub): void {
+    this.worker.postMessage(m);
+  }
+}

@@ -13,6 +13,7 @@ import { resolveForImport } from "./esm-packages";
 import { FLAG, RESUME, TICK, instrumentInterrupts } from "./interrupt-transform";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
+import { guardedProcess } from "./preload";
 import { recordCellSource, scriptNameFor } from "./source-positions";
 
 export interface RunResult {
@@ -62,6 +63,7 @@ export function createCellRequire(cwd: string, local: LocalTsModules = new Local
   const selfEntry = path.join(KERNEL_ROOT, "dist", "src", "index.js");
   const resolveFrom = (id: string, dir: string): unknown => {
     if (id === "tfjs-lab") return own(selfEntry);
+    if (id === "process" || id === "node:process") return guardedProcess;
     const fromDir = createRequire(path.join(dir, "__cell__.js"));
     const bare = !id.startsWith(".") && !path.isAbsolute(id);
     const load = (from: NodeJS.Require): unknown => {
@@ -136,7 +138,8 @@ export class Executor {
     const isAsync = converted.hasToplevelAwait || (converted.output.includes("await") && awaitsAtTopLevel(converted.output));
     const hoisted = hoistLoopLocals(expandNamespaceShorthands(converted.output, new Set(Object.keys(this.namespace))));
     const js = instrumentInterrupts(hoisted).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
-    const params = `exports, require, __lab_define, ${TICK}, ${RESUME}, ${FLAG}`;
+    // `process` is a parameter so the cell sees the guarded one (exit raises, not ends the kernel).
+    const params = `exports, require, __lab_define, ${TICK}, ${RESUME}, ${FLAG}, process`;
     const prefix = isAsync ? `(async function (${params}) { ` : `(function (${params}) { `;
     // Each part of a cell gets a script name of its own, so that tracebacks map to its source.
     const scriptName = scriptNameFor(cellName, firstLine);
@@ -146,7 +149,7 @@ export class Executor {
     this.compiler.commit(converted.declOutput ?? "");
     // An interrupt that arrived while the cell compiled stops it before it starts.
     if (signal.aborted) throw new KeyboardInterrupt();
-    const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define, this.checks.tick, this.checks.resume, this.checks.counts));
+    const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define, this.checks.tick, this.checks.resume, this.checks.counts, guardedProcess));
     if (isAsync) await raceAbort(ret as Promise<unknown>, signal);
     const key = converted.lastExpressionVar;
     if (!key) return { hasValue: false };

@@ -25,3 +25,40 @@ export function preload(ns: Namespace): void {
   defineLazy(ns, "lab", () => require(LAB));
   for (const name of ["display", "clearOutput", "input", "figure"]) defineLazy(ns, name, () => require(DISPLAY)[name]);
 }
+
+/** Raised instead of ending the kernel's process from a cell. */
+export class KernelExitError extends Error {
+  override name = "KernelExitError";
+}
+
+function refuse(call: string): never {
+  throw new KernelExitError(
+    `${call} would end the kernel's process, not just this cell (it serves every cell and ` +
+    `the notebook's connection). To start over, restart the kernel (Kernel > Restart); to stop a cell, throw an error.`,
+  );
+}
+
+/** Signals that only ask whether a process exists (kill(pid, 0)) are harmless. */
+const isProbe = (signal: unknown) => signal === 0 || signal === "0";
+
+/**
+ * The `process` cells see (and get from require("process")): the real one, except that
+ * exit, abort and signals to the kernel itself raise KernelExitError. A Proxy, so every
+ * other property, getter and method is the real process's.
+ */
+export const guardedProcess: NodeJS.Process = new Proxy(process, {
+  get(target, prop) {
+    switch (prop) {
+      case "exit": return (code?: number) => refuse(`process.exit(${code ?? ""})`);
+      case "reallyExit": return (code?: number) => refuse(`process.reallyExit(${code ?? ""})`);
+      case "abort": return () => refuse("process.abort()");
+      case "kill":
+        return (pid: number, signal?: string | number) => {
+          const self = pid === target.pid || pid === 0 || pid === -target.pid;
+          if (self && !isProbe(signal)) refuse(`process.kill(process.pid${signal === undefined ? "" : `, ${JSON.stringify(signal)}`})`);
+          return target.kill(pid, signal);
+        };
+      default: return Reflect.get(target, prop, target);
+    }
+  },
+});

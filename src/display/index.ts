@@ -2,6 +2,7 @@
 import "./reprs/tensor";
 import "./reprs/arquero";
 import "./reprs/plotly";
+import "./reprs/opaque";
 export { toMimeBundle, registerRepr, JUPYTER_DISPLAY, escapeHtml, type Repr, type Rich } from "./mime";
 export { display, clearOutput, input, type DisplayOptions } from "./display";
 export { figure, PlotlyFigure, plotlyDelivery, type PlotlyFigureSpec, type PlotlyTrace } from "./reprs/plotly";

@@ -64,6 +64,33 @@ function collapseLibraryFrames(frames: string[]): string[] {
   return out;
 }
 
+/** Runs of one frame (deep recursion) as that frame and a count, as Python's traceback does. */
+export function collapseRepeatedFrames(frames: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < frames.length;) {
+    let j = i + 1;
+    while (j < frames.length && frames[j] === frames[i]) j++;
+    out.push(frames[i]);
+    const more = j - i - 1;
+    if (more === 1) out.push(frames[i]);
+    else if (more > 1) out.push(`    [previous line repeated ${more} more times]`);
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * The frame lines of a stack: what follows the error's header ("Name: message", which may
+ * span lines, some of which may start with "at"), so a message line is never read as a frame.
+ */
+export function stackFrames(e: Error): string[] {
+  const stack = e.stack ?? "";
+  const message = String(e.message ?? "");
+  const at = message ? stack.indexOf(message) : -1;
+  const rest = at >= 0 ? stack.slice(at + message.length) : stack;
+  return rest.split("\n").filter((l) => /^\s+at /.test(l));
+}
+
 export function isInterrupt(e: unknown): boolean {
   return e instanceof KeyboardInterrupt || (e as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
 }
@@ -74,7 +101,7 @@ export function toErrorContent(e: unknown): ErrorContent {
   if (e instanceof Error) {
     const ename = e.name || e.constructor?.name || "Error";
     const evalue = e.message;
-    const frames = mapCellFrames(collapseLibraryFrames((e.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l) && !INTERNAL_FRAME.test(l))));
+    const frames = mapCellFrames(collapseLibraryFrames(collapseRepeatedFrames(stackFrames(e).filter((l) => !INTERNAL_FRAME.test(l)))));
     return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
   }
   // Something that is not an Error was thrown (`throw 42`).

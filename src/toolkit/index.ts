@@ -7,5 +7,7 @@ export * from "./losses";
 export * from "./data";
 export * from "./train";
 export * from "./viz";
+export * from "./io";
+export * from "./weights";
 export * from "./infer";
 export { setInterruptHost, interruptSignal, pollInterrupt, InterruptHost } from "./interrupt";

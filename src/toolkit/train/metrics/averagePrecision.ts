@@ -15,7 +15,8 @@ export function computeAp(recall: number[], precision: number[]): number {
 
 /** numpy.interp for non-decreasing xp (at a repeated xp value numpy returns the last one's fp). */
 function interpIncreasing(x: number, xp: number[], fp: number[]): number {
-  if (x <= xp[0]) return fp[0];
+  // Strictly below: at x == xp[0] with xp[0] repeated (a class with no true positive at a threshold) numpy takes the last one.
+  if (x < xp[0]) return fp[0];
   const last = xp.length - 1;
   if (x >= xp[last]) return fp[last];
   // first index with xp[j] > x

@@ -1,5 +1,5 @@
 import { apPerClass } from "./averagePrecision";
-import { Box, boxArea, boxIouMatrix } from "./boxes";
+import { Box, boxArea, boxIou } from "./boxes";
 import type { Detection } from "./nms";
 
 /** A ground-truth box in pixels (corners) with its class. */
@@ -12,14 +12,24 @@ export interface LabelBox {
 export const IOU_THRESHOLDS = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.8999999999999999, 0.95];
 
 /**
+ * val.py's iouv: torch.linspace(0.5, 0.95, 10) in float32 (torch fills the first half from
+ * the start and the second half back from the end, each in float32).
+ */
+export const IOU_THRESHOLDS_FLOAT32: number[] = (() => {
+  const f = Math.fround, n = 10, start = f(0.5), end = f(0.95);
+  const step = f(f(end - start) / (n - 1));
+  return Array.from({ length: n }, (_, i) => (i < n / 2 ? f(start + f(step * i)) : f(end - f(step * (n - 1 - i)))));
+})();
+
+/**
  * val.py's process_batch: for each IoU threshold, detections matched to labels of the same
  * class with IoU >= threshold, each label and each detection used once (highest IoU first,
  * deduplicated by detection then by label in YOLOv5's order). Returns correct[det][threshold].
  */
-export function matchDetections(dets: Detection[], labels: LabelBox[], iouv = IOU_THRESHOLDS): boolean[][] {
+export function matchDetections(dets: Detection[], labels: LabelBox[], iouv = IOU_THRESHOLDS, iouOf: (a: Box, b: Box) => number = boxIou): boolean[][] {
   const correct = dets.map(() => iouv.map(() => false));
   if (!dets.length || !labels.length) return correct;
-  const iou = boxIouMatrix(labels.map((l) => l.box), dets.map((d) => d.box));
+  const iou = labels.map((l) => dets.map((d) => iouOf(l.box, d.box)));
   iouv.forEach((thr, t) => {
     let matches: [number, number, number][] = [];
     labels.forEach((l, li) => dets.forEach((d, di) => {

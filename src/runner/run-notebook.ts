@@ -67,7 +67,9 @@ export async function runNotebook(file: string, options: RunOptions = {}): Promi
  */
 export function runNotebookIsolated(file: string, options: Omit<RunOptions, "log"> = {}): Promise<NotebookRun> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, "run-notebook-child.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // The notebook's folder is the process's working directory, as Jupyter starts a kernel
+    // there: relative paths in cells (data/..., runs/...) mean the same under nbconvert and here.
+    const child = fork(path.join(__dirname, "run-notebook-child.js"), [], { cwd: path.dirname(path.resolve(file)), stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let settled = false;
     child.once("message", (m: { run?: NotebookRun; error?: string }) => {
       settled = true;

@@ -10,4 +10,6 @@ export * from "./viz";
 export * from "./io";
 export * from "./weights";
 export * from "./infer";
+// YOLOv5 run folders: lab.runs.load / diff / figure (runs/ names its own loadRuns, so only the namespace).
+export { runs, YoloRun } from "./runs";
 export { setInterruptHost, interruptSignal, pollInterrupt, InterruptHost } from "./interrupt";

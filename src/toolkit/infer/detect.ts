@@ -96,8 +96,10 @@ function summarize(rows: DetectionRow[], names: string[]): string {
 
 function detectionsBundle(results: Detections, drawn: { name: string; png: PngImage; summary: string }[]) {
   const text = results.map((rows, i) => `${drawn[i]?.name ?? rows.path ?? `image ${i}`}: ${rows.shape[1]}x${rows.shape[0]} ${rows.length} detection${rows.length === 1 ? "" : "s"}`).join("\n");
+  // Small images (YOLOv5 users review 160-320 px runs too) are shown at least 320 px wide.
+  const shown = (png: PngImage) => Math.max(1, Math.ceil(320 / png.width));
   const figures = drawn.map(({ name, png, summary }) =>
-    `<figure style="display:inline-block;margin:4px"><img src="data:image/png;base64,${Buffer.from(png.png).toString("base64")}" width="${png.width}" height="${png.height}"/>` +
+    `<figure style="display:inline-block;margin:4px"><img src="data:image/png;base64,${Buffer.from(png.png).toString("base64")}" width="${png.width * shown(png)}" height="${png.height * shown(png)}" style="image-rendering:pixelated"/>` +
     `<figcaption style="font:12px sans-serif">${escapeHtml(name)}: ${escapeHtml(summary)}</figcaption></figure>`).join("");
   const more = results.length > drawn.length ? `<p style="font:12px sans-serif">${results.length - drawn.length} more image(s) not drawn</p>` : "";
   return { "text/html": `<div>${figures}${more}</div>`, "text/plain": text };

@@ -3,7 +3,10 @@
 // Loading the toolkit puts tfjs-lab's wasm factory in place (wasm-backend.ts), so that
 // `await tf.ready()` in plain Node gives the backend a cell gets.
 import { installWasmBackend } from "./wasm-backend";
+import { guardWasmOutOfMemory } from "./wasm-out-of-memory";
 installWasmBackend();
+// A full wasm heap raises OutOfMemoryError instead of corrupting tensors.
+guardWasmOutOfMemory();
 export { initBackend, switchBackend, currentBackend, BACKEND_ENV_VAR } from "./select";
 export type { BackendReport, InitBackendOptions } from "./select";
 export type { ProbeResult, BackendName } from "./probes";
@@ -16,3 +19,4 @@ export { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 export { registerBroadcastingReductionGradients } from "./reduction-gradients";
 export { WASM_THREADS_ENV_VAR } from "./wasm-threads";
 export { installWasmBackend, wasmStart, type WasmStart } from "./wasm-backend";
+export { WasmOutOfMemoryError, WASM_HEAP_LIMIT_BYTES } from "./wasm-out-of-memory";

@@ -9,7 +9,8 @@ import type { Optimizer, OptimizerState } from "./optim/optimizer";
  * zero padding to 8 bytes | tensor data (little-endian, each at its header offset).
  * The header lists every tensor by name with shape, dtype, offset and byte length:
  * model parameters and buffers under their dotted names (the state_dict), optimizer
- * slots under "optimizer/<slot>/<parameter>".
+ * slots under "optimizer/<slot>/<parameter>", gradients a Trainer had summed but not yet
+ * applied under "trainer/accumulated/<parameter>".
  */
 const MAGIC = "TFLABCKP";
 const VERSION = 1;
@@ -20,9 +21,22 @@ interface Header {
   meta: Record<string, unknown>;
   tensors: TensorEntry[];
   optimizer?: Omit<OptimizerState, "slots"> & { slots: Record<string, string[]> };
+  trainer?: { best: number | null; lastOptStep: number; accumulated: string[] };
 }
 
-export interface CheckpointInfo { epoch: number; meta: Record<string, unknown> }
+/**
+ * What a Trainer needs besides weights and optimizer to go on as if it had never stopped:
+ * the best fitness so far (decides whether best.ckpt is overwritten), the iteration of the
+ * last optimizer step and the gradients summed since (nominal-batch accumulation).
+ */
+export interface TrainerState {
+  best: number;
+  lastOptStep: number;
+  /** Parameter name -> summed gradient; loadCheckpoint's caller disposes these. */
+  accumulated: Record<string, tf.Tensor>;
+}
+
+export interface CheckpointInfo { epoch: number; meta: Record<string, unknown>; trainer?: TrainerState }
 
 /** The model's state_dict: parameters and buffers by dotted name. */
 export function stateDict(model: Module): [string, tf.Variable][] {
@@ -30,7 +44,7 @@ export function stateDict(model: Module): [string, tf.Variable][] {
 }
 
 /** Saves model weights (+ optimizer state) atomically. */
-export async function saveCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; epoch?: number; meta?: Record<string, unknown> } = {}): Promise<void> {
+export async function saveCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; epoch?: number; meta?: Record<string, unknown>; trainer?: TrainerState } = {}): Promise<void> {
   const named: [string, tf.Tensor][] = stateDict(model);
   let optimizer: Header["optimizer"];
   if (opts.optimizer) {
@@ -41,6 +55,13 @@ export async function saveCheckpoint(file: string, model: Module, opts: { optimi
       for (const [param, t] of Object.entries(byParam)) named.push([`optimizer/${slot}/${param}`, t]);
     }
     optimizer = { type: st.type, stepCount: st.stepCount, groups: st.groups, slots };
+  }
+  let trainer: Header["trainer"];
+  if (opts.trainer) {
+    const { best, lastOptStep, accumulated } = opts.trainer;
+    for (const [param, t] of Object.entries(accumulated)) named.push([`trainer/accumulated/${param}`, t]);
+    // JSON has no -Infinity: null is "no epoch has been scored yet".
+    trainer = { best: Number.isFinite(best) ? best : null, lastOptStep, accumulated: Object.keys(accumulated) };
   }
   const tensors: TensorEntry[] = [];
   const blobs: Uint8Array[] = [];
@@ -55,7 +76,7 @@ export async function saveCheckpoint(file: string, model: Module, opts: { optimi
     if (pad) blobs.push(new Uint8Array(pad));
     offset += bytes.byteLength + pad;
   }
-  const header: Header = { epoch: opts.epoch ?? 0, meta: opts.meta ?? {}, tensors, optimizer };
+  const header: Header = { epoch: opts.epoch ?? 0, meta: opts.meta ?? {}, tensors, optimizer, trainer };
   const json = Buffer.from(JSON.stringify(header), "utf8");
   const pre = Buffer.alloc(16);
   pre.write(MAGIC, 0, "ascii");
@@ -93,7 +114,7 @@ const torchSize = (s: number[]) => `torch.Size([${s.join(", ")}])`;
 export function loadCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; strict?: boolean } = {}): CheckpointInfo {
   const { header, buf, dataStart } = readHeader(file);
   const strict = opts.strict ?? true;
-  const entries = new Map(header.tensors.filter((e) => !e.name.startsWith("optimizer/")).map((e) => [e.name, e]));
+  const entries = new Map(header.tensors.filter((e) => !e.name.startsWith("optimizer/") && !e.name.startsWith("trainer/")).map((e) => [e.name, e]));
   const target = new Map(stateDict(model));
   const missing = [...target.keys()].filter((k) => !entries.has(k));
   const unexpected = [...entries.keys()].filter((k) => !target.has(k));
@@ -132,5 +153,12 @@ export function loadCheckpoint(file: string, model: Module, opts: { optimizer?: 
       for (const byParam of Object.values(slots)) for (const t of Object.values(byParam)) t.dispose();
     }
   }
-  return { epoch: header.epoch, meta: header.meta };
+  let trainer: TrainerState | undefined;
+  if (header.trainer) {
+    const all = new Map(header.tensors.map((e) => [e.name, e]));
+    const accumulated: Record<string, tf.Tensor> = {};
+    for (const p of header.trainer.accumulated) accumulated[p] = tensorFrom(all.get(`trainer/accumulated/${p}`)!, buf, dataStart);
+    trainer = { best: header.trainer.best ?? -Infinity, lastOptStep: header.trainer.lastOptStep, accumulated };
+  }
+  return { epoch: header.epoch, meta: header.meta, trainer };
 }

@@ -69,6 +69,12 @@ function disposeBatchTensors(batch: unknown): void {
     for (const v of Object.values(batch)) if (v instanceof tf.Tensor || Array.isArray(v)) disposeBatchTensors(v);
 }
 
+/** One epoch's batches: a DataLoader is asked for that epoch's order (its shuffle is drawn from (seed, epoch)), so a resumed run sees the same batches. */
+function epochBatches<B>(data: TrainerOptions<B>["data"], epoch: number): AsyncIterable<B> | Iterable<B> {
+  const loader = data as { iterate?: (opts: { epoch: number }) => AsyncIterable<B> };
+  return typeof loader.iterate === "function" ? loader.iterate({ epoch }) : data;
+}
+
 function defaultForward(model: Module, batch: unknown): unknown {
   const images = (batch as { images?: tf.Tensor }).images;
   if (!(images instanceof tf.Tensor)) throw new TypeError("batch has no `images` tensor: pass `forward: (model, batch) => ...` to the trainer");
@@ -117,6 +123,11 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
     const lf = lrLambda(o.schedule ?? "linear", epochs, o.lrf ?? 0.01);
     const groups = this.optimizer.paramGroups;
     const params = groups.flatMap((g) => g.params);
+    // Gradients are keyed by tf variable name, which differs between model instances; checkpoints use parameter names.
+    const paramNameOf = new Map(groups.flatMap((g) => g.params.map((p, i) => [p.name, g.paramNames[i]] as const)));
+    const variableNameOf = new Map([...paramNameOf].map(([v, n]) => [n, v]));
+    const renamed = (m: Record<string, tf.Tensor>, names: Map<string, string>) =>
+      Object.fromEntries(Object.entries(m).map(([k, t]) => [names.get(k) ?? k, t]));
     const nb = o.data.length ?? NaN;
     const nw = nbs ? warmupIterations(o.warmupEpochs ?? 3, Number.isFinite(nb) ? nb : 0, o.minWarmupIterations ?? 100) : 0;
     const targetMomentum = o.momentum ?? 0.937;
@@ -129,7 +140,16 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
     let aborted = false;
     let error: Error | undefined;
 
-    if (o.resume) startEpoch = loadCheckpoint(o.resume, model, { optimizer: this.optimizer }).epoch + 1;
+    if (o.resume) {
+      const info = loadCheckpoint(o.resume, model, { optimizer: this.optimizer });
+      startEpoch = info.epoch + 1;
+      // Everything that decides what is saved next, so a resumed run writes what one run would.
+      if (info.trainer) {
+        best = info.trainer.best;
+        lastOptStep = info.trainer.lastOptStep;
+        accumulator.add(renamed(info.trainer.accumulated, variableNameOf));
+      }
+    }
     const totalSteps = Number.isFinite(nb) ? nb * (epochs - startEpoch) : NaN;
     let stepsDone = 0;
     // The caller's signal, or the kernel cell's: an interrupt stops the loop between steps.
@@ -143,7 +163,7 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
         let lossSum = 0, count = 0, peakBytes = 0;
         const itemSums: Record<string, number> = {};
         let i = 0;
-        for await (const batch of o.data as AsyncIterable<B>) {
+        for await (const batch of epochBatches(o.data, epoch)) {
           pollInterrupt();
           if (signal?.aborted) {
             if (o.disposeBatch ?? true) disposeBatchTensors(batch);
@@ -241,11 +261,17 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
         if (o.runLog) appendRunLog(o.runLog, { ...epochEv, time: new Date().toISOString() });
         if (o.checkpointDir) {
           const meta = { metrics, trainLoss };
-          await saveCheckpoint(path.join(o.checkpointDir, "last.ckpt"), model, { optimizer: this.optimizer, epoch, meta });
           const fit = o.fitness ? o.fitness(metrics, trainLoss) : -trainLoss;
-          if (fit > best) {
-            best = fit;
-            await saveCheckpoint(path.join(o.checkpointDir, "best.ckpt"), model, { optimizer: this.optimizer, epoch, meta });
+          const improved = fit > best;
+          if (improved) best = fit;
+          // The summed gradients not yet applied are saved too; take() hands them over, add() puts them back.
+          const accumulated = accumulator.take();
+          try {
+            const state = { optimizer: this.optimizer, epoch, meta, trainer: { best, lastOptStep, accumulated: renamed(accumulated, paramNameOf) } };
+            await saveCheckpoint(path.join(o.checkpointDir, "last.ckpt"), model, state);
+            if (improved) await saveCheckpoint(path.join(o.checkpointDir, "best.ckpt"), model, state);
+          } finally {
+            accumulator.add(accumulated);
           }
         }
         this.emit("epoch", epochEv);

@@ -1,5 +1,5 @@
 """Output flood benchmark (issue 18), driven by Debian's jupyter_client: one cell printing
-100,000 lines, one printing 200 MB (2,000,000 lines of 100 bytes), in tfjs-lab and in
+100,000 lines, one printing 200 MB (2,000,000 lines of 101 bytes), in tfjs-lab and in
 Debian's ipykernel doing the same printing. Checks that every byte arrives, in order, and
 that the cell finishes (execute_reply and idle); prints one JSON object per kernel and case,
 then the tfjs-lab / ipykernel time ratios.
@@ -25,7 +25,7 @@ KERNELS = {
     "tfjs-lab": ["node", os.path.join(REPO, "dist", "src", "cli", "main.js"), "kernel", "{connection_file}"],
     "ipykernel": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
 }
-# (name, lines, line body without the newline: 9-digit index + filler; 100 bytes with "\n")
+# (name, lines, line body without the newline: 9-digit index, space, filler; 101 bytes with "\n")
 CASES = [("100k_lines", 100_000, 90), ("200MB", 2_000_000, 90)]
 CODE = {
     "tfjs-lab": 'const fill = "y".repeat({w});\nfor (let i = 0; i < {n}; i++) console.log(String(i).padStart(9, "0") + " " + fill)',
@@ -85,7 +85,7 @@ def main():
     for kernel, argv in KERNELS.items():
         proc, client = launch(argv)
         try:
-            client.execute_interactive("1", timeout=120)  # warm-up (tfjs-lab loads its compiler)
+            client.execute_interactive("1", timeout=120, output_hook=lambda m: None)  # warm-up (tfjs-lab loads its compiler)
             for case, n, w in CASES:
                 r = flood(client, CODE[kernel].format(n=n, w=w), n, w)
                 results[(kernel, case)] = r

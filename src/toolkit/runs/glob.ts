@@ -44,10 +44,13 @@ export class NoMatchError extends Error {
 
 /**
  * The folders `pattern` names, absolute, in natural order (exp2 before exp10). Entries that
- * start with a dot match only a segment that starts with one, as in a shell. Throws a
- * NoMatchError naming the pattern, the working folder and where the walk stopped.
+ * start with a dot match only a segment that starts with one, as in a shell. A pattern that
+ * names an existing folder as it is (`odd [x]`) is that folder. Throws a NoMatchError naming
+ * the pattern, the working folder and where the walk stopped.
  */
 export function matchFolders(pattern: string, cwd: string = process.cwd()): string[] {
+  const literal = path.resolve(cwd, pattern);
+  if (isDirectory(literal)) return [literal];
   const abs = path.isAbsolute(pattern);
   const segments = pattern.split(/\/+/).filter((s) => s !== "" && s !== ".");
   let current = [abs ? path.parse(path.resolve(pattern)).root : path.resolve(cwd)];

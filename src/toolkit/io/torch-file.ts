@@ -287,7 +287,10 @@ function torchGlobal(module: string, name: string): PyValue | undefined {
   if (module === "torch") {
     if (name in storageDtypes) return new PyGlobal(module, name); // named in persistent ids, never called
     if (name in dtypeGlobals) return new TorchDtypeValue(dtypeGlobals[name]);
-    if (name === "Size") return new PyGlobal(module, name, { call: (args) => new PyTuple(sizeItems(args[0])) });
+    if (name === "Size") {
+      const make = (args: readonly PyValue[]) => new PyTuple(args.length ? sizeItems(args[0]) : []);
+      return new PyGlobal(module, name, { call: make, newObject: make });
+    }
     if (name === "Tensor" || name === "device") return recordClass(module, name);
   }
   if ((module === "numpy.core.multiarray" || module === "numpy._core.multiarray") && name === "scalar") {

@@ -261,8 +261,17 @@ export function openZip(bytes: Uint8Array, archiveName?: string, limits?: Partia
 
 let crcTable: Uint32Array | undefined;
 
-/** CRC-32 (the zip/PNG polynomial), written here because zlib.crc32 is newer than Node 20.0. */
+/** zlib.crc32 (native) exists from Node 20.15; earlier versions get the table below. */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
+/** CRC-32 (the zip/PNG polynomial). */
 export function crc32(data: Uint8Array): number {
+  if (typeof nativeCrc32 === "function") return nativeCrc32(data) >>> 0;
+  return tableCrc32(data);
+}
+
+/** CRC-32 in JS, for Node versions without zlib.crc32 (exported so tests check both agree). */
+export function tableCrc32(data: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {

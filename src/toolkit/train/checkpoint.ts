@@ -160,5 +160,5 @@ export function loadCheckpoint(file: string, model: Module, opts: { optimizer?: 
     for (const p of header.trainer.accumulated) accumulated[p] = tensorFrom(all.get(`trainer/accumulated/${p}`)!, buf, dataStart);
     trainer = { best: header.trainer.best ?? -Infinity, lastOptStep: header.trainer.lastOptStep, accumulated };
   }
-  return { epoch: header.epoch, meta: header.meta, trainer };
+  return trainer ? { epoch: header.epoch, meta: header.meta, trainer } : { epoch: header.epoch, meta: header.meta };
 }

@@ -9,7 +9,7 @@ import { compareRunsFigure, comparableCurves, curvesFigure } from "../toolkit/vi
 import type { YoloRun } from "../toolkit/runs";
 
 // Loaded only for --yolo: it brings arquero and js-yaml, which the kernel's start does not need.
-const yoloRuns = () => require("../toolkit/runs") as typeof import("../toolkit/runs");
+const runsToolkit = () => require("../toolkit/runs") as typeof import("../toolkit/runs");
 
 const looksLikePath = (s: string) => /[/*?[]/.test(s);
 
@@ -75,7 +75,7 @@ Example: %loss --yolo runs/train/exp* --metric mAP_0.5`,
 
 /** The session's runs and the YOLOv5 run folders in one figure; warnings and left-out runs are printed. */
 function yoloFigure(usage: string, ctx: MagicContext, session: RunRecord[], patterns: string[], metric: string) {
-  const { loadRuns: loadYoloRuns, collectCurves, NoMatchError } = yoloRuns();
+  const { loadRuns: loadYoloRuns, collectCurves, NoMatchError } = runsToolkit();
   let folders: YoloRun[];
   try {
     folders = loadYoloRuns(patterns, { onWarning: (m) => ctx.print(`warning: ${m}\n`) });

@@ -68,12 +68,14 @@ test("folders sharing a name are told apart by their parents", () => {
   assert.deepEqual(runs.load("runs/*/exp", quiet).map((r) => r.name), ["train/exp", "val/exp"]);
 });
 
-test("weights: best, then last, then the others; .pt and .safetensors only", () => {
+test("weights: best, then last, then the others; .pt and .safetensors files only", () => {
   const dir = writeRun(root, "w/exp", {
     "results.csv": resultsCsvText(DETECT_COLUMNS, detectRows(2)), "opt.yaml": optYaml(), "hyp.yaml": hypYaml(),
     weights: { "epoch10.pt": "", "last.pt": "", "epoch2.pt": "", "best.safetensors": "", "best.pt": "", "notes.txt": "" },
     other: { "events.out.tfevents.1700000000.host.1.0": "", "labels.jpg": "", "confusion_matrix.png": "", "results.png": "" },
   });
+  fs.symlinkSync(path.join(dir, "gone.pt"), path.join(dir, "weights/dangling.pt"));
+  fs.mkdirSync(path.join(dir, "weights/a-folder.pt"));
   const [run] = runs.load(dir, { onWarning: null });
   assert.deepEqual(run.weights.map((w) => path.relative(dir, w)), ["weights/best.pt", "weights/best.safetensors", "weights/last.pt", "weights/epoch2.pt", "weights/epoch10.pt"]);
   assert.deepEqual(run.warnings, []);

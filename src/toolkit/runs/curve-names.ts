@@ -5,7 +5,8 @@
 /**
  * The comparison key of a curve name: lower case, `@` as `_`, no `metrics/` or `x/` prefix,
  * `train/X_loss` and `X_loss` as `X` (a training loss part), Ultralytics' `mAP50-95`/`mAP50`
- * as `map_0.5:0.95`/`map_0.5`, `accuracy_top1` as `top1`. Validation losses keep their prefix: `val/box_loss` is `val/box`.
+ * as `map_0.5:0.95`/`map_0.5`, `accuracy_top1` as `top1`. Validation losses keep their
+ * prefix: `val/box_loss` is `val/box`.
  */
 export function curveKey(name: string): string {
   let k = name.trim().toLowerCase().replace(/@/g, "_");

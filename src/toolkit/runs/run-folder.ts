@@ -21,8 +21,10 @@ export function listWeights(dir: string): string[] {
     return [];
   }
   const rank = (n: string) => ({ best: 0, last: 1 })[n.replace(WEIGHT_FILE, "")] ?? 2;
+  // A dangling link or a folder named like a checkpoint is not a checkpoint (and must not throw).
+  const isFile = (n: string) => { try { return fs.statSync(path.join(dir, "weights", n)).isFile(); } catch { return false; } };
   return names
-    .filter((n) => WEIGHT_FILE.test(n) && fs.statSync(path.join(dir, "weights", n)).isFile())
+    .filter((n) => WEIGHT_FILE.test(n) && isFile(n))
     .sort((a, b) => rank(a) - rank(b) || naturalCompare(a, b))
     .map((n) => path.join(dir, "weights", n));
 }
@@ -87,7 +89,8 @@ export class YoloRun {
     const planned = this.plannedEpochs;
     const best = this.bestMetrics().map((b) => `${shortColumnName(b.column)} ${+b.value.toPrecision(4)} (epoch ${b.epoch})`);
     const weights = this.weights.map((w) => {
-      const mib = fs.existsSync(w) ? fs.statSync(w).size / 2 ** 20 : NaN;
+      let mib = NaN;
+      try { mib = fs.statSync(w).size / 2 ** 20; } catch { /* removed since the load */ }
       return `${path.basename(w)}${Number.isFinite(mib) ? ` (${mib.toFixed(1)} MiB)` : ""}`;
     });
     const rows: [string, string][] = [

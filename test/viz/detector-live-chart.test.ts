@@ -81,11 +81,13 @@ test("training the synthetic detector updates its chart in place every epoch; nb
     const progressUpdates = messages.filter((m) => m.type === "update_display_data" && m.display_id !== figureId);
     assert.ok(progressUpdates.length >= EPOCHS, "the progress line is updated too");
 
-    // The saved notebook: one progress line and one figure, both final (the updates applied).
+    // The saved notebook: the dataset's scan line (YoloDataset shows it while it opens), then one
+    // progress line and one figure, all final (the updates applied).
     const displays = outputs.filter((o) => o.output_type === "display_data");
-    assert.equal(displays.length, 2, JSON.stringify(outputs).slice(0, 2000));
-    assert.match(displays[0].data["text/plain"], new RegExp(`^yolov5n-synthetic {2}done: ${EPOCHS}/${EPOCHS} epochs in \\d+:\\d\\d {2}train loss [\\d.e+-]+`));
-    const fig = displays[1].data["application/vnd.plotly.v1+json"];
+    assert.equal(displays.length, 3, JSON.stringify(outputs).slice(0, 2000));
+    assert.match(displays[0].data["text/plain"], /^train: Scanning .* 100%/);
+    assert.match(displays[1].data["text/plain"], new RegExp(`^yolov5n-synthetic {2}done: ${EPOCHS}/${EPOCHS} epochs in \\d+:\\d\\d {2}train loss [\\d.e+-]+`));
+    const fig = displays[2].data["application/vnd.plotly.v1+json"];
     assert.ok(fig, "the second output is the plotly figure");
     const traces = Object.fromEntries(fig.data.map((tr: { name: string; x: number[]; y: number[] }) => [tr.name, tr]));
     for (const part of ["box", "obj", "cls", "lr"]) {

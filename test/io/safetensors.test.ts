@@ -14,6 +14,10 @@ import {
   readTorchFile,
   safetensorsDtypeOf,
   writeSafetensorsFile,
+  numberToFloat16Bits,
+  numberToBfloat16Bits,
+  float16BitsToNumber,
+  bfloat16BitsToNumber,
   type NamedSafetensorsTensor,
 } from "../../src/toolkit/io";
 
@@ -176,4 +180,22 @@ test("best.pt's state_dict as F16 safetensors round-trips bit for bit", async ()
     assert.deepEqual(back.get(name)!.shape, t.shape);
     assert.deepEqual(Buffer.from((back.get(name)!.data as Uint16Array).buffer), Buffer.from(t.toTypedArray().buffer), name);
   }
+});
+
+test("float16 and bfloat16 encoding round half to even as numpy and torch do", () => {
+  const values = [0, -0, 1, -1, 0.1, 1 / 3, 65504, 65519, 65520, 1e6, -1e-8, 2 ** -24, 2 ** -25, 3 * 2 ** -25, 6.1e-5, 1.00048828125, 1.00146484375, Infinity, NaN];
+  const out = execFileSync("/usr/bin/python3", ["-c", String.raw`
+import numpy as np, json, sys, struct
+vals = [float(v) for v in json.loads(sys.argv[1])]
+def bf16(v):
+    (w,) = struct.unpack('<I', struct.pack('<f', v))
+    return 0x7fc0 if v != v else ((w + 0x7fff + ((w >> 16) & 1)) >> 16) & 0xffff
+print(json.dumps([[int(np.array(v, dtype=np.float16).view(np.uint16)), bf16(v)] for v in vals]))`, JSON.stringify(values.map((v) => (Object.is(v, -0) ? "-0" : String(v))))], { encoding: "utf8" });
+  const want = JSON.parse(out) as [number, number][];
+  values.forEach((v, i) => {
+    assert.equal(numberToFloat16Bits(v), want[i][0], `float16 of ${v}`);
+    assert.equal(numberToBfloat16Bits(v), want[i][1], `bfloat16 of ${v}`);
+    if (!Number.isNaN(v)) assert.equal(float16BitsToNumber(numberToFloat16Bits(v)), float16BitsToNumber(want[i][0]));
+  });
+  assert.equal(bfloat16BitsToNumber(0x3f80), 1);
 });

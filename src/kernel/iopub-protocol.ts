@@ -1,9 +1,13 @@
 // Messages between the main thread and the iopub worker (worker_threads postMessage), and the
-// shared counter of bytes handed to the worker but not yet taken by the socket.
+// shared counter of what was handed to the worker but not yet taken by the socket.
+import type { Header } from "./messages";
 
 export interface IopubWorkerData {
   iopubEndpoint: string;
-  /** Int32 [0]: KiB posted to the worker and not yet sent (the main thread waits when it is high). */
+  key: string;
+  signatureScheme: string;
+  sessionId: string;
+  /** Int32 [0]: credit (bytes of frames, characters of stream text) posted and not yet sent; the main thread waits when it is high. */
   pendingBuffer: SharedArrayBuffer;
 }
 
@@ -15,13 +19,16 @@ export type IopubToMain =
   | { kind: "drained" };
 
 export type MainToIopub =
-  /** One signed message; `kib` is what it added to the pending counter. */
-  | { kind: "send"; frames: Uint8Array[]; kib: number }
+  /** One signed message; `credit` is what it added to the pending counter. */
+  | { kind: "send"; frames: Uint8Array[]; credit: number }
+  /** The request later "stream" items belong to (sent once per change of parent). */
+  | { kind: "parent"; header: Header }
+  /** Stream text of the current parent, coalesced by the worker; its credit is text.length. */
+  | { kind: "stream"; name: "stdout" | "stderr"; text: string }
   | { kind: "close" };
 
-/** The pending counter's unit: KiB, so that an Int32 never overflows. */
-export function kibOf(frames: Uint8Array[]): number {
+export function bytesOf(frames: Uint8Array[]): number {
   let bytes = 0;
   for (const f of frames) bytes += f.byteLength;
-  return Math.ceil(bytes / 1024) || 1;
+  return bytes;
 }

@@ -1,12 +1,17 @@
 // Worker thread that owns the iopub PUB socket. The main thread may be inside a cell that
-// never yields (a synchronous loop printing), so sending happens here, where it goes on
-// while the main thread runs. Messages leave in the order they were posted, and none is
-// dropped: the socket is set to refuse (not drop) at its high-water mark, and a refused
-// message is retried until a subscriber takes it. The shared pending counter tells the
-// main thread how much is still queued here, so it can wait instead of piling up memory.
+// never yields (a synchronous loop printing), so coalescing stream text and sending happen
+// here, where they go on while the main thread runs. Messages leave in the order they were
+// posted, and none is dropped: the socket is set to refuse (not drop) at its high-water
+// mark, and a refused message is retried until a subscriber takes it. The shared pending
+// counter tells the main thread how much is still queued here, so it can wait instead of
+// piling up memory.
 import { parentPort, workerData } from "worker_threads";
 import * as zmq from "zeromq";
 import type { IopubToMain, IopubWorkerData, MainToIopub } from "./iopub-protocol";
+import type { Header } from "./messages";
+import { Session } from "./session";
+import { StreamCoalescer } from "./stream-coalescer";
+import { Signer, serializeMessage } from "./wire";
 
 const data = workerData as IopubWorkerData;
 const port = parentPort!;
@@ -21,15 +26,25 @@ const CLOSE_DRAIN_MS = 5000;
 /** Retry delay when a subscriber's queue is full. */
 const RETRY_MS = 1;
 
-const queue: { frames: Uint8Array[]; kib: number }[] = [];
+const session = new Session(data.sessionId);
+const signer = new Signer(data.key, data.signatureScheme);
+const streamTopic = Buffer.from(`kernel.${data.sessionId}.stream`);
+const streams = new StreamCoalescer((parent, name, text) => {
+  const msg = session.message("stream", { name, text }, null, { identities: [streamTopic] });
+  msg.parent_header = parent;
+  enqueue(serializeMessage(msg, signer), text.length);
+});
+let streamParent: Header | undefined;
+
+const queue: { frames: Uint8Array[]; credit: number }[] = [];
 let head = 0;
 let pumping = false;
 let closeRequested = false;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function taken(kib: number): void {
-  Atomics.sub(pending, 0, kib);
+function taken(credit: number): void {
+  Atomics.sub(pending, 0, credit);
   Atomics.notify(pending, 0);
 }
 
@@ -50,7 +65,7 @@ async function pump(): Promise<void> {
           continue;
         }
         log(`iopub: the client stopped reading; ${queue.length - head} message(s) not sent at shutdown`);
-        for (let i = head; i < queue.length; i++) taken(queue[i].kib);
+        for (let i = head; i < queue.length; i++) taken(queue[i].credit);
         head = queue.length;
         break;
       }
@@ -59,7 +74,7 @@ async function pump(): Promise<void> {
     }
     queue[head] = undefined as never;
     head++;
-    taken(item.kib);
+    taken(item.credit);
     if (head > 4096 && head * 2 > queue.length) {
       queue.splice(0, head);
       head = 0;
@@ -77,12 +92,23 @@ function finish(): void {
   port.close();
 }
 
+function enqueue(frames: Uint8Array[], credit: number): void {
+  queue.push({ frames, credit });
+  void pump();
+}
+
 port.on("message", (m: MainToIopub) => {
-  if (m.kind === "send") {
+  if (m.kind === "stream") {
+    streams.write(streamParent!, m.name, m.text);
+  } else if (m.kind === "parent") {
+    streamParent = m.header;
+  } else if (m.kind === "send") {
+    // Text printed before this message goes first.
+    streams.flush();
     // Structured cloning made the Buffers Uint8Arrays; view them as Buffers again (no copy).
-    queue.push({ frames: m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)), kib: m.kib });
-    void pump();
+    enqueue(m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)), m.credit);
   } else if (m.kind === "close") {
+    streams.flush();
     closeRequested = true;
     if (!pumping) finish();
   }

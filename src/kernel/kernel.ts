@@ -13,7 +13,6 @@ import type { Message, RequestChannel } from "./messages";
 import { Session, replyType } from "./session";
 import { ShellQueue } from "./shell-queue";
 import { StdinChannel } from "./stdin";
-import { StreamCoalescer } from "./stream-coalescer";
 import { Signer, parseMessage } from "./wire";
 
 export interface KernelOptions {
@@ -63,21 +62,16 @@ export async function startKernel(
   const closed = new Promise<{ restart: boolean }>((resolve) => (resolveClosed = resolve));
 
   let iopub: IopubPublisher | undefined;
-  const sendIopub = (msgType: string, content: Record<string, unknown>, parent: Message | null) => {
+  // Stream text goes to the iopub worker as text (it coalesces it); the rest as signed messages.
+  const publish = (msgType: string, content: Record<string, unknown>, parent: Message | null) => {
+    if (msgType === "stream" && parent) return iopub?.stream(parent.header, content.name as "stdout" | "stderr", String(content.text ?? ""));
     const msg = session.message(msgType, content, parent, { identities: [Buffer.from(`kernel.${session.id}.${msgType}`)] });
     iopub?.send(msg);
-  };
-  const streams = new StreamCoalescer((parent, name, text) => sendIopub("stream", { name, text }, parent));
-  // Stream text is coalesced; anything else first publishes the text held before it.
-  const publish = (msgType: string, content: Record<string, unknown>, parent: Message | null) => {
-    if (msgType === "stream" && parent) return streams.write(parent, content.name as "stdout" | "stderr", String(content.text ?? ""));
-    streams.flush();
-    sendIopub(msgType, content, parent);
   };
 
   await channels.bind(info);
   try {
-    iopub = await IopubPublisher.start(info, log);
+    iopub = await IopubPublisher.start(info, session.id, log);
   } catch (e) {
     channels.close();
     throw e;
@@ -164,7 +158,6 @@ export async function startKernel(
         log(`engine shutdown failed: ${(e as Error).message}`);
       }
       await bridge.close();
-      streams.flush();
       await iopub!.close();
       channels.close();
       resolveClosed({ restart });

@@ -297,9 +297,23 @@ function torchGlobal(module: string, name: string): PyValue | undefined {
     return new PyGlobal(module, name, { call: numpyScalar });
   }
   if (module === "numpy" && name === "dtype") return recordClass(module, name);
+  // Data that training scripts keep in a checkpoint's options: paths (rebuilt from their
+  // parts, as a string) and argparse.Namespace (a record of its fields).
+  if (module === "pathlib" && /^(Pure)?(Posix|Windows)?Path$/.test(name)) {
+    return new PyGlobal(module, name, { call: (args) => pathFromParts(args, name.includes("Windows")) });
+  }
+  if (module === "argparse" && name === "Namespace") return recordClass(module, name);
   // Model classes are kept as records of their state; nothing of theirs is ever called.
   if (/^(models|ultralytics|torch\.nn)(\.|$)/.test(module) && /^[A-Za-z_]\w*$/.test(name)) return recordClass(module, name);
   return undefined;
+}
+
+function pathFromParts(parts: readonly PyValue[], windows: boolean): string {
+  if (!parts.every((p) => typeof p === "string")) throw new UnpicklingError("pathlib path parts must be strings");
+  const [first, ...rest] = parts as string[];
+  if (first === undefined) return ".";
+  const sep = windows ? "\\" : "/";
+  return /[\\/]$/.test(first) ? first + rest.join(sep) : [first, ...rest].join(sep);
 }
 
 function rebuildGlobal(name: string): PyGlobal | undefined {

@@ -23,9 +23,15 @@ export type MainToIopub =
   | { kind: "send"; frames: Uint8Array[]; credit: number }
   /** The request later "stream" items belong to (sent once per change of parent). */
   | { kind: "parent"; header: Header }
-  /** Stream text of the current parent, coalesced by the worker; its credit is text.length. */
-  | { kind: "stream"; name: "stdout" | "stderr"; text: string }
-  | { kind: "close" };
+  | { kind: "close" }
+  /**
+   * Stream text of the current parent, coalesced by the worker; its credit is text.length.
+   * A bare string (cheaper to post than an object: a flood posts one per console.log):
+   * STREAM_TAG[name] then the text.
+   */
+  | string;
+
+export const STREAM_TAG = { stdout: "1", stderr: "2" } as const;
 
 export function bytesOf(frames: Uint8Array[]): number {
   let bytes = 0;

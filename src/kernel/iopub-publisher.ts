@@ -6,7 +6,7 @@
 import * as path from "path";
 import { Worker } from "worker_threads";
 import { endpoint, type ConnectionInfo } from "./connection";
-import { bytesOf, type IopubToMain, type IopubWorkerData, type MainToIopub } from "./iopub-protocol";
+import { STREAM_TAG, bytesOf, type IopubToMain, type IopubWorkerData, type MainToIopub } from "./iopub-protocol";
 import type { Header, Message } from "./messages";
 import { Signer, serializeMessage } from "./wire";
 
@@ -76,7 +76,7 @@ export class IopubPublisher {
     }
     this.waitForRoom(text.length);
     Atomics.add(this.pending, 0, text.length);
-    this.post({ kind: "stream", name, text });
+    this.post(STREAM_TAG[name] + text);
   }
 
   /** Sends what is queued (a client that stopped reading gets a few seconds), then ends the worker. */

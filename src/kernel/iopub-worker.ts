@@ -7,7 +7,7 @@
 // piling up memory.
 import { parentPort, workerData } from "worker_threads";
 import * as zmq from "zeromq";
-import type { IopubToMain, IopubWorkerData, MainToIopub } from "./iopub-protocol";
+import { STREAM_TAG, type IopubToMain, type IopubWorkerData, type MainToIopub } from "./iopub-protocol";
 import type { Header } from "./messages";
 import { Session } from "./session";
 import { StreamCoalescer } from "./stream-coalescer";
@@ -98,8 +98,8 @@ function enqueue(frames: Uint8Array[], credit: number): void {
 }
 
 port.on("message", (m: MainToIopub) => {
-  if (m.kind === "stream") {
-    streams.write(streamParent!, m.name, m.text);
+  if (typeof m === "string") {
+    streams.write(streamParent!, m[0] === STREAM_TAG.stdout ? "stdout" : "stderr", m.slice(1));
   } else if (m.kind === "parent") {
     streamParent = m.header;
   } else if (m.kind === "send") {

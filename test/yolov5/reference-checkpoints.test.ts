@@ -103,7 +103,7 @@ for (const run of runs) {
 
   test(`${run}: lab.val reproduces val.py's P, R, mAP50, mAP50-95 and per-class mAP50-95 to 1e-3`, async () => {
     const v = ref.val;
-    const res = await val(model, path.join(dir, "data.yaml"), { imgsz: v.imgsz, batchSize: v.batch_size, confThres: v.conf_thres, iouThres: v.iou_thres, warn: () => {} });
+    const res = await val(model, path.join(dir, "data.yaml"), { imgsz: v.imgsz, batchSize: v.batch_size, confThres: v.conf_thres, iouThres: v.iou_thres, warn: () => {}, labelCache: false, progress: false });
     for (const k of ["P", "R", "mAP50", "mAP50-95"] as const) {
       assert.ok(Math.abs(res[k] - v[k]) <= 1e-3, `${k}: ${res[k]} vs val.py ${v[k]}`);
     }

@@ -5,7 +5,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { YOLOv5 } from "../nn/yolo";
 import { checkImgSize } from "../nn/yolo";
 import { frameworkError } from "../nn/errors";
-import { YoloDataset, collateDetection } from "../data/yolo-dataset";
+import { YoloDataset, collateDetection, type YoloDatasetOptions } from "../data/yolo-dataset";
 import type { Warn } from "../data/errors";
 import { boxIouFloat32, xywh2xyxy, type Box } from "../train/metrics/boxes";
 import { matchDetections, IOU_THRESHOLDS_FLOAT32 } from "../train/metrics/detectionMetrics";
@@ -31,6 +31,10 @@ export interface ValOptions {
   rect?: boolean;
   /** Treat every class as one (val.py --single-cls). */
   singleCls?: boolean;
+  /** Read and write the dataset's label cache (default true, as val.py writes labels/val.cache). */
+  labelCache?: boolean;
+  /** The scan's progress line (default: shown in the cell); false for none. */
+  progress?: YoloDatasetOptions["progress"];
   warn?: Warn;
 }
 
@@ -66,6 +70,7 @@ export async function val(model: YOLOv5, dataYaml: string, opts: ValOptions = {}
   const rect = opts.rect ?? true;
   const ds = await YoloDataset.open(dataYaml, {
     split: opts.task ?? "val", imgSize: imgsz, stride, rect, batchSize, pad: rect ? 0.5 : 0, warn: opts.warn,
+    labelCache: opts.labelCache, progress: opts.progress,
   });
   const names = ds.names;
   if (!opts.singleCls && names.length !== model.nc) {

@@ -95,12 +95,27 @@ export function isInterrupt(e: unknown): boolean {
   return e instanceof KeyboardInterrupt || (e as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED";
 }
 
+/**
+ * V8's bare "Invalid typed array length: N" (or "Array buffer allocation failed") is what a
+ * tensor too large for memory looks like before any backend sees it (tf.zeros([1e5, 1e5])):
+ * say what was asked for and what to do.
+ */
+function explainAllocationFailure(e: Error): string | undefined {
+  const m = /^Invalid typed array length: (\d+)$/.exec(e.message);
+  if (e instanceof RangeError && (m || e.message === "Array buffer allocation failed")) {
+    const n = m ? Number(m[1]) : undefined;
+    const asked = n === undefined ? "an array buffer" : `a typed array of ${n.toLocaleString("en-US")} elements (${(n * 4 / 2 ** 30).toFixed(1)} GiB as float32)`;
+    return `${e.message}: out of memory: could not allocate ${asked}. JavaScript arrays hold at most 2^32 elements and the wasm backend's heap is 4 GiB. What to do: make the tensor smaller (a smaller batch or image size), or dispose tensors you no longer need (%memory lists them).`;
+  }
+  return undefined;
+}
+
 export function toErrorContent(e: unknown): ErrorContent {
   if (isInterrupt(e)) return { ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"] };
   if (e instanceof CompileError) return { ename: e.name, evalue: e.message, traceback: [`${e.name}: ${e.message}`] };
   if (e instanceof Error) {
     const ename = e.name || e.constructor?.name || "Error";
-    const evalue = e.message;
+    const evalue = explainAllocationFailure(e) ?? e.message;
     const frames = mapCellFrames(collapseLibraryFrames(collapseRepeatedFrames(stackFrames(e).filter((l) => !INTERNAL_FRAME.test(l)))));
     return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
   }

@@ -91,6 +91,9 @@ describe("nothing lost, nothing wrong (jupyter_client)", () => {
     assert.ok(r.count >= 60 && r.count < 64, `made ${r.count} tensors`);
     assert.equal(r.values, true, "a tensor reads another tensor's values");
     assert.equal(r.after.join(","), "3,3,3");
+    // A tensor too large for any array fails before the backend sees it; the error says so.
+    assert.equal(r.zeros.status, "error");
+    assert.match(r.zeros.evalue, /out of memory: could not allocate a typed array of 10,000,000,000 elements \(37\.3 GiB as float32\).*What to do/);
     assert.equal(r.backend_after, "wasm");
     assert.equal(r.hb, true);
     t.diagnostic(`wasm: ${r.count} tensors of 64 MiB, then OutOfMemoryError; %memory: ${String(r.memory_text).split("\n")[0]}`);

@@ -53,7 +53,8 @@ export async function datasetHash(files: string[], root: string): Promise<string
   files.forEach((f, i) => {
     const s = stats[i];
     // Whole milliseconds: what copy tools and utimes() keep of a file's time.
-    h.update(s ? `${f}\t${s.size}\t${Math.trunc(s.mtimeMs)}\n` : `${f}\t-\n`);
+    // Rounded, not truncated: a time set back through utimes reads as 122.9999... ms for 123.
+    h.update(s ? `${f}\t${s.size}\t${Math.round(s.mtimeMs)}\n` : `${f}\t-\n`);
   });
   return h.digest("hex");
 }

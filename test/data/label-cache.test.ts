@@ -149,14 +149,38 @@ test("a cache that cannot be written is a warning; the dataset still opens", asy
   });
 });
 
+// Root writes through read-only permissions, so as root the open runs in a child process
+// as "nobody" (uid 65534): the permission check is the real one either way, never skipped.
 const isRoot = process.getuid?.() === 0;
-test("a read-only dataset folder: warned once, opened, nothing written", { skip: isRoot ? "root writes through read-only permissions" : false }, async () => {
+const DATA_INDEX = path.join(__dirname, "../../src/toolkit/data/index.js");
+
+async function openAsUnprivileged(dataYaml: string): Promise<{ length: number; warnings: string[]; written: boolean }> {
+  const script = `
+const { YoloDataset } = require(${JSON.stringify(DATA_INDEX)});
+const warnings = [];
+YoloDataset.open(process.argv[1], { imgSize: 64, warn: (m) => warnings.push(m), progress: false })
+  .then((ds) => console.log(JSON.stringify({ length: ds.length, warnings, written: ds.labelCache.written })));`;
+  const { execFileSync } = await import("node:child_process");
+  const out = execFileSync(process.execPath, ["-e", script, dataYaml], { uid: 65534, gid: 65534, encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+test("a read-only dataset folder: warned once, opened, nothing written", async () => {
   await withDataset(async (root, dataYaml) => {
     await fs.chmod(path.join(root, "labels"), 0o555);
-    const { ds, warnings } = await open(dataYaml);
-    assert.equal(ds.length, 6);
-    assert.match(warnings[0], /^train: WARNING ⚠️ Cache directory .+ is not writeable: EACCES/);
-    assert.equal(ds.labelCache.written, false);
+    let r: { length: number; warnings: string[]; written: boolean };
+    if (isRoot) {
+      // The child must be able to read the dataset and walk to it.
+      for (let d = root; d !== path.dirname(d) && d.startsWith(os.tmpdir()); d = path.dirname(d)) await fs.chmod(d, 0o755).catch(() => {});
+      await fs.chmod(root, 0o755);
+      r = await openAsUnprivileged(dataYaml);
+    } else {
+      const { ds, warnings } = await open(dataYaml);
+      r = { length: ds.length, warnings, written: ds.labelCache.written };
+    }
+    assert.equal(r.length, 6);
+    assert.match(r.warnings[0], /^train: WARNING ⚠️ Cache directory .+ is not writeable: EACCES/);
+    assert.equal(r.written, false);
   });
 });
 

@@ -4,12 +4,12 @@
 // relaxed SIMD's fused multiply-add and as plain SIMD128, where the engine has both.
 //   node dist/bench/toolkit/conv-gradients.js [--repeats N]
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../src/toolkit/backend";
-import { outerFilterGradient } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer";
-import { scatterInputGradient } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-input-scatter";
-import { rowConvForward } from "../../src/toolkit/backend/wasm-kernels/conv2d-forward-rows";
-import { simdKernelChoice } from "../../src/toolkit/backend/wasm-simd/load";
-import { relaxedSimdSupport } from "../../src/toolkit/backend/wasm-simd/relaxed-simd";
+import { initBackend } from "../../src/tfjs";
+import { outerFilterGradient } from "../../src/tfjs/wasm-kernels/conv2d-backprop-filter-outer";
+import { scatterInputGradient } from "../../src/tfjs/wasm-kernels/conv2d-backprop-input-scatter";
+import { rowConvForward } from "../../src/tfjs/wasm-kernels/conv2d-forward-rows";
+import { simdKernelChoice } from "../../src/tfjs/wasm-simd/load";
+import { relaxedSimdSupport } from "../../src/tfjs/wasm-simd/relaxed-simd";
 
 /** [n, h, w, ci, co, k, stride, pad]: every distinct convolution of YOLOv5n at 320x320, batch 8. */
 const YOLOV5N_CONVS: number[][] = [

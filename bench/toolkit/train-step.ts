@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend, switchBackend } from "../../src/toolkit/backend";
+import { initBackend, switchBackend } from "../../src/tfjs";
 import { smallClassifier } from "./small-classifier";
 
 export interface BenchWorkload { model: "small" | "yolov5n"; batch: number; size: number; backends: string[] }

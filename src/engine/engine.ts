@@ -66,7 +66,7 @@ export class LabEngine implements Engine {
   private ensureBackend(): Promise<unknown> {
     this.backendReady ??= (async () => {
       try {
-        const { initBackend } = require("../toolkit/backend") as { initBackend?: (o?: object) => Promise<unknown> };
+        const { initBackend } = require("../tfjs") as { initBackend?: (o?: object) => Promise<unknown> };
         if (initBackend) await initBackend({ log: this.log });
         // The cpu backend greets its first use with a long banner; a cell calling
         // tf.setBackend("cpu") should not print it into the notebook.

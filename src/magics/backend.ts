@@ -8,7 +8,7 @@ defineMagic({
   help: "Without NAME, the backend in use, why it was chosen, and what each probe found. With NAME (tensorflow, webgpu, wasm, cpu), switch to it: tensors made before the switch move on first use.",
   async run(args, ctx) {
     const { positionals } = parseMagicArgs(this, args, {});
-    const backend = require("../toolkit/backend") as typeof import("../toolkit/backend");
+    const backend = require("../tfjs") as typeof import("../tfjs");
     if (positionals.length > 1) throw new UsageError("%backend: takes at most one backend name", this.usage);
     let report;
     try {

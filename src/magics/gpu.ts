@@ -6,7 +6,7 @@ import { spawnSync } from "child_process";
 import { defineMagic, parseMagicArgs, UsageError } from "./registry";
 import { formatBytes } from "../display";
 import { showTable } from "./inspect/show-table";
-import type { WebgpuDeviceMemory } from "../toolkit/backend/webgpu";
+import type { WebgpuDeviceMemory } from "../tfjs/webgpu";
 
 export interface GpuRow { index: number; name: string; usedMiB: number; totalMiB: number }
 
@@ -63,9 +63,9 @@ limits). Without a GPU, one line saying so and which backend runs instead.`,
     const { positionals } = parseMagicArgs(this, args, {}, true);
     if (positionals.length) throw new UsageError(`%gpu: takes no arguments; got '${positionals.join(" ")}'`, this.usage);
     const tf = require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs");
-    const { memoryInfo } = require("../toolkit/backend") as typeof import("../toolkit/backend");
+    const { memoryInfo } = require("../tfjs") as typeof import("../tfjs");
     const backend = tf.getBackend();
-    const { webgpuDeviceMemory } = require("../toolkit/backend/webgpu") as typeof import("../toolkit/backend/webgpu");
+    const { webgpuDeviceMemory } = require("../tfjs/webgpu") as typeof import("../tfjs/webgpu");
     const mem = memoryInfo();
     const smi = queryNvidiaSmi();
     const webgpu = webgpuDeviceMemory();

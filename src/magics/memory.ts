@@ -46,7 +46,7 @@ Tracking of tensor creation starts with the first %memory or %%memit.
     tensorTracker.install();
     const engine = engineInternals();
     const tf = require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs");
-    const { memoryInfo } = require("../toolkit/backend") as typeof import("../toolkit/backend");
+    const { memoryInfo } = require("../tfjs") as typeof import("../tfjs");
     const mem = memoryInfo();
     const now: Snapshot = { cell: ctx.executionCount, numTensors: mem.numTensors, numBytes: mem.numBytes, rss: process.memoryUsage().rss };
     if (values.reset) { tensorTracker.resetPeak(); previous = undefined; }

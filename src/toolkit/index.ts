@@ -1,6 +1,6 @@
 // The toolkit's public namespace. Each area exports from its own index.
 export { Module, LayerInfo } from "./nn/module";
-export * from "./backend";
+export * from "../tfjs";
 export * from "./nn";
 export * from "./ops";
 export * from "./losses";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 import { Detect, detectDecode, DEFAULT_ANCHORS, manualSeed } from "../../src/toolkit/nn";
 
 interface DecodeCase {

@@ -3,7 +3,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 import { Module, } from "../../src/toolkit/nn/module";
 import { yolov5, yolov5cls, mobilenetV1, smallCnn, manualSeed } from "../../src/toolkit/nn";
 

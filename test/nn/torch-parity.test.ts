@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 import { yolov5, YOLOv5 } from "../../src/toolkit/nn";
 
 interface Parity {

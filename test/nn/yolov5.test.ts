@@ -3,7 +3,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 import { yolov5, checkImgSize, makeDivisible, YOLOv5 } from "../../src/toolkit/nn";
 
 let model: YOLOv5;

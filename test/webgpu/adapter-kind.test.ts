@@ -2,7 +2,7 @@
 // fallback flag; hardware ones are left alone. No GPU needed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { classifyAdapter, skippedSoftwareAdapter } from "../../src/toolkit/backend/webgpu";
+import { classifyAdapter, skippedSoftwareAdapter } from "../../src/tfjs/webgpu";
 
 test("software adapters are recognised by name or by the fallback flag", () => {
   const software = [

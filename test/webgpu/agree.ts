@@ -3,7 +3,7 @@
 // would be a synchronous read from the GPU).
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 import { useWebgpu } from "./swiftshader";
 
 export type Outputs = Record<string, tf.Tensor>;

@@ -5,7 +5,7 @@ import { useWebgpu } from "./swiftshader";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { SYNC_READ_MESSAGE, stockWebgpuKernel } from "../../src/toolkit/backend/webgpu";
+import { SYNC_READ_MESSAGE, stockWebgpuKernel } from "../../src/tfjs/webgpu";
 
 before(useWebgpu);
 

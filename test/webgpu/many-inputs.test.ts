@@ -4,7 +4,7 @@ import { useWebgpu } from "./swiftshader";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { maxInputsPerProgram } from "../../src/toolkit/backend/webgpu";
+import { maxInputsPerProgram } from "../../src/tfjs/webgpu";
 
 before(useWebgpu);
 

@@ -5,7 +5,7 @@ import { requireSwiftShader } from "./swiftshader";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_ENV_VAR, initBackend } from "../../src/toolkit/backend";
+import { BACKEND_ENV_VAR, initBackend } from "../../src/tfjs";
 import { cellRunner } from "../magics/run-cell";
 
 before(requireSwiftShader);

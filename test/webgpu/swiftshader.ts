@@ -2,8 +2,8 @@
 // its instance. Where SwiftShader or the Vulkan loader is missing the tests fail (never
 // skip) with the apt-get command that installs them.
 import * as tf from "@tensorflow/tfjs";
-import { useSwiftShaderForTests } from "../../src/toolkit/backend/webgpu/swiftshader-for-tests";
-import { switchBackend } from "../../src/toolkit/backend";
+import { useSwiftShaderForTests } from "../../src/tfjs/webgpu/swiftshader-for-tests";
+import { switchBackend } from "../../src/tfjs";
 
 let missing: Error | undefined;
 try {

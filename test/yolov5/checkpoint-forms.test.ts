@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "no
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../src/toolkit/backend";
+import { initBackend } from "../../src/tfjs";
 import { loadYolov5, type LoadedYolov5 } from "../../src/toolkit/weights";
 
 const BEST = path.join(__dirname, "../../../test/fixtures/yolov5-v7.0-run/run/weights/best.pt");

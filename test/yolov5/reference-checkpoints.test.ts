@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../src/toolkit/backend";
+import { initBackend } from "../../src/tfjs";
 import { loadYolov5, type LoadedYolov5 } from "../../src/toolkit/weights";
 import { detect, val } from "../../src/toolkit/infer";
 import { letterbox, readImageFile, toFloatImage } from "../../src/toolkit/data/index";

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../../src/toolkit/backend";
+import { initBackend } from "../../src/tfjs";
 import { yolov5 } from "../../src/toolkit/nn";
 import { loadYolov5, saveSafetensors, loadSafetensors } from "../../src/toolkit/weights";
 import { readTorchFile, moduleStateDict, pyGet } from "../../src/toolkit/io";

@@ -3,7 +3,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 
 type Pad = "same" | "valid" | number;
 interface Case { shape: [number, number, number, number]; k: number; s: number; pad: Pad; ties?: boolean }

@@ -3,7 +3,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 
 const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
   { shape: [4, 7, 5, 6], axis: [0, 1, 2], keepDims: false },

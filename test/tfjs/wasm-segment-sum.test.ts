@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend, switchBackend } from "../../src/toolkit/backend";
+import { initBackend, switchBackend } from "../../src/tfjs";
 
 async function gatherGrad(backend: string, x: number[][], idx: number[]): Promise<number[][]> {
   await switchBackend(backend);

@@ -4,9 +4,9 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 import { kernelCallsWithoutSimd } from "../helpers/without-simd";
-import { concatHeap, sliceHeap } from "../../src/toolkit/backend/wasm-kernels/slice";
+import { concatHeap, sliceHeap } from "../../src/tfjs/wasm-kernels/slice";
 
 function iota(shape: number[], dtype: "float32" | "int32" = "float32"): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { registerBroadcastingBatchNormGradient } from "../../src/toolkit/backend";
+import { registerBroadcastingBatchNormGradient } from "../../src/tfjs";
 
 function gradsOf(f: (...t: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): Float32Array[] {
   return tf.tidy(() => tf.grads(f)(inputs).map((g) => g.dataSync() as Float32Array));

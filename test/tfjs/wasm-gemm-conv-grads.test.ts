@@ -6,12 +6,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
-import { gemmConvGrads, filterGemmPays, inputGemmPays } from "../../src/toolkit/backend/wasm-kernels/gemm-conv-grads";
-import { outerFilterGradient } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-filter-outer";
-import { scatterInputGradient } from "../../src/toolkit/backend/wasm-kernels/conv2d-backprop-input-scatter";
-import { convGeometry } from "../../src/toolkit/backend/wasm-kernels/conv-geometry";
-import { switchBackend } from "../../src/toolkit/backend";
+import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { gemmConvGrads, filterGemmPays, inputGemmPays } from "../../src/tfjs/wasm-kernels/gemm-conv-grads";
+import { outerFilterGradient } from "../../src/tfjs/wasm-kernels/conv2d-backprop-filter-outer";
+import { scatterInputGradient } from "../../src/tfjs/wasm-kernels/conv2d-backprop-input-scatter";
+import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
+import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
 import { ConvCase as Case, convCaseLabel as label, convGradients as convGrads, Pad } from "../helpers/conv-gradients";
 

@@ -2,9 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_ENV_VAR, currentBackend, describeReport, initBackend, memoryInfo, switchBackend } from "../../src/toolkit/backend";
+import { BACKEND_ENV_VAR, currentBackend, describeReport, initBackend, memoryInfo, switchBackend } from "../../src/tfjs";
 import * as os from "node:os";
-import { WASM_THREADS_ENV_VAR, wantedWasmThreads } from "../../src/toolkit/backend/wasm-threads";
+import { WASM_THREADS_ENV_VAR, wantedWasmThreads } from "../../src/tfjs/wasm-threads";
 
 test("default selection: wasm on a machine without GPU, every failed probe in one line", async () => {
   delete process.env[BACKEND_ENV_VAR];

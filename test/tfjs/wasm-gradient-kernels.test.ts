@@ -4,8 +4,8 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/toolkit/backend/wasm-kernels/register";
-import { switchBackend } from "../../src/toolkit/backend";
+import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
 import { ConvCase as Case, convCaseLabel, convGradients as convGrads, Pad } from "../helpers/conv-gradients";
 

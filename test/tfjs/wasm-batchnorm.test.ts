@@ -4,7 +4,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { switchBackend } from "../../src/toolkit/backend";
+import { switchBackend } from "../../src/tfjs";
 
 function values(size: number, seed: number, shift = 0): number[] {
   return Array.from({ length: size }, (_, i) => Math.sin(i * 1.7 + seed) * 2 + shift);

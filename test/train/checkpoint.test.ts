@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { loadCheckpoint, saveCheckpoint, SGD, Trainer, yoloParamGroups } from "../../src/toolkit/train";
-import { mse, regressionData, TinyLinear } from "./tinyModels";
+import { mse, regressionData, TinyLinear } from "./tiny-models";
 
 const values = (v: tf.Tensor) => Array.from(v.dataSync());
 

@@ -5,7 +5,7 @@ import {
   autobatch, CachingAllocator, deviceMemoryStats, formatSize, linearFit, measureMemory, OutOfMemoryError,
   parseBytes, resetDeviceMemory, setMemoryBudget, Trainer, withMemoryBudget,
 } from "../../src/toolkit/train";
-import { mse, regressionData, TinyConv, TinyLinear } from "./tinyModels";
+import { mse, regressionData, TinyConv, TinyLinear } from "./tiny-models";
 
 const MiB = 1 << 20, GiB = 1 << 30;
 

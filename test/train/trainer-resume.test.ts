@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { DataLoader } from "../../src/toolkit/data";
 import { resetDeviceMemory, setMemoryBudget, Trainer } from "../../src/toolkit/train";
-import { mse, TinyLinear } from "./tinyModels";
+import { mse, TinyLinear } from "./tiny-models";
 
 const EPOCHS = 5;
 // Not monotonic: the best epoch (2) is followed by worse ones, which must not replace best.ckpt.

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { BatchEvent, EndEvent, EpochEvent, readRunLog, resetDeviceMemory, setMemoryBudget, Trainer } from "../../src/toolkit/train";
-import { mse, regressionData, TinyLinear } from "./tinyModels";
+import { mse, regressionData, TinyLinear } from "./tiny-models";
 
 test("loss falls, events are emitted, run log is written, no tensor leaks per step", async () => {
   await tf.setBackend("cpu");

@@ -10,7 +10,7 @@ import { Trainer, TypedEmitter, type BatchEvent, type TrainerEvents } from "../.
 import { liveTrainingView, sessionRuns, getRun, readRun, downsample, formatDuration, progressText, trainingFigure } from "../../src/toolkit/viz";
 import { runInCell } from "../../src/engine/cell-context";
 import { RecordingSink } from "../helpers/recording-sink";
-import { mse, regressionData, TinyLinear } from "../train/tinyModels";
+import { mse, regressionData, TinyLinear } from "../train/tiny-models";
 
 /** Replays trainer events by hand. */
 class Replay extends TypedEmitter<TrainerEvents> {

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
-import { deviceMemory } from "./memory/deviceMemory";
+import { deviceMemory } from "./memory/device-memory";
 
 const GiB = 1 << 30;
 

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
-import { writeFileAtomic } from "./atomicWrite";
+import { writeFileAtomic } from "./atomic-write";
 import type { Optimizer, OptimizerState } from "./optim/optimizer";
 
 /*

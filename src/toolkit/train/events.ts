@@ -1,4 +1,4 @@
-import type { PhaseMemory } from "./memory/deviceMemory";
+import type { PhaseMemory } from "./memory/device-memory";
 
 /** Emitted after every micro-batch (one forward/backward). */
 export interface BatchEvent {

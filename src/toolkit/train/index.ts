@@ -1,26 +1,26 @@
 // Training and evaluation: optimizers, YOLOv5's nominal-batch trainer, checkpoints,
 // AutoBatch, the simulated device-memory budget, and detection/classification metrics.
-export * from "./nominalBatch";
-export { loaderBatchSizes } from "./loaderBatchSizes";
+export * from "./nominal-batch";
+export { loaderBatchSizes } from "./loader-batch-sizes";
 export { Optimizer, ParamGroup, OptimizerState } from "./optim/optimizer";
 export { SGD } from "./optim/sgd";
 export { Adam } from "./optim/adam";
-export { yoloParamGroups, defaultParamKind, ParamKind, GroupOptions } from "./optim/paramGroups";
-export { GradientAccumulator, clipGradNorm } from "./gradientAccumulator";
+export { yoloParamGroups, defaultParamKind, ParamKind, GroupOptions } from "./optim/param-groups";
+export { GradientAccumulator, clipGradNorm } from "./gradient-accumulator";
 export { Trainer, TrainerOptions, TrainResult, LossResult } from "./trainer";
 export { BatchEvent, EpochEvent, EndEvent, TrainerEvents, TypedEmitter } from "./events";
 export { saveCheckpoint, loadCheckpoint, stateDict, CheckpointInfo } from "./checkpoint";
-export { writeFileAtomic } from "./atomicWrite";
-export { appendRunLog, readRunLog } from "./runLog";
+export { writeFileAtomic } from "./atomic-write";
+export { appendRunLog, readRunLog } from "./run-log";
 export { autobatch, linearFit, modelProfiler, AutoBatchOptions, AutoBatchResult, BatchProfiler } from "./autobatch";
 export { setMemoryBudget, memoryBudget, deviceMemoryStats, resetDeviceMemory, emptyCache, measureMemory, withMemoryBudget } from "./memory/budget";
-export { PhaseMemory, MemoryPhase } from "./memory/deviceMemory";
-export { CachingAllocator, AllocatorStats } from "./memory/cachingAllocator";
-export { OutOfMemoryError, OutOfMemoryDetails, outOfMemoryMessage } from "./memory/outOfMemoryError";
+export { PhaseMemory, MemoryPhase } from "./memory/device-memory";
+export { CachingAllocator, AllocatorStats } from "./memory/caching-allocator";
+export { OutOfMemoryError, OutOfMemoryDetails, outOfMemoryMessage } from "./memory/out-of-memory-error";
 export { formatSize, parseBytes } from "./memory/format";
 export { Box, xywh2xyxy, boxIou, boxIouMatrix, boxArea } from "./metrics/boxes";
 export { nonMaxSuppression, nmsImage, Detection, NmsOptions } from "./metrics/nms";
-export { computeAp, apPerClass, ApPerClass } from "./metrics/averagePrecision";
-export { DetectionEvaluator, matchDetections, DetectionMetrics, LabelBox, IOU_THRESHOLDS, SIZE_RANGES } from "./metrics/detectionMetrics";
+export { computeAp, apPerClass, ApPerClass } from "./metrics/average-precision";
+export { DetectionEvaluator, matchDetections, DetectionMetrics, LabelBox, IOU_THRESHOLDS, SIZE_RANGES } from "./metrics/detection-metrics";
 export { topkAccuracy } from "./metrics/classification";
 export { multiLabelScores, MultiLabelScores } from "./metrics/multilabel";

@@ -3,14 +3,14 @@ import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
 import { BatchEvent, EpochEvent, TrainerEvents, TypedEmitter } from "./events";
-import { clipGradNorm, GradientAccumulator } from "./gradientAccumulator";
-import { deviceMemory } from "./memory/deviceMemory";
-import { accumulateFor, lrLambda, LrSchedule, scaledWeightDecay, warmupAccumulate, warmupIterations, warmupLr, warmupMomentum } from "./nominalBatch";
+import { clipGradNorm, GradientAccumulator } from "./gradient-accumulator";
+import { deviceMemory } from "./memory/device-memory";
+import { accumulateFor, lrLambda, LrSchedule, scaledWeightDecay, warmupAccumulate, warmupIterations, warmupLr, warmupMomentum } from "./nominal-batch";
 import { Adam } from "./optim/adam";
 import { Optimizer } from "./optim/optimizer";
-import { ParamKind, yoloParamGroups } from "./optim/paramGroups";
+import { ParamKind, yoloParamGroups } from "./optim/param-groups";
 import { SGD } from "./optim/sgd";
-import { appendRunLog } from "./runLog";
+import { appendRunLog } from "./run-log";
 import { interruptSignal, pollInterrupt } from "../interrupt";
 
 /** What a loss function returns: the scalar to minimise, optionally with named parts to log. */
@@ -41,7 +41,7 @@ export interface TrainerOptions<B> {
   minWarmupIterations?: number; // 100
   /** Gradient clipping by global norm (YOLOv5: 10); null for none. */
   clipGradNorm?: number | null;
-  /** Classifies parameters into YOLOv5's groups; default by name and rank (see paramGroups.ts). */
+  /** Classifies parameters into YOLOv5's groups; default by name and rank (see param-groups.ts). */
   paramKind?: (name: string, p: tf.Variable) => ParamKind;
   /** Called after each epoch (validation); its numbers go to the epoch event, run log and checkpoint. */
   validate?: (ctx: { epoch: number; model: Module }) => Record<string, number> | Promise<Record<string, number>>;

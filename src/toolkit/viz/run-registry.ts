@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
-import { writeFileAtomic } from "../train/atomicWrite";
+import { writeFileAtomic } from "../train/atomic-write";
 
 export type RunStatus = "running" | "done" | "aborted" | "failed";
 

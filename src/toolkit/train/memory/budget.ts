@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseBytes } from "./format";
-import { deviceMemory, MemoryPhase, PhaseMemory } from "./deviceMemory";
+import { deviceMemory, MemoryPhase, PhaseMemory } from "./device-memory";
 
 /**
  * Declares the device memory size the toolkit behaves as if it had ("16GiB", bytes, or

@@ -1,4 +1,4 @@
-import { apPerClass } from "./averagePrecision";
+import { apPerClass } from "./average-precision";
 import { Box, boxArea, boxIou } from "./boxes";
 import type { Detection } from "./nms";
 

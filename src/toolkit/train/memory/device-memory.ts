@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { AllocationFailure, AllocatorBlock, AllocatorStats, CachingAllocator } from "./cachingAllocator";
-import { discardAbandonedTape, engineInternals } from "./engineInternals";
-import { OutOfMemoryDetails, OutOfMemoryError } from "./outOfMemoryError";
+import { AllocationFailure, AllocatorBlock, AllocatorStats, CachingAllocator } from "./caching-allocator";
+import { discardAbandonedTape, engineInternals } from "./engine-internals";
+import { OutOfMemoryDetails, OutOfMemoryError } from "./out-of-memory-error";
 import { pollInterrupt } from "../../interrupt";
 
 /** Memory figures of one measured phase (a training step, a validation pass, ...). */
@@ -40,7 +40,7 @@ function abortError(signal: AbortSignal): Error {
 
 /**
  * One simulated device for the process: every TensorFlow.js data buffer allocated or freed
- * while a phase is measured is replayed into a CachingAllocator (see cachingAllocator.ts),
+ * while a phase is measured is replayed into a CachingAllocator (see caching-allocator.ts),
  * whose capacity is the declared memory budget. Hooks sit on the engine only while at
  * least one phase runs. An allocation over budget is recorded when it happens and thrown
  * as OutOfMemoryError at the next top-level kernel boundary, where unwinding is safe.

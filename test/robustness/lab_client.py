@@ -21,13 +21,22 @@ def emit(obj):
     print(json.dumps(obj), flush=True)
 
 
-def shell_reply(kc, msg_id, timeout):
-    """The shell reply to msg_id (other replies, e.g. start-up kernel_info probes, skipped)."""
+def reply_to(get_msg, msg_id, timeout):
+    """The reply to msg_id read with get_msg (kc.get_shell_msg or kc.get_control_msg); other
+    replies, e.g. start-up kernel_info probes, are skipped."""
     deadline = time.time() + timeout
     while True:
-        reply = kc.get_shell_msg(timeout=max(0.01, deadline - time.time()))
+        reply = get_msg(timeout=max(0.01, deadline - time.time()))
         if reply["parent_header"].get("msg_id") == msg_id:
             return reply
+
+
+def shell_reply(kc, msg_id, timeout):
+    return reply_to(kc.get_shell_msg, msg_id, timeout)
+
+
+def control_reply(kc, msg_id, timeout):
+    return reply_to(kc.get_control_msg, msg_id, timeout)
 
 
 def iopub_until_idle(kc, msg_id, timeout=60, sink=None):

@@ -16,15 +16,7 @@ import time
 
 from jupyter_client import BlockingKernelClient
 
-from lab_client import heartbeat_answers, iopub_until_idle, result_text, run, run_scenarios, send_interrupt, shell_reply, stream_text, value
-
-
-def control_reply(kc, msg_id, timeout):
-    deadline = time.time() + timeout
-    while True:
-        reply = kc.get_control_msg(timeout=max(0.01, deadline - time.time()))
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply
+from lab_client import control_reply, heartbeat_answers, iopub_until_idle, result_text, run, run_scenarios, send_interrupt, shell_reply, stream_text, value
 
 
 def errors_of(iopub):

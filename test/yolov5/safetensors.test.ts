@@ -5,14 +5,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tfjs";
 import { yolov5 } from "../../src/toolkit/nn";
 import { loadYolov5, saveSafetensors, loadSafetensors } from "../../src/toolkit/weights";
-import { readTorchFile, moduleStateDict, pyGet } from "../../src/toolkit/io";
+import { readTorchFile, moduleStateDict, pyGet, decodeSafetensors, encodeSafetensors } from "../../src/toolkit/io";
 
 const BEST = path.join(__dirname, "../../../test/fixtures/yolov5-v7.0-run/run/weights/best.pt");
 let dir: string;
@@ -105,5 +105,30 @@ test("loading a state_dict of another shape fails as PyTorch's load_state_dict d
     return true;
   });
   assert.deepEqual(await other.model.items[24].namedParameters()[0][1].data(), before);
+  [small, other].forEach((m) => m.dispose());
+});
+
+test("an anchors buffer of the wrong shape is refused before any weight loads (loadSafetensors and lab.loadYolov5)", async () => {
+  const small = yolov5({ scale: "n", nc: 3 });
+  const good = path.join(dir, "n3-anchors.safetensors");
+  await saveSafetensors(small, good);
+  const { tensors, metadata } = decodeSafetensors(readFileSync(good), good);
+  const edited = [...tensors].map(([name, t]) => name === "model.24.anchors"
+    ? { name, dtype: t.dtype, shape: [3, 2, 2], data: (t.data as Float32Array).slice(0, 12) }
+    : { name, ...t });
+  const bad = path.join(dir, "n3-bad-anchors.safetensors");
+  writeFileSync(bad, encodeSafetensors(edited, metadata));
+  const other = yolov5({ scale: "n", nc: 3 });
+  const weightsBefore = await other.model.items[0].namedParameters()[0][1].data();
+  const anchorsBefore = other.detect.anchors;
+  const refused = (e: Error) => {
+    assert.equal(e.name, "ValueError");
+    assert.match(e.message, /model\.24\.anchors has shape \[3, 2, 2\] but the yaml's Detect has 3 levels of 3 anchors/);
+    return true;
+  };
+  await assert.rejects(loadSafetensors(other, bad), refused);
+  assert.deepEqual(await other.model.items[0].namedParameters()[0][1].data(), weightsBefore);
+  assert.deepEqual(other.detect.anchors, anchorsBefore);
+  await assert.rejects(loadYolov5(bad), refused);
   [small, other].forEach((m) => m.dispose());
 });

@@ -7,6 +7,7 @@ import type { Module } from "../nn/module";
 import { YOLOv5 } from "../nn/yolo";
 import { bfloat16ToFloat32Array, decodeSafetensors, float16ToFloat32Array, writeSafetensorsFile, type SafetensorsTensor } from "../io";
 import { loadTorchStateDict, torchStateDict, type TorchLayoutTensor } from "./state-dict";
+import { detectAnchorsKey, detectAnchorsTensor, storedAnchorsInPixels } from "./detect-anchors";
 
 /** Metadata keys we write (safetensors metadata is string -> string). */
 export const SAFETENSORS_METADATA_KEYS = {
@@ -33,12 +34,8 @@ export async function saveSafetensors(model: Module, file: string, metadata: Rec
     shape: t.shape,
     data: t.dtype === "int64" ? BigInt64Array.from(t.data, (v) => BigInt(Math.round(v))) : t.data,
   }));
-  if (model instanceof YOLOv5) {
-    // Detect's anchors buffer, in grid units as YOLOv5 registers it, so PyTorch's strict load succeeds.
-    const d = model.detect;
-    const grid = d.anchorsInGridUnits();
-    tensors.push({ name: `model.${model.model.length - 1}.anchors`, dtype: "F32", shape: [d.nl, d.na, 2], data: Float32Array.from(grid.flat(2)) });
-  }
+  // Detect's anchors buffer, in grid units as YOLOv5 registers it, so PyTorch's strict load succeeds.
+  if (model instanceof YOLOv5) tensors.push({ ...detectAnchorsTensor(model), dtype: "F32" });
   const meta: Record<string, string> = { format: "pt", ...metadata };
   if (model instanceof YOLOv5) {
     meta[SAFETENSORS_METADATA_KEYS.yaml] = JSON.stringify(model.yaml);
@@ -52,11 +49,9 @@ export async function loadSafetensors(model: Module, file: string): Promise<void
   const { tensors } = decodeSafetensors(await fs.readFile(file), file);
   const state = new Map<string, TorchLayoutTensor>();
   for (const [name, t] of tensors) state.set(name, { shape: t.shape, data: safetensorsToFloat32(t) });
-  const anchorKey = model instanceof YOLOv5 ? `model.${model.model.length - 1}.anchors` : undefined;
-  loadTorchStateDict(model, state, { handled: new Set(anchorKey ? [anchorKey] : []), modelName: model.constructor.name });
-  const a = anchorKey ? state.get(anchorKey) : undefined;
-  if (a && model instanceof YOLOv5) {
-    const [nl, na] = a.shape;
-    model.setAnchors(Array.from({ length: nl }, (_, l) => Array.from({ length: 2 * na }, (_, j) => a.data[l * na * 2 + j] * model.stride[l])));
-  }
+  // Anchors checked before any weight is loaded, set after: a failed load changes nothing.
+  const anchors = model instanceof YOLOv5 ? storedAnchorsInPixels(model, state, file) : undefined;
+  const handled = new Set(model instanceof YOLOv5 ? [detectAnchorsKey(model)] : []);
+  loadTorchStateDict(model, state, { handled, modelName: model.constructor.name });
+  if (anchors) (model as YOLOv5).setAnchors(anchors);
 }

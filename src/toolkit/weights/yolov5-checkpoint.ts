@@ -11,6 +11,7 @@ import { frameworkError } from "../nn/errors";
 import { decodeSafetensors, isModuleRecord, moduleStateDict, parseTorchFile, pyGet, pyToJs, PyDict, type TorchTensor } from "../io";
 import { loadTorchStateDict, type TorchLayoutTensor } from "./state-dict";
 import { SAFETENSORS_METADATA_KEYS, safetensorsToFloat32 } from "./safetensors-model";
+import { detectAnchorsKey, storedAnchorsInPixels } from "./detect-anchors";
 
 /** What the checkpoint file says besides the weights (train.py's dict keys). */
 export interface YoloCheckpointInfo {
@@ -117,18 +118,11 @@ async function fromSafetensors(file: string, bytes: Uint8Array, opts: LoadYolov5
 function build(file: string, cfg: YoloModelYaml, state: Map<string, TorchLayoutTensor>, info: YoloCheckpointInfo, names?: string[]): LoadedYolov5 {
   const model = new YOLOv5(cfg, { names }) as LoadedYolov5;
   try {
-    // Detect keeps anchors in grid units ([nl, na, 2], divided by the strides); the yaml's may be stale (autoanchor).
-    const anchorKey = `model.${model.model.length - 1}.anchors`;
-    const stored = state.get(anchorKey);
-    if (stored) {
-      const [nl, na, two] = stored.shape;
-      const strides = model.stride;
-      if (nl !== strides.length || na !== model.detect.na || two !== 2) {
-        throw frameworkError("ValueError", `${file}: ${anchorKey} has shape [${stored.shape.join(", ")}] but the yaml's Detect has ${strides.length} levels of ${model.detect.na} anchors`);
-      }
-      const a = stored.data;
-      model.setAnchors(Array.from({ length: nl }, (_, l) => Array.from({ length: 2 * na }, (_, j) => a[l * na * 2 + j] * strides[l])));
-    } else if (typeof cfg.anchors === "number") {
+    // The anchors come from Detect's own buffer: the yaml's may be stale (autoanchor).
+    const anchorKey = detectAnchorsKey(model);
+    const anchors = storedAnchorsInPixels(model, state, file);
+    if (anchors) model.setAnchors(anchors);
+    else if (typeof cfg.anchors === "number") {
       throw frameworkError("ValueError", `${file}: the yaml gives only the number of anchors and the file has no ${anchorKey}`);
     }
     loadTorchStateDict(model, state, { handled: new Set([anchorKey]), modelName: "DetectionModel" });

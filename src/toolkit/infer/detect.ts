@@ -13,6 +13,7 @@ import { letterbox, pyRound } from "../data/letterbox";
 import { drawDetections } from "../viz/draw-detections";
 import { JUPYTER_DISPLAY, escapeHtml, type PngImage } from "../../display";
 import { nmsRows, type DetectionRow, type YoloNmsOptions } from "./nms";
+import { decodedPredictions, inEvalMode } from "./predict";
 import { scaleBoxes } from "./scale-boxes";
 
 export interface DetectOptions extends Omit<YoloNmsOptions, "confThres" | "iouThres"> {
@@ -54,20 +55,14 @@ export async function detect(model: YOLOv5, sources: DetectSource | DetectSource
   const stride = Math.max(...model.stride);
   const size = checkImgSize(opts.imgsz ?? 640, stride).size;
   const shape: [number, number] = Array.isArray(size) ? [size[0], size[1]] : [size, size];
-  const wasTraining = model.training;
-  model.eval();
   const results: Detections = [];
   const drawn: { name: string; png: PngImage; summary: string }[] = [];
-  try {
+  await inEvalMode(model, async () => {
     for (const src of await expandSources(sources)) {
       const im0 = src.image ?? (await readImageOrThrow(src.path!, src.path!));
       const { image } = await letterbox(im0, shape, { auto: true, stride });
       const input = tf.tensor4d(toFloatImage(image).data, [1, image.height, image.width, 3]);
-      const decoded = tf.tidy(() => (model.forward(input) as [tf.Tensor, tf.Tensor[]])[0]);
-      input.dispose();
-      const [, n, no] = decoded.shape;
-      const data = (await decoded.data()) as Float32Array;
-      decoded.dispose();
+      const { data, n, no } = await decodedPredictions(model, input);
       const rows = nmsRows(data, n, no, { ...opts, confThres: opts.conf ?? 0.25, iouThres: opts.iou ?? 0.45, maxDet: opts.maxDet ?? 1000 });
       scaleBoxes([image.height, image.width], rows, [im0.height, im0.width]);
       for (const r of rows) for (let k = 0; k < 4; k++) r[k] = pyRound(r[k]); // torch.round: halves to even
@@ -79,9 +74,7 @@ export async function detect(model: YOLOv5, sources: DetectSource | DetectSource
         drawn.push({ name: src.path ? path.basename(src.path) : `image ${results.length - 1}`, png: await drawDetections(im0, rows, { names: model.names }), summary: summarize(rows, model.names) });
       }
     }
-  } finally {
-    model.train(wasTraining);
-  }
+  });
   Object.defineProperty(results, JUPYTER_DISPLAY, { value: () => detectionsBundle(results, drawn), enumerable: false });
   return results;
 }

@@ -1,7 +1,6 @@
 // lab.val: YOLOv5's val.py (v7.0) on a data.yaml split: rectangular batches padded by half a
 // stride, conf 0.001, IoU 0.6, multi-label NMS (max 300), predictions and labels scaled
 // back to each original image, matched at the 10 IoU thresholds 0.5:0.95, and ap_per_class.
-import * as tf from "@tensorflow/tfjs";
 import type { YOLOv5 } from "../nn/yolo";
 import { checkImgSize } from "../nn/yolo";
 import { frameworkError } from "../nn/errors";
@@ -12,6 +11,7 @@ import { matchDetections, IOU_THRESHOLDS_FLOAT32 } from "../train/metrics/detect
 import { apPerClass } from "../train/metrics/average-precision";
 import { JUPYTER_DISPLAY, escapeHtml } from "../../display";
 import { nmsRows } from "./nms";
+import { decodedPredictions, inEvalMode } from "./predict";
 import { scaleBoxes } from "./scale-boxes";
 
 export interface ValOptions {
@@ -76,11 +76,9 @@ export async function val(model: YOLOv5, dataYaml: string, opts: ValOptions = {}
   if (!opts.singleCls && names.length !== model.nc) {
     throw frameworkError("AssertionError", `${model.checkpoint ? "the checkpoint" : "the model"} has ${model.nc} classes but ${dataYaml} names ${names.length}. What to do: validate on the dataset the model was trained for, or pass singleCls.`);
   }
-  const wasTraining = model.training;
-  model.eval();
   const tp: boolean[][] = [], conf: number[] = [], predCls: number[] = [], targetCls: number[] = [];
   const batchShapes: [number, number][] = [];
-  try {
+  await inEvalMode(model, async () => {
     for (let start = 0; start < ds.length; start += batchSize) {
       const items = [];
       for (let i = start; i < Math.min(start + batchSize, ds.length); i++) items.push(await ds.get(i));
@@ -88,11 +86,7 @@ export async function val(model: YOLOv5, dataYaml: string, opts: ValOptions = {}
       batch.targets.dispose();
       const [, height, width] = batch.images.shape;
       batchShapes.push([height, width]);
-      const decoded = tf.tidy(() => (model.forward(batch.images) as [tf.Tensor, tf.Tensor[]])[0]);
-      batch.images.dispose();
-      const [bs, n, no] = decoded.shape;
-      const data = (await decoded.data()) as Float32Array;
-      decoded.dispose();
+      const { data, bs, n, no } = await decodedPredictions(model, batch.images);
       for (let b = 0; b < bs; b++) {
         const item = items[b];
         const rows = nmsRows(data.subarray(b * n * no, (b + 1) * n * no), n, no, {
@@ -118,9 +112,7 @@ export async function val(model: YOLOv5, dataYaml: string, opts: ValOptions = {}
         targetCls.push(...labels.map((l) => l.cls));
       }
     }
-  } finally {
-    model.train(wasTraining);
-  }
+  });
   return withDisplay(summarize(tp, conf, predCls, targetCls, opts.singleCls ? ["item"] : names, ds.length, batchShapes));
 }
 

@@ -1,6 +1,6 @@
 // Entry file of one kernel thread (kernel-threads.ts): instantiates our SIMD kernels against
 // the wasm backend's shared memory, says it is ready, then sleeps in Atomics.wait until the
-// main thread posts a job, runs its part, and counts itself done. It never returns to its
+// main thread posts a job, takes parts of it until none is left, and counts itself done. It never returns to its
 // event loop; the main thread ends it with terminate() (or the process exits).
 import { parentPort, workerData } from "node:worker_threads";
 import { CONTROL, ERROR_BYTES, KernelThreadData, PAYLOAD_LENGTH } from "./kernel-threads";
@@ -46,14 +46,15 @@ for (;;) {
   seen = Atomics.load(c, CONTROL.generation);
   if (Atomics.load(c, CONTROL.stop) !== 0) break;
   const parts = c[CONTROL.parts];
-  if (index < parts) {
-    try {
-      const job = THREAD_JOBS[c[CONTROL.job]];
+  try {
+    const job = THREAD_JOBS[c[CONTROL.job]];
+    const payload = c.subarray(CONTROL.payload, CONTROL.payload + PAYLOAD_LENGTH);
+    for (let part = Atomics.add(c, CONTROL.nextPart, 1); part < parts; part = Atomics.add(c, CONTROL.nextPart, 1)) {
       if (!job) throw new Error(`no job number ${c[CONTROL.job]}`);
-      job.runPart(kernelsFor, memory, c.subarray(CONTROL.payload, CONTROL.payload + PAYLOAD_LENGTH), index, parts);
-    } catch (e) {
-      fail(e);
+      job.runPart(kernelsFor, memory, payload, part, parts);
     }
+  } catch (e) {
+    fail(e);
   }
   if (Atomics.sub(c, CONTROL.pending, 1) === 1) Atomics.notify(c, CONTROL.pending);
 }

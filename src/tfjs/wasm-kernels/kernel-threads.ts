@@ -2,7 +2,10 @@
 // backend's shared memory, so that one of our kernels runs on every thread the backend has
 // (TFJS_LAB_WASM_THREADS, wasm-threads.ts). A job (thread-jobs.ts) is split into parts; the
 // main thread writes it into a shared control block, wakes the threads with Atomics.notify,
-// runs part 0 itself and waits (Atomics.wait) until every thread has finished its part.
+// and every thread, the main thread included, takes the next part not taken (Atomics.add)
+// until none is left; the main thread then waits (Atomics.wait) for the others. Taking parts
+// rather than being given them matters on a busy machine: a thread that wakes late finds its
+// part done by the main thread instead of holding everyone up.
 // Idle threads sleep in Atomics.wait: they take no CPU between kernels. They never keep the
 // process alive (unref). An interrupt that stops the main thread while it waits (SIGINT,
 // vm's breakOnSigint) leaves the threads to finish their parts, which only write the
@@ -12,7 +15,7 @@ import { Worker } from "node:worker_threads";
 import { THREAD_JOBS } from "./thread-jobs";
 
 /** Layout of the control block (Int32Array over a SharedArrayBuffer, not the heap). */
-export const CONTROL = { generation: 0, pending: 1, stop: 2, failed: 3, job: 4, parts: 5, payload: 8 } as const;
+export const CONTROL = { generation: 0, pending: 1, stop: 2, failed: 3, job: 4, parts: 5, nextPart: 6, payload: 8 } as const;
 export const PAYLOAD_LENGTH = 64;
 export const ERROR_BYTES = 1024;
 /** A part unfinished after this long without any thread finishing one is taken for a dead thread. */
@@ -24,7 +27,7 @@ export interface KernelThreadData {
   modules: { plain: WebAssembly.Module; fused?: WebAssembly.Module };
   control: SharedArrayBuffer;
   errorText: SharedArrayBuffer;
-  /** This thread's part when a job has more parts than it: 1, 2, ... (the main thread runs 0). */
+  /** This thread's number, 1, 2, ... (the main thread is 0), for error messages. */
   index: number;
 }
 
@@ -72,22 +75,23 @@ export class KernelThreads {
   }
 
   /**
-   * Runs job `job` (THREAD_JOBS) in `parts` parts: part 0 here (`runMainPart`), parts 1 ..
-   * parts - 1 on the workers; returns when all are done, and throws what a worker threw.
+   * Runs job `job` (THREAD_JOBS) in `parts` parts, here (`runPart(part)`) and on the workers,
+   * each part once; returns when all are done, and throws what a worker threw.
    */
-  run(job: number, payload: Int32Array, parts: number, runMainPart: () => void): void {
-    if (payload.length > PAYLOAD_LENGTH) throw new Error(`kernel thread job ${THREAD_JOBS[job]?.name}: payload of ${payload.length} values, the most is ${PAYLOAD_LENGTH}`);
+  run(job: number, payload: Int32Array, parts: number, runPart: (part: number) => void): void {
+    if (payload.length > PAYLOAD_LENGTH) throw new Error(`kernel thread job ${THREAD_JOBS[job]?.name ?? `job ${job}`}: payload of ${payload.length} values, the most is ${PAYLOAD_LENGTH}`);
     const c = this.control;
     this.settle();
     c.set(payload, CONTROL.payload);
     c[CONTROL.job] = job;
     c[CONTROL.parts] = parts;
+    Atomics.store(c, CONTROL.nextPart, 0);
     Atomics.store(c, CONTROL.failed, 0);
     Atomics.store(c, CONTROL.pending, this.workers.length);
     Atomics.add(c, CONTROL.generation, 1);
     Atomics.notify(c, CONTROL.generation);
     try {
-      runMainPart();
+      for (let part = Atomics.add(c, CONTROL.nextPart, 1); part < parts; part = Atomics.add(c, CONTROL.nextPart, 1)) runPart(part);
     } finally {
       // Also when part 0 throws: the workers write the output the caller is about to free.
       this.settle();
@@ -95,7 +99,7 @@ export class KernelThreads {
     if (Atomics.load(c, CONTROL.failed) !== 0) {
       const end = this.errorText.indexOf(0);
       const text = new TextDecoder().decode(this.errorText.slice(0, end < 0 ? ERROR_BYTES : end));
-      throw new Error(`our wasm kernel '${THREAD_JOBS[job]?.name}' failed on a kernel thread: ${text}`);
+      throw new Error(`our wasm kernel '${THREAD_JOBS[job]?.name ?? `job ${job}`}' failed on a kernel thread: ${text}`);
     }
   }
 

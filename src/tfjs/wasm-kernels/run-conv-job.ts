@@ -52,6 +52,6 @@ export function runConvJob(calls: KernelCalls, job: Omit<ConvJob, "segmentsAt" |
     }
     const payload = new Int32Array(CONV_JOB_LENGTH);
     encodeConvJob(full, payload);
-    kernelThreadsFor(memory)!.run(CONV_THREAD_JOB, payload, parts, () => runConvJobPart(kernels, memory, full, 0, parts));
+    kernelThreadsFor(memory)!.run(CONV_THREAD_JOB, payload, parts, (part) => runConvJobPart(kernels, memory, full, part, parts));
   });
 }

@@ -14,7 +14,7 @@ export { BACKEND_ORDER } from "./probes";
 export { describeReport } from "./describe";
 export { memoryInfo } from "./memory";
 export type { MemoryInfo } from "./memory";
-export { registerWasmGradientKernels, WASM_GRADIENT_KERNEL_NAMES } from "./wasm-kernels/register";
+export { registerWasmKernels, WASM_GRADIENT_KERNEL_NAMES } from "./wasm-kernels/register";
 export { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 export { registerBroadcastingReductionGradients } from "./reduction-gradients";
 export { WASM_THREADS_ENV_VAR } from "./wasm-threads";

@@ -5,7 +5,7 @@
 // user's tfjs-node outranks both), and the kernel's selection starts the same factory.
 import * as tf from "@tensorflow/tfjs";
 import { wantedWasmThreads, withWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from "./wasm-threads";
-import { registerWasmGradientKernels } from "./wasm-kernels/register";
+import { registerWasmKernels } from "./wasm-kernels/register";
 import { startKernelThreads } from "./wasm-kernels/kernel-threads";
 import { sharedSimdKernelModules, wasmBackendMemory } from "./wasm-simd/load";
 import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
@@ -55,7 +55,7 @@ export function installWasmBackend(): boolean {
     // Our kernels get a thread for each of XNNPACK's (wasm-kernels/kernel-threads.ts).
     const kernelThreadsSkipped = skipped === undefined
       ? await startKernelThreads(wasmBackendMemory(backend), wasmThreadsInUse(), sharedSimdKernelModules) : undefined;
-    registerWasmGradientKernels();
+    registerWasmKernels();
     lastStart = { threadsSkipped: skipped, kernelThreadsSkipped, warning };
     return backend;
   }, WASM_PRIORITY);

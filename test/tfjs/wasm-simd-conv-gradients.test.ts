@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { outerFilterGradient, outerFilterGradientApplies } from "../../src/tfjs/wasm-kernels/conv2d-backprop-filter-outer";
 import { scatterInputGradient, scatterInputGradientApplies } from "../../src/tfjs/wasm-kernels/conv2d-backprop-input-scatter";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
@@ -26,7 +26,7 @@ const defaults = { ...outerFilterGradient };
 const scatterDefaults = { ...scatterInputGradient };
 before(async () => {
   await switchBackend("wasm");
-  registerWasmGradientKernels();
+  registerWasmKernels();
 });
 after(() => {
   Object.assign(outerFilterGradient, defaults);

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, switchBackend } from "../../src/tfjs";
 import { smallClassifier } from "./small-classifier";
+import { watchWasmHeap } from "../../src/tfjs/wasm-heap-watch";
 
 export interface BenchWorkload { model: "small" | "yolov5n"; batch: number; size: number; backends: string[] }
 export interface BenchRow {
@@ -73,19 +74,33 @@ async function timeSteps(step: Step, warmup: number, steps: number): Promise<num
 }
 
 /**
- * Peak bytes of tensors during one step above what was held before it (tf.profile's peak
- * counts from the bytes live when it starts): activations, what the tape saves, gradients.
+ * Peak bytes of tensor buffers during one step above what was held before it: activations,
+ * what the tape saves, gradients, temporaries. On wasm, from the backend's allocator
+ * (wasm-heap-watch.ts: each buffer once); elsewhere tf.profile's peak (each tensor object).
  */
 export async function peakStepBytes(step: Step): Promise<number> {
   const optimizer = tf.train.sgd(1e-3);
-  const before = tf.memory().numBytes;
-  const info = await tf.profile(async () => {
+  const run = async () => {
     const cost = optimizer.minimize(step.loss, true, step.variables)!;
     await cost.data();
     cost.dispose();
-  });
-  optimizer.dispose();
-  return info.peakBytes - before;
+  };
+  try {
+    if (tf.getBackend() === "wasm") {
+      const watch = watchWasmHeap(tf.backend());
+      try {
+        await run();
+        return watch.peak();
+      } finally {
+        watch.stop();
+      }
+    }
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(run);
+    return info.peakBytes - before;
+  } finally {
+    optimizer.dispose();
+  }
 }
 
 /** Per-kernel milliseconds of one step (tf.profile), largest first. */

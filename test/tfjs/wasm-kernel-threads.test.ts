@@ -19,6 +19,9 @@ import { initBackend } from "../../src/tfjs";
 import { KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { kernelThreadsFor } from "../../src/tfjs/wasm-kernels/kernel-threads";
 import { convThreads, convJobParts } from "../../src/tfjs/wasm-kernels/run-conv-job";
+import { elementwiseThreads, elementwiseParts } from "../../src/tfjs/wasm-kernels/run-elementwise-job";
+import { silu } from "../../src/toolkit/ops/silu";
+import { batchNormTrain } from "../../src/toolkit/ops";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
 import { closeAbandonedTfScopes } from "../../src/engine/tf-recovery";
 import { assertClose } from "../helpers/assert-close";
@@ -26,15 +29,20 @@ import { ConvCase, convCaseLabel, convGradients, Pad } from "../helpers/conv-gra
 import { randomArray } from "../helpers/random-array";
 
 const defaults = { ...convThreads };
+const elementwiseDefaults = { ...elementwiseThreads };
 const calls = () => new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
 
 before(async () => {
   const report = await initBackend({ prefer: "wasm" });
   assert.equal(report.name, "wasm");
-  // Every convolution here splits, however small.
+  // Every convolution and element-wise kernel here splits, however small.
   convThreads.minFlopsPerPart = 0;
+  elementwiseThreads.minValuesPerPart = 0;
 });
-after(() => Object.assign(convThreads, defaults));
+after(() => {
+  Object.assign(convThreads, defaults);
+  Object.assign(elementwiseThreads, elementwiseDefaults);
+});
 
 const CASES: ConvCase[] = [
   { n: 2, h: 9, w: 7, ci: 8, co: 12, k: 3, s: 2, pad: "same" },
@@ -95,6 +103,27 @@ for (const c of CASES) test(`threaded = one part = cpu, deterministic: ${convCas
   y.dispose();
   await tf.setBackend("wasm");
   assertClose(three, ref, "3 parts vs cpu");
+});
+
+test("the SiLU and batch norm gradients on kernel threads: the same bits as on one, 3 parts, odd sizes", async () => {
+  assert.equal(elementwiseParts(calls(), 1001), 3);
+  const grads = async (maxParts: number) => {
+    elementwiseThreads.maxParts = maxParts;
+    try {
+      const x = tf.tensor4d(randomArray(2 * 7 * 9 * 12, 5), [2, 7, 9, 12]);   // 1,512 values, 126 rows
+      const gamma = tf.tensor1d(randomArray(12, 6)), beta = tf.tensor1d(randomArray(12, 7));
+      const r = tf.tensor4d(randomArray(x.size, 8), x.shape);
+      const [dx, dg, db] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(silu(batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y), r)))([x, gamma, beta]);
+      const out = [await dx.data(), await dg.data(), await db.data()] as Float32Array[];
+      tf.dispose([x, gamma, beta, r, dx, dg, db]);
+      return out;
+    } finally {
+      elementwiseThreads.maxParts = elementwiseDefaults.maxParts;
+    }
+  };
+  const one = await grads(1), three = await grads(Infinity);
+  one.forEach((g, i) => assertSameBits(three[i], g, `gradient ${i}, 3 parts vs 1`));
 });
 
 test("a kernel thread's failure is thrown to the caller, naming the kernel; the next job runs", async () => {

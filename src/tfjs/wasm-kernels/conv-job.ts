@@ -2,7 +2,7 @@
 // share: each part runs the whole walk (conv-row-runs.ts) for its own range of channels, so
 // no two parts write the same value and each value is summed in the order one thread sums
 // it. The job is plain numbers, so that it travels to the kernel threads (kernel-threads.ts)
-// in a shared Int32Array; the main thread runs part 0 itself.
+// in a shared Int32Array; the main thread takes parts as the threads do.
 // Imports types only: kernel-thread-worker.ts runs this without TensorFlow.js.
 import type { ConvGeometry } from "./conv-geometry";
 import { walkConvSegments } from "./conv-row-runs";

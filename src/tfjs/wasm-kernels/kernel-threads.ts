@@ -93,7 +93,7 @@ export class KernelThreads {
     try {
       for (let part = Atomics.add(c, CONTROL.nextPart, 1); part < parts; part = Atomics.add(c, CONTROL.nextPart, 1)) runPart(part);
     } finally {
-      // Also when part 0 throws: the workers write the output the caller is about to free.
+      // Also when a part here throws: the workers write the output the caller is about to free.
       this.settle();
     }
     if (Atomics.load(c, CONTROL.failed) !== 0) {

@@ -5,7 +5,9 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { magicOverhead } from "./engine/magic-overhead";
 import { runTrainStepBench, formatTable } from "./toolkit/train-step";
-import { convGradientBench, formatConvTable } from "./toolkit/conv-gradients";
+import { runThreadsBench, formatThreadsTable } from "./toolkit/train-threads";
+import { convBenchByThreads, formatConvThreadsTable } from "./toolkit/conv-gradients";
+import { benchThreadCounts } from "./toolkit/train-threads";
 import { datasetOpenBench, formatDatasetOpenTable } from "./data/dataset-open";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -48,15 +50,23 @@ async function main(): Promise<void> {
       `an 800-op tensor cell: ${m.tensorCellMs.toFixed(1)} ms; the same after %memory turned tensor tracking on: ${m.tensorCellTrackedMs.toFixed(1)} ms (${(m.tensorCellTrackedMs / m.tensorCellMs).toFixed(2)}x)\n`);
   }
   if (want("conv")) {
-    process.stdout.write("\n## Convolution kernels on wasm (YOLOv5n's shapes)\n\n" + formatConvTable(await convGradientBench()) + "\n");
+    // One process per thread count: ours on kernel threads, XNNPACK on its own threads.
+    process.stdout.write("\n## Convolution kernels on wasm (YOLOv5n's shapes), by thread count\n\n" +
+      formatConvThreadsTable(convBenchByThreads(benchThreadCounts().filter((t) => t <= 8))) + "\n");
   }
   if (want("data")) {
     process.stdout.write("\n## Opening a dataset of 3,000 images (first scan, then the label cache)\n\n" + formatDatasetOpenTable(await datasetOpenBench()) + "\n");
   }
   if (want("train")) {
-    // Three rounds: the figures are the medians of tfjs and PyTorch measured next to each other.
-    const rows = await runTrainStepBench({ rounds: 3, log: (l) => process.stderr.write(l + "\n") });
-    process.stdout.write("\n## Training step (tfjs-lab vs PyTorch CPU, same architecture)\n\n" + formatTable(rows) + "\n");
+    // tfjs-lab on wasm and PyTorch at the same thread counts, taking turns for three rounds.
+    const rows = await runThreadsBench({ rounds: 3, log: (l) => process.stderr.write(l + "\n") });
+    process.stdout.write("\n## Training step by thread count (tfjs-lab wasm vs PyTorch CPU, same architecture, same threads)\n\n" +
+      formatThreadsTable(rows) + "\n");
+  }
+  if (want("train-backends")) {
+    // The other TensorFlow.js backends available here (tfjs-node, plain JavaScript) next to PyTorch on 1 thread.
+    const rows = await runTrainStepBench({ backends: ["tensorflow", "cpu"], torchThreads: [1], log: (l) => process.stderr.write(l + "\n") });
+    process.stdout.write("\n## Training step on the other TensorFlow.js backends\n\n" + formatTable(rows) + "\n");
   }
 }
 

@@ -1,8 +1,11 @@
-// The wasm convolution kernels on YOLOv5n's shapes (batch 8, 320x320), one thread, in
-// GFLOP/s: our forward convolution against XNNPACK's, and our SIMD gradients against the
-// forms they replaced (im2col/GEMM and per-phase convolutions on XNNPACK); ours both with
-// relaxed SIMD's fused multiply-add and as plain SIMD128, where the engine has both.
-//   node dist/bench/toolkit/conv-gradients.js [--repeats N]
+// The wasm convolution kernels on YOLOv5n's shapes (batch 8, 320x320), in GFLOP/s: our
+// forward convolution against XNNPACK's, and our SIMD gradients against the forms they
+// replaced (im2col/GEMM and per-phase convolutions on XNNPACK); ours both with relaxed SIMD's
+// fused multiply-add and as plain SIMD128, where the engine has both. In-process at the
+// backend's thread count; convBenchByThreads runs it in one process per thread count
+// (TFJS_LAB_WASM_THREADS), ours on kernel threads and XNNPACK on its own.
+//   node dist/bench/toolkit/conv-gradients.js [--repeats N] [--json]
+import { execFileSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tfjs";
 import { outerFilterGradient } from "../../src/tfjs/wasm-kernels/conv2d-backprop-filter-outer";
@@ -105,12 +108,37 @@ export async function convGradientBench(repeats = 5): Promise<Row[]> {
 }
 
 export function formatConvTable(rows: Row[]): string {
-  return ["| kernel (YOLOv5n's 14 shapes, 1 thread) | form | ms, all shapes | GFLOP/s |", "|---|---|---|---|",
+  return ["| kernel (YOLOv5n's 14 shapes, the backend's threads) | form | ms, all shapes | GFLOP/s |", "|---|---|---|---|",
     ...rows.map((r) => `| ${r.kernel} | ${r.form} | ${r.ms.toFixed(1)} | ${r.gflops.toFixed(1)} |`)].join("\n");
+}
+
+/** The bench in one process per thread count; rows by thread count. */
+export function convBenchByThreads(counts: number[], repeats = 5): Map<number, Row[]> {
+  const byThreads = new Map<number, Row[]>();
+  for (const t of counts) {
+    const out = execFileSync(process.execPath, [__filename, "--repeats", String(repeats), "--json"],
+      { env: { ...process.env, TFJS_LAB_WASM_THREADS: String(t) }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 900_000 });
+    byThreads.set(t, JSON.parse(out.trim().split("\n").pop()!) as Row[]);
+  }
+  return byThreads;
+}
+
+/** One row per kernel and form, GFLOP/s at each thread count, and the speed-up from the first count to each. */
+export function formatConvThreadsTable(byThreads: Map<number, Row[]>): string {
+  const counts = [...byThreads.keys()];
+  const first = byThreads.get(counts[0])!;
+  const head = `| kernel (YOLOv5n's 14 shapes) | form | ${counts.map((t) => `GFLOP/s, ${t} thread${t > 1 ? "s" : ""}`).join(" | ")} | ${counts.slice(1).map((t) => `${t} / ${counts[0]}`).join(" | ")} |`;
+  const lines = [head, `|---|---|${counts.map(() => "---|").join("")}${counts.slice(1).map(() => "---|").join("")}`];
+  first.forEach((r, i) => {
+    const at = counts.map((t) => byThreads.get(t)![i]?.gflops);
+    lines.push(`| ${r.kernel} | ${r.form} | ${at.map((g) => g?.toFixed(1) ?? "").join(" | ")} | ${at.slice(1).map((g) => (g && at[0] ? `${(g / at[0]).toFixed(2)}x` : "")).join(" | ")} |`);
+  });
+  return lines.join("\n");
 }
 
 if (require.main === module) {
   const i = process.argv.indexOf("--repeats");
+  const json = process.argv.includes("--json");
   convGradientBench(i > 0 ? Number(process.argv[i + 1]) : 5)
-    .then((rows) => { console.log(formatConvTable(rows)); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
+    .then((rows) => { console.log(json ? JSON.stringify(rows) : formatConvTable(rows)); process.exit(0); }, (e) => { console.error(e); process.exit(1); });
 }

@@ -1,6 +1,8 @@
 // Training-step benchmark: the same step (forward, loss, backward, SGD) in tfjs-lab on each
 // available backend and in PyTorch (Debian's python3-torch, 1 and 2 threads), in one run.
-//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--rounds N]
+//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--rounds N] [--memory] [--json]
+// --memory adds one step's peak tensor bytes; --json prints the rows as JSON lines (what
+// train-threads.ts reads from the processes it starts, one per wasm thread count).
 // With --rounds N the tfjs and PyTorch measurements alternate N times; each figure is the median
 // of its rounds' medians, and each round's ratio is printed: on a shared machine the load moves
 // within minutes, and a ratio taken from measurements made next to each other is the fairer one.
@@ -9,12 +11,17 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, switchBackend } from "../../src/tfjs";
 import { smallClassifier } from "./small-classifier";
+import { watchWasmHeap } from "../../src/tfjs/wasm-heap-watch";
 
 export interface BenchWorkload { model: "small" | "yolov5n"; batch: number; size: number; backends: string[] }
-export interface BenchRow { model: string; runtime: string; threads: number; medianMs?: number; note?: string }
+export interface BenchRow {
+  model: string; runtime: string; threads: number; medianMs?: number; note?: string;
+  /** One step's peak tensor bytes above what was held before it (--memory). */
+  peakStepBytes?: number;
+}
 export interface TrainStepBenchOptions {
   only?: string; backends?: string[]; steps?: number; warmup?: number; rounds?: number; profile?: boolean; torchThreads?: number[];
-  python?: string; log?: (line: string) => void;
+  memory?: boolean; json?: boolean; python?: string; log?: (line: string) => void;
 }
 
 export const WORKLOADS: BenchWorkload[] = [
@@ -66,6 +73,36 @@ async function timeSteps(step: Step, warmup: number, steps: number): Promise<num
   return times;
 }
 
+/**
+ * Peak bytes of tensor buffers during one step above what was held before it: activations,
+ * what the tape saves, gradients, temporaries. On wasm, from the backend's allocator
+ * (wasm-heap-watch.ts: each buffer once); elsewhere tf.profile's peak (each tensor object).
+ */
+export async function peakStepBytes(step: Step): Promise<number> {
+  const optimizer = tf.train.sgd(1e-3);
+  const run = async () => {
+    const cost = optimizer.minimize(step.loss, true, step.variables)!;
+    await cost.data();
+    cost.dispose();
+  };
+  try {
+    if (tf.getBackend() === "wasm") {
+      const watch = watchWasmHeap(tf.backend());
+      try {
+        await run();
+        return watch.peak();
+      } finally {
+        watch.stop();
+      }
+    }
+    const before = tf.memory().numBytes;
+    const info = await tf.profile(run);
+    return info.peakBytes - before;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
 /** Per-kernel milliseconds of one step (tf.profile), largest first. */
 async function profileStep(step: Step): Promise<[string, number][]> {
   const optimizer = tf.train.sgd(1e-3);
@@ -80,14 +117,15 @@ async function profileStep(step: Step): Promise<[string, number][]> {
   return [...byKernel.entries()].sort((a, b) => b[1] - a[1]);
 }
 
-function torchRun(w: BenchWorkload, threads: number, opts: TrainStepBenchOptions): BenchRow {
+export function torchRun(w: BenchWorkload, threads: number, opts: TrainStepBenchOptions): BenchRow {
   const runtime = "pytorch";
   try {
     const out = execFileSync(opts.python ?? "/usr/bin/python3", [TORCH_SCRIPT, "--model", w.model, "--batch", String(w.batch),
-      "--size", String(w.size), "--threads", String(threads), "--warmup", String(opts.warmup ?? 2), "--steps", String(opts.steps ?? 5)],
+      "--size", String(w.size), "--threads", String(threads), "--warmup", String(opts.warmup ?? 2), "--steps", String(opts.steps ?? 5),
+      ...(opts.memory ? ["--memory"] : [])],
     { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    const result = JSON.parse(out.trim().split("\n").pop()!) as { median_ms: number; torch: string };
-    return { model: w.model, runtime: `${runtime} ${result.torch}`, threads, medianMs: result.median_ms };
+    const result = JSON.parse(out.trim().split("\n").pop()!) as { median_ms: number; torch: string; peak_step_bytes?: number };
+    return { model: w.model, runtime: `${runtime} ${result.torch}`, threads, medianMs: result.median_ms, peakStepBytes: result.peak_step_bytes };
   } catch (err) {
     const text = (err as { stderr?: string }).stderr?.trim().split("\n").pop() ?? String(err);
     return { model: w.model, runtime, threads, note: `not run: ${text}` };
@@ -137,7 +175,8 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
           const [warmup, steps] = backend === "cpu" ? [1, 2] : [opts.warmup ?? 2, opts.steps ?? 5];
           const times = await timeSteps(step, warmup, steps);
           const runtime = `tfjs ${backend}${backend === "cpu" ? ` (${warmup}+${steps} steps)` : ""}`;
-          record({ model: w.model, runtime, threads: active.threads ?? 1 }, median(times));
+          const peak = opts.memory && round === 0 ? await peakStepBytes(step) : undefined;
+          record({ model: w.model, runtime, threads: active.threads ?? 1, peakStepBytes: peak }, median(times));
           roundMs.set(runtime, median(times));
           log(`  tfjs ${backend}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
           if (opts.profile && round === 0) {
@@ -177,13 +216,17 @@ function parseArgs(argv: string[]): TrainStepBenchOptions {
     else if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
     else if (argv[i] === "--warmup") opts.warmup = Number(argv[++i]);
     else if (argv[i] === "--rounds") opts.rounds = Number(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--rounds N]`);
+    else if (argv[i] === "--memory") opts.memory = true;
+    else if (argv[i] === "--json") opts.json = true;
+    else if (argv[i] === "--torch-threads") opts.torchThreads = argv[++i].split(",").filter(Boolean).map(Number);
+    else throw new Error(`unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--rounds N] [--memory] [--json] [--torch-threads 1,2]`);
   }
   return opts;
 }
 
 if (require.main === module) {
-  runTrainStepBench(parseArgs(process.argv.slice(2)))
-    .then((rows) => console.log(`\n${formatTable(rows)}`))
+  const opts = parseArgs(process.argv.slice(2));
+  runTrainStepBench(opts.json ? { ...opts, log: (l) => process.stderr.write(l + "\n") } : opts)
+    .then((rows) => console.log(opts.json ? rows.map((r) => JSON.stringify(r)).join("\n") : `\n${formatTable(rows)}`))
     .catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
 }

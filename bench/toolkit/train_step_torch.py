@@ -142,6 +142,20 @@ def loss_of(name, out, labels):
     return sum((m * m).mean() for m in out)  # a simple stand-in loss over the three maps
 
 
+def peak_step_bytes(step):
+    """Peak bytes allocated during one step above what was allocated before it: the profiler's
+    allocation events in time order, summed (what tfjs-lab's bench takes from tf.profile)."""
+    from torch.profiler import profile, ProfilerActivity
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        step()
+    events = sorted((e.start_us(), e.nbytes()) for e in prof.profiler.kineto_results.events() if e.name() == "[memory]")
+    live = peak = 0
+    for _, nbytes in events:
+        live += nbytes
+        peak = max(peak, live)
+    return peak
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -150,6 +164,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--memory", action="store_true", help="also measure one step's peak tensor bytes (torch.profiler)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -157,17 +172,21 @@ def main():
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     x = torch.randn(args.batch, 3, args.size, args.size)
     labels = torch.randint(0, 10, (args.batch,))
-    times = []
-    for i in range(args.warmup + args.steps):
-        t0 = time.perf_counter()
+    def step():
         opt.zero_grad(set_to_none=True)
         loss = loss_of(args.model, model(x), labels)
         loss.backward()
         opt.step()
         float(loss)
+
+    times = []
+    for i in range(args.warmup + args.steps):
+        t0 = time.perf_counter()
+        step()
         if i >= args.warmup:
             times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({
+    extra = {"peak_step_bytes": peak_step_bytes(step)} if args.memory else {}
+    print(json.dumps({**extra,
         "framework": "pytorch", "torch": torch.__version__, "model": args.model, "threads": torch.get_num_threads(),
         "params": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "median_ms": statistics.median(times), "times_ms": times,

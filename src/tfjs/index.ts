@@ -4,7 +4,10 @@
 // `await tf.ready()` in plain Node gives the backend a cell gets.
 import { installWasmBackend } from "./wasm-backend";
 import { guardWasmOutOfMemory } from "./wasm-out-of-memory";
+import { installTapeRelease } from "./tape-release";
 installWasmBackend();
+// A backward pass frees each node's saved tensors and dys once used, as PyTorch does.
+installTapeRelease();
 // A full wasm heap raises OutOfMemoryError instead of corrupting tensors.
 guardWasmOutOfMemory();
 export { initBackend, switchBackend, currentBackend, BACKEND_ENV_VAR } from "./select";
@@ -14,9 +17,10 @@ export { BACKEND_ORDER } from "./probes";
 export { describeReport } from "./describe";
 export { memoryInfo } from "./memory";
 export type { MemoryInfo } from "./memory";
-export { registerWasmGradientKernels, WASM_GRADIENT_KERNEL_NAMES } from "./wasm-kernels/register";
+export { registerWasmKernels, WASM_GRADIENT_KERNEL_NAMES } from "./wasm-kernels/register";
 export { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 export { registerBroadcastingReductionGradients } from "./reduction-gradients";
 export { WASM_THREADS_ENV_VAR } from "./wasm-threads";
+export { TAPE_RELEASE_ENV_VAR } from "./tape-release";
 export { installWasmBackend, wasmStart, type WasmStart } from "./wasm-backend";
 export { WasmOutOfMemoryError, WASM_HEAP_LIMIT_BYTES } from "./wasm-out-of-memory";

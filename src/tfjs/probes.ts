@@ -157,10 +157,11 @@ export async function probeWasm(): Promise<ProbeResult> {
   installWasmBackend();
   const failure = await activate("wasm");
   if (failure) return { name: "wasm", ok: false, detail: failure };
-  const { threadsSkipped, warning } = wasmStart();
+  const { threadsSkipped, kernelThreadsSkipped, warning } = wasmStart();
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
   const threads = (pkg.module as { getThreadsCount(): number }).getThreadsCount();
-  const threading = threads > 1 ? `${threads} threads` : `1 thread${threadsSkipped && threadsSkipped !== "1 thread asked for" ? ` (${threadsSkipped})` : ""}`;
+  const ours = kernelThreadsSkipped ? `, ours on 1: ${kernelThreadsSkipped}` : ", ours too";
+  const threading = threads > 1 ? `${threads} threads${ours}` : `1 thread${threadsSkipped && threadsSkipped !== "1 thread asked for" ? ` (${threadsSkipped})` : ""}`;
   return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab kernels (${simdKernelsDescription()})${warning ? ` (${warning})` : ""}` };
 }
 

@@ -4,8 +4,10 @@
 // calls `await tf.ready()` gets the backend a notebook cell gets (wasm outranks cpu; a
 // user's tfjs-node outranks both), and the kernel's selection starts the same factory.
 import * as tf from "@tensorflow/tfjs";
-import { wantedWasmThreads, withWasmThreads, unrefWasmWorkers } from "./wasm-threads";
-import { registerWasmGradientKernels } from "./wasm-kernels/register";
+import { wantedWasmThreads, withWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from "./wasm-threads";
+import { registerWasmKernels } from "./wasm-kernels/register";
+import { startKernelThreads } from "./wasm-kernels/kernel-threads";
+import { sharedSimdKernelModules, wasmBackendMemory } from "./wasm-simd/load";
 import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 import { registerBroadcastingReductionGradients } from "./reduction-gradients";
 import { fillMissingBatchNormParams } from "./batchnorm-optional-params";
@@ -13,8 +15,11 @@ import { fillMissingBatchNormParams } from "./batchnorm-optional-params";
 /** tfjs-backend-wasm's own priority: above cpu (1), below tensorflow and webgpu. */
 const WASM_PRIORITY = 2;
 
-/** How the last start went: why threads were not used, and a warning about TFJS_LAB_WASM_THREADS. */
-export interface WasmStart { threadsSkipped?: string; warning?: string }
+/**
+ * How the last start went: why threads were not used, why our kernels have no threads of
+ * their own (they then run on the main thread), and a warning about TFJS_LAB_WASM_THREADS.
+ */
+export interface WasmStart { threadsSkipped?: string; kernelThreadsSkipped?: string; warning?: string }
 
 let installed: boolean | undefined;
 let lastStart: WasmStart = {};
@@ -47,8 +52,11 @@ export function installWasmBackend(): boolean {
     const { threads, warning } = wantedWasmThreads();
     const { result: backend, skipped } = await withWasmThreads(threads, async () => stock());
     unrefWasmWorkers(backend);
-    registerWasmGradientKernels();
-    lastStart = { threadsSkipped: skipped, warning };
+    // Our kernels get a thread for each of XNNPACK's (wasm-kernels/kernel-threads.ts).
+    const kernelThreadsSkipped = skipped === undefined
+      ? await startKernelThreads(wasmBackendMemory(backend), wasmThreadsInUse(), sharedSimdKernelModules) : undefined;
+    registerWasmKernels();
+    lastStart = { threadsSkipped: skipped, kernelThreadsSkipped, warning };
     return backend;
   }, WASM_PRIORITY);
   return (installed = true);

@@ -5,7 +5,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { batchNormTrainGrad } from "../../src/tfjs/wasm-kernels/batchnorm-train-grad";
 import { KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { batchNormTrain, BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../src/toolkit/ops/batchnorm-train";
@@ -38,7 +38,7 @@ const fused = (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => batchNormTrain
 
 before(async () => {
   await switchBackend("wasm");
-  registerWasmGradientKernels();
+  registerWasmKernels();
 });
 
 for (const shape of [[2, 5, 7, 16], [3, 4, 4, 4], [1, 3, 5, 20], [4, 9, 9, 3], [8, 40, 20, 64]] as [number, number, number, number][]) {

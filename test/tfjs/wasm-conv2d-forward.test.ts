@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { rowConvForward, rowConvForwardApplies, conv2dRowsGeometry } from "../../src/tfjs/wasm-kernels/conv2d-forward-rows";
 import { KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { simdKernelChoice } from "../../src/tfjs/wasm-simd/load";
@@ -20,7 +20,7 @@ const calls = () => new KernelCalls(tf.backend() as unknown as KernelBackendLike
 const defaults = { ...rowConvForward };
 before(async () => {
   await switchBackend("wasm");
-  registerWasmGradientKernels();
+  registerWasmKernels();
   simdKernelChoice.fused = true;
   rowConvForward.minDepth = 0;
 });

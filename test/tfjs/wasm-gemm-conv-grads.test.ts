@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { gemmConvGrads, filterGemmPays, inputGemmPays } from "../../src/tfjs/wasm-kernels/gemm-conv-grads";
 import { outerFilterGradient } from "../../src/tfjs/wasm-kernels/conv2d-backprop-filter-outer";
 import { scatterInputGradient } from "../../src/tfjs/wasm-kernels/conv2d-backprop-input-scatter";
@@ -40,7 +40,7 @@ const picked: Case[] = [
 const defaults = { ...gemmConvGrads };
 before(async () => {
   await switchBackend("wasm");
-  registerWasmGradientKernels();
+  registerWasmKernels();
 });
 after(() => { Object.assign(gemmConvGrads, defaults); });
 

@@ -4,7 +4,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
 import { ConvCase as Case, convCaseLabel, convGradients as convGrads, Pad } from "../helpers/conv-gradients";
@@ -34,7 +34,7 @@ const depthwiseCases: Case[] = [
 before(async () => {
   // The default path: wasm as initBackend starts it (threaded where there are cores).
   await switchBackend("wasm");
-  registerWasmGradientKernels();
+  registerWasmKernels();
 });
 
 for (const [kind, cases] of [["conv2d", convCases], ["depthwiseConv2d", depthwiseCases]] as const) {

@@ -5,7 +5,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { siluGrad } from "../../src/tfjs/wasm-kernels/silu-grad";
 import { silu, SILU_GRAD_KERNEL } from "../../src/toolkit/ops/silu";
 import { switchBackend } from "../../src/tfjs";
@@ -27,7 +27,7 @@ const composed = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(x));
 
 before(async () => {
   await switchBackend("wasm");
-  registerWasmGradientKernels();
+  registerWasmKernels();
 });
 
 for (const shape of [[2, 6, 6, 4], [3, 5, 7, 3], [1, 1, 1, 3], [4, 20, 20, 16]]) {

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { registerWasmGradientKernels } from "../../src/tfjs/wasm-kernels/register";
+import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { outerFilterGradient, outerFilterGradientApplies } from "../../src/tfjs/wasm-kernels/conv2d-backprop-filter-outer";
 import { scatterInputGradient, scatterInputGradientApplies } from "../../src/tfjs/wasm-kernels/conv2d-backprop-input-scatter";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
@@ -26,7 +26,7 @@ const defaults = { ...outerFilterGradient };
 const scatterDefaults = { ...scatterInputGradient };
 before(async () => {
   await switchBackend("wasm");
-  registerWasmGradientKernels();
+  registerWasmKernels();
 });
 after(() => {
   Object.assign(outerFilterGradient, defaults);
@@ -201,7 +201,7 @@ test("switched off: not taken", () => {
   }
 });
 
-test("threaded wasm build (shared memory): the shared variant loads, the filter gradient takes it, the input gradient and the forward convolution stay on XNNPACK, all match cpu", () => {
+test("threaded wasm build (shared memory): the shared variant loads, the filter gradient, the input gradient and the forward convolution take ours (on kernel threads), all match cpu", () => {
   // A process of its own: the wasm backend's build is fixed once it has started here.
   const script = `
     const tf = require("@tensorflow/tfjs");
@@ -231,7 +231,7 @@ test("threaded wasm build (shared memory): the shared variant loads, the filter 
   const result = JSON.parse(out.trim().split("\n").at(-1)!) as { shared: boolean; filter: boolean; input: boolean; forward: boolean; worst: number };
   assert.equal(result.shared, true, "TFJS_LAB_WASM_THREADS=2 starts the threaded build");
   assert.equal(result.filter, true, "the filter gradient takes our kernel");
-  assert.equal(result.input, false, "the input gradient stays on XNNPACK's threads");
-  assert.equal(result.forward, false, "the forward convolution stays on XNNPACK's threads");
+  assert.equal(result.input, true, "the input gradient takes our kernel (kernel threads started)");
+  assert.equal(result.forward, true, "the forward convolution takes our kernel (kernel threads started)");
   assert.ok(result.worst <= 1e-4, `max relative difference ${result.worst}`);
 });

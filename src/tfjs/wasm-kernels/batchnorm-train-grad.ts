@@ -5,6 +5,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { channelSumsOverRows } from "./channel-moments";
 import { Info, KernelCalls } from "./kernel-calls";
+import { elementwiseParts, runOnKernelThreads } from "./run-elementwise-job";
+import { channelAffinePart } from "./elementwise-parts";
+import { CHANNEL_AFFINE_THREAD_JOB } from "./thread-jobs";
 
 export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma: Info, mean: Info, variance: Info, eps: number): Info[] {
   const channels = x.shape[x.shape.length - 1];
@@ -40,7 +43,11 @@ export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma:
       db[c] = sumDy[c];
     }
     const coefAt = coef.byteOffset;
-    simd.channelAffine(calls.heap(dy).byteOffset, calls.heap(x).byteOffset, coefAt, coefAt + rowBytes, coefAt + 2 * rowBytes, calls.heap(dx).byteOffset, rows, channels);
+    // The second pass on every kernel thread where there are some (ranges of rows).
+    const payload = [calls.heap(dy).byteOffset, calls.heap(x).byteOffset, coefAt, coefAt + rowBytes, coefAt + 2 * rowBytes,
+      calls.heap(dx).byteOffset, rows, channels];
+    const parts = elementwiseParts(calls, rows * channels);
+    runOnKernelThreads(calls, CHANNEL_AFFINE_THREAD_JOB, payload, parts, (p, part) => channelAffinePart(simd, p, part, parts));
     return [dx, reshapeTo(calls, dgamma, gamma.shape), reshapeTo(calls, dbeta, gamma.shape)];
   } catch (e) {
     calls.free(dx, dgamma, dbeta);

@@ -4,8 +4,8 @@
 // column x*sw - pl); pixels at the left and right edges are taken one filter column j at a
 // time. Each run becomes a segment: an (address, address, pixels) triple of i32 that the
 // kernels in wasm-simd/ read.
-import { ConvGeometry } from "./conv-geometry";
-import { KernelCalls } from "./kernel-calls";
+// Imports types only: kernel threads (kernel-thread-worker.ts) run this walk without TensorFlow.js.
+import type { ConvGeometry } from "./conv-geometry";
 
 const F32 = 4;
 
@@ -76,7 +76,9 @@ export class SegmentList {
   add(first: number, second: number, pixels: number): void {
     if (pixels <= 0) return;
     const v = this.view, last = 3 * (this.count - 1);
-    if (this.count > 0 && v[last] + v[last + 2] * this.strideFirst === first && v[last + 1] + v[last + 2] * this.strideSecond === second) {
+    // Addresses above 2 GiB read back negative from the Int32Array: compare them unsigned.
+    if (this.count > 0 && (v[last] >>> 0) + v[last + 2] * this.strideFirst === first &&
+      (v[last + 1] >>> 0) + v[last + 2] * this.strideSecond === second) {
       v[last + 2] += pixels;
       return;
     }
@@ -99,30 +101,31 @@ export class SegmentList {
  */
 export interface ConvOperands { inputAt: number; outputAt: number; outChannels: number; inputFirst: boolean }
 
+/** Int32 values of the segment list one walk needs: at most two runs (left and right edge) per output row. */
+export function segmentListLength(g: ConvGeometry, rowsPerChunk: number): number {
+  return Math.min(g.batch * g.outHeight, rowsPerChunk) * 2 * 3;
+}
+
 /**
- * walkConvRuns with each run as a segment of byte addresses in a list on the heap (strides
- * sw*ci and co floats a pixel): `kernel` gets the non-empty list for filter row i, columns
- * j0 .. j0 + filterColumns, and the list is emptied after it. The three SIMD convolution
- * kernels (forward, input gradient, filter gradient) differ only in that call.
+ * walkConvRuns with each run as a segment of byte addresses in `list` (on the wasm heap,
+ * segmentListLength values; strides sw*ci and co floats a pixel): `kernel` gets the
+ * non-empty list for filter row i, columns j0 .. j0 + filterColumns, and the list is emptied
+ * after it. The three SIMD convolution kernels (forward, input gradient, filter gradient)
+ * differ only in that call (conv-job.ts).
  */
-export function walkConvSegments(calls: KernelCalls, g: ConvGeometry, rowsPerChunk: number, operands: ConvOperands,
+export function walkConvSegments(list: Int32Array, g: ConvGeometry, rowsPerChunk: number, operands: ConvOperands,
   kernel: (segments: SegmentList, i: number, j0: number, filterColumns: number) => void): void {
-  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow, strideWidth: sw } = g;
+  const { inHeight: H, inWidth: W, inChannels: C, outWidth: ow, strideWidth: sw } = g;
   const { inputAt, outputAt, outChannels: co, inputFirst } = operands;
   const inputStride = sw * C * F32, outputStride = co * F32;
-  calls.scoped((tmp) => {
-    // At most two runs (left and right edge) per output row in one list.
-    const list = tmp(calls.backendMakeOutput([Math.min(N * oh, rowsPerChunk) * 2 * 3], "int32"));
-    const view = calls.heapOf(list) as Int32Array;
-    const segments = inputFirst ? new SegmentList(view, inputStride, outputStride) : new SegmentList(view, outputStride, inputStride);
-    const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => {
-      const inputAddress = inputAt + ((n * H + yy) * W + xx) * C * F32, outputAddress = outputAt + (r * ow + xo) * co * F32;
-      if (inputFirst) segments.add(inputAddress, outputAddress, pixels); else segments.add(outputAddress, inputAddress, pixels);
-    };
-    walkConvRuns(g, rowsPerChunk, addRun, (i, j0, filterColumns) => {
-      if (segments.count === 0) return;
-      kernel(segments, i, j0, filterColumns);
-      segments.count = 0;
-    });
+  const segments = inputFirst ? new SegmentList(list, inputStride, outputStride) : new SegmentList(list, outputStride, inputStride);
+  const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => {
+    const inputAddress = inputAt + ((n * H + yy) * W + xx) * C * F32, outputAddress = outputAt + (r * ow + xo) * co * F32;
+    if (inputFirst) segments.add(inputAddress, outputAddress, pixels); else segments.add(outputAddress, inputAddress, pixels);
+  };
+  walkConvRuns(g, rowsPerChunk, addRun, (i, j0, filterColumns) => {
+    if (segments.count === 0) return;
+    kernel(segments, i, j0, filterColumns);
+    segments.count = 0;
   });
 }

@@ -5,8 +5,10 @@
 // pixels at the left and right edges are summed per filter column j (conv-row-runs.ts).
 // Measured on YOLOv5n's shapes (1 thread): 19-31 GFLOP/s, against 5-15 for im2col + GEMM.
 import { ConvGeometry } from "./conv-geometry";
-import { rowsPerCall, walkConvSegments } from "./conv-row-runs";
+import { rowsPerCall } from "./conv-row-runs";
 import { Info, KernelCalls } from "./kernel-calls";
+import { runConvJob } from "./run-conv-job";
+import { simdKernelsFused } from "../wasm-simd/load";
 
 /**
  * Switches for tests and benchmarks: `enabled` false leaves the filter gradient to the other
@@ -32,7 +34,6 @@ export function backpropFilterOuter(calls: KernelCalls, x: Info, dy: Info, g: Co
   const { filterHeight: kh, filterWidth: kw, strideWidth: sw } = g;
   const co = dy.shape[3];
   const transposed = co % 4 !== 0;
-  const { outerAccumulate } = calls.simd!;
   const rowLength = kw * C;
   const rowsPerChunk = rowsPerCall(outerFilterGradient.chunkBytes, ow * (sw * C + co) * F32);
 
@@ -42,19 +43,10 @@ export function backpropFilterOuter(calls: KernelCalls, x: Info, dy: Info, g: Co
     // A view after the last allocation here: growing the heap detaches it.
     const accHeap = calls.heap(acc);
     accHeap.fill(0);
-    const accAt = accHeap.byteOffset;
-    const xStride = sw * C * F32, dyStride = co * F32;
-    // The kernel splats its first operand and loads its second in vectors.
-    const operands = { inputAt: calls.heap(x).byteOffset, outputAt: calls.heap(dy).byteOffset, outChannels: co, inputFirst: !transposed };
-    // Sums the listed runs into dW[i, j0 .. j0 + filterColumns).
-    walkConvSegments(calls, g, rowsPerChunk, operands, (segments, i, j0, filterColumns) => {
-      const width = filterColumns * C;
-      if (transposed) {
-        outerAccumulate(accAt + (i * co * rowLength + j0 * C) * F32, rowLength * F32, segments.address, segments.count, dyStride, xStride, co, width);
-      } else {
-        outerAccumulate(accAt + (i * rowLength + j0 * C) * co * F32, co * F32, segments.address, segments.count, xStride, dyStride, width, co);
-      }
-    });
+    // Sums the listed runs into dW[i, j0 .. j0 + filterColumns) (conv-job.ts).
+    runConvJob(calls, { kind: transposed ? "filterGradientTransposed" : "filterGradient", g, outChannels: co,
+      inputAt: calls.heap(x).byteOffset, outputAt: calls.heap(dy).byteOffset, filterAt: accHeap.byteOffset,
+      rowsPerChunk, rowsPerTile: 4, fused: simdKernelsFused() });
     if (transposed) {
       // dW[i, q, o] = acc[i, o, q] for q = j*C + c.
       const out = calls.heap(dw), src = calls.heap(acc);

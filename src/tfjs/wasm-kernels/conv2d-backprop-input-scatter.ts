@@ -7,9 +7,10 @@
 // for strides. On YOLOv5n's input-gradient shapes (1 thread): 28 GFLOP/s in all, against 20 for
 // the forward-convolution and GEMM forms (19-32 per shape, against 14-27).
 import { ConvGeometry } from "./conv-geometry";
-import { rowsPerCall, walkConvSegments } from "./conv-row-runs";
+import { rowsPerCall } from "./conv-row-runs";
 import { Info, KernelCalls } from "./kernel-calls";
-import { wasmThreadsInUse } from "../wasm-threads";
+import { runConvJob, singleThreadOrKernelThreads } from "./run-conv-job";
+import { simdKernelsFused } from "../wasm-simd/load";
 
 /** Switches for tests and benchmarks, as for the outer-product filter gradient. */
 export const scatterInputGradient = { enabled: true, chunkBytes: 192 * 1024 };
@@ -18,20 +19,17 @@ const F32 = 4;
 
 /**
  * The kernel's columns come in vectors of 4: dx's channel count must be a multiple of 4. The
- * kernel runs on one thread, and the forms it replaces run on XNNPACK's: with 2 threads they
- * were faster (29 GFLOP/s against 18-26 on YOLOv5n's shapes), so it is for the
- * single-threaded backend only. (The filter gradient's kernel won at 2 threads: 27 against 13.)
+ * forms it replaces run on XNNPACK's threads: on a threaded backend it needs kernel threads
+ * too (kernel-threads.ts; on one thread it lost to them, 18-26 GFLOP/s against 29 at 2).
  */
 export function scatterInputGradientApplies(calls: KernelCalls, g: ConvGeometry): boolean {
-  return scatterInputGradient.enabled && calls.hasHeap && g.inChannels % 4 === 0 && wasmThreadsInUse() === 1 &&
+  return scatterInputGradient.enabled && calls.hasHeap && g.inChannels % 4 === 0 && singleThreadOrKernelThreads(calls.wasmMemory) &&
     calls.simd !== undefined;
 }
 
 export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info, g: ConvGeometry): Info {
-  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outWidth: ow, filterWidth: kw, strideWidth: sw } = g;
+  const { batch: N, inHeight: H, inWidth: W, inChannels: C, outWidth: ow, strideWidth: sw } = g;
   const co = dy.shape[3];
-  const { rowScatter } = calls.simd!;
-  const rowLength = kw * C;
   const rowsPerChunk = rowsPerCall(scatterInputGradient.chunkBytes, (ow * co + W * C) * F32);
   // Four pixels share a tile when their rows of dx, sw*ci apart, cannot overlap within a tile 8 wide.
   const rowsPerTile = sw * C >= 8 ? 4 : 1;
@@ -42,12 +40,8 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
     // A view after the last allocation here: growing the heap detaches it.
     const dxHeap = calls.heap(dx);
     dxHeap.fill(0);
-    const wTAt = calls.heap(wT).byteOffset;
-    const operands = { inputAt: dxHeap.byteOffset, outputAt: calls.heap(dy).byteOffset, outChannels: co, inputFirst: false };
-    // dx's rows under the listed pixels += dy's pixels times Wt[i][:, j0*C .. (j0 + filterColumns)*C).
-    walkConvSegments(calls, g, rowsPerChunk, operands, (segments, i, j0, filterColumns) =>
-      rowScatter(segments.address, segments.count, sw * C * F32, co * F32,
-        wTAt + (i * co * rowLength + j0 * C) * F32, rowLength * F32, co, filterColumns * C, rowsPerTile));
+    runConvJob(calls, { kind: "inputGradient", g, outChannels: co, inputAt: dxHeap.byteOffset, outputAt: calls.heap(dy).byteOffset,
+      filterAt: calls.heap(wT).byteOffset, rowsPerChunk, rowsPerTile, fused: simdKernelsFused() });
     return dx;
   });
 }

@@ -9,9 +9,9 @@
 // on YOLOv5n's shapes (`node dist/bench/run.js conv`).
 import * as tf from "@tensorflow/tfjs";
 import { convGeometry, ConvGeometry } from "./conv-geometry";
-import { rowsPerCall, walkConvSegments } from "./conv-row-runs";
+import { rowsPerCall } from "./conv-row-runs";
 import { Info, KernelCalls } from "./kernel-calls";
-import { wasmThreadsInUse } from "../wasm-threads";
+import { runConvJob, singleThreadOrKernelThreads } from "./run-conv-job";
 import { simdKernelsFused } from "../wasm-simd/load";
 
 /**
@@ -25,28 +25,26 @@ export const rowConvForward = { enabled: true, chunkBytes: 192 * 1024, minDepth:
 
 const F32 = 4;
 
-/** y's channels come in vectors of 4; deep enough rows; one thread, as for the input gradient; fused kernels only. */
+/**
+ * y's channels come in vectors of 4; deep enough rows; one thread or kernel threads for every
+ * thread (else XNNPACK's threads, as for the input gradient); fused kernels only.
+ */
 export function rowConvForwardApplies(calls: KernelCalls, g: ConvGeometry, outChannels: number): boolean {
-  return rowConvForward.enabled && calls.hasHeap && outChannels % 4 === 0 && wasmThreadsInUse() === 1 &&
+  return rowConvForward.enabled && calls.hasHeap && outChannels % 4 === 0 && singleThreadOrKernelThreads(calls.wasmMemory) &&
     g.filterWidth * g.inChannels >= rowConvForward.minDepth &&
     simdKernelsFused() && calls.simd !== undefined;
 }
 
 export function conv2dRows(calls: KernelCalls, x: Info, filter: Info, g: ConvGeometry): Info {
-  const { batch: N, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow, filterWidth: kw, strideWidth: sw } = g;
+  const { batch: N, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = g;
   const co = filter.shape[3];
-  const { rowScatter } = calls.simd!;
   const rowsPerChunk = rowsPerCall(rowConvForward.chunkBytes, (ow * co + W * C) * F32);
   const y = calls.alloc([N, oh, ow, co]);
   const yHeap = calls.heap(y);
   yHeap.fill(0);
-  const wAt = calls.heap(filter).byteOffset;
-  const operands = { inputAt: calls.heap(x).byteOffset, outputAt: yHeap.byteOffset, outChannels: co, inputFirst: true };
-  // y's pixels += the input under them times W[i][j0*C .. (j0 + filterColumns)*C, :]. Output
-  // pixels never overlap, so four always share a tile.
-  walkConvSegments(calls, g, rowsPerChunk, operands, (segments, i, j0, filterColumns) =>
-    rowScatter(segments.address, segments.count, co * F32, sw * C * F32, wAt + (i * kw + j0) * C * co * F32,
-      co * F32, filterColumns * C, co, 4));
+  // Output pixels never overlap, so four always share a tile.
+  runConvJob(calls, { kind: "forward", g, outChannels: co, inputAt: calls.heap(x).byteOffset, outputAt: yHeap.byteOffset,
+    filterAt: calls.heap(filter).byteOffset, rowsPerChunk, rowsPerTile: 4, fused: simdKernelsFused() });
   return y;
 }
 

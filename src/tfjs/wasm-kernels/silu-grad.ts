@@ -2,6 +2,9 @@
 // (wasm-simd/silu-grad-wat.ts), or, without it, the same arithmetic from stock kernels.
 import * as tf from "@tensorflow/tfjs";
 import { Info, KernelCalls } from "./kernel-calls";
+import { elementwiseParts, runOnKernelThreads } from "./run-elementwise-job";
+import { siluGradPart } from "./elementwise-parts";
+import { SILU_GRAD_THREAD_JOB } from "./thread-jobs";
 
 export function siluGrad(calls: KernelCalls, dy: Info, x: Info, s: Info): Info {
   const simd = calls.simd;
@@ -14,6 +17,9 @@ export function siluGrad(calls: KernelCalls, dy: Info, x: Info, s: Info): Info {
   }
   const out = calls.alloc(x.shape);
   const size = tf.util.sizeFromShape(x.shape);
-  simd.siluGrad(calls.heap(dy).byteOffset, calls.heap(x).byteOffset, calls.heap(s).byteOffset, calls.heap(out).byteOffset, size);
+  // On every kernel thread where there are some (contiguous ranges of values).
+  const payload = [calls.heap(dy).byteOffset, calls.heap(x).byteOffset, calls.heap(s).byteOffset, calls.heap(out).byteOffset, size];
+  const parts = elementwiseParts(calls, size);
+  runOnKernelThreads(calls, SILU_GRAD_THREAD_JOB, payload, parts, (p, part) => siluGradPart(simd, p, part, parts));
   return out;
 }

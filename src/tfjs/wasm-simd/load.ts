@@ -11,8 +11,14 @@ import { relaxedSimdSupport } from "./relaxed-simd";
 export interface SimdKernels {
   outerAccumulate(c: number, ldc: number, segments: number, segmentCount: number,
     lda: number, ldb: number, m: number, n: number): void;
+  /** outerAccumulate on rows [mBegin, mEnd) and columns [nBegin, nEnd) of C only. */
+  outerAccumulateBlock(c: number, ldc: number, segments: number, segmentCount: number,
+    lda: number, ldb: number, mBegin: number, mEnd: number, nBegin: number, nEnd: number): void;
   rowScatter(segments: number, segmentCount: number, ldc: number, lda: number,
     b: number, ldb: number, k: number, width: number, rowsPerTile: number): void;
+  /** rowScatter on columns [nBegin, nEnd) of C's rows (and B's) only. */
+  rowScatterColumns(segments: number, segmentCount: number, ldc: number, lda: number,
+    b: number, ldb: number, k: number, nBegin: number, nEnd: number, rowsPerTile: number): void;
   siluGrad(dy: number, x: number, s: number, out: number, count: number): void;
   channelSums(dy: number, x: number, mean: number, dyMean: number, rows: number, channels: number, out: number): void;
   channelAffine(dy: number, x: number, a: number, b: number, k: number, out: number, rows: number, channels: number): void;
@@ -48,6 +54,31 @@ export function wasmBackendMemory(backend: unknown): WebAssembly.Memory | undefi
   return memory instanceof WebAssembly.Memory ? memory : undefined;
 }
 
+/** The compiled module of one build (compiled once per process). */
+function simdKernelModule(file: string): WebAssembly.Module {
+  let module = modules.get(file);
+  if (!module) {
+    module = new WebAssembly.Module(fs.readFileSync(path.join(__dirname, file)));
+    modules.set(file, module);
+  }
+  return module;
+}
+
+/**
+ * The compiled modules for a shared memory, for the kernel threads to instantiate
+ * (wasm-kernels/kernel-threads.ts): the plain build, and the fused one where V8 runs it.
+ */
+export function sharedSimdKernelModules(): { plain: WebAssembly.Module; fused?: WebAssembly.Module } | undefined {
+  try {
+    const plain = simdKernelModule(simdKernelFile({ shared: true, fused: false }));
+    const fused = relaxedSimdSupport().usable ? simdKernelModule(simdKernelFile({ shared: true, fused: true })) : undefined;
+    return { plain, fused };
+  } catch (e) {
+    loadError = `${(e as Error).message.split("\n")[0]} (run \`npm run build\` to assemble our kernels)`;
+    return undefined;
+  }
+}
+
 /** The kernels bound to `memory`, or undefined (the reason is in `simdKernelsUnavailable()`). */
 export function simdKernelsFor(memory: WebAssembly.Memory, fused = simdKernelsFused()): SimdKernels | undefined {
   const file = simdKernelFile({ shared: memory.buffer instanceof SharedArrayBuffer, fused });
@@ -55,11 +86,7 @@ export function simdKernelsFor(memory: WebAssembly.Memory, fused = simdKernelsFu
   const cached = perFile?.get(file);
   if (cached) return cached;
   try {
-    let module = modules.get(file);
-    if (!module) {
-      module = new WebAssembly.Module(fs.readFileSync(path.join(__dirname, file)));
-      modules.set(file, module);
-    }
+    const module = simdKernelModule(file);
     const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
     if (!perFile) instances.set(memory, perFile = new Map());
     perFile.set(file, kernels);

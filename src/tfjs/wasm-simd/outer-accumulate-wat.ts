@@ -53,22 +53,27 @@ function tileFunction(rows: number, vectors: number, madd: MultiplyAdd): string 
   ].join("\n");
 }
 
-/** The columns of one band of `rows` rows of C starting at $m0: 8 at a time, then 4. */
+/** The columns [$nBegin, $nEnd) of one band of `rows` rows of C starting at $m0: 8 at a time, then 4. */
 function band(rows: number): string {
   const call = (vectors: number) => `(call $outerTile${rows}x${vectors}
           (i32.add (local.get $c) (i32.add (i32.mul (local.get $m0) (local.get $ldc)) (i32.shl (local.get $n0) (i32.const 2))))
           (local.get $ldc) (local.get $segs) (local.get $nsegs) (local.get $lda) (local.get $ldb)
           (i32.shl (local.get $m0) (i32.const 2)) (i32.shl (local.get $n0) (i32.const 2)))`;
-  return `(local.set $n0 (i32.const 0))
+  return `(local.set $n0 (local.get $nBegin))
       (block $colsDone (loop $cols
-        (br_if $colsDone (i32.gt_u (i32.add (local.get $n0) (i32.const 8)) (local.get $n)))
+        (br_if $colsDone (i32.gt_u (i32.add (local.get $n0) (i32.const 8)) (local.get $nEnd)))
         ${call(2)}
         (local.set $n0 (i32.add (local.get $n0) (i32.const 8)))
         (br $cols)))
-      (if (i32.lt_u (local.get $n0) (local.get $n)) (then ${call(1)}))`;
+      (if (i32.lt_u (local.get $n0) (local.get $nEnd)) (then ${call(1)}))`;
 }
 
-/** The tile functions and the exported `outerAccumulate`; n must be a multiple of 4. */
+/**
+ * The tile functions and the exported `outerAccumulate` (all of C, m x n) and
+ * `outerAccumulateBlock` (rows [mBegin, mEnd) and columns [nBegin, nEnd) of it: the share of
+ * one thread, kernel-threads.ts); n, and nEnd - nBegin, must be multiples of 4. Each value of
+ * C is summed in the same order whatever the block, so threads give the one-thread result.
+ */
 export function outerAccumulateFunctions(madd: MultiplyAdd): string {
   return `${tileFunction(TILE_ROWS, 2, madd)}
 ${tileFunction(TILE_ROWS, 1, madd)}
@@ -76,14 +81,19 @@ ${tileFunction(1, 2, madd)}
 ${tileFunction(1, 1, madd)}
 (func (export "outerAccumulate") (param $c i32) (param $ldc i32) (param $segs i32) (param $nsegs i32)
     (param $lda i32) (param $ldb i32) (param $m i32) (param $n i32)
+  (call $outerAccumulateBlock (local.get $c) (local.get $ldc) (local.get $segs) (local.get $nsegs)
+    (local.get $lda) (local.get $ldb) (i32.const 0) (local.get $m) (i32.const 0) (local.get $n)))
+(func $outerAccumulateBlock (export "outerAccumulateBlock") (param $c i32) (param $ldc i32) (param $segs i32) (param $nsegs i32)
+    (param $lda i32) (param $ldb i32) (param $mBegin i32) (param $mEnd i32) (param $nBegin i32) (param $nEnd i32)
   (local $m0 i32) (local $n0 i32)
+  (local.set $m0 (local.get $mBegin))
   (block $bandsDone (loop $bands
-    (br_if $bandsDone (i32.gt_u (i32.add (local.get $m0) (i32.const ${TILE_ROWS})) (local.get $m)))
+    (br_if $bandsDone (i32.gt_u (i32.add (local.get $m0) (i32.const ${TILE_ROWS})) (local.get $mEnd)))
     ${band(TILE_ROWS)}
     (local.set $m0 (i32.add (local.get $m0) (i32.const ${TILE_ROWS})))
     (br $bands)))
   (block $rowsDone (loop $rows
-    (br_if $rowsDone (i32.ge_u (local.get $m0) (local.get $m)))
+    (br_if $rowsDone (i32.ge_u (local.get $m0) (local.get $mEnd)))
     ${band(1)}
     (local.set $m0 (i32.add (local.get $m0) (i32.const 1)))
     (br $rows)))

@@ -82,7 +82,11 @@ function columnStrip(vectors: number): string {
       ${slots.slice(0, TILE - 1).map((r) => `(if (i32.gt_u (local.get $filled) (i32.const ${r})) (then ${single(`(local.get $pc${r})`, `(local.get $pa${r})`)}))`).join("\n      ")}`;
 }
 
-/** The tile functions and the exported `rowScatter`; width a multiple of 4, k >= 1. */
+/**
+ * The tile functions and the exported `rowScatter` (columns [0, width) of C's rows) and
+ * `rowScatterColumns` (columns [nBegin, nEnd): the share of one thread, kernel-threads.ts);
+ * width, and nEnd - nBegin, multiples of 4, k >= 1.
+ */
 export function rowScatterFunctions(madd: MultiplyAdd): string {
   return `${tileFunction(TILE, 2, madd)}
 ${tileFunction(TILE, 1, madd)}
@@ -90,17 +94,22 @@ ${tileFunction(1, 2, madd)}
 ${tileFunction(1, 1, madd)}
 (func (export "rowScatter") (param $segs i32) (param $nsegs i32) (param $ldc i32) (param $lda i32)
     (param $b i32) (param $ldb i32) (param $k i32) (param $width i32) (param $rowsPerTile i32)
+  (call $rowScatterColumns (local.get $segs) (local.get $nsegs) (local.get $ldc) (local.get $lda)
+    (local.get $b) (local.get $ldb) (local.get $k) (i32.const 0) (local.get $width) (local.get $rowsPerTile)))
+(func $rowScatterColumns (export "rowScatterColumns") (param $segs i32) (param $nsegs i32) (param $ldc i32) (param $lda i32)
+    (param $b i32) (param $ldb i32) (param $k i32) (param $nBegin i32) (param $nEnd i32) (param $rowsPerTile i32)
   (local $n0 i32) (local $off i32) (local $s i32) (local $seg i32) (local $ap i32) (local $cp i32) (local $left i32)
   (local $kBytes i32) (local $filled i32)
   ${Array.from({ length: TILE }, (_, r) => `(local $pa${r} i32) (local $pc${r} i32)`).join(" ")}
   (local.set $kBytes (i32.shl (local.get $k) (i32.const 2)))
+  (local.set $n0 (local.get $nBegin))
   ;; Column strips outermost: a strip of B (k x 8 floats) stays in the L1 cache over all pixels.
   (block $stripsDone (loop $strips
-    (br_if $stripsDone (i32.gt_u (i32.add (local.get $n0) (i32.const 8)) (local.get $width)))
+    (br_if $stripsDone (i32.gt_u (i32.add (local.get $n0) (i32.const 8)) (local.get $nEnd)))
     ${columnStrip(2)}
     (local.set $n0 (i32.add (local.get $n0) (i32.const 8)))
     (br $strips)))
-  (if (i32.lt_u (local.get $n0) (local.get $width)) (then
+  (if (i32.lt_u (local.get $n0) (local.get $nEnd)) (then
     ${columnStrip(1)}))
 )`;
 }

@@ -7,13 +7,15 @@ import * as tf from "@tensorflow/tfjs";
 /** Kernel name: inputs dy, x, s (= sigmoid(x)); output dy * s * (1 + x * (1 - s)). */
 export const SILU_GRAD_KERNEL = "TfjsLabSiLUGrad";
 
+// Only x is saved, as PyTorch saves it: sigmoid(x) is computed again in the backward pass
+// (one kernel) rather than held from the forward pass to the backward, a full activation per
+// SiLU at the step's peak.
 const siluFused = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  const s = tf.sigmoid(x);
-  save([x, s]);
+  save([x]);
   return {
-    value: tf.mul(x, s),
-    gradFunc: (dy: tf.Tensor, [savedX, savedS]: tf.Tensor[]) =>
-      tf.engine().runKernel(SILU_GRAD_KERNEL, { dy, x: savedX, s: savedS }) as tf.Tensor,
+    value: tf.mul(x, tf.sigmoid(x)),
+    gradFunc: (dy: tf.Tensor, [savedX]: tf.Tensor[]) =>
+      tf.engine().runKernel(SILU_GRAD_KERNEL, { dy, x: savedX, s: tf.sigmoid(savedX) }) as tf.Tensor,
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
 

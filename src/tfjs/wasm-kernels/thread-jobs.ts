@@ -1,0 +1,33 @@
+// The table of jobs the kernel threads run (kernel-threads.ts), by number: what a job's
+// payload is and how one part of it runs. The main thread and every kernel thread read the
+// same table, so a part runs the same code wherever it runs.
+// Imports nothing that loads TensorFlow.js: kernel-thread-worker.ts reads this table.
+import { decodeConvJob, runConvJobPart } from "./conv-job";
+import { channelAffinePart, siluGradPart } from "./elementwise-parts";
+import type { SimdKernels } from "../wasm-simd/load";
+
+/** Our SIMD kernels of the build with (true) or without fused multiply-adds, bound to the shared memory. */
+export type KernelsFor = (fused: boolean) => SimdKernels;
+
+export interface ThreadJob {
+  name: string;
+  /** Runs part `part` of `parts` of the job `payload` describes. */
+  runPart(kernelsFor: KernelsFor, memory: WebAssembly.Memory, payload: Int32Array, part: number, parts: number): void;
+}
+
+export const THREAD_JOBS: ThreadJob[] = [
+  {
+    name: "convolution",
+    runPart: (kernelsFor, memory, payload, part, parts) => {
+      const job = decodeConvJob(payload);
+      runConvJobPart(kernelsFor(job.fused), memory, job, part, parts);
+    },
+  },
+  // The element-wise kernels are one build (no multiply-add to fuse).
+  { name: "SiLU gradient", runPart: (kernelsFor, _memory, payload, part, parts) => siluGradPart(kernelsFor(false), payload, part, parts) },
+  { name: "batch norm gradient", runPart: (kernelsFor, _memory, payload, part, parts) => channelAffinePart(kernelsFor(false), payload, part, parts) },
+];
+
+export const CONV_THREAD_JOB = 0;
+export const SILU_GRAD_THREAD_JOB = 1;
+export const CHANNEL_AFFINE_THREAD_JOB = 2;

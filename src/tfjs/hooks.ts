@@ -7,7 +7,7 @@
 // A subscriber that throws does not break the kernel or the others: its error is reported
 // once on stderr and the event goes on. The one exception is `beforeTopLevelKernel`, whose
 // purpose is to stop a kernel (device memory raises its out-of-memory error there).
-import { engineInternals, backendName, type EngineInternals, type Tensor } from "./internals";
+import { engineInternals, backendName, type EngineInternals, type KernelProfiler, type Tensor } from "./internals";
 
 export interface TensorTracked {
   tensor: Tensor;
@@ -59,8 +59,10 @@ const PATCHED: readonly Patched[] = ["trackTensor", "disposeTensor", "removeData
 interface Installation {
   engine: EngineInternals;
   /** The engine's own descriptors (undefined: the method came from the prototype). */
-  own: Map<Patched | "profileKernel", PropertyDescriptor | undefined>;
-  wrappers: Map<Patched | "profileKernel", unknown>;
+  own: Map<Patched, PropertyDescriptor | undefined>;
+  wrappers: Map<Patched, unknown>;
+  /** The profilers wrapped so far (tfjs makes one per backend it switches to), with their own descriptors. */
+  profilers: Map<KernelProfiler, { own?: PropertyDescriptor; wrapper: unknown }>;
 }
 
 const subscribers: TfHookSubscriber[] = [];
@@ -93,10 +95,29 @@ function refreshLists(): void {
   profileGuard = subscribers.some((s) => s.throwProfiledKernelErrors);
 }
 
+/**
+ * Makes the active profiler rethrow a kernel's error where the kernel was called. Applied
+ * when a profiled kernel first runs, because tfjs makes a new profiler for each backend.
+ */
+function guardProfiler(profiler: KernelProfiler): void {
+  if (!installation || installation.profilers.has(profiler)) return;
+  const profileKernel = profiler.profileKernel;
+  const wrapper: typeof profileKernel = function (this: KernelProfiler, name, inputs, f) {
+    if (!profileGuard) return profileKernel.call(this, name, inputs, f);
+    let thrown: { error: unknown } | undefined;
+    const guarded = () => { try { return f(); } catch (e) { thrown = { error: e }; return []; } };
+    const profile = profileKernel.call(this, name, inputs, guarded);
+    if (thrown) throw thrown.error;
+    return profile;
+  };
+  installation.profilers.set(profiler, { own: Object.getOwnPropertyDescriptor(profiler, "profileKernel"), wrapper });
+  profiler.profileKernel = wrapper;
+}
+
 function install(): Installation {
   const engine = engineInternals();
-  const own = new Map<Patched | "profileKernel", PropertyDescriptor | undefined>();
-  const wrappers = new Map<Patched | "profileKernel", unknown>();
+  const own = new Map<Patched, PropertyDescriptor | undefined>();
+  const wrappers = new Map<Patched, unknown>();
   const original = {
     trackTensor: engine.trackTensor, disposeTensor: engine.disposeTensor, removeDataId: engine.removeDataId,
     runKernel: engine.runKernel, runKernelFunc: engine.runKernelFunc,
@@ -139,6 +160,7 @@ function install(): Installation {
     },
     runKernelFunc(this: EngineInternals, params) {
       if (gates.length && this.state.kernelDepth === 0) for (const s of gates) s.beforeTopLevelKernel!();
+      if (profileGuard && this.state.profiling) guardProfiler(this.profiler);
       return original.runKernelFunc.call(this, params);
     },
   };
@@ -147,20 +169,7 @@ function install(): Installation {
     wrappers.set(key, wrapped[key]);
     (engine as unknown as Record<string, unknown>)[key] = wrapped[key];
   }
-  const profiler = engine.profiler;
-  const profileKernel = profiler.profileKernel;
-  own.set("profileKernel", Object.getOwnPropertyDescriptor(profiler, "profileKernel"));
-  const guardedProfileKernel: typeof profileKernel = function (this: typeof profiler, name, inputs, f) {
-    if (!profileGuard) return profileKernel.call(this, name, inputs, f);
-    let thrown: { error: unknown } | undefined;
-    const guarded = () => { try { return f(); } catch (e) { thrown = { error: e }; return []; } };
-    const profile = profileKernel.call(this, name, inputs, guarded);
-    if (thrown) throw thrown.error;
-    return profile;
-  };
-  wrappers.set("profileKernel", guardedProfileKernel);
-  profiler.profileKernel = guardedProfileKernel;
-  return { engine, own, wrappers };
+  return { engine, own, wrappers, profilers: new Map() };
 }
 
 /**
@@ -169,13 +178,15 @@ function install(): Installation {
  * pass-through with nobody subscribed, and is kept for the next subscriber.
  */
 function uninstall(inst: Installation): boolean {
-  const targets: [object, Patched | "profileKernel"][] = [...PATCHED.map((k) => [inst.engine, k] as [object, Patched]), [inst.engine.profiler, "profileKernel"]];
-  if (targets.some(([target, key]) => (target as Record<string, unknown>)[key] !== inst.wrappers.get(key))) return false;
-  for (const [target, key] of targets) {
-    const own = inst.own.get(key);
+  const engine = inst.engine as unknown as Record<string, unknown>;
+  if (PATCHED.some((key) => engine[key] !== inst.wrappers.get(key))) return false;
+  for (const [profiler, { wrapper }] of inst.profilers) if (profiler.profileKernel !== wrapper) return false;
+  const restore = (target: object, key: string, own: PropertyDescriptor | undefined) => {
     if (own) Object.defineProperty(target, key, own);
     else delete (target as Record<string, unknown>)[key];
-  }
+  };
+  for (const key of PATCHED) restore(engine, key, inst.own.get(key));
+  for (const [profiler, { own }] of inst.profilers) restore(profiler, "profileKernel", own);
   return true;
 }
 

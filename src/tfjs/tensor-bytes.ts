@@ -1,5 +1,6 @@
 // The bytes a tensor's data takes, counted one way for the whole project (%who, %shapes,
 // %summary, %memory's tracker, the device-memory model, the tensor display).
+import type { DataType } from "@tensorflow/tfjs";
 import { engineInternals, loadTf } from "./internals";
 
 export interface TensorLike { dtype: string; size: number; dataId: unknown }
@@ -12,5 +13,5 @@ export interface TensorLike { dtype: string; size: number; dataId: unknown }
  */
 export function tensorBytes(t: TensorLike): number {
   if (t.dtype === "string") return engineInternals().state.tensorInfo.get(t.dataId as object)?.bytes ?? 0;
-  return t.size * loadTf().util.bytesPerElement(t.dtype as Parameters<ReturnType<typeof loadTf>["util"]["bytesPerElement"]>[0]);
+  return t.size * loadTf().util.bytesPerElement(t.dtype as DataType);
 }

@@ -15,7 +15,7 @@ import { STACK_TRACE_LIMIT, toErrorContent } from "./errors";
 import { isCompleteCell } from "./is-complete";
 import { CellInterrupts } from "./cell-interrupts";
 import { processInterruptFlag } from "./interrupt-flag";
-import { closeAbandonedTfScopes } from "./tf-recovery";
+import { closeAbandonedTfScopes } from "../tfjs/scope-recovery";
 import { isInterrupt } from "./errors";
 import { setInterruptHost } from "../toolkit/interrupt";
 import { toMimeBundle } from "../display";

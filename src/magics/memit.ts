@@ -3,7 +3,7 @@
 // TensorFlow.js buffers (the memory that runs out), with the process RSS after it.
 import { defineMagic, UsageError } from "./registry";
 import { tensorTracker } from "./inspect/tensor-tracker";
-import { engineInternals } from "./inspect/tf";
+import { liveTensorCounts } from "../tfjs/internals";
 import { mib, signedBytes, thousands } from "./inspect/format";
 import { formatBytes } from "../display";
 
@@ -20,8 +20,7 @@ tensors and bytes it kept and the process RSS. The value of the statement is the
     const code = body ?? args;
     if (!code.trim()) throw new UsageError("%memit: nothing to measure", this.usage);
     tensorTracker.install();
-    const engine = engineInternals();
-    const startBytes = engine.state.numBytes, startTensors = engine.state.numTensors;
+    const { numBytes: startBytes, numTensors: startTensors } = liveTensorCounts();
     const rss0 = process.memoryUsage().rss;
     // Measure this run's own peak; %memory's peak since reset is kept.
     const peakBefore = tensorTracker.peakBytes;
@@ -30,12 +29,13 @@ tensors and bytes it kept and the process RSS. The value of the statement is the
       const result = await ctx.runCode(code);
       return result.hasValue ? result.value : undefined;
     } finally {
-      const peak = Math.max(tensorTracker.peakBytes, engine.state.numBytes);
+      const end = liveTensorCounts();
+      const peak = Math.max(tensorTracker.peakBytes, end.numBytes);
       tensorTracker.peakBytes = Math.max(peakBefore, peak);
       const rss = process.memoryUsage().rss;
-      const kept = engine.state.numTensors - startTensors;
+      const kept = end.numTensors - startTensors;
       ctx.print(`peak memory: ${mib(peak)} MiB, increment: ${mib(peak - startBytes)} MiB\n` +
-        `kept: ${kept >= 0 ? "+" : ""}${thousands(kept)} tensors (${signedBytes(engine.state.numBytes - startBytes, formatBytes)}); process RSS ${formatBytes(rss)} (${signedBytes(rss - rss0, formatBytes)})\n`);
+        `kept: ${kept >= 0 ? "+" : ""}${thousands(kept)} tensors (${signedBytes(end.numBytes - startBytes, formatBytes)}); process RSS ${formatBytes(rss)} (${signedBytes(rss - rss0, formatBytes)})\n`);
     }
   },
 });

@@ -6,7 +6,7 @@ import { defineMagic, parseMagicArgs, UsageError } from "./registry";
 import { formatBytes } from "../display";
 import { tensorTracker } from "./inspect/tensor-tracker";
 import { cellLeftovers, leakLines } from "./inspect/leaks";
-import { engineInternals } from "./inspect/tf";
+import { liveTensorCounts } from "../tfjs/internals";
 import { signedBytes, thousands } from "./inspect/format";
 
 interface Snapshot { cell: number; numTensors: number; numBytes: number; rss: number }
@@ -44,7 +44,6 @@ Tracking of tensor creation starts with the first %memory or %%memit.
 
     const firstUse = !tensorTracker.installed;
     tensorTracker.install();
-    const engine = engineInternals();
     const tf = require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs");
     const { memoryInfo } = require("../tfjs") as typeof import("../tfjs");
     const mem = memoryInfo();
@@ -62,7 +61,7 @@ Tracking of tensor creation starts with the first %memory or %%memit.
       const untracked = mem.numTensors - tensorTracker.live.size;
       lines.push(`  by backend: ${[...byBackend].map(([b, e]) => `${b} ${thousands(e.n)} (${formatBytes(e.bytes)})`).join(", ")}${untracked > 0 ? `, ${thousands(untracked)} from before tracking began` : ""}`);
     }
-    lines.push(`Peak tensor bytes since ${values.reset ? "now (reset)" : firstUse ? "now (tracking starts)" : "reset"}: ${formatBytes(Math.max(tensorTracker.peakBytes, engine.state.numBytes))}`);
+    lines.push(`Peak tensor bytes since ${values.reset ? "now (reset)" : firstUse ? "now (tracking starts)" : "reset"}: ${formatBytes(Math.max(tensorTracker.peakBytes, liveTensorCounts().numBytes))}`);
     const heap = mem.wasmHeapBytes !== undefined ? `, wasm heap ${formatBytes(mem.wasmHeapBytes)}` : "";
     const gpu = mem.numBytesInGPU !== undefined ? `, GPU buffers ${formatBytes(mem.numBytesInGPU)}` : "";
     lines.push(`Process RSS: ${formatBytes(now.rss)}${heap}${gpu}`);

@@ -6,7 +6,7 @@ import { defineMagic, parseMagicArgs, UsageError } from "./registry";
 import { userNames } from "../engine/namespace";
 import { formatBytes, tensorBytes } from "../display";
 import { isLayersModel, isModule, tensorsIn } from "./inspect/namespace-values";
-import { backendNameOf } from "./inspect/tf";
+import { backendOf } from "../tfjs/internals";
 import { shapeText, thousands } from "./inspect/format";
 import { showTable } from "./inspect/show-table";
 
@@ -29,7 +29,7 @@ function rowsFor(name: string, value: unknown): ShapeRow[] {
     return [{
       name, type: `${value.constructor.name} (Module)`, shape: `${thousands(value.numParams())} params`,
       dtype: [...new Set(all.map(([, t]) => t.dtype))].join(",") || "--", bytes,
-      backend: all.length ? backendNameOf(all[0][1]) : "--",
+      backend: all.length ? backendOf(all[0][1]) : "--",
     }];
   }
   if (isLayersModel(value)) {
@@ -38,7 +38,7 @@ function rowsFor(name: string, value: unknown): ShapeRow[] {
       name, type: `${value.getClassName()} (LayersModel)`, shape: `${thousands(value.countParams())} params`,
       dtype: [...new Set(weights.map((t) => t.dtype))].join(",") || "--",
       bytes: weights.reduce((s, t) => s + tensorBytes(t), 0),
-      backend: weights.length ? backendNameOf(weights[0]) : "--",
+      backend: weights.length ? backendOf(weights[0]) : "--",
     }];
   }
   return tensorsIn(value, name).map(({ path, tensor }) => {
@@ -46,7 +46,7 @@ function rowsFor(name: string, value: unknown): ShapeRow[] {
     const isVariable = typeof (tensor as { assign?: unknown }).assign === "function";
     return {
       name: path, type: isVariable ? "Variable" : "Tensor", shape: shapeText(tensor.shape), dtype: tensor.dtype,
-      bytes: disposed ? 0 : tensorBytes(tensor), backend: disposed ? "(disposed)" : backendNameOf(tensor),
+      bytes: disposed ? 0 : tensorBytes(tensor), backend: disposed ? "(disposed)" : backendOf(tensor),
       lead: tensor.rank >= 1 && !disposed && !isVariable ? tensor.shape[0] : undefined,
     };
   });

@@ -2,18 +2,18 @@
 // output shapes, time), with the toolkit calls (losses, model forwards) in between. When
 // the cell fails, it says which call or kernel failed, with its input shapes and the
 // variables that fed it, and then raises the cell's own error unchanged.
-import { defineMagic, parseMagicArgs, UsageError } from "./registry";
+import { defineMagic, parseMagicArgs, UsageError, type MagicContext } from "./registry";
 import { userNames } from "../engine/namespace";
 import { isInterrupt } from "../engine/errors";
 import { formatBytes } from "../display";
 import { CallRecorder, type CallRecord, type CallArg } from "./inspect/call-recorder";
 import { tensorHolders, tensorsIn } from "./inspect/namespace-values";
-import { engineInternals, loadTf, type Tensor } from "./inspect/tf";
+import { profileKernels, profiledKernelCount, type KernelFailure, type KernelProfile, type ProfiledKernel } from "../tfjs/kernel-profile";
+import type { Tensor } from "../tfjs/internals";
 import { shapeText } from "./inspect/format";
 import { showTable } from "./inspect/show-table";
 
-interface KernelRecord { name: string; inputShapes: (number[] | null)[]; outputShapes: number[][]; kernelTimeMs: unknown; totalBytesSnapshot: number }
-interface KernelFailure { name: string; inputShapes: (number[] | null)[]; inputs: CallArg[]; error: unknown }
+type KernelRecord = ProfiledKernel;
 
 interface TraceRow { index: string; op: string; inputs: string; outputs: string; ms: number | null; count: number; failed: boolean }
 
@@ -85,10 +85,15 @@ function diagnosis(error: unknown, call: CallRecord | undefined, kernel: KernelF
     if (new Set(leads).size > 1) lines.push(`  leading (batch) dimensions disagree: ${tensorArgs.filter((a) => a.shape!.length).map((a) => `${a.name} ${a.shape![0]}`).join(" vs ")}`);
   }
   if (kernel) {
-    lines.push(`${call ? "  inside it, kernel" : "%%trace: the cell failed in kernel"} ${kernel.name}(${shapesText(kernel.inputShapes)})`);
+    const inputs = Object.entries(kernel.inputs ?? {}) as [string, Tensor | null][];
+    lines.push(`${call ? "  inside it, kernel" : "%%trace: the cell failed in kernel"} ${kernel.name}(${shapesText(inputs.map(([, t]) => (t ? t.shape : null)))})`);
     if (!call) {
       lines.push(`  ${err?.name ?? "Error"}: ${err?.message ?? String(error)}`);
-      for (const a of kernel.inputs) lines.push(`  input ${a.name} ${shapeText(a.shape)} ${a.dtype}: ${variablesFor(a, holders, ns, names)}`);
+      for (const [key, t] of inputs) {
+        if (!t) continue;
+        const a: CallArg = { name: key, tensor: t, shape: [...t.shape], dtype: t.dtype };
+        lines.push(`  input ${a.name} ${shapeText(a.shape)} ${a.dtype}: ${variablesFor(a, holders, ns, names)}`);
+      }
     }
   }
   if (!call && !kernel) {
@@ -99,6 +104,29 @@ function diagnosis(error: unknown, call: CallRecord | undefined, kernel: KernelF
     lines.push(`  last kernel that ran: #${kernels.length} ${last.name}(${shapesText(last.inputShapes)}) -> ${shapesText(last.outputShapes)}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** The trace table: kernels and calls in order, with a note of the totals. */
+function showTrace(ctx: MagicContext, profile: KernelProfile, calls: CallRecord[], failing: CallRecord | undefined, wallMs: number, all: boolean): void {
+  const { kernels } = profile;
+  const { rows, merged } = traceRows(kernels, calls, failing);
+  const limit = all ? rows.length : MAX_ROWS;
+  const aq = require("arquero") as typeof import("arquero");
+  const table = aq.table({
+    "#": rows.map((r) => r.index),
+    kernel: rows.map((r) => r.op),
+    ...(merged ? { count: rows.map((r) => r.count) } : {}),
+    "input shapes": rows.map((r) => r.inputs),
+    "output shapes": rows.map((r) => r.outputs),
+    ms: rows.map((r) => (r.ms === null ? null : Number(r.ms.toFixed(3)))),
+  });
+  const peak = Number.isFinite(profile.peakBytes) ? `, peak ${formatBytes(profile.peakBytes)}` : "";
+  const notes = [
+    `${kernels.length} kernels, ${calls.length} toolkit calls in ${wallMs.toFixed(1)} ms${peak}, ${profile.newTensors >= 0 ? "+" : ""}${profile.newTensors} tensors (${profile.newBytes >= 0 ? "+" : "-"}${formatBytes(Math.abs(profile.newBytes))})`,
+    merged ? `identical kernels merged (count column)${rows.length > limit ? `; first ${limit} of ${rows.length} rows shown (--all for every row)` : ""}` : "",
+  ].filter(Boolean).join("; ");
+  const flagged = new Set(rows.flatMap((r, i) => (r.failed ? [i] : [])));
+  showTable(ctx, table, { flagged, note: notes, limit });
 }
 
 export const traceMagic = defineMagic({
@@ -113,84 +141,26 @@ input shapes and the variables that fed it, then the cell's own error is raised.
   async run(args, ctx, body) {
     const { values } = parseMagicArgs(this, args, { all: { type: "boolean" } }, false);
     if (!body?.trim()) throw new UsageError("%%trace: the cell has no code to trace", this.usage);
-    const tf = loadTf();
-    const engine = engineInternals();
-    const recorder = new CallRecorder(() => engine.state.activeProfile.kernels.length);
-    let kernelFailure: KernelFailure | undefined;
-    const ownRunKernel = Object.getOwnPropertyDescriptor(engine, "runKernel");
-    const runKernel = engine.runKernel;
-    const recordingRunKernel: typeof runKernel = function (this: typeof engine, name, inputs, attrs) {
-      try {
-        return runKernel.call(this, name, inputs, attrs);
-      } catch (e) {
-        const entries = Object.entries(inputs ?? {}) as [string, Tensor | null][];
-        kernelFailure ??= {
-          name, error: e,
-          inputShapes: entries.map(([, t]) => (t ? [...t.shape] : null)),
-          inputs: entries.flatMap(([key, t]) => (t ? [{ name: key, tensor: t, shape: [...t.shape], dtype: t.dtype }] : [])),
-        };
-        throw e;
-      }
-    };
-    engine.runKernel = recordingRunKernel;
-    // The backends' timers run the kernel inside an async function, so under the profiler
-    // a kernel's error would become an unhandled rejection (and a TypeError in the engine);
-    // run it guarded and rethrow its error where the kernel was called.
-    const profiler = engine.profiler;
-    const profileKernel = profiler.profileKernel;
-    const ownProfileKernel = Object.getOwnPropertyDescriptor(profiler, "profileKernel");
-    profiler.profileKernel = function (this: typeof profiler, name, inputs, f) {
-      let thrown: { error: unknown } | undefined;
-      const guarded = () => { try { return f(); } catch (e) { thrown = { error: e }; return []; } };
-      const profile = profileKernel.call(this, name, inputs, guarded);
-      if (thrown) throw thrown.error;
-      return profile;
-    };
+    const recorder = new CallRecorder(profiledKernelCount);
     let failure: { error: unknown } | undefined;
     let result: { hasValue: boolean; value?: unknown } = { hasValue: false };
-    let info: Awaited<ReturnType<typeof tf.profile>>;
+    let profile: KernelProfile;
     const t0 = performance.now();
     try {
       recorder.install(ctx.namespace, userNames(ctx.namespace));
       // The error is caught inside the profiled function so that tfjs finishes its profile.
-      info = await tf.profile(async () => {
+      profile = await profileKernels(async () => {
         try { result = await ctx.runCode(body); } catch (e) { failure = { error: e }; }
-        return [];
       });
     } finally {
       recorder.restore();
-      // Restored only if nothing wrapped it since (the %memory tracker may install during a trace).
-      if (engine.runKernel === recordingRunKernel) {
-        if (ownRunKernel) Object.defineProperty(engine, "runKernel", ownRunKernel); else delete (engine as Partial<typeof engine>).runKernel;
-      }
-      if (ownProfileKernel) Object.defineProperty(profiler, "profileKernel", ownProfileKernel); else delete (profiler as Partial<typeof profiler>).profileKernel;
-      engine.state.profiling = false;
     }
-    const wall = performance.now() - t0;
-    const kernels = info.kernels as unknown as KernelRecord[];
     const failing = failure ? recorder.failingCall(failure.error) : undefined;
-    const { rows, merged } = traceRows(kernels, recorder.calls, failing);
-    const limit = values.all ? rows.length : MAX_ROWS;
-    const aq = require("arquero") as typeof import("arquero");
-    const table = aq.table({
-      "#": rows.map((r) => r.index),
-      kernel: rows.map((r) => r.op),
-      ...(merged ? { count: rows.map((r) => r.count) } : {}),
-      "input shapes": rows.map((r) => r.inputs),
-      "output shapes": rows.map((r) => r.outputs),
-      ms: rows.map((r) => (r.ms === null ? null : Number(r.ms.toFixed(3)))),
-    });
-    const peak = Number.isFinite(info.peakBytes) ? `, peak ${formatBytes(info.peakBytes)}` : "";
-    const notes = [
-      `${kernels.length} kernels, ${recorder.calls.length} toolkit calls in ${wall.toFixed(1)} ms${peak}, ${info.newTensors >= 0 ? "+" : ""}${info.newTensors} tensors (${info.newBytes >= 0 ? "+" : "-"}${formatBytes(Math.abs(info.newBytes))})`,
-      merged ? `identical kernels merged (count column)${rows.length > limit ? `; first ${limit} of ${rows.length} rows shown (--all for every row)` : ""}` : "",
-    ].filter(Boolean).join("; ");
-    const flagged = new Set(rows.flatMap((r, i) => (r.failed ? [i] : [])));
-    showTable(ctx, table, { flagged, note: notes, limit });
+    showTrace(ctx, profile, recorder.calls, failing, performance.now() - t0, values.all === true);
     if (failure && isInterrupt(failure.error)) throw failure.error;
     if (failure) {
-      const kernel = kernelFailure && kernelFailure.error === failure.error ? kernelFailure : undefined;
-      ctx.print(diagnosis(failure.error, failing, kernel, kernels, ctx.namespace));
+      const kernel = profile.failure?.error === failure.error ? profile.failure : undefined;
+      ctx.print(diagnosis(failure.error, failing, kernel, profile.kernels, ctx.namespace));
       throw failure.error;
     }
     return result.hasValue ? result.value : undefined;

@@ -1,5 +1,9 @@
-// Backend selection (tensorflow > webgpu > wasm > cpu), the wasm gradient kernels that
-// make wasm train convolutions, and memory figures of the active backend.
+// The one owner of TensorFlow.js beyond its public API: backend selection (tensorflow >
+// webgpu > wasm > cpu), the wasm and WebGPU kernels, memory figures of the active backend,
+// the engine internals typed once (internals.ts), the one hook dispatcher on the engine
+// (hooks.ts), scope recovery after an interrupt (scope-recovery.ts), and what a tensor
+// takes (tensor-bytes.ts) and where it lives (backendOf). The kernel and magics import
+// those files directly: they load no TensorFlow.js until it is used, this index does.
 // Loading the toolkit puts tfjs-lab's wasm factory in place (wasm-backend.ts), so that
 // `await tf.ready()` in plain Node gives the backend a cell gets.
 import { installWasmBackend } from "./wasm-backend";
@@ -24,3 +28,6 @@ export { WASM_THREADS_ENV_VAR } from "./wasm-threads";
 export { TAPE_RELEASE_ENV_VAR } from "./tape-release";
 export { installWasmBackend, wasmStart, type WasmStart } from "./wasm-backend";
 export { WasmOutOfMemoryError, WASM_HEAP_LIMIT_BYTES } from "./wasm-out-of-memory";
+export { subscribeTfHooks, type TfHookSubscriber, type TensorTracked, type KernelCall } from "./hooks";
+export { tensorBytes } from "./tensor-bytes";
+export { backendOf } from "./internals";

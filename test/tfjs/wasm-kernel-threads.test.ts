@@ -23,7 +23,7 @@ import { elementwiseThreads, elementwiseParts } from "../../src/tfjs/wasm-kernel
 import { silu } from "../../src/toolkit/ops/silu";
 import { batchNormTrain } from "../../src/toolkit/ops";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
-import { closeAbandonedTfScopes } from "../../src/engine/tf-recovery";
+import { closeAbandonedTfScopes } from "../../src/tfjs/scope-recovery";
 import { assertClose } from "../helpers/assert-close";
 import { ConvCase, convCaseLabel, convGradients, Pad } from "../helpers/conv-gradients";
 import { randomArray } from "../helpers/random-array";

@@ -1,16 +1,16 @@
-// Tensors show dtype, shape, bytes and backend, then their values (truncated as tfjs does).
+// Tensors show dtype, shape, bytes and the backend that holds their data, then their values
+// (truncated as tfjs does).
 import type * as tfTypes from "@tensorflow/tfjs";
 import { escapeHtml, registerRepr, type Rich } from "../mime";
+import { backendOf } from "../../tfjs/internals";
+import { tensorBytes } from "../../tfjs/tensor-bytes";
 
 export function isTensor(v: unknown): v is tfTypes.Tensor {
   const t = v as tfTypes.Tensor | null;
   return !!t && typeof t === "object" && Array.isArray((t as any).shape) && typeof (t as any).dtype === "string" && typeof (t as any).dataSync === "function" && typeof (t as any).dataId === "object";
 }
 
-export function tensorBytes(t: tfTypes.Tensor): number {
-  const per = t.dtype === "complex64" ? 8 : t.dtype === "string" ? 0 : 4;
-  return t.size * per;
-}
+export { tensorBytes };
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -18,14 +18,6 @@ export function formatBytes(n: number): string {
   let v = n / 1024, i = 0;
   while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
-}
-
-function backendOf(t: tfTypes.Tensor): string {
-  try {
-    // The engine knows which backend holds the data; tfjs does not expose it per tensor.
-    const tf = require("@tensorflow/tfjs") as typeof tfTypes;
-    return tf.getBackend();
-  } catch { return "?"; }
 }
 
 export function tensorHeader(t: tfTypes.Tensor): string {

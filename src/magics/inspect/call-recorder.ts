@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { isTensor } from "../../display";
 import { isModule } from "./namespace-values";
-import type { Tensor } from "./tf";
+import type { Tensor } from "../../tfjs/internals";
 
 export interface CallArg { name: string; tensor?: Tensor; shape?: number[]; dtype?: string; text?: string }
 

@@ -2,8 +2,9 @@
 // module's forward temporarily wrapped to record its output shape (torchinfo's forward
 // hooks), then restored. Without an input shape, the rows come from the module tree alone.
 import type { ModuleLike } from "./namespace-values";
-import { loadTf, type Tensor } from "./tf";
+import { loadTf, type Tensor } from "../../tfjs/internals";
 import { isTensor } from "../../display";
+import { tensorBytes } from "../../tfjs/tensor-bytes";
 import { finishRows, type SummaryRow } from "./summary-rows";
 
 interface TreeInfo { path: string; depth: number; parent?: ModuleLike }
@@ -26,10 +27,6 @@ function firstTensor(out: unknown): Tensor | undefined {
   return undefined;
 }
 
-function bytesPerElement(dtype: string): number {
-  return dtype === "complex64" ? 8 : dtype === "bool" ? 1 : 4;
-}
-
 function newRow(m: ModuleLike, info: TreeInfo): SummaryRow {
   const params = m.namedParameters();
   return {
@@ -37,7 +34,7 @@ function newRow(m: ModuleLike, info: TreeInfo): SummaryRow {
     isLeaf: m.children().length === 0, executed: false, outputShape: null, outputBytes: 0,
     numParams: params.reduce((s, [, p]) => s + p.size, 0),
     trainableParams: params.reduce((s, [, p]) => s + (p.trainable === false ? 0 : p.size), 0),
-    paramBytes: params.reduce((s, [, p]) => s + p.size * bytesPerElement(p.dtype), 0),
+    paramBytes: params.reduce((s, [, p]) => s + tensorBytes(p), 0),
     macs: 0, isRecursive: false, descendants: [],
   };
 }
@@ -106,7 +103,7 @@ export function moduleSummaryRows(model: ModuleLike, inputShape?: number[]): { r
       const t = firstTensor(out);
       if (t) {
         row.outputShape = [...t.shape];
-        row.outputBytes = t.size * bytesPerElement(t.dtype);
+        row.outputBytes = tensorBytes(t);
         if (row.isLeaf) row.macs = leafMacs(m, row.className, row.outputShape);
       }
       row.executed = true;

@@ -2,7 +2,7 @@
 // plain objects of tensors (one level of nesting below the variable, as `batch.images` or
 // `maps[2]`), toolkit Modules and tfjs LayersModels.
 import { isTensor } from "../../display";
-import type { Tensor } from "./tf";
+import type { Tensor } from "../../tfjs/internals";
 
 /** A toolkit Module, recognised by shape so the toolkit need not load. */
 export interface ModuleLike {

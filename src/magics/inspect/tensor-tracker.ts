@@ -1,10 +1,12 @@
 // Keeps a record of every live tensor (id, shape, dtype, bytes, backend, the kernel that
-// made it and the cell that ran then) and the peak of tensor bytes, by wrapping the
-// engine's trackTensor/disposeTensor/runKernel. Installed by the first %memory or %%memit
-// and kept for the rest of the session: a Map insert and delete per tensor, nothing per
-// cell. The record holds no tensor, only its description.
+// made it and the cell that ran then) and the peak of tensor bytes, from the engine's
+// events (src/tfjs/hooks.ts). Subscribed by the first %memory or %%memit and kept for the
+// rest of the session: a Map insert and delete per tensor, nothing per cell. The record
+// holds no tensor, only its description.
 import { currentCell } from "../../engine/cell-context";
-import { engineInternals, type Tensor } from "./tf";
+import { subscribeTfHooks } from "../../tfjs/hooks";
+import { liveTensorCounts } from "../../tfjs/internals";
+import { tensorBytes } from "../../tfjs/tensor-bytes";
 
 export interface LiveTensor {
   id: number;
@@ -24,50 +26,31 @@ class TensorTracker {
   /** The cell that was running when tracking began. */
   since?: number;
   peakBytes = 0;
-  private kernel: string | undefined;
-  private readonly backendNames = new WeakMap<object, string>();
+  /** The kernels running now, innermost last. */
+  private readonly kernels: string[] = [];
 
   install(): void {
     if (this.installed) return;
     this.installed = true;
-    const engine = engineInternals();
     this.since = currentCell()?.executionCount;
-    this.peakBytes = engine.state.numBytes;
-    const tracker = this;
-    const { trackTensor, disposeTensor, runKernel } = engine;
-    engine.trackTensor = function (this: typeof engine, t: Tensor, backend: unknown) {
-      trackTensor.call(this, t, backend);
-      const bytes = t.dtype === "string" || t.dtype === "complex64" ? 0 : t.size * (t.dtype === "bool" ? 1 : 4);
-      tracker.live.set(t.id, {
-        id: t.id, shape: t.shape, dtype: t.dtype, bytes,
-        backend: tracker.backendName((backend ?? (this as unknown as { backend: object }).backend) as object),
-        origin: tracker.kernel, cell: currentCell()?.executionCount,
-      });
-      if (this.state.numBytes > tracker.peakBytes) tracker.peakBytes = this.state.numBytes;
-    };
-    engine.disposeTensor = function (this: typeof engine, t: Tensor) {
-      tracker.live.delete(t.id);
-      disposeTensor.call(this, t);
-    };
-    engine.runKernel = function (this: typeof engine, name, inputs, attrs) {
-      const outer = tracker.kernel;
-      tracker.kernel = name;
-      try { return runKernel.call(this, name, inputs, attrs); } finally { tracker.kernel = outer; }
-    };
-  }
-
-  private backendName(backend: object | undefined): string {
-    if (!backend) return "?";
-    let name = this.backendNames.get(backend);
-    if (!name) {
-      name = Object.entries(engineInternals().registry).find(([, b]) => b === backend)?.[0] ?? "?";
-      this.backendNames.set(backend, name);
-    }
-    return name;
+    this.peakBytes = liveTensorCounts().numBytes;
+    subscribeTfHooks({
+      name: "%memory's tensor tracker",
+      tensorTracked: ({ tensor: t, backend, engineBytes }) => {
+        this.live.set(t.id, {
+          id: t.id, shape: t.shape, dtype: t.dtype, bytes: tensorBytes(t), backend,
+          origin: this.kernels[this.kernels.length - 1], cell: currentCell()?.executionCount,
+        });
+        if (engineBytes > this.peakBytes) this.peakBytes = engineBytes;
+      },
+      tensorDisposed: (t) => { this.live.delete(t.id); },
+      kernelStart: (call) => { this.kernels.push(call.name); },
+      kernelEnd: () => { this.kernels.pop(); },
+    });
   }
 
   resetPeak(): void {
-    this.peakBytes = engineInternals().state.numBytes;
+    this.peakBytes = liveTensorCounts().numBytes;
   }
 }
 

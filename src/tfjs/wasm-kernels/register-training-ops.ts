@@ -4,9 +4,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerOwnKernel } from "./kernel-registration";
 import { siluGrad } from "./silu-grad";
-import { SILU_GRAD_KERNEL } from "../../toolkit/ops/silu";
 import { batchNormTrainGrad } from "./batchnorm-train-grad";
-import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../toolkit/ops/batchnorm-train";
+import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL, SILU_GRAD_KERNEL } from "../custom-kernel-names";
 import { channelMoments } from "./channel-moments";
 
 /** Idempotent: (re)registers our training-op kernels for `backendName`. */

@@ -1,17 +1,14 @@
 // Batch norm in training mode over the last axis of NHWC (statistics over N, H, W), with
 // its gradient as one kernel where a backend registers one (wasm does:
-// backend/wasm-kernels/batchnorm-train-grad.ts). Differentiated op by op, the gradient runs
+// tfjs/wasm-kernels/batchnorm-train-grad.ts). Differentiated op by op, the gradient runs
 // back through FusedBatchNorm and tf.moments: about twenty kernels, most of them full passes
 // over x. The fused gradient is two passes:
 //   dbeta = sum dy,  dgamma = invStd * sum dy (x - mean),
 //   dx = a dy + b x + k  with  a = gamma invStd,  b = -a invStd dgamma / n,  k = -a dbeta / n - b mean.
 import * as tf from "@tensorflow/tfjs";
+import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../tfjs/custom-kernel-names";
 
-/** Kernel name: inputs dy, x, gamma, mean, variance; attrs varianceEpsilon; outputs dx, dgamma, dbeta. */
-export const BATCHNORM_TRAIN_GRAD_KERNEL = "TfjsLabBatchNormTrainGrad";
-
-/** Kernel name: input x; outputs its mean and biased variance over every axis but the last. */
-export const CHANNEL_MOMENTS_KERNEL = "TfjsLabChannelMoments";
+export { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL };
 
 export interface BatchNormTrainResult { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D }
 

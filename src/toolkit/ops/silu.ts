@@ -1,11 +1,11 @@
 // SiLU, x * sigmoid(x), with its gradient as one kernel where a backend registers one
-// (wasm does: backend/wasm-kernels/silu-grad.ts). Differentiated op by op, tfjs saves x and
+// (wasm does: tfjs/wasm-kernels/silu-grad.ts). Differentiated op by op, tfjs saves x and
 // sigmoid(x) and runs seven full-size kernels backwards; the fused gradient reads dy, x and
 // sigmoid(x) once. Backends without the kernel get the composed op, unchanged.
 import * as tf from "@tensorflow/tfjs";
+import { SILU_GRAD_KERNEL } from "../../tfjs/custom-kernel-names";
 
-/** Kernel name: inputs dy, x, s (= sigmoid(x)); output dy * s * (1 + x * (1 - s)). */
-export const SILU_GRAD_KERNEL = "TfjsLabSiLUGrad";
+export { SILU_GRAD_KERNEL };
 
 // Only x is saved, as PyTorch saves it: sigmoid(x) is computed again in the backward pass
 // (one kernel) rather than held from the forward pass to the backward, a full activation per

@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { AllocationFailure, AllocatorBlock, AllocatorStats, CachingAllocator } from "./caching-allocator";
-import { discardAbandonedTape, engineInternals } from "./engine-internals";
+import { subscribeTfHooks } from "../../../tfjs/hooks";
+import { discardAbandonedTape } from "../../../tfjs/scope-recovery";
+import { tensorBytes } from "../../../tfjs/tensor-bytes";
 import { OutOfMemoryDetails, OutOfMemoryError } from "./out-of-memory-error";
 import { pollInterrupt } from "../../interrupt";
 
@@ -162,34 +164,23 @@ class DeviceMemoryModel {
   }
 
   /**
-   * Wraps the engine's buffer bookkeeping, once, for the rest of the process (tfjs keeps
+   * Subscribes to the engine's buffer events, once, for the rest of the process (tfjs keeps
    * its buffers in a WeakMap, so they cannot be listed later). Buffers that existed before
    * are unknown except variables (weights, optimizer state), which are read from the engine.
    */
   private install(): void {
     if (this.installed) return;
     this.installed = true;
-    const engine = engineInternals();
-    for (const v of Object.values(engine.state.registeredVariables)) {
-      if (!v.isDisposed && !this.blocks.has(v.dataId as object)) this.onAllocate(v.dataId as object, v.size * tf.util.bytesPerElement(v.dtype));
+    for (const v of Object.values(tf.engine().registeredVariables)) {
+      if (!v.isDisposed && !this.blocks.has(v.dataId as object)) this.onAllocate(v.dataId as object, tensorBytes(v));
     }
-    const { trackTensor, removeDataId, runKernelFunc } = engine;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const model = this;
-    engine.trackTensor = function (this: typeof engine, t: tf.Tensor, backend: unknown) {
-      const isNew = !this.state.tensorInfo.has(t.dataId as object);
-      trackTensor.call(this, t, backend);
-      if (isNew) model.onAllocate(t.dataId as object, this.state.tensorInfo.get(t.dataId as object)?.bytes ?? 0);
-    };
-    engine.removeDataId = function (this: typeof engine, dataId: object, backend: unknown) {
-      const had = this.state.tensorInfo.has(dataId);
-      removeDataId.call(this, dataId, backend);
-      if (had && !this.state.tensorInfo.has(dataId)) model.onFree(dataId);
-    };
-    engine.runKernelFunc = function (this: typeof engine, params: unknown) {
-      if (this.state.kernelDepth === 0 && model.active.length) model.throwIfPending();
-      return runKernelFunc.call(this, params);
-    };
+    subscribeTfHooks({
+      name: "the device-memory model",
+      tensorTracked: ({ tensor, newData }) => { if (newData) this.onAllocate(tensor.dataId as object, tensorBytes(tensor)); },
+      dataFreed: (dataId) => this.onFree(dataId),
+      // Out-of-memory recorded inside a kernel is thrown before the next one starts.
+      beforeTopLevelKernel: () => { if (this.active.length) this.throwIfPending(); },
+    });
   }
 }
 

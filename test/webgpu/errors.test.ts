@@ -46,3 +46,15 @@ test("dataSync on a tensor in GPU memory says to use await t.data(); data still 
   assert.deepEqual(Array.from(fromJs.dataSync()), [5, 6]);
   tf.dispose([onGpu, fromJs]);
 });
+
+test("tfjs-backend-webgpu's own Multiply of a 5-D tensor by a short vector does not compile; ours does", async () => {
+  tf.env().set("WEBGPU_CPU_FORWARD", false);
+  const map = tf.add(tf.zeros([1, 3, 2, 2, 4]), 1), vector = tf.add(tf.tensor1d([1, 2, 3, 4]), 0);
+  assert.throws(() => stockWebgpuKernel("Multiply")!({ inputs: { a: map, b: vector }, backend: tf.backend(), attrs: {} }), {
+    name: "GPUValidationError", message: /cannot index type 'vec5'/,
+  });
+  const product = tf.mul(map, vector);
+  assert.deepEqual(product.shape, [1, 3, 2, 2, 4]);
+  assert.deepEqual(Array.from(await product.data()).slice(0, 8), [1, 2, 3, 4, 1, 2, 3, 4]);
+  tf.dispose([map, vector, product]);
+});

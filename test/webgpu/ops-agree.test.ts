@@ -86,3 +86,17 @@ test("pad of a 5-D tensor (the gradient of a slice of YOLOv5's maps) on two axes
   });
   t.diagnostic(assertAgree(r, TOL));
 });
+
+test("binary ops between a 5-D map and a short vector over its last axis (YOLOv5's maps times a vector)", async (t) => {
+  const x = randomArray(2 * 3 * 4 * 4 * 8, 14);
+  const v = randomArray(8, 15, 1, 1);
+  const r = await compareBackends(() => {
+    const map = tf.tensor(x, [2, 3, 4, 4, 8]);
+    const vector = tf.tensor1d(v);
+    const column = tf.tensor(x.slice(0, 2 * 3 * 4 * 4), [2, 3, 4, 4, 1]);
+    const [dMap, dVector] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.mul(a, b))))([map, vector]);
+    return { mul: tf.mul(map, vector), sub: tf.sub(vector, map), div: tf.div(map, vector), broadcastBoth: tf.add(column, vector),
+      greater: tf.cast(tf.greater(map, vector), "float32"), dMap, dVector };
+  });
+  t.diagnostic(assertAgree(r, TOL));
+});

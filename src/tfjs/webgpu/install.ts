@@ -8,6 +8,7 @@ import { guardSyncReads } from "./sync-read";
 import { registerManyInputKernels } from "./many-input-kernels";
 import { registerHighRankPad } from "./high-rank-pad";
 import { registerHighRankBinary } from "./high-rank-binary";
+import { registerConv2dFilterGrad } from "./conv2d-filter-grad";
 
 /** tfjs-backend-webgpu's own priority (above wasm's 2). */
 const WEBGPU_PRIORITY = 3;
@@ -30,6 +31,7 @@ export function installWebgpuBackend(): boolean {
   registerManyInputKernels();
   registerHighRankPad();
   registerHighRankBinary();
+  registerConv2dFilterGrad();
   if (wrapped) return true;
   wrapped = true;
   // tf.findBackend would start the backend; the engine's registry only says whether it runs.

@@ -7,6 +7,7 @@ import { magicOverhead } from "./engine/magic-overhead";
 import { runTrainStepBench, formatTable } from "./toolkit/train-step";
 import { convGradientBench, formatConvTable } from "./toolkit/conv-gradients";
 import { datasetOpenBench, formatDatasetOpenTable } from "./data/dataset-open";
+import { prepareGpuBench } from "./gpu/pack-gpu";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   if (want("data")) {
     process.stdout.write("\n## Opening a dataset of 3,000 images (first scan, then the label cache)\n\n" + formatDatasetOpenTable(await datasetOpenBench()) + "\n");
   }
+  if (only.includes("gpu")) process.stdout.write("\n## GPU run: YOLOv5n step on WebGPU vs PyTorch CUDA (prepared here, run on the GPU machine)\n\n" + (await prepareGpuBench()) + "\n");
   if (want("train")) {
     // Three rounds: the figures are the medians of tfjs and PyTorch measured next to each other.
     const rows = await runTrainStepBench({ rounds: 3, log: (l) => process.stderr.write(l + "\n") });

@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as lab from "../../src";
 import { deviceWorkDone } from "../../src/tfjs/webgpu/device-fence";
 import { stockWebgpuKernel, webgpuDeviceMemory } from "../../src/tfjs/webgpu";
-import type { KernelFunc } from "../../src/tfjs/webgpu/kernel-replacements";
+import { withStockWebgpuKernel, type KernelFunc } from "../../src/tfjs/webgpu/kernel-replacements";
 
 export interface GpuBenchOptions { batch: number; size: number; warmup: number; steps: number; python: string; torchDevice: string; out?: string }
 
@@ -104,7 +104,7 @@ function torchStep(o: GpuBenchOptions): TorchSide {
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
-export function formatGpuTable(o: GpuBenchOptions, w: WebgpuSide, t: TorchSide, kernels: KernelRow[]): string {
+export function formatGpuTable(o: GpuBenchOptions, w: WebgpuSide, t: TorchSide, kernels: KernelRow[], stockStep: WebgpuSide): string {
   const mib = (b: number) => (b ? `${(b / MiB).toFixed(0)} MiB` : "n/a (not CUDA)");
   const ratio = (a: number, b: number) => (b ? `${(a / b).toFixed(2)}x` : "n/a");
   const lines = [
@@ -114,6 +114,7 @@ export function formatGpuTable(o: GpuBenchOptions, w: WebgpuSide, t: TorchSide, 
     "| | tfjs-lab WebGPU | PyTorch | ratio |",
     "|---|---|---|---|",
     `| training step | ${w.medianMs.toFixed(1)} ms | ${t.median_ms.toFixed(1)} ms | **${(w.medianMs / t.median_ms).toFixed(1)}x** |`,
+    `| the same step with tfjs-backend-webgpu's own filter gradient | ${stockStep.medianMs.toFixed(1)} ms | | ${(stockStep.medianMs / t.median_ms).toFixed(1)}x |`,
     `| peak tensor memory (tfjs live bytes / torch max_memory_allocated) | ${mib(w.peakTensorBytes)} | ${mib(t.max_allocated)} | ${ratio(w.peakTensorBytes, t.max_allocated)} |`,
     `| device memory held (WebGPU buffers created / torch max_memory_reserved) | ${mib(w.deviceBytesAllocated)} | ${mib(t.max_reserved)} | ${ratio(w.deviceBytesAllocated, t.max_reserved)} |`,
     "",
@@ -126,10 +127,11 @@ export function formatGpuTable(o: GpuBenchOptions, w: WebgpuSide, t: TorchSide, 
 
 export async function gpuTrainStepBench(o: GpuBenchOptions): Promise<string> {
   const w = await webgpuStep(o);
+  const stockStep = await withStockWebgpuKernel("Conv2DBackpropFilter", () => webgpuStep(o));
   const kernels = await filterGradKernels(o);
   const t = torchStep(o);
-  const table = formatGpuTable(o, w, t, kernels);
-  if (o.out) fs.writeFileSync(o.out, JSON.stringify({ options: o, webgpu: w, torch: t, kernels }, null, 1));
+  const table = formatGpuTable(o, w, t, kernels, stockStep);
+  if (o.out) fs.writeFileSync(o.out, JSON.stringify({ options: o, webgpu: w, webgpuStockFilterGrad: stockStep, torch: t, kernels }, null, 1));
   return table;
 }
 

@@ -9,6 +9,7 @@ import { runThreadsBench, formatThreadsTable } from "./toolkit/train-threads";
 import { convBenchByThreads, formatConvThreadsTable } from "./toolkit/conv-gradients";
 import { benchThreadCounts } from "./toolkit/train-threads";
 import { datasetOpenBench, formatDatasetOpenTable } from "./data/dataset-open";
+import { prepareGpuBench } from "./gpu/pack-gpu";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
   if (want("data")) {
     process.stdout.write("\n## Opening a dataset of 3,000 images (first scan, then the label cache)\n\n" + formatDatasetOpenTable(await datasetOpenBench()) + "\n");
   }
+  if (only.includes("gpu")) process.stdout.write("\n## GPU run: YOLOv5n step on WebGPU vs PyTorch CUDA (prepared here, run on the GPU machine)\n\n" + (await prepareGpuBench()) + "\n");
   if (want("train")) {
     // tfjs-lab on wasm and PyTorch at the same thread counts, taking turns for three rounds.
     const rows = await runThreadsBench({ rounds: 3, log: (l) => process.stderr.write(l + "\n") });

@@ -1,28 +1,33 @@
 // %timeit / %%timeit: IPython's timing with auto-ranging (1, 2, 5, 10, 20, 50, ... loops
 // until a run takes 0.2 s), 7 runs, mean ± std. dev. per loop. The statement is compiled
 // once into a function; blocking loops stop on interrupt (they run under breakOnSigint).
+// On a backend that queues work for a device (webgpu) a run ends when the device has done
+// the run's work, not when the ops were dispatched; each loop's tensors are freed.
 import { defineMagic, UsageError } from "./registry";
 import { TimeitResult, formatTime } from "./format-time";
+import { LoopTensors } from "./loop-tensors";
 import { runInterruptible } from "../engine/interruptible";
 import { KeyboardInterrupt } from "../engine/errors";
+import { deviceWorkDone } from "../tfjs/webgpu/device-fence";
 
 type Timed = () => unknown;
 
-async function timeLoops(fn: Timed, isAsync: boolean, loops: number, signal: AbortSignal): Promise<number> {
+async function timeLoops(fn: Timed, isAsync: boolean, loops: number, tensors: LoopTensors, signal: AbortSignal): Promise<number> {
   if (signal.aborted) throw new KeyboardInterrupt();
+  await deviceWorkDone(); // work queued before the run is not the run's
+  const t0 = process.hrtime.bigint();
   if (isAsync) {
-    const t0 = process.hrtime.bigint();
     for (let i = 0; i < loops; i++) {
-      await fn();
+      await tensors.runAsync(fn);
       if (signal.aborted) throw new KeyboardInterrupt();
     }
-    return Number(process.hrtime.bigint() - t0) / 1e9;
+  } else {
+    runInterruptible(() => {
+      for (let i = 0; i < loops; i++) tensors.run(fn);
+    });
   }
-  return runInterruptible(() => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < loops; i++) fn();
-    return Number(process.hrtime.bigint() - t0) / 1e9;
-  });
+  await deviceWorkDone();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 /** Options come first (`-n 10 -r3 -q`); the statement is the rest of the line and may contain "-". */
@@ -62,7 +67,8 @@ export const timeitMagic = defineMagic({
   -p P  significant digits in the result (default 3)
   -q    print nothing
   -o    return the TimeitResult (fields: loops, repeat, allRuns, average, stdev, best, worst)
-Code with await is timed with each loop awaited.`,
+Code with await is timed with each loop awaited. On webgpu a run lasts until the GPU has
+finished its work. Tensors a loop makes are freed after it, except those its variables hold.`,
   async run(args, ctx, body) {
     const { options, rest } = leadingOptions(args, this.usage);
     const intOpt = (v: string | undefined, name: string, dflt: number) => {
@@ -80,17 +86,18 @@ Code with await is timed with each loop awaited.`,
     const isAsync = /\bawait\b/.test(code);
     const made = await ctx.runCode(`(${isAsync ? "async " : ""}() => {\n${code}\n})`, 1);
     const fn = made.value as Timed;
+    const tensors = new LoopTensors(ctx.namespace);
     let loops = loops0;
     if (!loops) {
       for (let i = 1; !loops; i *= 10) {
         for (const j of [1, 2, 5]) {
-          const t = await timeLoops(fn, isAsync, i * j, ctx.signal);
+          const t = await timeLoops(fn, isAsync, i * j, tensors, ctx.signal);
           if (t >= 0.2) { loops = i * j; break; }
         }
       }
     }
     const allRuns: number[] = [];
-    for (let r = 0; r < repeat; r++) allRuns.push(await timeLoops(fn, isAsync, loops, ctx.signal));
+    for (let r = 0; r < repeat; r++) allRuns.push(await timeLoops(fn, isAsync, loops, tensors, ctx.signal));
     const result = new TimeitResult(loops, repeat, allRuns, precision);
     if (!values.q) {
       if (result.worst > 4 * result.best && result.best > 0 && result.worst > 1e-6) {

@@ -46,3 +46,37 @@ test("dataSync on a tensor in GPU memory says to use await t.data(); data still 
   assert.deepEqual(Array.from(fromJs.dataSync()), [5, 6]);
   tf.dispose([onGpu, fromJs]);
 });
+
+test("tfjs-backend-webgpu's own Multiply of a 5-D tensor by a short vector does not compile; ours does", async () => {
+  tf.env().set("WEBGPU_CPU_FORWARD", false);
+  const map = tf.add(tf.zeros([1, 3, 2, 2, 4]), 1), vector = tf.add(tf.tensor1d([1, 2, 3, 4]), 0);
+  assert.throws(() => stockWebgpuKernel("Multiply")!({ inputs: { a: map, b: vector }, backend: tf.backend(), attrs: {} }), {
+    name: "GPUValidationError", message: /cannot index type 'vec5'/,
+  });
+  const product = tf.mul(map, vector);
+  assert.deepEqual(product.shape, [1, 3, 2, 2, 4]);
+  assert.deepEqual(Array.from(await product.data()).slice(0, 8), [1, 2, 3, 4, 1, 2, 3, 4]);
+  tf.dispose([map, vector, product]);
+});
+
+test("a device validation error in a cell is the cell's error, and the kernel runs the next cell", async () => {
+  const { cellRunner } = await import("../magics/run-cell");
+  const cells = cellRunner();
+  // The cell reaches the stock AddN (which fails past the limit) through a global: cells do not import src/.
+  (globalThis as { __stockAddN?: unknown }).__stockAddN = stockWebgpuKernel("AddN");
+  try {
+    assert.equal((await cells.run("%backend webgpu")).status, "ok");
+    const failed = await cells.run(`
+const parts = Array.from({ length: 12 }, (_, i) => tf.add(tf.zeros([4]), i));
+(globalThis as any).__stockAddN({ inputs: parts, backend: tf.backend(), attrs: {} });`);
+    assert.equal(failed.status, "error");
+    assert.equal(failed.ename, "GPUValidationError");
+    assert.match(failed.evalue!, /^WebGPU validation error while running 'AddNPackedProgram'; the op was not run:/);
+    const next = await cells.run("console.log(Array.from(await tf.addN(parts).data()).join(' ')); tf.dispose(parts);");
+    assert.equal(next.status, "ok", next.evalue);
+    assert.equal(next.text, "66 66 66 66\n");
+  } finally {
+    delete (globalThis as { __stockAddN?: unknown }).__stockAddN;
+    cells.engine.shutdown();
+  }
+});

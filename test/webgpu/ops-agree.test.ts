@@ -2,9 +2,11 @@
 // their gradients, and YOLOv5's loss with its gradient with respect to the maps.
 import { requireSwiftShader } from "./swiftshader";
 import { test, before } from "node:test";
+import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import * as lab from "../../src/toolkit";
 import { randomArray } from "../helpers/random-array";
+import { SILU_GRAD_KERNEL } from "../../src/toolkit/ops/silu";
 import { assertAgree, compareBackends } from "./agree";
 
 before(requireSwiftShader);
@@ -12,7 +14,7 @@ before(requireSwiftShader);
 /** float32 sums in a different order: a few ulps per term, well under this. */
 const TOL = 1e-4;
 
-test("silu and its gradient", async (t) => {
+test("silu and its gradient (our one-pass WGSL gradient on webgpu)", async (t) => {
   const x = randomArray(2 * 8 * 8 * 16, 1, 8);
   const r = await compareBackends(() => {
     const input = tf.tensor4d(x, [2, 8, 8, 16]);
@@ -20,6 +22,7 @@ test("silu and its gradient", async (t) => {
     const { value, grads } = tf.valueAndGrads((a: tf.Tensor) => tf.sum(tf.mul(lab.silu(a), dy)))([input]);
     return { y: lab.silu(input), loss: value, dx: grads[0] };
   });
+  assert.ok(tf.getKernel(SILU_GRAD_KERNEL, "webgpu"), "the fused gradient is registered for webgpu, so lab.silu used it there");
   t.diagnostic(assertAgree(r, TOL));
 });
 
@@ -83,6 +86,20 @@ test("pad of a 5-D tensor (the gradient of a slice of YOLOv5's maps) on two axes
     const padded = tf.pad(input, [[0, 0], [1, 0], [0, 0], [0, 0], [2, 3]], 0.5);
     const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.slice(a, [0, 0, 0, 0, 4], [2, 3, 4, 4, 1]))))(input);
     return { padded, dx };
+  });
+  t.diagnostic(assertAgree(r, TOL));
+});
+
+test("binary ops between a 5-D map and a short vector over its last axis (YOLOv5's maps times a vector)", async (t) => {
+  const x = randomArray(2 * 3 * 4 * 4 * 8, 14);
+  const v = randomArray(8, 15, 1, 1);
+  const r = await compareBackends(() => {
+    const map = tf.tensor(x, [2, 3, 4, 4, 8]);
+    const vector = tf.tensor1d(v);
+    const column = tf.tensor(x.slice(0, 2 * 3 * 4 * 4), [2, 3, 4, 4, 1]);
+    const [dMap, dVector] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.mul(a, b))))([map, vector]);
+    return { mul: tf.mul(map, vector), sub: tf.sub(vector, map), div: tf.div(map, vector), broadcastBoth: tf.add(column, vector),
+      greater: tf.cast(tf.greater(map, vector), "float32"), dMap, dVector };
   });
   t.diagnostic(assertAgree(r, TOL));
 });

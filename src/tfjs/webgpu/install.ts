@@ -1,12 +1,15 @@
 // The webgpu backend as tfjs-lab starts it: tfjs-backend-webgpu's own factory, then the
 // device's errors made to throw, synchronous reads that explain themselves under Node, the
-// many-input kernels split to fit the device's limits, and Pad made to compile past rank 4. Wrapping the factory means a
+// many-input kernels split to fit the device's limits, and Pad and the binary ops made to compile past rank 4. Wrapping the factory means a
 // plain tf.setBackend('webgpu') gets the same backend as the toolkit's selection.
 import * as tf from "@tensorflow/tfjs";
 import { surfaceDeviceErrors, WebgpuBackendLike } from "./device-errors";
 import { guardSyncReads } from "./sync-read";
 import { registerManyInputKernels } from "./many-input-kernels";
 import { registerHighRankPad } from "./high-rank-pad";
+import { registerHighRankBinary } from "./high-rank-binary";
+import { registerConv2dFilterGrad } from "./conv2d-filter-grad";
+import { registerSiluGrad } from "./silu-grad";
 
 /** tfjs-backend-webgpu's own priority (above wasm's 2). */
 const WEBGPU_PRIORITY = 3;
@@ -28,6 +31,9 @@ export function installWebgpuBackend(): boolean {
   if (!stock) return false;
   registerManyInputKernels();
   registerHighRankPad();
+  registerHighRankBinary();
+  registerConv2dFilterGrad();
+  registerSiluGrad();
   if (wrapped) return true;
   wrapped = true;
   // tf.findBackend would start the backend; the engine's registry only says whether it runs.

@@ -22,3 +22,18 @@ export function replaceWebgpuKernel(name: string, make: (stock: KernelFunc) => K
 export function stockWebgpuKernel(name: string): KernelFunc | undefined {
   return stockKernels.get(name);
 }
+
+/** Runs fn with tfjs-backend-webgpu's own kernel `name` in place of ours (benchmarks compare the two). */
+export async function withStockWebgpuKernel<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const stock = stockKernels.get(name);
+  const ours = tf.getKernel(name, "webgpu");
+  if (!stock || !ours) return fn();
+  tf.unregisterKernel(name, "webgpu");
+  tf.registerKernel({ ...ours, kernelFunc: stock as unknown as tf.KernelFunc });
+  try {
+    return await fn();
+  } finally {
+    tf.unregisterKernel(name, "webgpu");
+    tf.registerKernel(ours);
+  }
+}

@@ -4,7 +4,7 @@
 
 interface TensorData { values?: unknown; dtype: string; complexTensorInfos?: { real: { dataId: object }; imag: { dataId: object } } }
 
-interface SyncReadBackend {
+export interface SyncReadBackend {
   readSync(dataId: object): unknown;
   tensorMap: { get(dataId: object): TensorData | undefined };
 }
@@ -15,7 +15,7 @@ export const SYNC_READ_MESSAGE =
   "OffscreenCanvas, which Node does not have. Use `await t.data()` or `await t.array()` instead.";
 
 /** Would readSync have to copy from GPU memory (rather than return values kept on the CPU)? */
-function needsGpuCopy(backend: SyncReadBackend, dataId: object): boolean {
+export function needsGpuCopy(backend: SyncReadBackend, dataId: object): boolean {
   const data = backend.tensorMap.get(dataId);
   if (!data || data.values != null || data.dtype === "string") return false;
   const parts = data.complexTensorInfos;

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { pythonError, torchDtypeName } from "./errors";
+import { hostValues } from "../../tfjs/webgpu/host-values";
 
 export type Reduction = "mean" | "sum" | "none";
 
@@ -64,7 +65,7 @@ export function crossEntropy(logits: tf.Tensor, target: tf.Tensor, options: Cros
   if (target.dtype !== "int32") {
     throw pythonError("RuntimeError", `expected scalar type Long but found ${torchDtypeName(target.dtype)}`);
   }
-  const ids = target.dataSync();
+  const ids = hostValues(target, "crossEntropy: the class ids", "Make them with tf.tensor1d(ids, \"int32\") just before the loss (as the DataLoader does).");
   for (const id of ids) {
     if (id !== ignoreIndex && (id < 0 || id >= numClasses)) {
       throw pythonError("IndexError", `Target ${id} is out of bounds.`);
@@ -82,7 +83,7 @@ function checkSmoothingRange(labelSmoothing: number): void {
 
 function classWeights(weight: tf.Tensor | number[] | undefined, numClasses: number, prefix: string): Float32Array | undefined {
   if (weight === undefined) return undefined;
-  const values = Array.isArray(weight) ? Float32Array.from(weight) : (weight.dataSync() as Float32Array);
+  const values = Array.isArray(weight) ? Float32Array.from(weight) : (hostValues(weight, `crossEntropy: the ${prefix}class weights`, "Pass them as a number[].") as Float32Array);
   const shape = Array.isArray(weight) ? [weight.length] : weight.shape;
   if (shape.length !== 1 || shape[0] !== numClasses) {
     throw pythonError(

@@ -3,6 +3,7 @@ import { bceWithLogitsElementwise } from "./bce";
 import { bboxCiou } from "./bbox-iou";
 import { computeDetached, detach } from "./grad-utils";
 import { buildLevelTargets, LevelTargets } from "./yolo-build-targets";
+import { hostValues } from "../../tfjs/webgpu/host-values";
 
 /** The loss hyper-parameters yolov5 reads from `hyp` (after train.py's scaling). */
 export interface YoloLossHyp {
@@ -23,7 +24,7 @@ export interface ComputeLossOptions {
   /** Strides per level, e.g. `[8, 16, 32]`. */
   strides: number[];
   hyp: YoloLossHyp;
-  /** yolov5's autobalance of the objectness level weights (reads each level's loss back). */
+  /** yolov5's autobalance of the objectness level weights (kept on the device; `await balanceValues()` reads them). */
   autobalance?: boolean;
 }
 
@@ -49,8 +50,15 @@ export function smoothBce(eps = 0.1): { positive: number; negative: number } {
  * anchor_t matching with neighbour cells. Differentiable with respect to the maps.
  */
 export class ComputeLoss {
-  /** Objectness weight per level (yolov5's `balance`; changes with autobalance). */
+  /** Objectness weight per level (yolov5's `balance`); with autobalance, the starting weights (see balanceValues). */
   balance: number[];
+  /**
+   * With autobalance, the weights as they stand, on the device: yolov5 reads each level's
+   * loss back with .item(), which on webgpu would be a synchronous read from the GPU.
+   */
+  private balanceOnDevice?: tf.Tensor1D;
+  /** The weights the last call multiplied by: its backward pass still needs them. */
+  private balanceInUse?: tf.Tensor1D;
   readonly gr = 1.0;
   private readonly anchorsGrid: [number, number][][];
   private readonly ssi: number;
@@ -76,6 +84,7 @@ export class ComputeLoss {
       throw new Error(`ComputeLoss: expected ${this.anchorsGrid.length} prediction maps, got ${preds.length}`);
     }
     const { rows, count } = labelRows(targets);
+    const balance = this.levelWeights();
     const { positive, negative } = smoothBce(hyp.label_smoothing ?? 0);
     const levelBce = (logits: tf.Tensor, target: tf.Tensor | number, posWeight: number): tf.Tensor =>
       tf.mean(hyp.fl_gamma > 0
@@ -109,7 +118,7 @@ export class ComputeLoss {
         const objLogits = tf.reshape(tf.slice(pi, [0, 0, 0, 0, 4], [bs, na, ny, nx, 1]), [bs, na, ny, nx]);
         const obji = levelBce(objLogits, tobj, hyp.obj_pw);
         objPerLevel.push(obji);
-        lobj = tf.add(lobj, tf.mul(obji, this.balance[i]));
+        lobj = tf.add(lobj, tf.mul(obji, balance ? tf.slice(balance, [i], [1]).reshape([]) : this.balance[i]));
       });
       if (this.opts.autobalance) this.updateBalance(objPerLevel);
       return {
@@ -126,12 +135,35 @@ export class ComputeLoss {
     return { loss, items };
   }
 
+  /** The autobalance weights on the device for this call (none without autobalance). */
+  private levelWeights(): tf.Tensor1D | undefined {
+    if (!this.opts.autobalance) return undefined;
+    this.balanceInUse?.dispose(); // the previous call's backward pass is over
+    this.balanceInUse = this.balanceOnDevice ?? tf.keep(tf.tensor1d(this.balance)); // outlives the caller's tidy
+    this.balanceOnDevice = undefined;
+    return this.balanceInUse;
+  }
+
+  /** yolov5: balance[i] = balance[i] * 0.9999 + 0.0001 / lobj_i.item(), then / balance[ssi]; on the device. */
   private updateBalance(objPerLevel: tf.Tensor[]): void {
-    objPerLevel.forEach((obji, i) => {
-      this.balance[i] = this.balance[i] * 0.9999 + 0.0001 / obji.dataSync()[0];
-    });
-    const ref = this.balance[this.ssi];
-    this.balance = this.balance.map((b) => b / ref);
+    const inUse = this.balanceInUse!;
+    this.balanceOnDevice = tf.keep(tf.tidy(() => {
+      const losses = detach(tf.stack(objPerLevel) as tf.Tensor1D);
+      const next = tf.add(tf.mul(inUse, 0.9999), tf.div(0.0001, losses));
+      return tf.div(next, tf.slice(next, [this.ssi], [1])) as tf.Tensor1D;
+    }));
+  }
+
+  /** The objectness weights the next call uses (read asynchronously). */
+  async balanceValues(): Promise<number[]> {
+    const current = this.balanceOnDevice ?? this.balanceInUse;
+    return current ? Array.from(await current.data()) : [...this.balance];
+  }
+
+  /** Frees the autobalance weights kept on the device. */
+  dispose(): void {
+    tf.dispose([this.balanceOnDevice, this.balanceInUse].filter((t): t is tf.Tensor1D => !!t));
+    this.balanceOnDevice = this.balanceInUse = undefined;
   }
 }
 
@@ -146,7 +178,8 @@ function labelRows(targets: tf.Tensor | ArrayLike<number>[]): { rows: ArrayLike<
     if (targets.rank !== 2 || targets.shape[1] !== 6) {
       throw new Error(`ComputeLoss: targets must be [nt, 6] (image, class, x, y, w, h); got [${targets.shape.join(", ")}]`);
     }
-    return { rows: targets.dataSync(), count: targets.shape[0] };
+    const rows = hostValues(targets, "ComputeLoss: the targets", "Make them with tf.tensor2d(rows, [nt, 6]) just before the loss (as the DataLoader does), or pass the rows as arrays.");
+    return { rows, count: targets.shape[0] };
   }
   const flat = new Float32Array(targets.length * 6);
   targets.forEach((row, r) => {

@@ -43,18 +43,24 @@ export class GradientAccumulator {
   }
 }
 
-/** torch.nn.utils.clip_grad_norm_: scales all gradients so their global L2 norm is at most maxNorm. Returns the norm. */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): number {
+/**
+ * torch.nn.utils.clip_grad_norm_: scales all gradients so their global L2 norm is at most
+ * maxNorm. As torch does, the scale min(1, maxNorm / (norm + 1e-6)) is computed and applied
+ * on the device, so nothing waits for it (a synchronous read would stall a GPU step, and
+ * webgpu cannot do one under Node). Resolves to the norm; awaiting it is optional.
+ */
+export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<number> {
   const names = Object.keys(grads);
-  if (!names.length) return 0;
-  const total = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))).dataSync()[0]);
-  const coef = maxNorm / (total + 1e-6);
-  if (coef < 1) {
-    for (const n of names) {
-      const scaled = tf.mul(grads[n], coef);
-      grads[n].dispose();
-      grads[n] = scaled;
-    }
+  if (!names.length) return Promise.resolve(0);
+  const total = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))));
+  const coef = tf.tidy(() => tf.minimum(tf.div(maxNorm, tf.add(total, 1e-6)), 1));
+  for (const n of names) {
+    const scaled = tf.mul(grads[n], coef);
+    grads[n].dispose();
+    grads[n] = scaled;
   }
-  return total;
+  coef.dispose();
+  const norm = total.data().then((v) => v[0]).finally(() => total.dispose());
+  norm.catch(() => {}); // a caller that does not await it must not see an unhandled rejection
+  return norm;
 }

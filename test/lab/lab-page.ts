@@ -16,6 +16,8 @@ export interface PlotView {
   /** The chart's SVG box on the page, in CSS pixels. */
   width: number;
   height: number;
+  /** The colour plotly gave each trace that has points (#rrggbb), when it is one colour. */
+  colours: string[];
   /** Drawn by jupyterlab-plotly's renderer (application/vnd.plotly.v1+json), not by a script in HTML. */
   byPlotlyRenderer: boolean;
 }
@@ -140,6 +142,10 @@ export class LabPage {
               title: gd.querySelector(".gtitle")?.textContent ?? "",
               width: box?.width ?? 0,
               height: box?.height ?? 0,
+              colours: (Array.isArray(gd._fullData) ? gd._fullData : [])
+                .filter((t: any) => (t.x?.length ?? 0) > 0 && t.visible !== false)
+                .map((t: any) => (t.mode ?? "").includes("lines") || t.type === "scatter" ? t.line?.color : t.marker?.color)
+                .filter((c: unknown) => typeof c === "string" && /^#[0-9a-f]{6}$/i.test(c)),
               byPlotlyRenderer: gd.closest(".jp-RenderedPlotly") !== null,
             };
           });
@@ -168,7 +174,7 @@ export class LabPage {
    * and the screenshot's pixels counted. `ink` is the share of pixels that differ from the
    * background (white); a chart plotly drew has axes, lines and labels, a blank box has none.
    */
-  async chartOnScreen(cellIndex: number, plotIndex: number): Promise<{ inViewport: boolean; inkShare: number; colours: number }> {
+  async chartOnScreen(cellIndex: number, plotIndex: number, traceColours: string[] = []): Promise<{ inViewport: boolean; inkShare: number; colours: number; traceColourPixels: number[] }> {
     const plot = this.cell(cellIndex).locator(".js-plotly-plot .main-svg").nth(plotIndex);
     await plot.scrollIntoViewIfNeeded();
     const inViewport = await plot.evaluate((el) => {
@@ -176,7 +182,7 @@ export class LabPage {
       return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight + 1 && r.right <= window.innerWidth + 1;
     });
     const png = await plot.screenshot();
-    return { inViewport, ...(await inkOf(png)) };
+    return { inViewport, ...(await inkOf(png, traceColours)) };
   }
 
   /** The cell's prompt as shown: "[3]:", "[*]:" while queued or running, "[ ]:" before it ran. */
@@ -184,30 +190,55 @@ export class LabPage {
     return this.cell(index).locator(".jp-InputArea-prompt").first().innerText();
   }
 
-  /** Clicks into the cell's editor and presses Shift+Enter; `wait` waits for a new execution count. */
+  /** Clicks into the cell's editor and presses Shift+Enter; `wait` waits until it has run. */
   async runCell(index: number, wait: { timeoutMs: number } | false = { timeoutMs: 60_000 }): Promise<void> {
-    const before = await this.prompt(index);
-    await this.cell(index).locator(".cm-content").click();
+    await this.focusEditor(index);
+    await this.watchPrompt(index);
     await this.page.keyboard.press("Shift+Enter");
-    if (wait) await this.waitForCellRun(index, before, wait.timeoutMs);
+    if (wait) await this.waitForCellRun(index, wait.timeoutMs);
   }
 
-  /** Waits until the cell's prompt shows an execution count other than `before`'s. */
-  async waitForCellRun(index: number, before: string, timeoutMs: number): Promise<void> {
-    await this.cell(index).locator(".jp-InputArea-prompt").first().evaluate((el, { before, timeoutMs }) =>
-      new Promise<void>((resolve, reject) => {
-        const done = () => /\[\d+\]/.test(el.textContent ?? "") && el.textContent !== before;
-        if (done()) return resolve();
-        const timer = setTimeout(() => { observer.disconnect(); reject(new Error(`the cell's prompt stayed ${el.textContent} for ${timeoutMs} ms`)); }, timeoutMs);
-        const observer = new MutationObserver(() => { if (done()) { clearTimeout(timer); observer.disconnect(); resolve(); } });
-        observer.observe(el, { childList: true, characterData: true, subtree: true });
-      }), { before, timeoutMs });
+  /** Clicks into the cell's editor until Lab shows the cell active and in edit mode. */
+  async focusEditor(index: number): Promise<void> {
+    const cell = this.cell(index);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await cell.locator(".cm-content").click();
+      const editing = await cell.evaluate((el) =>
+        el.classList.contains("jp-mod-active") && el.closest(".jp-Notebook")?.classList.contains("jp-mod-editMode") === true &&
+        el.querySelector(".cm-editor.cm-focused") !== null);
+      if (editing) return;
+      await this.page.waitForTimeout(300);
+    }
+    throw new Error(`${this.name}: cell ${index}'s editor did not take the focus`);
+  }
+
+  /** Starts watching the cell's prompt for "[*]" (queued or running), so a run that
+   *  ends with the same count as before (after a restart) is still seen. */
+  async watchPrompt(index: number): Promise<void> {
+    await this.cell(index).locator(".jp-InputArea-prompt").first().evaluate((el: any) => {
+      el.__tfjsLabSawRun = false;
+      el.__tfjsLabObserver?.disconnect();
+      el.__tfjsLabObserver = new MutationObserver(() => { if ((el.textContent ?? "").includes("*")) el.__tfjsLabSawRun = true; });
+      el.__tfjsLabObserver.observe(el, { childList: true, characterData: true, subtree: true });
+    });
+  }
+
+  /** After watchPrompt: waits until the prompt has shown "[*]" and then an execution count. */
+  async waitForCellRun(index: number, timeoutMs: number): Promise<void> {
+    const prompt = this.cell(index).locator(".jp-InputArea-prompt").first();
+    const handle = await prompt.elementHandle();
+    try {
+      await this.page.waitForFunction((el: any) => el.__tfjsLabSawRun && /\[\d+\]/.test(el.textContent ?? ""), handle, { timeout: timeoutMs, polling: 100 });
+    } catch {
+      throw new Error(`${this.name}: cell ${index} did not run within ${timeoutMs} ms (its prompt shows ${await prompt.innerText()})`);
+    } finally {
+      await handle?.dispose();
+    }
   }
 
   /** Puts the cursor at the end of the cell's editor (clicking into it, as a person does). */
   async editCell(index: number, source: string): Promise<void> {
-    const editor = this.cell(index).locator(".cm-content");
-    await editor.click();
+    await this.focusEditor(index);
     await this.page.keyboard.press("Control+A");
     await this.page.keyboard.press("Backspace");
     await this.page.keyboard.type(source);
@@ -238,15 +269,22 @@ export class LabPage {
   }
 }
 
-/** Share of pixels unlike the white background, and how many distinct colours (coarsely) there are. */
-export async function inkOf(png: Buffer): Promise<{ inkShare: number; colours: number }> {
+/**
+ * Share of pixels unlike the white background, how many distinct colours (coarsely) there
+ * are, and for each of `traceColours` (#rrggbb) how many pixels are close to it (a trace
+ * plotly drew shows its colour; antialiasing blends edges, so "close" is a distance).
+ */
+export async function inkOf(png: Buffer, traceColours: string[] = []): Promise<{ inkShare: number; colours: number; traceColourPixels: number[] }> {
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const targets = traceColours.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)));
+  const near = targets.map(() => 0);
   let ink = 0;
   const colours = new Set<number>();
   for (let i = 0; i < data.length; i += info.channels) {
     const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
     if (r < 235 || g < 235 || b < 235) ink++;
     colours.add(((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4));
+    targets.forEach(([tr, tg, tb], k) => { if (Math.abs(r - tr) + Math.abs(g - tg) + Math.abs(b - tb) < 60) near[k]++; });
   }
-  return { inkShare: ink / (info.width * info.height), colours: colours.size };
+  return { inkShare: ink / (info.width * info.height), colours: colours.size, traceColourPixels: near };
 }

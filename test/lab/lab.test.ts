@@ -24,8 +24,11 @@ const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run",
 ];
-/** A drawn chart on the screen: at least this share of its pixels is not background. */
-const MIN_INK = 0.01;
+/** A drawn chart on the screen: at least this share of its pixels is not background (a sparse
+ *  line chart with its axes has about 0.9%, an empty box 0). */
+const MIN_INK = 0.003;
+/** Pixels of a trace's colour that show it was drawn (a short line is hundreds). */
+const MIN_TRACE_PIXELS = 20;
 
 let server: LabServer;
 let browser: Browser;
@@ -69,9 +72,12 @@ async function assertChartsOnScreen(nb: LabPage, cell: CellView, output: OutputV
   }
   const before = cell.outputs.slice(0, cell.outputs.indexOf(output)).reduce((n, o) => n + o.plots.length, 0);
   for (let i = 0; i < output.plots.length; i++) {
-    const seen = await nb.chartOnScreen(cell.index, before + i);
+    const colours = output.plots[i].colours;
+    const seen = await nb.chartOnScreen(cell.index, before + i, colours);
     assert.ok(seen.inViewport, `${where}: the chart could not be brought into the viewport`);
     assert.ok(seen.inkShare > MIN_INK && seen.colours > 3, `${where}: the chart looks blank on the screen (${(seen.inkShare * 100).toFixed(2)}% ink, ${seen.colours} colours)`);
+    colours.forEach((c, k) => assert.ok(seen.traceColourPixels[k] >= MIN_TRACE_PIXELS,
+      `${where}: trace colour ${c} shows in ${seen.traceColourPixels[k]} pixels of the chart on the screen`));
   }
 }
 
@@ -149,6 +155,10 @@ test("lab: every kind of output shows on the screen", { timeout: 300_000 }, asyn
         const c = cell(key);
         assert.equal(c.outputs.length, 1, describe(c));
         assert.equal(c.outputs[0].tables, 1, describe(c));
+        if (key === "shapes") {
+          await nb.cell(c.index).screenshot({ path: path.join(SHOTS, "lab-shape-table.png") });
+          readmeShot(path.join(SHOTS, "lab-shape-table.png"), "lab-shape-table.png");
+        }
         const table = nb.cell(c.index).locator(".jp-OutputArea-output table");
         await table.scrollIntoViewIfNeeded();
         assert.ok(await table.isVisible(), `${key}: the table is not visible`);
@@ -215,6 +225,10 @@ test("lab: interrupt, restart, completion, signatures and input() in the page", 
   const nb = await LabPage.open(browser, server, "lab-interactions.ipynb");
   const { page } = nb;
   const outputText = async (index: number) => (await nb.cells())[index].outputs.map((o) => o.text).join("\n");
+  // A failed step leaves a screenshot of the page as it was.
+  t.afterEach(async (s) => {
+    if ((s as any).passed === false) await page.screenshot({ path: path.join(SHOTS, `lab-failed-${s.name.slice(0, 30).replace(/\W+/g, "-")}.png`) }).catch(() => {});
+  });
   try {
     await t.test("the toolbar's interrupt stops a training loop within a second; its variables stay", async () => {
       await nb.runCell(0);
@@ -239,7 +253,9 @@ test("lab: interrupt, restart, completion, signatures and input() in the page", 
     });
 
     await t.test("Tab completes tf. and lab. in a cell", async () => {
-      for (const [prefix, want] of [["tf.", ["zeros", "tensor", "tidy"]], ["lab.", ["Trainer", "yolov5", "crossEntropy"]]] as const) {
+      // Lab renders a long completion list in batches as it is scrolled: the names checked
+      // for lab. are early in its (alphabetical) list.
+      for (const [prefix, want] of [["tf.", ["zeros", "tensor", "tidy"]], ["lab.", ["Adam", "BatchNorm2d", "C3", "Bottleneck"]]] as const) {
         await nb.editCell(3, prefix);
         await page.keyboard.press("Tab");
         const completer = page.locator(".jp-Completer:not(.lm-mod-hidden)");
@@ -248,7 +264,9 @@ test("lab: interrupt, restart, completion, signatures and input() in the page", 
         for (const w of want) assert.ok(items.includes(w), `${prefix} completions lack ${w}: ${items.slice(0, 40).join(", ")}`);
         const box = await completer.boundingBox();
         assert.ok(box && box.width > 50 && box.height > 50 && box.y + box.height <= 900, `the completer's box: ${JSON.stringify(box)}`);
-        await page.screenshot({ path: path.join(SHOTS, `lab-complete-${prefix.replace(".", "")}.png`) });
+        const shot = path.join(SHOTS, `lab-complete-${prefix.replace(".", "")}.png`);
+        await page.screenshot({ path: shot });
+        if (prefix === "lab.") readmeShot(shot, "lab-complete-lab.png");
         await page.keyboard.press("Escape");
       }
     });
@@ -267,7 +285,7 @@ test("lab: interrupt, restart, completion, signatures and input() in the page", 
 
     await t.test("input() is answered from the page", async () => {
       await nb.editCell(3, `const answer = await input("Your name: ");\nconsole.log("hello " + answer);`);
-      const before = await nb.prompt(3);
+      await nb.watchPrompt(3);
       await page.keyboard.press("Shift+Enter");
       const box = nb.cell(3).locator(".jp-Stdin-input");
       await box.waitFor({ state: "visible", timeout: 30_000 });
@@ -275,7 +293,7 @@ test("lab: interrupt, restart, completion, signatures and input() in the page", 
       await box.fill("Ada");
       await page.screenshot({ path: path.join(SHOTS, "lab-input.png") });
       await box.press("Enter");
-      await nb.waitForCellRun(3, before, 30_000);
+      await nb.waitForCellRun(3, 30_000);
       assert.match(await outputText(3), /hello Ada/);
     });
 
@@ -304,6 +322,7 @@ test("lab: the committed notebooks run from the Run menu, every figure on the sc
   for (const name of names) {
     // Figures whose points on the screen differ from the committed figure's final state.
     const stale: string[] = [];
+    let compared = false;
     await t.test(name, async (s) => {
       const expected = expectedCells(path.join(dir, name));
       const nb = await LabPage.open(browser, server, `notebooks/${name}`);
@@ -332,6 +351,7 @@ test("lab: the committed notebooks run from the Run menu, every figure on the sc
           });
           figures += e.figures;
         }
+        compared = true;
         s.diagnostic(`${name}: Run All ${(ran / 1000).toFixed(1)} s, checks ${((Date.now() - begin - ran) / 1000).toFixed(1)} s; ${figures} figures on the screen`);
       } finally {
         await nb.close();
@@ -342,6 +362,7 @@ test("lab: the committed notebooks run from the Run menu, every figure on the sc
     await t.test(`${name}: figures updated in place show their final state`, {
       todo: "jupyterlab-plotly keeps its first graph on update_display_data; the figure output (src/display) has to change for Lab",
     }, () => {
+      assert.ok(compared, "the notebook's checks stopped before its figures were compared");
       assert.deepEqual(stale, []);
     });
   }

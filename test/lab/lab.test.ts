@@ -62,7 +62,9 @@ function readmeShot(file: string, name: string): void {
 }
 
 /** Every chart in the output drawn by plotly (SVG, every trace) and visible: in the viewport, with ink. */
-async function assertChartsOnScreen(nb: LabPage, cell: CellView, output: OutputView, where: string): Promise<void> {
+async function assertChartsOnScreen(nb: LabPage, cell: CellView, output: OutputView, where: string,
+  /** False for a chart known to show a stale state (its traces' colours need not show). */
+  colourCheck: (plot: number) => boolean = () => true): Promise<void> {
   assert.ok(output.plots.length > 0, `${where}: no plotly chart in the output: ${describe(cell)}`);
   for (const p of output.plots) {
     // plotly draws no trace group for a trace without points (a chart shown before its first epoch).
@@ -72,7 +74,7 @@ async function assertChartsOnScreen(nb: LabPage, cell: CellView, output: OutputV
   }
   const before = cell.outputs.slice(0, cell.outputs.indexOf(output)).reduce((n, o) => n + o.plots.length, 0);
   for (let i = 0; i < output.plots.length; i++) {
-    const colours = output.plots[i].colours;
+    const colours = colourCheck(i) ? output.plots[i].colours : [];
     const seen = await nb.chartOnScreen(cell.index, before + i, colours);
     assert.ok(seen.inViewport, `${where}: the chart could not be brought into the viewport`);
     assert.ok(seen.inkShare > MIN_INK && seen.colours > 3, `${where}: the chart looks blank on the screen (${(seen.inkShare * 100).toFixed(2)}% ink, ${seen.colours} colours)`);
@@ -130,7 +132,10 @@ test("lab: every kind of output shows on the screen", { timeout: 300_000 }, asyn
       assert.equal(c.outputs[1].plots.length, 1, describe(c));
       assert.equal(c.outputs[1].plots[0].title, "TinyNet on the circle task", describe(c));
       await assertChartsOnScreen(nb, c, c.outputs[1], "training chart");
-      await nb.cell(c.index).screenshot({ path: path.join(SHOTS, "lab-live-training.png") });
+      // The outputs only: the whole cell is taller than the viewport, and Lab's bars would cover its top.
+      const outputs = nb.cell(c.index).locator(".jp-Cell-outputWrapper");
+      await outputs.scrollIntoViewIfNeeded();
+      await outputs.screenshot({ path: path.join(SHOTS, "lab-live-training.png") });
       readmeShot(path.join(SHOTS, "lab-live-training.png"), "lab-live-training.png");
       assert.ok(samples.every((s) => s.outputs <= 2), `the chart was added again instead of updated: ${JSON.stringify(samples)}`);
     });
@@ -333,7 +338,6 @@ test("lab: the committed notebooks run from the Run menu, every figure on the sc
         const cells = await nb.cells();
         const shot = path.join(SHOTS, `${name.replace(/\.ipynb$/, "")}.png`);
         await nb.screenshotFull(shot);
-        if (name.startsWith("00-")) readmeShot(shot, "lab-tour.png");
         assert.equal(cells.length, expected.length, `${name}: Lab shows ${cells.length} cells, the file has ${expected.length}`);
         let figures = 0;
         for (const e of expected) {
@@ -345,10 +349,18 @@ test("lab: the committed notebooks run from the Run menu, every figure on the sc
           else assert.equal(errors.length, 0, `${name}: unexpected error: ${describe(c)}`);
           const plots = c.outputs.flatMap((o) => o.plots);
           assert.equal(plots.length, e.figures, `${name}: cell ${c.index} should show ${e.figures} figures: ${describe(c)}`);
-          for (const o of c.outputs.filter((o) => o.plots.length > 0)) await assertChartsOnScreen(nb, c, o, `${name} cell ${c.index}`);
+          // A chart left at its first state (TODO below) may have traces too short to draw
+          // (one point of a line): its traces' colours are not asked for, its axes still are.
+          const isStale = plots.map((p, i) => JSON.stringify(p.points) !== JSON.stringify(e.figurePoints[i]));
           plots.forEach((p, i) => {
-            if (JSON.stringify(p.points) !== JSON.stringify(e.figurePoints[i])) stale.push(`cell ${c.index}: ${JSON.stringify(p.points)} points on the screen, ${JSON.stringify(e.figurePoints[i])} in the committed figure`);
+            if (isStale[i]) stale.push(`cell ${c.index}: ${JSON.stringify(p.points)} points on the screen, ${JSON.stringify(e.figurePoints[i])} in the committed figure`);
           });
+          let first = 0;
+          for (const o of c.outputs.filter((o) => o.plots.length > 0)) {
+            const offset = first;
+            await assertChartsOnScreen(nb, c, o, `${name} cell ${c.index}`, (k) => !isStale[offset + k]);
+            first += o.plots.length;
+          }
           figures += e.figures;
         }
         compared = true;

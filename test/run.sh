@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 
 # Debian's Jupyter lives on /usr/bin/python3, not on whatever python3 is first on PATH.
 PY=/usr/bin/python3
-PACKAGES="jupyter-client jupyter-nbconvert python3-nbclient python3-jupyter-kernel-test jupyter-notebook chromium libvulkan1"
+# python3-jupyterlab-server and python3-jupyter-server serve the JupyterLab 4 page test/lab builds.
+PACKAGES="jupyter-client jupyter-nbconvert python3-nbclient python3-jupyter-kernel-test jupyter-notebook python3-jupyterlab-server python3-jupyter-server chromium libvulkan1"
 missing() {
   [ -x "$PY" ] || { echo "python3"; return; }
   "$PY" -c "import jupyter_client, nbclient, nbconvert, jupyter_kernel_test, notebook" 2>/dev/null || echo "jupyter"
+  "$PY" -c "import jupyter_server, jupyterlab_server" 2>/dev/null || echo "jupyterlab-server"
   [ -x /usr/bin/chromium ] || echo "chromium"
   # Dawn (the WebGPU tests, on Chromium's SwiftShader) loads the system Vulkan loader.
   ldconfig -p 2>/dev/null | grep -q "libvulkan.so.1" || echo "libvulkan1"

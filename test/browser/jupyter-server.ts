@@ -56,7 +56,30 @@ async function api(url: string, token: string, pathname: string, method = "GET")
   return fetch(`${url}${pathname}`, { method, headers: { Authorization: `token ${token}` } });
 }
 
-export async function startJupyterServer(opts: { startTimeoutMs?: number } = {}): Promise<JupyterServer> {
+/**
+ * Makes a server's root mirror the repository: notebooks/ is a copy (running cells must not
+ * rewrite the committed files), everything else a link, so paths the notebooks use
+ * relative to their directory resolve as they do under nbconvert.
+ */
+export function mirrorRepository(root: string, repository: string): void {
+  for (const entry of fs.readdirSync(repository)) {
+    if ([".git", "notebooks", "test-artifacts", "out"].includes(entry)) continue;
+    fs.symlinkSync(path.join(repository, entry), path.join(root, entry));
+  }
+  const notebooks = path.join(repository, "notebooks");
+  if (fs.existsSync(notebooks)) fs.cpSync(notebooks, path.join(root, "notebooks"), { recursive: true });
+}
+
+export interface ServerOptions {
+  startTimeoutMs?: number;
+  /** The server's command line after the python interpreter; by default the classic
+   *  Notebook's (test/lab starts a JupyterLab page on jupyter_server with it). */
+  command?: (o: { port: number; token: string; notebookDir: string }) => string[];
+  /** Added to the server's environment. */
+  env?: Record<string, string>;
+}
+
+export async function startJupyterServer(opts: ServerOptions = {}): Promise<JupyterServer> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "tfjs-lab-browser-"));
   const notebookDir = path.join(home, "root");
   fs.mkdirSync(notebookDir);
@@ -73,15 +96,17 @@ export async function startJupyterServer(opts: { startTimeoutMs?: number } = {})
     JUPYTER_RUNTIME_DIR: path.join(home, "runtime"),
     IPYTHONDIR: path.join(home, "ipython"),
     HOME: home,
+    ...opts.env,
   };
   // The committed notebooks are executed without plotly HTML; in the browser we want what users get.
   delete env.TFJS_LAB_PLOTLY_HTML;
-  const child: ChildProcess = spawn(PYTHON, [
+  const command = opts.command?.({ port, token, notebookDir }) ?? [
     "-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
     `--NotebookApp.token=${token}`, `--notebook-dir=${notebookDir}`,
-    // CI containers run as root; the server refuses that unless told.
-    ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
-  ], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  ];
+  // CI containers run as root; the server refuses that unless told.
+  if (process.getuid?.() === 0) command.push("--allow-root");
+  const child: ChildProcess = spawn(PYTHON, command, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
@@ -143,5 +168,5 @@ export async function startJupyterServer(opts: { startTimeoutMs?: number } = {})
     await sleep(250);
   }
   await server.stop();
-  throw new Error(`Jupyter Notebook server did not start at ${url}${exited ? " (it exited)" : ""}:\n${output}`);
+  throw new Error(`Jupyter server did not start at ${url}${exited ? " (it exited)" : ""}:\n${output}`);
 }

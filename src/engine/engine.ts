@@ -19,7 +19,7 @@ import { closeAbandonedTfScopes } from "./tf-recovery";
 import { isInterrupt } from "./errors";
 import { setInterruptHost } from "../toolkit/interrupt";
 import { toMimeBundle } from "../display";
-import { parseCell, getMagic, allMagics, helpText, runShell, UsageError, type MagicContext } from "../magics";
+import { parseCell, typescriptOnly, getMagic, allMagics, helpText, runShell, UsageError, type MagicContext } from "../magics";
 
 export interface EngineOptions {
   /** The notebook's folder: relative imports and files resolve from here. */
@@ -200,11 +200,6 @@ export class LabEngine implements Engine {
     return out;
   }
 
-  /** Code with magic and shell lines blanked, so the compiler sees only TypeScript (offsets kept). */
-  private tsOnly(code: string): string {
-    return code.split("\n").map((l) => (/^\s*[%!]/.test(l) ? " ".repeat(l.length) : l)).join("\n");
-  }
-
   complete(code: string, cursorPos: number): CompleteReplyContent {
     const lineStart = code.lastIndexOf("\n", cursorPos - 1) + 1;
     const before = code.slice(lineStart, cursorPos);
@@ -215,7 +210,7 @@ export class LabEngine implements Engine {
     }
     try {
       this.ensureCompiler();
-      const info = this.compiler!.complete(this.tsOnly(code), cursorPos);
+      const info = this.compiler!.complete(typescriptOnly(code), cursorPos);
       return { status: "ok", matches: info.candidates, cursor_start: info.start, cursor_end: info.end, metadata: {} };
     } catch (e) {
       this.log(`complete failed: ${(e as Error).message}`);
@@ -228,7 +223,8 @@ export class LabEngine implements Engine {
     if (word && getMagic(word[1])) return { status: "ok", found: true, data: { "text/plain": helpText(getMagic(word[1])!) }, metadata: {} };
     try {
       this.ensureCompiler();
-      const info = this.compiler!.inspect(this.tsOnly(code), Math.max(0, cursorPos - 1)) ?? this.compiler!.inspect(this.tsOnly(code), cursorPos);
+      const ts = typescriptOnly(code);
+      const info = this.compiler!.inspect(ts, Math.max(0, cursorPos - 1)) ?? this.compiler!.inspect(ts, cursorPos);
       if (!info) return { status: "ok", found: false, data: {}, metadata: {} };
       const sig = (info.displayParts ?? []).map((p) => p.text).join("");
       const doc = (info.documentation ?? []).map((p) => p.text).join("");

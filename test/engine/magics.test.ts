@@ -93,6 +93,17 @@ test("%env reads and sets variables; !cmd runs a shell command and streams its o
   assert.match(sh.sink.text("stderr"), /oops\n\(command exited with status 3\)/);
 });
 
+test("a continuation line starting with ! runs as TypeScript, a real !cmd line in the same cell still runs the shell", async () => {
+  await run("const ready = true, failed = false;");
+  // sh would run `failed;` (not found, status 127); as TypeScript the statement is `ready && !failed`
+  const { sink, reply } = await run("const ok = ready &&\n  !failed;\n!echo from-the-shell\nok");
+  assert.equal(reply.status, "ok");
+  assert.equal(sink.text("stderr"), "");
+  assert.equal(sink.text("stdout"), "from-the-shell\n");
+  assert.equal(sink.result(), "true");
+  assert.equal(engine.isComplete("const ok = ready &&\n  !failed;").status, "complete");
+});
+
 test("%backend reports the backend in use and rejects unknown names", async () => {
   const { sink } = await run("%backend");
   assert.match(sink.text(), /^backend: (wasm|cpu|webgpu|tensorflow)/);

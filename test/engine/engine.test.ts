@@ -151,6 +151,13 @@ test("shorthand properties see earlier cells' variables", async () => {
   assert.equal(sink.result(), "[ 7, 'o', 1 ]");
 });
 
+test("a loop accumulating into the cell's own variable from an earlier cell's runs on locals and gives the sum", async () => {
+  await run("const scale = 10;");
+  const { sink, reply } = await run("let m = 0;\nfor (let i = 0; i < 3; i++) { m += i * scale; }\nm");
+  assert.equal(reply.status, "ok", JSON.stringify(sink.events));
+  assert.equal(sink.result(), "30");
+});
+
 test("input() asks the front end through requestInput", async () => {
   const { sink, reply } = await run("const name = await input('Your name? ');\n`hello ${name}`", ["Ada"]);
   assert.equal(reply.status, "ok");

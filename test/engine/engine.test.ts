@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createEngine, type LabEngine } from "../../src/engine";
+import type { LabEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { RecordingSink } from "../helpers/recording-sink";
 
 let engine: LabEngine;
@@ -19,7 +20,7 @@ async function run(code: string, inputs: string[] = []) {
 before(async () => {
   // A notebook folder with no node_modules: preloaded and imported packages come from the kernel.
   fs.writeFileSync(path.join(cwd, "helper.ts"), "export const answer: number = 42;\n");
-  engine = createEngine({ cwd, log: () => {} });
+  engine = createToolkitEngine({ cwd, log: () => {} });
 });
 after(async () => {
   await engine.shutdown();

@@ -5,12 +5,12 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
-import { createEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { processInterruptFlag } from "../../src/engine/interrupt-flag";
 import { insertInterruptChecks, transformCell } from "../../src/engine/cell-transforms";
 import { RecordingSink } from "../helpers/recording-sink";
 
-const engine = createEngine({ cwd: os.tmpdir() });
+const engine = createToolkitEngine({ cwd: os.tmpdir() });
 after(() => engine.shutdown());
 const run = async (code: string) => {
   const sink = new RecordingSink();

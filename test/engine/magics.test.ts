@@ -1,13 +1,14 @@
 // Magics through the engine: IPython's exact formats, help, UsageError, shell, env.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createEngine, type LabEngine } from "../../src/engine";
+import type { LabEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { formatTime, formatG, TimeitResult } from "../../src/magics/format-time";
 import { parseCell } from "../../src/magics/parse";
 import { RecordingSink } from "../helpers/recording-sink";
 
 let engine: LabEngine;
-before(() => { engine = createEngine({ log: () => {} }); });
+before(() => { engine = createToolkitEngine({ log: () => {} }); });
 after(() => engine.shutdown());
 
 async function run(code: string) {

@@ -3,7 +3,7 @@
 // half of them declare a new name. Prints RSS, V8's committed and used heap and live tensors
 // every `every` cells, so growth per new cell can be read off (it should flatten, not climb).
 // `node --expose-gc dist/bench/engine/distinct-cells-memory.js [cells] [every]`
-import { createEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import type { OutputSink } from "../../src/engine/types";
 
 const quiet: OutputSink = {
@@ -13,7 +13,7 @@ const quiet: OutputSink = {
 const MiB = 1024 * 1024;
 
 /** The text of an expression's value, evaluated as a cell. */
-async function valueOf(engine: ReturnType<typeof createEngine>, expr: string): Promise<string> {
+async function valueOf(engine: ReturnType<typeof createToolkitEngine>, expr: string): Promise<string> {
   let text = "";
   await engine.execute(expr, { ...quiet, executeResult: (_n, data) => { text = String(data["text/plain"]); } });
   return text;
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   if (!gc) console.error("run node with --expose-gc for steadier figures");
   // the engine captures console output for cells: write the table straight to stdout
   const write = (line: string) => process.stdout.write(`${line}\n`);
-  const engine = createEngine({ log: () => {} });
+  const engine = createToolkitEngine({ log: () => {} });
   const t0 = Date.now();
   write("| cells | RSS MiB | heap committed MiB | heap used MiB | live tensors | seconds |");
   write("|---|---|---|---|---|---|");

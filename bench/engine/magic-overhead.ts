@@ -1,7 +1,7 @@
 // Does the magic layer cost anything for cells that use no magic? Times, in one process:
 // parsing a cell for magics (what every cell pays), and a whole trivial cell through the
 // engine, and prints the parse cost as a share of the cell.
-import { createEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { parseCell } from "../../src/magics/parse";
 import type { OutputSink } from "../../src/engine/types";
 
@@ -15,7 +15,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function medianCellMs(engine: ReturnType<typeof createEngine>, code: string, runs: number): Promise<number> {
+async function medianCellMs(engine: ReturnType<typeof createToolkitEngine>, code: string, runs: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
@@ -36,7 +36,7 @@ export async function magicOverhead(): Promise<MagicOverhead> {
     for (let i = 0; i < 1000; i++) parseCell(cell);
     parses.push(Number(process.hrtime.bigint() - t0) / 1e3 / 1000);
   }
-  const engine = createEngine({ log: () => {} });
+  const engine = createToolkitEngine({ log: () => {} });
   await engine.execute("1", quiet);
   const cells: number[] = [];
   for (let i = 0; i < 30; i++) {

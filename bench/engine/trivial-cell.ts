@@ -3,7 +3,7 @@
 // sends; a repeated cell reuses its conversion), of a different trivial cell each time
 // (`1`, `2`, ...: the TypeScript program is rebuilt), and the compiler's convert() alone.
 // `node dist/bench/engine/trivial-cell.js [runs]`; add --cpu-prof to node for a profile.
-import { createEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { createCompiler } from "../../src/engine/compiler";
 import { PRELUDE_DECL } from "../../src/engine/preload";
 import type { OutputSink } from "../../src/engine/types";
@@ -27,7 +27,7 @@ function timeMs(f: () => unknown): number {
 export interface TrivialCellTimes { engineMs: number; engineDistinctMs: number; convertMs: number; convertWithLocalMs: number }
 
 export async function trivialCellTimes(runs = 300): Promise<TrivialCellTimes> {
-  const engine = createEngine({ log: () => {} });
+  const engine = createToolkitEngine({ log: () => {} });
   await engine.warmUp();
   const cells: number[] = [];
   for (let i = 0; i < runs + 20; i++) {

@@ -1,7 +1,7 @@
 // `tfjs-lab kernel CONNECTION_FILE`: what the kernelspec's argv runs.
 import * as path from "path";
 import { startKernel } from "../kernel";
-import { createEngine } from "../engine";
+import { createToolkitEngine } from "./toolkit-engine";
 import { installOutputCapture } from "../engine/cell-context";
 
 const LAUNCH_PARENT = process.ppid;
@@ -17,7 +17,7 @@ export async function kernelCommand(args: string[]): Promise<number> {
   const log = (line: string) => stderr(`[tfjs-lab] ${line}`);
   let warm: (() => Promise<void>) | undefined;
   const kernel = await startKernel(path.resolve(file), () => {
-    const engine = createEngine({ cwd: process.cwd(), log });
+    const engine = createToolkitEngine({ cwd: process.cwd(), log });
     warm = () => engine.warmUp();
     return engine;
   }, { log });

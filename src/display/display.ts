@@ -1,6 +1,6 @@
 // The preloaded `display(obj, {displayId, update})` and `clearOutput({wait})`: they write to
 // the output of the cell that is running (or that started the timer/promise calling them).
-import { currentCell } from "../engine/cell-context";
+import { currentCellOutput } from "./cell-output";
 import { toMimeBundle } from "./mime";
 
 export interface DisplayOptions {
@@ -13,20 +13,20 @@ export interface DisplayOptions {
 }
 
 export function display(value: unknown, options: DisplayOptions = {}): void {
-  const ctx = currentCell();
-  if (!ctx) throw new Error("display() needs a running notebook cell: call it from a cell, or from code a cell started.");
+  const output = currentCellOutput();
+  if (!output) throw new Error("display() needs a running notebook cell: call it from a cell, or from code a cell started.");
   if (options.update && !options.displayId) throw new Error("display(value, {update: true}) needs a displayId naming the output to replace.");
   const { data, metadata } = toMimeBundle(value);
-  ctx.sink.display(data, { ...metadata, ...options.metadata }, options.displayId ? { display_id: options.displayId } : {}, !!options.update);
+  output.display(data, { ...metadata, ...options.metadata }, options.displayId ? { display_id: options.displayId } : {}, !!options.update);
 }
 
 export function clearOutput(options: { wait?: boolean } = {}): void {
-  currentCell()?.sink.clearOutput(!!options.wait);
+  currentCellOutput()?.clearOutput(!!options.wait);
 }
 
 /** Asks the user for a line of text (Jupyter's stdin channel). */
 export function input(prompt = "", options: { password?: boolean } = {}): Promise<string> {
-  const ctx = currentCell();
-  if (!ctx) return Promise.reject(new Error("input() needs a running notebook cell."));
-  return ctx.sink.requestInput(prompt, !!options.password);
+  const output = currentCellOutput();
+  if (!output) return Promise.reject(new Error("input() needs a running notebook cell."));
+  return output.requestInput(prompt, !!options.password);
 }

@@ -2,7 +2,9 @@
 // `[Symbol.for("Jupyter.display")]()` (the protocol Deno's kernel uses), then the built-in
 // reprs (tensors, arquero tables, plotly figures, images), then text/plain.
 import { inspect } from "util";
-import type { MimeBundle } from "../engine/types";
+
+/** A Jupyter mime bundle: mime type -> data (string, or JSON for JSON types). */
+export type MimeBundle = Record<string, unknown>;
 
 export const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
 

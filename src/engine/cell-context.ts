@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from "async_hooks";
 import { Console } from "console";
 import { Writable } from "stream";
 import type { OutputSink } from "./types";
+import { setCellOutputHost } from "../display/cell-output";
 
 export interface CellContext {
   sink: OutputSink;
@@ -15,6 +16,9 @@ export interface CellContext {
 const storage = new AsyncLocalStorage<CellContext>();
 /** The cell that ran last: where output with no context of its own goes. */
 let lastContext: CellContext | undefined;
+
+// display(), clearOutput() and input() write to the output of the cell running now.
+setCellOutputHost({ current: () => currentCell()?.sink });
 
 export function runInCell<T>(ctx: CellContext, fn: () => T): T {
   lastContext = ctx;

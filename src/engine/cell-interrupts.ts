@@ -17,7 +17,7 @@ export class CellInterrupts implements InterruptChecks {
     flag.markSeen(this.seen);
   }
 
-  /** The shared counters instrumented code reads inline (see interrupt-transform.ts). */
+  /** The shared counters instrumented code reads inline (see cell-transforms/interrupt-checks.ts). */
   get counts(): Int32Array {
     return this.flag.counts;
   }

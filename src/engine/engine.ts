@@ -15,17 +15,29 @@ import { STACK_TRACE_LIMIT, toErrorContent } from "./errors";
 import { isCompleteCell } from "./is-complete";
 import { CellInterrupts } from "./cell-interrupts";
 import { processInterruptFlag } from "./interrupt-flag";
-import { closeAbandonedTfScopes } from "../tfjs/scope-recovery";
-import { isInterrupt } from "./errors";
-import { setInterruptHost } from "../toolkit/interrupt";
+import { isInterrupt, type FrameLibrary } from "./errors";
 import { toMimeBundle } from "../display";
-import { parseCell, getMagic, allMagics, helpText, runShell, UsageError, type MagicContext } from "../magics";
+import { parseCell, typescriptOnly, getMagic, allMagics, helpText, runShell, UsageError, type MagicContext } from "../magics";
+
+/**
+ * What the engine does not know itself: the toolkit's behaviour around cells, given by
+ * whoever creates the engine (src/cli/toolkit-engine.ts). The engine knows no TensorFlow.js.
+ */
+export interface EngineHooks {
+  /** Runs once, before the first cell (or in warmUp): e.g. selects the TensorFlow.js backend. A failure is logged; cells still run. */
+  beforeFirstCell?(log: (line: string) => void): Promise<void> | void;
+  /** Runs after a cell was interrupted: e.g. closes the TensorFlow.js scopes it left open. Returns a line for the log, if any. */
+  afterInterrupt?(): string | undefined;
+  /** Names the library a traceback frame belongs to, beyond installed packages, so a run of its frames collapses to one line. */
+  frameLibrary?: FrameLibrary;
+}
 
 export interface EngineOptions {
   /** The notebook's folder: relative imports and files resolve from here. */
   cwd?: string;
   /** The kernel's log (stderr of the process by default). */
   log?: (line: string) => void;
+  hooks?: EngineHooks;
 }
 
 export class LabEngine implements Engine {
@@ -36,19 +48,23 @@ export class LabEngine implements Engine {
   private readonly log: (line: string) => void;
   private compiler?: Compiler;
   private executor?: Executor;
-  private backendReady?: Promise<unknown>;
-  private readonly interrupts = new CellInterrupts(processInterruptFlag);
+  private firstCellReady?: Promise<unknown>;
+  private readonly hooks: EngineHooks;
+  /**
+   * Which cell an interrupt stops: also what long-running library loops poll (the wiring
+   * hands it to the toolkit's setInterruptHost).
+   */
+  readonly interrupts = new CellInterrupts(processInterruptFlag);
 
   constructor(options: EngineOptions = {}) {
     this.cwd = options.cwd ?? process.cwd();
+    this.hooks = options.hooks ?? {};
     // Deep enough that an error raised inside TensorFlow.js still shows the cell's frame.
     Error.stackTraceLimit = Math.max(Error.stackTraceLimit ?? 10, STACK_TRACE_LIMIT);
     const capture = installOutputCapture();
     this.log = options.log ?? capture.log;
     preload(this.namespace);
-    installUncaughtReporting(this.log);
-    // Toolkit loops (Trainer, DataLoader, memory phases) stop when the cell that started them is interrupted.
-    setInterruptHost(this.interrupts);
+    installUncaughtReporting(this.log, this.hooks.frameLibrary);
   }
 
   get executionCount(): number {
@@ -63,26 +79,22 @@ export class LabEngine implements Engine {
     }
     return this.executor;
   }
-  private ensureBackend(): Promise<unknown> {
-    this.backendReady ??= (async () => {
+  private beforeFirstCell(): Promise<unknown> {
+    this.firstCellReady ??= (async () => {
       try {
-        const { initBackend } = require("../tfjs") as { initBackend?: (o?: object) => Promise<unknown> };
-        if (initBackend) await initBackend({ log: this.log });
-        // The cpu backend greets its first use with a long banner; a cell calling
-        // tf.setBackend("cpu") should not print it into the notebook.
-        const cpu = (require("@tensorflow/tfjs") as typeof import("@tensorflow/tfjs")).findBackend("cpu") as { firstUse?: boolean } | null;
-        if (cpu) cpu.firstUse = false;
+        await this.hooks.beforeFirstCell?.(this.log);
       } catch (e) {
-        this.log(`backend selection failed: ${(e as Error).message}`);
+        this.log(`before the first cell: ${(e as Error).message}`);
       }
+      // Modules the hook loaded (the wasm backend's glue) may have added exit-on-error handlers.
       keepOnlyOurHandlers();
     })();
-    return this.backendReady;
+    return this.firstCellReady;
   }
 
-  /** Loads the compiler and the backend ahead of the first cell (call after the kernel is up). */
+  /** Runs the first-cell hook (the backend) and loads the compiler ahead of the first cell (call after the kernel is up). */
   async warmUp(): Promise<void> {
-    await this.ensureBackend();
+    await this.beforeFirstCell();
     const ex = this.ensureCompiler();
     // Type-checking the preloaded names once loads their declarations (about a second).
     this.compiler!.convert("tf; aq; lab; display;");
@@ -100,7 +112,7 @@ export class LabEngine implements Engine {
     const controller = this.interrupts.begin();
     const ctx: CellContext = { sink, executionCount: n, signal: controller.signal };
     try {
-      await this.ensureBackend();
+      await this.beforeFirstCell();
       keepOnlyOurHandlers();
       const result = await runInCell(ctx, () => this.runCell(code, ctx));
       if (result.hasValue && result.value !== undefined && !silent) {
@@ -111,15 +123,21 @@ export class LabEngine implements Engine {
       const userExpressions = await this.userExpressions(options.userExpressions ?? {}, ctx);
       return { status: "ok", execution_count: n, payload: [], user_expressions: userExpressions };
     } catch (e) {
-      if (isInterrupt(e)) {
-        const closed = closeAbandonedTfScopes();
-        if (closed > 0) this.log(`interrupt: closed ${closed} TensorFlow.js scope(s) the interrupted code left open`);
-      }
-      const err = toErrorContent(e);
+      if (isInterrupt(e)) this.afterInterrupt();
+      const err = toErrorContent(e, this.hooks.frameLibrary);
       sink.error(err.ename, err.evalue, err.traceback);
       return { status: "error", execution_count: n, ...err };
     } finally {
       this.interrupts.end(controller);
+    }
+  }
+
+  private afterInterrupt(): void {
+    try {
+      const repaired = this.hooks.afterInterrupt?.();
+      if (repaired) this.log(`interrupt: ${repaired}`);
+    } catch (e) {
+      this.log(`after the interrupt: ${(e as Error).message}`);
     }
   }
 
@@ -194,15 +212,10 @@ export class LabEngine implements Engine {
         const r = await runInCell(ctx, () => this.ensureCompiler().run(expr, "user_expressions", ctx.signal));
         out[key] = { status: "ok", ...toMimeBundleContent(r.value) };
       } catch (e) {
-        out[key] = { status: "error", ...toErrorContent(e) };
+        out[key] = { status: "error", ...toErrorContent(e, this.hooks.frameLibrary) };
       }
     }
     return out;
-  }
-
-  /** Code with magic and shell lines blanked, so the compiler sees only TypeScript (offsets kept). */
-  private tsOnly(code: string): string {
-    return code.split("\n").map((l) => (/^\s*[%!]/.test(l) ? " ".repeat(l.length) : l)).join("\n");
   }
 
   complete(code: string, cursorPos: number): CompleteReplyContent {
@@ -215,7 +228,7 @@ export class LabEngine implements Engine {
     }
     try {
       this.ensureCompiler();
-      const info = this.compiler!.complete(this.tsOnly(code), cursorPos);
+      const info = this.compiler!.complete(typescriptOnly(code), cursorPos);
       return { status: "ok", matches: info.candidates, cursor_start: info.start, cursor_end: info.end, metadata: {} };
     } catch (e) {
       this.log(`complete failed: ${(e as Error).message}`);
@@ -228,7 +241,8 @@ export class LabEngine implements Engine {
     if (word && getMagic(word[1])) return { status: "ok", found: true, data: { "text/plain": helpText(getMagic(word[1])!) }, metadata: {} };
     try {
       this.ensureCompiler();
-      const info = this.compiler!.inspect(this.tsOnly(code), Math.max(0, cursorPos - 1)) ?? this.compiler!.inspect(this.tsOnly(code), cursorPos);
+      const ts = typescriptOnly(code);
+      const info = this.compiler!.inspect(ts, Math.max(0, cursorPos - 1)) ?? this.compiler!.inspect(ts, cursorPos);
       if (!info) return { status: "ok", found: false, data: {}, metadata: {} };
       const sig = (info.displayParts ?? []).map((p) => p.text).join("");
       const doc = (info.documentation ?? []).map((p) => p.text).join("");
@@ -265,11 +279,11 @@ function toMimeBundleContent(value: unknown) {
 
 let handlers: { uncaught: (e: unknown) => void; rejection: (e: unknown) => void } | undefined;
 /** Errors thrown by timers and unhandled rejections go to the cell that started them; the kernel lives on. */
-function installUncaughtReporting(log: (line: string) => void): void {
+function installUncaughtReporting(log: (line: string) => void, frameLibrary: FrameLibrary | undefined): void {
   if (handlers) return keepOnlyOurHandlers();
   const report = (kind: string) => (e: unknown) => {
     const ctx = currentCell();
-    const err = toErrorContent(e);
+    const err = toErrorContent(e, frameLibrary);
     // code of an interrupted cell that stopped at its next check: expected, not news for the cell
     if (isInterrupt(e) && ctx?.signal.aborted) return log(`${kind}: KeyboardInterrupt in code of interrupted In[${ctx.executionCount}]`);
     if (ctx) ctx.sink.error(err.ename, err.evalue, [`${kind} (from a timer or promise started by In[${ctx.executionCount}])`, ...err.traceback]);

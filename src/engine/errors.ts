@@ -33,20 +33,22 @@ const INTERNAL_FRAME = /node:internal|node:vm|node:async_hooks|[\\/]dist[\\/]src
 /** Frames kept per error (V8's default of 10 is used up inside TensorFlow.js before the cell's own frame). */
 export const STACK_TRACE_LIMIT = 64;
 
-/** What a frame inside an installed package or the toolkit's backend plumbing belongs to. */
-function libraryOf(frame: string): string | undefined {
+/** The library a traceback frame belongs to (its frames collapse to one line), or undefined. */
+export type FrameLibrary = (frame: string) => string | undefined;
+
+/** The installed package a frame is in. */
+function packageOf(frame: string): string | undefined {
   const pkg = /.*[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/:]+)/.exec(frame);
-  if (pkg) return pkg[1].replace(/\\/g, "/");
-  return /[\\/]dist[\\/]src[\\/]toolkit[\\/]backend[\\/]/.test(frame) ? "tfjs-lab's backend kernels" : undefined;
+  return pkg ? pkg[1].replace(/\\/g, "/") : undefined;
 }
 
 /**
  * Runs of frames inside libraries (mostly TensorFlow.js's engine and kernels) keep their first
  * frame, where the error was raised, and one line counting the rest, so the cell's own frames
- * are not lost among them.
+ * are not lost among them. `frameLibrary` names libraries that are not installed packages.
  */
-function collapseLibraryFrames(frames: string[]): string[] {
-  const libraries = frames.map(libraryOf);
+function collapseLibraryFrames(frames: string[], frameLibrary?: FrameLibrary): string[] {
+  const libraries = frames.map((f) => packageOf(f) ?? frameLibrary?.(f));
   const out: string[] = [];
   for (let i = 0; i < frames.length;) {
     out.push(frames[i]);
@@ -110,13 +112,13 @@ function explainAllocationFailure(e: Error): string | undefined {
   return undefined;
 }
 
-export function toErrorContent(e: unknown): ErrorContent {
+export function toErrorContent(e: unknown, frameLibrary?: FrameLibrary): ErrorContent {
   if (isInterrupt(e)) return { ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"] };
   if (e instanceof CompileError) return { ename: e.name, evalue: e.message, traceback: [`${e.name}: ${e.message}`] };
   if (e instanceof Error) {
     const ename = e.name || e.constructor?.name || "Error";
     const evalue = explainAllocationFailure(e) ?? e.message;
-    const frames = mapCellFrames(collapseLibraryFrames(collapseRepeatedFrames(stackFrames(e).filter((l) => !INTERNAL_FRAME.test(l)))));
+    const frames = mapCellFrames(collapseLibraryFrames(collapseRepeatedFrames(stackFrames(e).filter((l) => !INTERNAL_FRAME.test(l))), frameLibrary));
     return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
   }
   // Something that is not an Error was thrown (`throw 42`).

@@ -7,10 +7,9 @@ import * as vm from "vm";
 import Module, { createRequire } from "module";
 import type { Compiler } from "./compiler";
 import { KERNEL_ROOT } from "./compiler";
-import { awaitsAtTopLevel, expandNamespaceShorthands, hoistLoopLocals } from "./locals-transform";
 import { runInterruptible } from "./interruptible";
 import { resolveForImport } from "./esm-packages";
-import { FLAG, RESUME, TICK, instrumentInterrupts } from "./interrupt-transform";
+import { DEFINE, FLAG, RESUME, TICK, transformCell } from "./cell-transforms";
 import { CompileError, KeyboardInterrupt, diagnosticLines } from "./errors";
 import { defineInNamespace, type Namespace } from "./namespace";
 import { guardedProcess } from "./preload";
@@ -104,7 +103,7 @@ function requireEsmPackage(id: string, from: NodeJS.Require, notExported: unknow
   }
 }
 
-/** What instrumented cell code calls to learn that it was interrupted (see interrupt-transform.ts). */
+/** What instrumented cell code calls to learn that it was interrupted (see cell-transforms/interrupt-checks.ts). */
 export interface InterruptChecks {
   /** The shared interrupt counters that loops check inline before calling tick(). */
   readonly counts: Int32Array;
@@ -135,11 +134,12 @@ export class Executor {
       if (converted.declOutput !== undefined) this.compiler.commit(converted.declOutput);
       return { hasValue: false };
     }
-    const isAsync = converted.hasToplevelAwait || (converted.output.includes("await") && awaitsAtTopLevel(converted.output));
-    const hoisted = hoistLoopLocals(expandNamespaceShorthands(converted.output, new Set(Object.keys(this.namespace))));
-    const js = instrumentInterrupts(hoisted).replace(/Object\.defineProperty\(exports, /g, "__lab_define(exports, ");
+    const transformed = transformCell(converted.output, new Set(Object.keys(this.namespace)));
+    // tslab's own flag misses `for await` nested in a loop; the tree's answer covers it.
+    const isAsync = converted.hasToplevelAwait || transformed.awaitsAtTopLevel;
+    const js = transformed.js;
     // `process` is a parameter so the cell sees the guarded one (exit raises, not ends the kernel).
-    const params = `exports, require, __lab_define, ${TICK}, ${RESUME}, ${FLAG}, process`;
+    const params = `exports, require, ${DEFINE}, ${TICK}, ${RESUME}, ${FLAG}, process`;
     const prefix = isAsync ? `(async function (${params}) { ` : `(function (${params}) { `;
     // Each part of a cell gets a script name of its own, so that tracebacks map to its source.
     const scriptName = scriptNameFor(cellName, firstLine);

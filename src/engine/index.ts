@@ -1,3 +1,4 @@
-export { createEngine, LabEngine, type EngineOptions } from "./engine";
+export { createEngine, LabEngine, type EngineOptions, type EngineHooks } from "./engine";
+export type { FrameLibrary } from "./errors";
 export type * from "./types";
 export { currentCell } from "./cell-context";

@@ -2,11 +2,12 @@
 // (incomplete, with the indent for the next line) or can never run (invalid).
 import * as ts from "@tslab/typescript-for-tslab";
 import type { IsCompleteReplyContent } from "./types";
+import { typescriptOnly } from "../magics/parse";
 
 export function isCompleteCell(code: string): IsCompleteReplyContent {
   if (/^\s*%%/.test(code)) return { status: "complete" };
-  // Magic and shell lines are not TypeScript: blank them, keeping line structure.
-  const src = code.split("\n").map((l) => (/^\s*[%!]/.test(l) ? "" : l)).join("\n");
+  // Magic and shell lines are not TypeScript: blanked, keeping line structure.
+  const src = typescriptOnly(code);
   const sf = ts.createSourceFile("cell.ts", src, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const diags = (sf as unknown as { parseDiagnostics: ts.DiagnosticWithLocation[] }).parseDiagnostics ?? [];
   if (diags.length === 0) return { status: "complete" };

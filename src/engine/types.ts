@@ -2,8 +2,8 @@
 // in-process notebook runner). Content shapes follow the Jupyter messaging spec 5.3 so a
 // front end can put them in a message without reshaping.
 
-/** A Jupyter mime bundle: mime type -> data (string, or JSON for JSON types). */
-export type MimeBundle = Record<string, unknown>;
+import type { MimeBundle } from "../display/mime";
+export type { MimeBundle };
 
 /** Where a cell's outputs go. One sink per request; the engine never touches sockets. */
 export interface OutputSink {

@@ -14,4 +14,4 @@ import "./gpu";
 import "./loss";
 export { defineMagic, getMagic, allMagics, helpText, UsageError, type Magic, type MagicContext } from "./registry";
 export { runShell } from "./shell";
-export { parseCell, type CellPart } from "./parse";
+export { parseCell, typescriptOnly, type CellPart } from "./parse";

@@ -3,7 +3,7 @@
 // allowErrors. The executed copy keeps Jupyter's nbformat 4.
 import { fork } from "child_process";
 import * as path from "path";
-import { createEngine } from "../engine";
+import { createToolkitEngine } from "../cli/toolkit-engine";
 import type { MimeBundle } from "../engine/types";
 import { plotlyDelivery } from "../display";
 import { DisplayRegistry, NotebookSink } from "./notebook-sink";
@@ -26,7 +26,7 @@ function forSavedNotebook(data: MimeBundle): MimeBundle {
 
 export async function runNotebook(file: string, options: RunOptions = {}): Promise<NotebookRun> {
   const nb = readNotebook(file);
-  const engine = createEngine({ cwd: path.dirname(path.resolve(file)), log: options.log });
+  const engine = createToolkitEngine({ cwd: path.dirname(path.resolve(file)), log: options.log });
   plotlyDelivery.embedLibrary = false;
   const displays = new DisplayRegistry();
   const cells: CellRecord[] = [];

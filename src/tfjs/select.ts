@@ -67,10 +67,13 @@ function makeReport(name: string, reason: string, probes: ProbeResult[], started
   };
 }
 
-/** The cpu backend greets Node users with a long console banner on first use; skip it. */
+/**
+ * The cpu backend greets Node users with a long console banner on first use; skip it, also
+ * for a later tf.setBackend("cpu") (a notebook cell should not print it).
+ */
 function silenceCpuBanner(): void {
-  const backend = tf.backend() as unknown as { firstUse?: boolean };
-  if (tf.getBackend() === "cpu" && backend.firstUse) backend.firstUse = false;
+  const cpu = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
 }
 
 async function select(wanted: BackendName | undefined, source: string): Promise<BackendReport> {

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createEngine, type LabEngine } from "../../src/engine";
+import type { LabEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { RecordingSink } from "../helpers/recording-sink";
 
 let engine: LabEngine;
@@ -19,7 +20,7 @@ async function run(code: string, inputs: string[] = []) {
 before(async () => {
   // A notebook folder with no node_modules: preloaded and imported packages come from the kernel.
   fs.writeFileSync(path.join(cwd, "helper.ts"), "export const answer: number = 42;\n");
-  engine = createEngine({ cwd, log: () => {} });
+  engine = createToolkitEngine({ cwd, log: () => {} });
 });
 after(async () => {
   await engine.shutdown();
@@ -149,6 +150,13 @@ test("shorthand properties see earlier cells' variables", async () => {
   const { sink, reply } = await run("const obj = { kept2, other };\nfunction f(kept2: number) { return { kept2 }; }\n[obj.kept2, obj.other, f(1).kept2]");
   assert.equal(reply.status, "ok", JSON.stringify(sink.events));
   assert.equal(sink.result(), "[ 7, 'o', 1 ]");
+});
+
+test("a loop accumulating into the cell's own variable from an earlier cell's runs on locals and gives the sum", async () => {
+  await run("const scale = 10;");
+  const { sink, reply } = await run("let m = 0;\nfor (let i = 0; i < 3; i++) { m += i * scale; }\nm");
+  assert.equal(reply.status, "ok", JSON.stringify(sink.events));
+  assert.equal(sink.result(), "30");
 });
 
 test("input() asks the front end through requestInput", async () => {

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createEngine, type LabEngine } from "../../src/engine";
+import type { LabEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { resolveExports, splitSpecifier, withExportsTypes } from "../../src/engine/esm-packages";
 import { RecordingSink } from "../helpers/recording-sink";
 
@@ -45,7 +46,7 @@ before(() => {
     "package.json": JSON.stringify({ name: "tla-esm", type: "module", exports: { import: "./index.js" } }),
     "index.js": "export const v = await Promise.resolve(1);\n",
   });
-  engine = createEngine({ cwd, log: () => {} });
+  engine = createToolkitEngine({ cwd, log: () => {} });
 });
 after(async () => {
   await engine.shutdown();

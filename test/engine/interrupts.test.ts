@@ -5,12 +5,12 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
-import { createEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { processInterruptFlag } from "../../src/engine/interrupt-flag";
-import { instrumentInterrupts } from "../../src/engine/interrupt-transform";
+import { insertInterruptChecks, transformCell } from "../../src/engine/cell-transforms";
 import { RecordingSink } from "../helpers/recording-sink";
 
-const engine = createEngine({ cwd: os.tmpdir() });
+const engine = createToolkitEngine({ cwd: os.tmpdir() });
 after(() => engine.shutdown());
 const run = async (code: string) => {
   const sink = new RecordingSink();
@@ -44,6 +44,7 @@ function raiseFromAnotherThread(ms: number): Promise<void> {
 }
 
 test("instrumentation: a check at the top of every loop body and after every await", () => {
+  const instrumentInterrupts = (js: string) => transformCell(js, new Set(), [insertInterruptChecks]).js;
   const check = "if (__lab_flag[0] !== __lab_flag[2]) __lab_tick();";
   assert.equal(instrumentInterrupts("const a = 1;"), "const a = 1;");
   assert.equal(instrumentInterrupts("while (x) y();"), `while (x) { ${check} y(); }`);

@@ -1,13 +1,14 @@
 // Magics through the engine: IPython's exact formats, help, UsageError, shell, env.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createEngine, type LabEngine } from "../../src/engine";
+import type { LabEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { formatTime, formatG, TimeitResult } from "../../src/magics/format-time";
 import { parseCell } from "../../src/magics/parse";
 import { RecordingSink } from "../helpers/recording-sink";
 
 let engine: LabEngine;
-before(() => { engine = createEngine({ log: () => {} }); });
+before(() => { engine = createToolkitEngine({ log: () => {} }); });
 after(() => engine.shutdown());
 
 async function run(code: string) {
@@ -91,6 +92,17 @@ test("%env reads and sets variables; !cmd runs a shell command and streams its o
   const sh = await run("!echo $TFJS_LAB_TEST_VAR && echo oops >&2 && exit 3");
   assert.equal(sh.sink.text("stdout"), "hello world\n");
   assert.match(sh.sink.text("stderr"), /oops\n\(command exited with status 3\)/);
+});
+
+test("a continuation line starting with ! runs as TypeScript, a real !cmd line in the same cell still runs the shell", async () => {
+  await run("const ready = true, failed = false;");
+  // sh would run `failed;` (not found, status 127); as TypeScript the statement is `ready && !failed`
+  const { sink, reply } = await run("const ok = ready &&\n  !failed;\n!echo from-the-shell\nok");
+  assert.equal(reply.status, "ok");
+  assert.equal(sink.text("stderr"), "");
+  assert.equal(sink.text("stdout"), "from-the-shell\n");
+  assert.equal(sink.result(), "true");
+  assert.equal(engine.isComplete("const ok = ready &&\n  !failed;").status, "complete");
 });
 
 test("%backend reports the backend in use and rejects unknown names", async () => {

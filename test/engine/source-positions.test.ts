@@ -5,14 +5,15 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { createEngine, type LabEngine } from "../../src/engine";
+import type { LabEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { pairTokens } from "../../src/engine/source-positions";
 import { RecordingSink } from "../helpers/recording-sink";
 
 let engine: LabEngine;
 const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "tfjs-lab-positions-"));
 
-before(() => { engine = createEngine({ cwd, log: () => {} }); });
+before(() => { engine = createToolkitEngine({ cwd, log: () => {} }); });
 after(async () => {
   await engine.shutdown();
   fs.rmSync(cwd, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // kernel on the real engine, as `tfjs-lab kernel` does, for the tests that drive it through
 // jupyter_client. Uses the CLI when it exists (see kernel-harness.ts), this otherwise.
 import { startKernel } from "../../src/kernel";
-import { createEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 
 async function main(): Promise<void> {
   const file = process.argv[2];
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   // Keep a handle on the real stderr: the engine routes process.stderr of cells into cells.
   const stderr = process.stderr.write.bind(process.stderr);
   const log = (line: string) => void stderr(`[kernel] ${line}\n`);
-  const kernel = await startKernel(file, () => createEngine({ log }), { log });
+  const kernel = await startKernel(file, () => createToolkitEngine({ log }), { log });
   const { restart } = await kernel.closed;
   log(`shut down (restart=${restart})`);
   process.exit(0);

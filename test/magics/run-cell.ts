@@ -1,6 +1,7 @@
 // Drives the engine cell by cell for the magic tests: what a cell printed, displayed
 // (text and HTML) and raised.
-import { createEngine, type LabEngine } from "../../src/engine";
+import type { LabEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { RecordingSink } from "../helpers/recording-sink";
 
 export interface CellOutput {
@@ -17,7 +18,7 @@ export interface CellOutput {
 }
 
 export function cellRunner(): { run(code: string): Promise<CellOutput>; engine: LabEngine } {
-  const engine = createEngine({ log: () => {} });
+  const engine = createToolkitEngine({ log: () => {} });
   return {
     engine,
     async run(code: string): Promise<CellOutput> {

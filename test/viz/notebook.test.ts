@@ -5,14 +5,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import sharp from "sharp";
-import { createEngine, type LabEngine } from "../../src/engine";
+import type { LabEngine } from "../../src/engine";
+import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { RecordingSink, type Recorded } from "../helpers/recording-sink";
 
 let engine: LabEngine;
 let figureIdOfA: string | undefined;
 const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfjs-lab-viz-runs-"));
 
-before(() => { engine = createEngine({ log: () => {} }); });
+before(() => { engine = createToolkitEngine({ log: () => {} }); });
 after(async () => {
   await engine.shutdown();
   fs.rmSync(runsDir, { recursive: true, force: true });

@@ -1,7 +1,6 @@
 // The line a dataset shows while it verifies its images, as YOLOv5's tqdm bar:
 // `val: Scanning /data/labels/val... 32 images, 0 backgrounds, 0 corrupt: 100% 32/32`.
-import { currentCell } from "../../engine/cell-context";
-import { display } from "../../display";
+import { currentCellOutput, display } from "../../display";
 import { ProgressLine } from "../viz/progress-line";
 
 /** Receives the scan's progress line; `done` is true for the last call of a scan. */
@@ -33,7 +32,7 @@ let scans = 0;
  * pipes) only the final line, so a log gets one line per scan.
  */
 export function defaultScanProgress(): ScanProgress {
-  if (currentCell()) {
+  if (currentCellOutput()) {
     const displayId = `tfjs-lab-scan-${++scans}`;
     let shown = false;
     return (line) => {

@@ -3,8 +3,7 @@
 // notebook is not flooded, but every epoch end and the end of the run always update, so
 // the saved notebook keeps the final figure. Outside a notebook cell it only records.
 import type { BatchEvent, EndEvent, EpochEvent, TrainerEvents } from "../train/events";
-import { currentCell } from "../../engine/cell-context";
-import { display, plotlyDelivery, toMimeBundle, JUPYTER_DISPLAY, type PlotlyFigure } from "../../display";
+import { currentCellOutput, display, plotlyDelivery, toMimeBundle, JUPYTER_DISPLAY, type PlotlyFigure } from "../../display";
 import { pushNamed, saveRun, startRun, type RunRecord } from "./run-registry";
 import { trainingFigure } from "./training-figure";
 import { ProgressLine, progressText, summaryText, type ProgressState } from "./progress-line";
@@ -176,7 +175,7 @@ export class LiveTrainingView {
   /** Shows (first time) or updates the progress line and the figure in the running cell. */
   private draw(finalText?: string, final = false): void {
     const run = this.run;
-    if (!run || this.opts.display === false || !currentCell()) return;
+    if (!run || this.opts.display === false || !currentCellOutput()) return;
     this.lastDraw = Date.now();
     const text = finalText ?? (this.progress ? progressText(this.progress) : "starting");
     const fig = trainingFigure(run, { title: this.opts.title });

@@ -20,7 +20,7 @@ test("keepLoopLocals keeps train.py's locals (last batch, pred, loss, loss items
     return { live: r.epochs.map((e) => e.metrics.live), afterFit, afterDispose: tf.memory().numTensors };
   };
   const plain = await run(false), kept = await run(true);
-  // images + targets, pred, loss, loss item: 5 more tensors alive while validation runs, and after fit.
+  // images + targets, pred, loss, loss items: 5 more tensors alive while validation runs, and after fit.
   assert.deepEqual(kept.live.map((n, i) => n - plain.live[i]), [5, 5]);
   assert.equal(kept.afterFit - plain.afterFit, 5);
   assert.equal(kept.afterDispose, plain.afterDispose);

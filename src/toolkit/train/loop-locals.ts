@@ -26,10 +26,15 @@ export class LoopLocals {
     this.pred = tensorsIn(output).map((t) => tf.keep(t));
   }
 
-  /** `loss, loss_items = compute_loss(pred, targets)`: clones share the buffers, so the very blocks stay alive. */
+  /**
+   * `loss, loss_items = compute_loss(pred, targets)`: the loss (a clone shares its buffer, so
+   * the very block stays alive) and, as ComputeLoss's `torch.cat((lbox, lobj, lcls)).detach()`,
+   * the named parts in one tensor of their own.
+   */
   lossComputed(loss: tf.Tensor, items: tf.Tensor[]): void {
     tf.dispose(this.loss);
-    this.loss = [loss, ...items].map((t) => tf.keep(t.clone()));
+    this.loss = [tf.keep(loss.clone())];
+    if (items.length) this.loss.push(tf.keep(tf.tidy(() => tf.concat(items.map((t) => tf.reshape(t, [-1]))))));
   }
 
   /** Frees everything kept, the last batch included. */

@@ -33,7 +33,7 @@ const yolov5n = lab.yolov5({ scale: "n", nc: 80 });
 %summary yolov5s [1,640,640,3] --depth 2
 // %%
 for (const [name, m] of [["yolov5s", yolov5s], ["yolov5n", yolov5n]] as const) {
-  console.log(`${name}: ${m.numParams().toLocaleString("en-US")} parameters (the released checkpoints: yolov5s 7,235,389, yolov5n 1,872,157)`);
+  console.log(`${name}: ${m.numParams().toLocaleString("en-US")} parameters, as the released checkpoint`);
 }
 // %% [markdown]
 // ## 2. Train, eval and export outputs

@@ -29,6 +29,8 @@ export class ModelEMA {
   readonly tau: number;
   /** The float parameters and buffers, paired with the model's: the ones averaged. */
   private readonly pairs: [ema: tf.Variable, model: tf.Variable][];
+  /** The integer buffers: copied, never averaged (YOLOv5: `if v.dtype.is_floating_point`). */
+  private readonly integers: [ema: tf.Variable, model: tf.Variable][];
 
   constructor(model: Module, opts: ModelEMAOptions = {}) {
     this.decayMax = opts.decay ?? 0.9999;
@@ -45,12 +47,10 @@ export class ModelEMA {
         throw new TypeError(`ModelEMA: '${name}' is ${m ? `${m.dtype} [${m.shape}] in the model but ${e.dtype} [${e.shape}]` : "missing from the model but present"} in the copy: \`copy\` must build the same architecture`);
       return [e, m];
     });
-    // Only floats are averaged (YOLOv5: `if v.dtype.is_floating_point`); integer buffers keep the copied value.
     this.pairs = all.filter(([e]) => e.dtype === "float32");
-    for (const [e, m] of all) if (e.dtype !== "float32") assignNew(e, () => tf.add(m, tf.zerosLike(m)));
+    this.integers = all.filter(([e]) => e.dtype !== "float32");
     this.ema.eval();
-    // deepcopy: blending with d = 0 gives every weight a buffer of its own (a clone would share the model's).
-    this.blend(0);
+    this.copyModel();
   }
 
   /** The decay used by the `updates`-th update. */
@@ -64,8 +64,20 @@ export class ModelEMA {
     this.blend(this.decay(this.updates));
   }
 
+  /** A fresh copy of the model's weights, with the update count back at 0. */
+  restart(): void {
+    this.updates = 0;
+    this.copyModel();
+  }
+
   dispose(): void {
     this.ema.dispose();
+  }
+
+  /** deepcopy: blending with d = 0 gives every weight a buffer of its own (a clone would share the model's). */
+  private copyModel(): void {
+    for (const [e, m] of this.integers) assignNew(e, () => tf.add(m, tf.zerosLike(m)));
+    this.blend(0);
   }
 
   private blend(d: number): void {

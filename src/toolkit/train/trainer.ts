@@ -57,7 +57,8 @@ export interface TrainerOptions<B> {
   /**
    * Keep YOLOv5's ModelEMA of the weights, updated after each optimizer step and validated
    * instead of the model (train.py: `ema = ModelEMA(model)`, `val.run(model=ema.ema)`).
-   * Not saved in checkpoints yet, so it cannot be combined with `checkpointDir` or `resume`.
+   * Checkpoints hold its weights and update count; resuming from one without them starts the
+   * EMA again from the resumed weights.
    */
   ema?: boolean | Omit<ModelEMAOptions, "updates">;
   /** Keep what train.py's loop keeps alive through validation (loop-locals.ts), until `dispose()`. */
@@ -155,8 +156,6 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
   constructor(opts: TrainerOptions<B>) {
     super();
     this.opts = opts;
-    if (opts.ema && (opts.checkpointDir || opts.resume))
-      throw new TypeError("Trainer: `ema` cannot be combined with `checkpointDir` or `resume` yet (checkpoints do not hold the EMA weights); train without `ema`, or without checkpoints");
     this.hyp = resolveHyp(opts.hyp, opts);
     this.nbs = opts.nbs === undefined ? NOMINAL_BATCH_SIZE : opts.nbs;
     const nbs = this.nbs, bs = opts.batchSize;
@@ -216,7 +215,8 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
       t0: Date.now(), stepsDone: 0, totalSteps: NaN, history: [], aborted: false,
     };
     if (o.resume) {
-      const info = loadCheckpoint(o.resume, o.model, { optimizer: this.optimizer });
+      const info = loadCheckpoint(o.resume, o.model, { optimizer: this.optimizer, ema: this.ema });
+      if (this.ema && !info.ema) this.ema.restart(); // the copy was made before the resumed weights were loaded
       run.startEpoch = info.epoch + 1;
       // Everything that decides what is saved next, so a resumed run writes what one run would.
       if (info.trainer) {
@@ -394,7 +394,7 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
     // take() hands the sums over, add() puts them back.
     const accumulated = run.accumulator.take();
     try {
-      const state = { optimizer: this.optimizer, epoch, meta: { metrics, trainLoss }, trainer: { best: run.best, lastOptStep: run.lastOptStep, accumulated: renamed(accumulated, run.paramNameOf) } };
+      const state = { optimizer: this.optimizer, ema: this.ema, epoch, meta: { metrics, trainLoss }, trainer: { best: run.best, lastOptStep: run.lastOptStep, accumulated: renamed(accumulated, run.paramNameOf) } };
       await saveCheckpoint(path.join(dir, "last.ckpt"), this.opts.model, state);
       if (improved) await saveCheckpoint(path.join(dir, "best.ckpt"), this.opts.model, state);
     } finally {

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
 import { writeFileAtomic } from "./atomic-write";
+import type { ModelEMA } from "./model-ema";
 import type { Optimizer, OptimizerState } from "./optim/optimizer";
 
 /*
@@ -10,7 +11,8 @@ import type { Optimizer, OptimizerState } from "./optim/optimizer";
  * The header lists every tensor by name with shape, dtype, offset and byte length:
  * model parameters and buffers under their dotted names (the state_dict), optimizer
  * slots under "optimizer/<slot>/<parameter>", gradients a Trainer had summed but not yet
- * applied under "trainer/accumulated/<parameter>".
+ * applied under "trainer/accumulated/<parameter>", and a ModelEMA's weights under
+ * "ema/<name>" (with its update count in the header, as YOLOv5 saves `ema` and `updates`).
  */
 const MAGIC = "TFLABCKP";
 const VERSION = 1;
@@ -22,6 +24,7 @@ interface Header {
   tensors: TensorEntry[];
   optimizer?: Omit<OptimizerState, "slots"> & { slots: Record<string, string[]> };
   trainer?: { best: number | null; lastOptStep: number; accumulated: string[] };
+  ema?: { updates: number };
 }
 
 /**
@@ -36,7 +39,13 @@ export interface TrainerState {
   accumulated: Record<string, tf.Tensor>;
 }
 
-export interface CheckpointInfo { epoch: number; meta: Record<string, unknown>; trainer?: TrainerState }
+export interface CheckpointInfo {
+  epoch: number;
+  meta: Record<string, unknown>;
+  trainer?: TrainerState;
+  /** Whether the checkpoint held a ModelEMA's weights and they were loaded into the `ema` given. */
+  ema?: boolean;
+}
 
 /** The model's state_dict: parameters and buffers by dotted name. */
 export function stateDict(model: Module): [string, tf.Variable][] {
@@ -44,7 +53,7 @@ export function stateDict(model: Module): [string, tf.Variable][] {
 }
 
 /** Saves model weights (+ optimizer state) atomically. */
-export async function saveCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; epoch?: number; meta?: Record<string, unknown>; trainer?: TrainerState } = {}): Promise<void> {
+export async function saveCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; epoch?: number; meta?: Record<string, unknown>; trainer?: TrainerState; ema?: ModelEMA } = {}): Promise<void> {
   const named: [string, tf.Tensor][] = stateDict(model);
   let optimizer: Header["optimizer"];
   if (opts.optimizer) {
@@ -63,6 +72,7 @@ export async function saveCheckpoint(file: string, model: Module, opts: { optimi
     // JSON has no -Infinity: null is "no epoch has been scored yet".
     trainer = { best: Number.isFinite(best) ? best : null, lastOptStep, accumulated: Object.keys(accumulated) };
   }
+  if (opts.ema) for (const [name, t] of stateDict(opts.ema.ema)) named.push([`ema/${name}`, t]);
   const tensors: TensorEntry[] = [];
   const blobs: Uint8Array[] = [];
   let offset = 0;
@@ -76,7 +86,7 @@ export async function saveCheckpoint(file: string, model: Module, opts: { optimi
     if (pad) blobs.push(new Uint8Array(pad));
     offset += bytes.byteLength + pad;
   }
-  const header: Header = { epoch: opts.epoch ?? 0, meta: opts.meta ?? {}, tensors, optimizer, trainer };
+  const header: Header = { epoch: opts.epoch ?? 0, meta: opts.meta ?? {}, tensors, optimizer, trainer, ...(opts.ema ? { ema: { updates: opts.ema.updates } } : {}) };
   const json = Buffer.from(JSON.stringify(header), "utf8");
   const pre = Buffer.alloc(16);
   pre.write(MAGIC, 0, "ascii");
@@ -107,39 +117,25 @@ function tensorFrom(e: TensorEntry, buf: Buffer, dataStart: number): tf.Tensor {
 const torchSize = (s: number[]) => `torch.Size([${s.join(", ")}])`;
 
 /**
- * Loads a checkpoint into `model` (and `optimizer` if given). Every name and shape is
- * checked before anything is assigned; mismatches raise PyTorch's load_state_dict error
- * (name "RuntimeError") listing missing keys, unexpected keys and size mismatches.
+ * Loads a checkpoint into `model` (and `optimizer` and `ema` if given). Every name and shape
+ * is checked before anything is assigned; mismatches raise PyTorch's load_state_dict error
+ * (name "RuntimeError") listing missing keys, unexpected keys and size mismatches. An `ema`
+ * given for a checkpoint saved without one is left as it is (`CheckpointInfo.ema` is false).
  */
-export function loadCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; strict?: boolean } = {}): CheckpointInfo {
+export function loadCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; strict?: boolean; ema?: ModelEMA } = {}): CheckpointInfo {
   const { header, buf, dataStart } = readHeader(file);
   const strict = opts.strict ?? true;
-  const entries = new Map(header.tensors.filter((e) => !e.name.startsWith("optimizer/") && !e.name.startsWith("trainer/")).map((e) => [e.name, e]));
-  const target = new Map(stateDict(model));
-  const missing = [...target.keys()].filter((k) => !entries.has(k));
-  const unexpected = [...entries.keys()].filter((k) => !target.has(k));
-  const errors: string[] = [];
-  if (strict && missing.length) errors.push(`Missing key(s) in state_dict: ${missing.map((k) => `"${k}"`).join(", ")}. `);
-  if (strict && unexpected.length) errors.push(`Unexpected key(s) in state_dict: ${unexpected.map((k) => `"${k}"`).join(", ")}. `);
-  for (const [name, e] of entries) {
-    const v = target.get(name);
-    if (!v) continue;
-    if (e.shape.length !== v.shape.length || e.shape.some((d, i) => d !== v.shape[i]))
-      errors.push(`size mismatch for ${name}: copying a param with shape ${torchSize(e.shape)} from checkpoint, the shape in current model is ${torchSize(v.shape)}.`);
-    else if (e.dtype !== v.dtype) errors.push(`dtype mismatch for ${name}: checkpoint has ${e.dtype}, the model has ${v.dtype}.`);
-  }
-  if (errors.length) {
-    const err = new Error(`Error(s) in loading state_dict for ${model.constructor.name}:\n\t${errors.join("\n\t")}`);
-    err.name = "RuntimeError";
-    throw err;
-  }
-  for (const [name, e] of entries) {
-    const v = target.get(name);
-    if (!v) continue;
+  const isModelEntry = (name: string) => !name.startsWith("optimizer/") && !name.startsWith("trainer/") && !name.startsWith("ema/");
+  const assignments = checkStateDict(model, header.tensors.filter((e) => isModelEntry(e.name)), strict);
+  const withEma = Boolean(opts.ema && header.ema);
+  if (opts.ema && withEma)
+    assignments.push(...checkStateDict(opts.ema.ema, header.tensors.filter((e) => e.name.startsWith("ema/")).map((e) => ({ ...e, name: e.name.slice(4) })), true));
+  for (const [v, e] of assignments) {
     const t = tensorFrom(e, buf, dataStart);
     v.assign(t);
     t.dispose();
   }
+  if (opts.ema && header.ema) opts.ema.updates = header.ema.updates;
   if (opts.optimizer && header.optimizer) {
     const all = new Map(header.tensors.map((e) => [e.name, e]));
     const slots: OptimizerState["slots"] = {};
@@ -160,5 +156,33 @@ export function loadCheckpoint(file: string, model: Module, opts: { optimizer?: 
     for (const p of header.trainer.accumulated) accumulated[p] = tensorFrom(all.get(`trainer/accumulated/${p}`)!, buf, dataStart);
     trainer = { best: header.trainer.best ?? -Infinity, lastOptStep: header.trainer.lastOptStep, accumulated };
   }
-  return trainer ? { epoch: header.epoch, meta: header.meta, trainer } : { epoch: header.epoch, meta: header.meta };
+  const info: CheckpointInfo = { epoch: header.epoch, meta: header.meta, ...(withEma ? { ema: true } : {}) };
+  return trainer ? { ...info, trainer } : info;
+}
+
+/** load_state_dict's checks: every name, shape and dtype of `list` against the module's; returns what to assign. */
+function checkStateDict(model: Module, list: TensorEntry[], strict: boolean): [tf.Variable, TensorEntry][] {
+  const entries = new Map(list.map((e) => [e.name, e]));
+  const target = new Map(stateDict(model));
+  const missing = [...target.keys()].filter((k) => !entries.has(k));
+  const unexpected = [...entries.keys()].filter((k) => !target.has(k));
+  const errors: string[] = [];
+  if (strict && missing.length) errors.push(`Missing key(s) in state_dict: ${missing.map((k) => `"${k}"`).join(", ")}. `);
+  if (strict && unexpected.length) errors.push(`Unexpected key(s) in state_dict: ${unexpected.map((k) => `"${k}"`).join(", ")}. `);
+  for (const [name, e] of entries) {
+    const v = target.get(name);
+    if (!v) continue;
+    if (e.shape.length !== v.shape.length || e.shape.some((d, i) => d !== v.shape[i]))
+      errors.push(`size mismatch for ${name}: copying a param with shape ${torchSize(e.shape)} from checkpoint, the shape in current model is ${torchSize(v.shape)}.`);
+    else if (e.dtype !== v.dtype) errors.push(`dtype mismatch for ${name}: checkpoint has ${e.dtype}, the model has ${v.dtype}.`);
+  }
+  if (errors.length) {
+    const err = new Error(`Error(s) in loading state_dict for ${model.constructor.name}:\n\t${errors.join("\n\t")}`);
+    err.name = "RuntimeError";
+    throw err;
+  }
+  return [...entries].flatMap(([name, e]): [tf.Variable, TensorEntry][] => {
+    const v = target.get(name);
+    return v ? [[v, e]] : [];
+  });
 }

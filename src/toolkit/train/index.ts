@@ -1,6 +1,9 @@
 // Training and evaluation: optimizers, YOLOv5's nominal-batch trainer, checkpoints,
-// AutoBatch, the simulated device-memory budget, and detection/classification metrics.
+// ModelEMA, AutoBatch, the simulated device-memory budget, and detection/classification metrics.
 export * from "./nominal-batch";
+export { HYP_DEFAULTS, HYP_OPTION_NAMES, NOMINAL_BATCH_SIZE, MIN_WARMUP_ITERATIONS, resolveHyp, Hyp, HypName, HypOptionName } from "./hyp";
+export { ModelEMA, ModelEMAOptions } from "./model-ema";
+export { LoopLocals } from "./loop-locals";
 export { loaderBatchSizes } from "./loader-batch-sizes";
 export { Optimizer, ParamGroup, OptimizerState } from "./optim/optimizer";
 export { SGD } from "./optim/sgd";

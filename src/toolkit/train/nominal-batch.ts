@@ -4,6 +4,7 @@
  * first `nw` iterations warm up the accumulation, learning rates and momentum.
  * Pure functions so the notebooks and tests can show the numbers.
  */
+import { HYP_DEFAULTS, MIN_WARMUP_ITERATIONS, NOMINAL_BATCH_SIZE } from "./hyp";
 
 /** numpy's and Python 3's round(): halves go to the even neighbour (2.5 -> 2, 3.5 -> 4). */
 export function roundHalfEven(x: number): number {
@@ -23,17 +24,17 @@ export function interp(x: number, xp: readonly number[], fp: readonly number[]):
 }
 
 /** `accumulate = max(round(nbs / batch_size), 1)`: micro-batches per optimizer step. */
-export function accumulateFor(batchSize: number, nbs = 64): number {
+export function accumulateFor(batchSize: number, nbs = NOMINAL_BATCH_SIZE): number {
   return Math.max(roundHalfEven(nbs / batchSize), 1);
 }
 
 /** `weight_decay *= batch_size * accumulate / nbs`. */
-export function scaledWeightDecay(weightDecay: number, batchSize: number, accumulate: number, nbs = 64): number {
+export function scaledWeightDecay(weightDecay: number, batchSize: number, accumulate: number, nbs = NOMINAL_BATCH_SIZE): number {
   return weightDecay * batchSize * accumulate / nbs;
 }
 
 /** `nw = max(round(warmup_epochs * nb), 100)`: warm-up length in iterations. */
-export function warmupIterations(warmupEpochs: number, batchesPerEpoch: number, minIterations = 100): number {
+export function warmupIterations(warmupEpochs: number, batchesPerEpoch: number, minIterations = MIN_WARMUP_ITERATIONS): number {
   return Math.max(roundHalfEven(warmupEpochs * batchesPerEpoch), minIterations);
 }
 
@@ -44,7 +45,7 @@ export function warmupAccumulate(ni: number, nw: number, nbs: number, batchSize:
 
 /** Learning-rate factor per epoch: linear `(1 - x/epochs)(1 - lrf) + lrf`, or YOLOv5's one_cycle cosine. */
 export type LrSchedule = "linear" | "cosine";
-export function lrLambda(schedule: LrSchedule, epochs: number, lrf = 0.01): (epoch: number) => number {
+export function lrLambda(schedule: LrSchedule, epochs: number, lrf = HYP_DEFAULTS.lrf): (epoch: number) => number {
   if (schedule === "linear") return (x) => (1 - x / epochs) * (1 - lrf) + lrf;
   return (x) => ((1 - Math.cos((x * Math.PI) / epochs)) / 2) * (lrf - 1) + 1;
 }

@@ -173,6 +173,8 @@ test("odd input still gives a rich output with an image: gaps, strings, unknown 
     [[{ type: "heatmap", z: [[1, null], [], [2, 3, 4]] } as PlotlyTrace], { xaxis: { type: "log" } }],
     [[], {}],
     [[{ x: [1, 2], y: [0, -1] }], { yaxis: { type: "log", range: ["a", 2] } }],
+    [[{ y: [1, 2], mode: "markers", marker: { color: ['"/><script>', "red"] }, line: { color: 'x" onload="y' } }], { colorway: ["<b>"], plot_bgcolor: '"&' }],
+    [[{ y: [1, 2], name: "control \u0001 chars \u0000 and <tags>" }], { title: { text: "\u001b[31m" }, xaxis: { title: "x\ufffe" } }],
   ];
   for (const [data, layout] of cases) {
     const b = toMimeBundle(figure(data, layout)).data as Record<string, string>;

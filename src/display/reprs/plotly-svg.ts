@@ -12,7 +12,9 @@ import { buildSeries, colorbar, COLORWAY, drawBars, drawHeatmap, drawScatter, ra
 const FONT_PX = 7.1; // average width of an 11 px sans-serif character, for laying out labels
 
 function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  // Control characters are not allowed in XML at all: librsvg would refuse the whole image.
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 const titleText = (t: unknown): string => (typeof t === "string" ? t : t && typeof (t as { text?: unknown }).text === "string" ? (t as { text: string }).text : "");
 const f1 = (v: number) => (Math.round(v * 10) / 10).toString();
@@ -100,7 +102,7 @@ export function figureSvg(f: PlotlyFigureSpec): string {
   const layout = (f.layout ?? {}) as Record<string, any>;
   const traces = Array.isArray(f.data) ? f.data.filter((t) => t && typeof t === "object") : [];
   const { width: W, height: H } = figureSize(f);
-  const colorway = Array.isArray(layout.colorway) && layout.colorway.length ? layout.colorway.map(String) : COLORWAY;
+  const colorway = Array.isArray(layout.colorway) && layout.colorway.length ? layout.colorway.map((c: unknown) => (/^[#\w(),.\s%-]{1,64}$/.test(String(c)) ? String(c) : "#444")) : COLORWAY;
 
   // Axes: every one a trace names, with what it overlays, typed from the values on it.
   const ids = new Set<string>(["x", "y"]);

@@ -160,7 +160,9 @@ function edges(coords: unknown, n: number, axis: Axis): Float64Array {
 export function buildSeries(t: PlotlyTrace, index: number, xa: Axis, ya: Axis, colorway: string[]): Series {
   const kind = traceKind(t);
   const tt = t as Record<string, any>;
-  const own = typeof tt.marker?.color === "string" ? tt.marker.color : typeof tt.line?.color === "string" ? tt.line.color : undefined;
+  // Colours go into SVG attributes: only what CSS colours are made of.
+  const safe = (c: unknown) => (typeof c === "string" && /^[#\w(),.\s%-]{1,64}$/.test(c) ? c : undefined);
+  const own = safe(tt.marker?.color) ?? safe(tt.line?.color);
   const s: Series = {
     index, trace: t, kind, name: String(t.name ?? `trace ${index}`), color: own ?? colorway[index % colorway.length],
     showlegend: tt.showlegend !== false && kind !== "heatmap", mode: "", xa: xa.id, ya: ya.id, horizontal: false,
@@ -276,7 +278,7 @@ export function drawScatter(s: Series, xa: Axis, ya: Axis, out: string[], rect: 
   if (drawn <= 3000) {
     for (let i = 0; i < s.pos.length; i++) {
       if (!Number.isFinite(s.pos[i]) || !Number.isFinite(s.val[i])) continue;
-      const c = colors && typeof colors[i] === "string" ? String(colors[i]) : s.color;
+      const c = colors && typeof colors[i] === "string" && /^[#\w(),.\s%-]{1,64}$/.test(String(colors[i])) ? String(colors[i]) : s.color;
       out.push(`<circle cx="${f1(px(xa, s.pos[i]))}" cy="${f1(px(ya, s.val[i]))}" r="${r}" fill="${c}"${opacity}/>`);
     }
     return;

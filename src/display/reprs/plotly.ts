@@ -100,7 +100,7 @@ export function figureBundle(f: PlotlyFigureSpec): Rich {
   return {
     data: {
       "application/vnd.plotly.v1+json": json,
-      "text/html": figureHtml(json, png, text, Number(f.layout?.height) || figureSize(f).height),
+      "text/html": figureHtml(json, png, text, figureSize(f).height),
       ...("base64" in png ? { "image/png": png.base64 } : {}),
       "text/plain": text,
     },

@@ -100,6 +100,18 @@ test("category axes and grouped and stacked bars: one bar per category and trace
   }
 });
 
+test("horizontal bars on a category y axis: one row per category, lengths in proportion", async () => {
+  const img = await png([{ type: "bar", orientation: "h", y: ["person", "car", "dog"] as unknown as number[], x: [1, 2, 4] }]);
+  const p = find(img, BLUE);
+  const rows = new Map<number, number>();
+  p.ys.forEach((y, i) => rows.set(y, Math.max(rows.get(y) ?? 0, p.xs[i])));
+  const lengths = [...new Set([...rows.values()])].sort((a, b) => a - b).map((x) => x - p.minX);
+  assert.equal(lengths.length, 3, `three bar lengths: ${lengths}`);
+  assert.ok(Math.abs(lengths[1] / lengths[0] - 2) < 0.1 && Math.abs(lengths[2] / lengths[0] - 4) < 0.1, `lengths ${lengths}`);
+  const rowOf = (len: number) => [...rows].filter(([, x]) => x - p.minX === len).map(([y]) => y);
+  assert.ok(Math.min(...rowOf(lengths[0])) > Math.max(...rowOf(lengths[2])), "the first category is at the bottom, as plotly draws it");
+});
+
 test("two y axes: a trace on y2 uses its own scale", async () => {
   const data: PlotlyTrace[] = [{ y: [0, 1, 0, 1], mode: "lines" }, { y: [2000, 1000, 2000, 1000], mode: "lines", yaxis: "y2" }];
   const img = await png(data, { yaxis2: { overlaying: "y", side: "right" } });

@@ -138,7 +138,7 @@ export function figureSvg(f: PlotlyFigureSpec): string {
     const barValues = on.some((s) => s.kind === "bar" && (a.letter === "x") === s.horizontal);
     // Room for markers at the ends, as plotly pads for marker size; lines end at the axis ends.
     const markers = on.some((s) => s.kind === "scatter" && s.mode.includes("markers"));
-    const pad = a.letter === "y" ? (on.some((s) => s.kind === "heatmap") ? 0 : 0.05) : markers ? 0.03 : 0;
+    const pad = a.letter === "y" ? (on.some((s) => s.kind === "heatmap") ? 0 : 0.05) : barValues ? 0.05 : markers ? 0.03 : 0;
     settleRange(a, pad, barValues);
   }
   for (const a of axes.values()) {
@@ -151,7 +151,7 @@ export function figureSvg(f: PlotlyFigureSpec): string {
   const showLegend = layout.showlegend === false ? false : layout.showlegend === true || legendItems.length > 1 || series.some((s) => s.kind === "undrawn");
   const horizontalLegend = layout.legend?.orientation === "h";
   const label = (s: Series) => `${s.name}${s.kind === "undrawn" ? ` (${s.trace.type}: not drawn)` : ""}`;
-  const legendWidth = showLegend && !horizontalLegend ? Math.min(220, 34 + legendItems.reduce((m, s) => Math.max(m, label(s).length), 0) * FONT_PX) : 0;
+  const legendWidth = showLegend && !horizontalLegend ? Math.min(230, 44 + legendItems.reduce((m, s) => Math.max(m, label(s).length), 0) * FONT_PX) : 0;
   const colorbars = series.filter((s) => s.kind === "heatmap" && s.heat!.showscale && Number.isFinite(s.heat!.zmin));
   const title = titleText(layout.title);
   const axisList = [...axes.values()];

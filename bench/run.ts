@@ -7,6 +7,7 @@ import { magicOverhead } from "./engine/magic-overhead";
 import { runTrainStepBench, formatTable } from "./toolkit/train-step";
 import { convGradientBench, formatConvTable } from "./toolkit/conv-gradients";
 import { datasetOpenBench, formatDatasetOpenTable } from "./data/dataset-open";
+import { staticFigureBench, formatStaticFigureTable } from "./display/static-figure";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
   }
   if (want("data")) {
     process.stdout.write("\n## Opening a dataset of 3,000 images (first scan, then the label cache)\n\n" + formatDatasetOpenTable(await datasetOpenBench()) + "\n");
+  }
+  if (want("figures")) {
+    process.stdout.write("\n## Static figure images (tfjs-lab's renderer vs plotly.js in Chromium)\n\n" + formatStaticFigureTable(await staticFigureBench()) + "\n");
   }
   if (want("train")) {
     // Three rounds: the figures are the medians of tfjs and PyTorch measured next to each other.

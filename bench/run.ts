@@ -10,6 +10,7 @@ import { convBenchByThreads, formatConvThreadsTable } from "./toolkit/conv-gradi
 import { benchThreadCounts } from "./toolkit/train-threads";
 import { datasetOpenBench, formatDatasetOpenTable } from "./data/dataset-open";
 import { prepareGpuBench } from "./gpu/pack-gpu";
+import { staticFigureBench, formatStaticFigureTable } from "./display/static-figure";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -57,6 +58,9 @@ async function main(): Promise<void> {
   }
   if (want("data")) {
     process.stdout.write("\n## Opening a dataset of 3,000 images (first scan, then the label cache)\n\n" + formatDatasetOpenTable(await datasetOpenBench()) + "\n");
+  }
+  if (want("figures")) {
+    process.stdout.write("\n## Static figure images (tfjs-lab's renderer vs plotly.js in Chromium)\n\n" + formatStaticFigureTable(await staticFigureBench()) + "\n");
   }
   if (only.includes("gpu")) process.stdout.write("\n## GPU run: YOLOv5n step on WebGPU vs PyTorch CUDA (prepared here, run on the GPU machine)\n\n" + (await prepareGpuBench()) + "\n");
   if (want("train")) {

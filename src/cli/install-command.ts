@@ -7,6 +7,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { findJupyter, JUPYTER_MISSING } from "./jupyter";
 import { KERNEL_ROOT } from "../engine/compiler";
+import { copyPlotlyLibrary } from "../display/reprs/plotly-library";
 
 export function writeKernelSpec(dir: string): string {
   const template = path.join(KERNEL_ROOT, "kernel");
@@ -17,6 +18,9 @@ export function writeKernelSpec(dir: string): string {
   }
   const spec = JSON.parse(fs.readFileSync(path.join(template, "kernel.json"), "utf8"));
   spec.argv = [process.execPath, path.join(KERNEL_ROOT, "dist", "src", "cli", "main.js"), "kernel", "{connection_file}"];
+  // Figures' HTML loads plotly.js from {baseUrl}kernelspecs/NAME/ (src/display/reprs/plotly-library.ts).
+  spec.env = { ...spec.env, TFJS_LAB_KERNELSPEC: path.basename(dir) };
+  copyPlotlyLibrary(dir);
   fs.writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(spec, null, 2) + "\n");
   return dir;
 }

@@ -5,7 +5,6 @@ import { fork } from "child_process";
 import * as path from "path";
 import { createToolkitEngine } from "../cli/toolkit-engine";
 import type { MimeBundle } from "../engine/types";
-import { plotlyDelivery } from "../display";
 import { DisplayRegistry, NotebookSink } from "./notebook-sink";
 import { hasTag, readNotebook, sourceText, type Notebook, type Output } from "./nbformat";
 
@@ -14,20 +13,9 @@ export interface NotebookRun { file: string; notebook: Notebook; cells: CellReco
 
 export interface RunOptions { allowErrors?: boolean; cellTimeoutMs?: number; log?: (line: string) => void }
 
-/**
- * Saved notebooks keep the plotly JSON and the static SVG but not the HTML that needs the
- * 4.8 MB library (DESIGN.md: committed notebooks stay small); the HTML report adds it back.
- */
-function forSavedNotebook(data: MimeBundle): MimeBundle {
-  if (!("application/vnd.plotly.v1+json" in data)) return data;
-  const { ["text/html"]: _html, ...rest } = data;
-  return rest;
-}
-
 export async function runNotebook(file: string, options: RunOptions = {}): Promise<NotebookRun> {
   const nb = readNotebook(file);
   const engine = createToolkitEngine({ cwd: path.dirname(path.resolve(file)), log: options.log });
-  plotlyDelivery.embedLibrary = false;
   const displays = new DisplayRegistry();
   const cells: CellRecord[] = [];
   const t0 = Date.now();
@@ -40,7 +28,7 @@ export async function runNotebook(file: string, options: RunOptions = {}): Promi
         cells.push({ index, status: "skipped", raisesTag, ms: 0 });
         continue;
       }
-      const sink = new NotebookSink(displays, forSavedNotebook);
+      const sink = new NotebookSink(displays);
       cell.outputs = sink.outputs as Output[];
       const c0 = Date.now();
       let timer: NodeJS.Timeout | undefined;

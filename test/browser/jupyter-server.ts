@@ -99,7 +99,6 @@ export async function startJupyterServer(opts: ServerOptions = {}): Promise<Jupy
     ...opts.env,
   };
   // The committed notebooks are executed without plotly HTML; in the browser we want what users get.
-  delete env.TFJS_LAB_PLOTLY_HTML;
   const command = opts.command?.({ port, token, notebookDir }) ?? [
     "-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
     `--NotebookApp.token=${token}`, `--notebook-dir=${notebookDir}`,

@@ -24,6 +24,9 @@ test("install --prefix registers the kernelspec through jupyter kernelspec insta
   assert.equal(spec.interrupt_mode, "message");
   assert.deepEqual(spec.argv.slice(1), [CLI, "kernel", "{connection_file}"]);
   for (const logo of ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"]) assert.ok(fs.existsSync(path.join(specDir, logo)), logo);
+  // Figures' HTML loads plotly.js from the kernelspec folder, which Jupyter serves.
+  assert.equal(fs.statSync(path.join(specDir, "plotly.min.js")).size, fs.statSync(require.resolve("plotly.js-dist-min/plotly.min.js")).size);
+  assert.equal(spec.env.TFJS_LAB_KERNELSPEC, "tfjs-lab");
   // Jupyter itself finds it.
   const list = spawnSync("/usr/bin/python3", ["-m", "jupyter", "kernelspec", "list", "--json"], { encoding: "utf8", env: { ...process.env, JUPYTER_PATH: path.join(prefix, "share", "jupyter") } });
   assert.ok(JSON.parse(list.stdout).kernelspecs["tfjs-lab"], list.stdout);
@@ -70,8 +73,8 @@ test("run executes a notebook in-process and writes valid nbformat 4 with output
   assert.equal(c2.outputs[0].ename, "TypeError");
   assert.equal(c3.outputs[0].data["text/plain"], "'b'", "the update replaced the displayed value");
   const plot = c3.outputs[1].data;
-  assert.ok(plot["application/vnd.plotly.v1+json"] && plot["image/svg+xml"]);
-  assert.equal(plot["text/html"], undefined, "saved notebooks carry no plotly.js");
+  assert.ok(plot["application/vnd.plotly.v1+json"] && plot["image/png"]);
+  assert.ok(plot["text/html"].includes(plot["image/png"]) && plot["text/html"].length < 60_000, "saved figures show their PNG and carry no plotly.js");
   // Jupyter's own validator accepts the file.
   const v = spawnSync("/usr/bin/python3", ["-c", "import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4)); print('valid')", path.join(out, "t.ipynb")], { encoding: "utf8" });
   assert.equal(v.stdout.trim(), "valid", v.stderr);

@@ -95,17 +95,20 @@ test("objects with Symbol.for('Jupyter.display') choose their own mime bundle", 
   assert.ok("text/plain" in data);
 });
 
-test("a plotly figure is one bundle: plotly JSON, HTML, SVG and text; the library goes out once", async () => {
+test("a plotly figure is one bundle: plotly JSON, HTML holding the static image, PNG and text; no bundle carries plotly.js", async () => {
   const a = await run("figure([{ x: [1, 2, 3], y: [3, 1, 2], name: 'loss' }], { title: 'L' })");
   const b = await run("figure([{ y: [1, 2] }])");
   const da = a.sink.events.find((e) => e.type === "execute_result")!.data as Record<string, any>;
   const db = b.sink.events.find((e) => e.type === "execute_result")!.data as Record<string, any>;
   assert.deepEqual(da["application/vnd.plotly.v1+json"].data[0].y, [3, 1, 2]);
-  assert.match(da["image/svg+xml"], /^<svg[\s\S]*<polyline/);
+  assert.deepEqual(Object.keys(da), ["application/vnd.plotly.v1+json", "text/html", "image/png", "text/plain"]);
   assert.match(da["text/plain"], /Figure "L": 1 trace: loss \(3 points\)/);
-  assert.ok(da["text/html"].length > 1_000_000, "first figure carries plotly.js");
-  assert.ok(db["text/html"].length < 10_000, "later figures do not");
-  assert.match(db["text/html"], /Plotly\.newPlot/);
+  assert.ok(da["text/html"].includes(`src="data:image/png;base64,${da["image/png"]}"`), "the HTML shows the PNG by itself");
+  for (const d of [da, db]) {
+    assert.ok(d["text/html"].length < 60_000, "no figure carries plotly.js (4.8 MB)");
+    assert.match(d["text/html"], /kernelspecs\/"\+encodeURIComponent\("tfjs-lab"\)\+"\/plotly\.min\.js/);
+    assert.match(d["text/html"], /P\.newPlot/);
+  }
 });
 
 test("output from a timer reaches the cell that started it, not a later cell", async () => {

@@ -45,7 +45,7 @@ for (const name of NOTEBOOKS) {
     const input = path.join(jp, "with-checks.ipynb"), output = path.join(jp, name);
     writeNotebook(input, withChecks);
     const r = spawnSync("/usr/bin/python3", ["-c", EXECUTE, input, output, path.join(ROOT, "notebooks")],
-      { encoding: "utf8", env: { ...process.env, JUPYTER_PATH: jp, TFJS_LAB_PLOTLY_HTML: "0" }, cwd: ROOT });
+      { encoding: "utf8", env: { ...process.env, JUPYTER_PATH: jp }, cwd: ROOT });
     assert.equal(r.status, 0, `nbclient failed:\n${r.stderr.slice(-4000)}`);
     const run = readNotebook(output);
     const executed = { ...run, cells: run.cells.slice(0, committed.cells.length) };

@@ -58,7 +58,7 @@ test("training the synthetic detector updates its chart in place every epoch; nb
   const jupyterPath = makeJupyterPath();
   try {
     const started = Date.now();
-    const r = await executeInNbclient(CELL, { JUPYTER_PATH: jupyterPath, TFJS_LAB_PLOTLY_HTML: "0" });
+    const r = await executeInNbclient(CELL, { JUPYTER_PATH: jupyterPath });
     t.diagnostic(`nbclient ran the training cell in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     const { outputs, display_messages: messages } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { outputs: Saved[]; display_messages: DisplayMessage[] };

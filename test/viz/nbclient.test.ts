@@ -44,7 +44,7 @@ test("nbclient saves the live view's final progress line and figure in place of 
   assert.equal(pythonJupyterMissing(["nbclient", "nbformat", "jupyter_client"]), null);
   const jupyterPath = makeJupyterPath();
   try {
-    const r = await execute(CELL, { JUPYTER_PATH: jupyterPath, TFJS_LAB_PLOTLY_HTML: "0" });
+    const r = await execute(CELL, { JUPYTER_PATH: jupyterPath });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     const outputs = JSON.parse(r.stdout.trim().split("\n").pop()!) as { output_type: string; data: Record<string, any> }[];
     const displays = outputs.filter((o) => o.output_type === "display_data");
@@ -52,6 +52,9 @@ test("nbclient saves the live view's final progress line and figure in place of 
     assert.match(displays[0].data["text/plain"], /^nb  done: 3\/3 epochs in \d+:\d\d  train loss [\d.e+-]+  top1 0\.6667$/);
     const fig = displays[1].data["application/vnd.plotly.v1+json"];
     assert.deepEqual(fig.data.map((t: { name: string; y: number[] }) => [t.name, t.y.length]), [["loss", 15], ["lr", 15], ["top1", 3]]);
+    // The saved figure stands alone: its own static image, in its HTML too, and no plotly.js.
+    const html = [].concat(displays[1].data["text/html"]).join("");
+    assert.ok(displays[1].data["image/png"] && html.includes(String(displays[1].data["image/png"]).trim()) && html.length < 100_000);
   } finally {
     fs.rmSync(jupyterPath, { recursive: true, force: true });
   }

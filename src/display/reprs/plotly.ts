@@ -1,12 +1,25 @@
-// plotly figures: one display_data bundle with the plotly JSON (JupyterLab's plotly
-// renderer), HTML that draws it with plotly.js in classic Notebook 6 and nbconvert HTML,
-// a static SVG for viewers that run no scripts, and a text summary.
-// The plotly.js library (4.8 MB) goes out once per session, inside the first figure's HTML;
-// figures after it wait for it to load. No CDN: these machines are offline.
-import { readFileSync } from "fs";
+// plotly figures: one display_data bundle that some part of survives every viewer.
+//   application/vnd.plotly.v1+json  JupyterLab with plotly's renderer, VS Code: interactive.
+//   text/html     a <div> holding the static PNG as an <img>, and a script that loads plotly.js
+//                 from the Jupyter server (plotly-library.ts) and swaps the image for the
+//                 interactive chart: classic Notebook, JupyterLab without plotly's extension,
+//                 trusted notebooks reloaded later. Where scripts do not run (an untrusted
+//                 notebook: Lab and Notebook sanitise HTML, keeping <img> with data: URIs) or
+//                 the library cannot be had (nbconvert HTML, nbviewer), the image stays.
+//   image/png     the same static image (plotly-svg.ts drawn by librsvg, plotly-png.ts), for
+//                 front ends that take images but not HTML (GitHub, untrusted views that skip
+//                 HTML; Lab renders no SVG from untrusted output, so PNG rather than SVG).
+//   text/plain    a one-line summary.
+// Mime order: front ends choose by their own rank, not the bundle's key order (nbformat even
+// sorts the keys when it saves): Lab and Notebook rank text/html above image/png, nbconvert's
+// display_data_priority puts text/html first, so the HTML must show the image by itself.
+// Nothing in a bundle carries plotly.js, so saved notebooks stay small and no figure depends
+// on an earlier output that re-running a cell would replace.
 import { randomUUID } from "crypto";
 import { escapeHtml, registerRepr, type Rich } from "../mime";
-import { figureSvg } from "./plotly-svg";
+import { drawScript } from "./plotly-library";
+import { svgToPng } from "./plotly-png";
+import { figureSize, figureSvg } from "./plotly-svg";
 
 export interface PlotlyTrace { type?: string; x?: ArrayLike<unknown>; y?: ArrayLike<number>; name?: string; mode?: string; [k: string]: unknown }
 export interface PlotlyFigureSpec { data: PlotlyTrace[]; layout?: Record<string, any>; config?: Record<string, unknown> }
@@ -32,16 +45,6 @@ function isFigure(v: unknown): v is PlotlyFigureSpec {
   return v instanceof PlotlyFigure || (!!v && typeof v === "object" && (v as any).__plotlyFigure === true);
 }
 
-/** Library delivery: whether this session has sent plotly.js, and a way to turn it off (runner). */
-export const plotlyDelivery = { sent: false, embedLibrary: true };
-
-let librarySource: string | undefined;
-function libraryScript(): string {
-  librarySource ??= readFileSync(require.resolve("plotly.js-dist-min/plotly.min.js"), "utf8");
-  // Scripts queued by figures rendered before the library arrived run once it is there.
-  return `<script type="text/javascript">${librarySource.replace(/<\/script/gi, "<\\/script")}\n;(function(){var q=window.__tfjsLabPlotlyQueue||[];window.__tfjsLabPlotlyQueue=[];q.forEach(function(f){f()});})();</script>`;
-}
-
 function plainArrays(v: unknown): unknown {
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
   if (Array.isArray(v)) return v.map(plainArrays);
@@ -62,35 +65,46 @@ export function figureJson(f: PlotlyFigureSpec): { data: unknown[]; layout: Reco
   return plainArrays({ data: f.data, layout: objectTitles(f.layout ?? {}), config: f.config ?? {} }) as any;
 }
 
-export function figureHtml(f: PlotlyFigureSpec, withLibrary: boolean): string {
+export interface StaticImage { base64: string; width: number; height: number }
+
+/** The static PNG of a figure, or why there is none (bad data must not lose the output). */
+export function figurePng(f: PlotlyFigureSpec): StaticImage | { error: string } {
+  try {
+    const { width, height } = figureSize(f);
+    return { base64: svgToPng(figureSvg(f)).toString("base64"), width, height };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+export function figureHtml(json: ReturnType<typeof figureJson>, png: StaticImage | { error: string }, alt: string, height: number): string {
   const id = `tfjs-lab-plot-${randomUUID()}`;
-  const json = JSON.stringify(figureJson(f)).replace(/<\//g, "<\\/");
-  const height = Number(f.layout?.height) || 420;
-  const draw = `(function(){var fig=${json};function draw(){window.Plotly.newPlot(${JSON.stringify(id)},fig.data,fig.layout,Object.assign({responsive:true},fig.config));}` +
-    `if(window.Plotly){draw();}else{(window.__tfjsLabPlotlyQueue=window.__tfjsLabPlotlyQueue||[]).push(draw);}})();`;
-  return `${withLibrary ? libraryScript() : ""}<div id="${id}" class="tfjs-lab-plotly" style="height:${height}px;width:100%"></div><script type="text/javascript">${draw}</script>`;
+  const figure = JSON.stringify(json).replace(/<\//g, "<\\/");
+  const image = "base64" in png
+    ? `<img class="tfjs-lab-static" src="data:image/png;base64,${png.base64}" width="${png.width}" height="${png.height}" alt="${escapeHtml(alt)}" style="max-width:100%;height:auto">`
+    : `<pre class="tfjs-lab-static">${escapeHtml(`${alt}\n(no static image: ${png.error})`)}</pre>`;
+  return `<div id="${id}" class="tfjs-lab-plotly" style="width:100%">${image}</div><script type="text/javascript">${drawScript(id, figure, height)}</script>`;
 }
 
 export function figureText(f: PlotlyFigureSpec): string {
   const title = typeof f.layout?.title === "string" ? f.layout.title : f.layout?.title?.text;
-  const traces = f.data.map((t) => `${t.name ?? t.type ?? "trace"} (${t.y ? t.y.length : 0} points)`).join(", ");
+  const size = (t: PlotlyTrace) => Math.max(...[t.x, t.y, (t as { z?: unknown }).z].map((a) => (a && typeof (a as ArrayLike<unknown>).length === "number" ? (a as ArrayLike<unknown>).length : 0)));
+  const traces = f.data.map((t) => `${t.name ?? t.type ?? "trace"} (${size(t)} ${t.type === "heatmap" ? "rows" : "points"})`).join(", ");
   return `<Figure${title ? ` "${title}"` : ""}: ${f.data.length} trace${f.data.length === 1 ? "" : "s"}${traces ? `: ${traces}` : ""}>`;
 }
 
 export function figureBundle(f: PlotlyFigureSpec): Rich {
-  // TFJS_LAB_PLOTLY_HTML=0 (used when the committed notebooks are executed): no HTML, so
-  // saved notebooks stay small and viewers fall back to the SVG or the plotly JSON renderer.
-  const html = process.env.TFJS_LAB_PLOTLY_HTML !== "0";
-  const withLibrary = html && plotlyDelivery.embedLibrary && !plotlyDelivery.sent;
-  if (withLibrary) plotlyDelivery.sent = true;
+  const json = figureJson(f);
+  const text = figureText(f);
+  const png = figurePng({ data: json.data as PlotlyTrace[], layout: json.layout });
   return {
     data: {
-      "application/vnd.plotly.v1+json": figureJson(f),
-      ...(html ? { "text/html": figureHtml(f, withLibrary) } : {}),
-      "image/svg+xml": figureSvg(f),
-      "text/plain": figureText(f),
+      "application/vnd.plotly.v1+json": json,
+      "text/html": figureHtml(json, png, text, figureSize(f).height),
+      ...("base64" in png ? { "image/png": png.base64 } : {}),
+      "text/plain": text,
     },
-    metadata: {},
+    metadata: "base64" in png ? { "image/png": { width: png.width, height: png.height } } : {},
   };
 }
 

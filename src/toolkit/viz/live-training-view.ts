@@ -3,7 +3,7 @@
 // notebook is not flooded, but every epoch end and the end of the run always update, so
 // the saved notebook keeps the final figure. Outside a notebook cell it only records.
 import type { BatchEvent, EndEvent, EpochEvent, TrainerEvents } from "../train/events";
-import { currentCellOutput, display, plotlyDelivery, toMimeBundle, JUPYTER_DISPLAY, type PlotlyFigure } from "../../display";
+import { currentCellOutput, display, toMimeBundle, JUPYTER_DISPLAY, type PlotlyFigure } from "../../display";
 import { pushNamed, saveRun, startRun, type RunRecord } from "./run-registry";
 import { trainingFigure } from "./training-figure";
 import { ProgressLine, progressText, summaryText, type ProgressState } from "./progress-line";
@@ -45,8 +45,6 @@ function trainerConfig(source: TrainingEventSource): { config: Record<string, un
 interface Shown {
   figureId: string;
   progressId: string;
-  /** This figure's first display carried the plotly.js library (see finish()). */
-  carriedLibrary: boolean;
 }
 
 export class LiveTrainingView {
@@ -158,7 +156,7 @@ export class LiveTrainingView {
       error: e.error?.message,
     });
     this.save(run);
-    this.draw(summary, true);
+    this.draw(summary);
     this.current = undefined;
   }
 
@@ -173,7 +171,7 @@ export class LiveTrainingView {
   }
 
   /** Shows (first time) or updates the progress line and the figure in the running cell. */
-  private draw(finalText?: string, final = false): void {
+  private draw(finalText?: string): void {
     const run = this.run;
     if (!run || this.opts.display === false || !currentCellOutput()) return;
     this.lastDraw = Date.now();
@@ -181,15 +179,11 @@ export class LiveTrainingView {
     const fig = trainingFigure(run, { title: this.opts.title });
     try {
       if (!this.shown) {
-        const carriedLibrary = plotlyDelivery.embedLibrary && !plotlyDelivery.sent;
-        this.shown = { figureId: `tfjs-lab-train-${run.id}`, progressId: `tfjs-lab-train-${run.id}-progress`, carriedLibrary };
+        this.shown = { figureId: `tfjs-lab-train-${run.id}`, progressId: `tfjs-lab-train-${run.id}-progress` };
         display(new ProgressLine(text, run.name), { displayId: this.shown.progressId });
         display(fig, { displayId: this.shown.figureId });
         return;
       }
-      // Updates replace the first output, and with it the plotly.js library it carried: the
-      // final figure carries it again, so the saved notebook renders without a live kernel.
-      if (final && this.shown.carriedLibrary) plotlyDelivery.sent = false;
       display(new ProgressLine(text, run.name), { displayId: this.shown.progressId, update: true });
       display(fig, { displayId: this.shown.figureId, update: true });
     } catch {

@@ -50,13 +50,16 @@ async function gradsAndPeak(): Promise<{ grads: Float32Array[]; peak: number }> 
   }
 }
 
+// The release is opt-in (TFJS_LAB_TAPE_RELEASE=1); these tests turn it on and compare with it off.
+process.env[TAPE_RELEASE_ENV_VAR] = "1";
+
 /** Runs `f` with the release switched off (TensorFlow.js's behaviour): the wrapper reads the switch at each pass. */
 async function withoutRelease<T>(f: () => Promise<T>): Promise<T> {
   process.env[TAPE_RELEASE_ENV_VAR] = "0";
   try {
     return await f();
   } finally {
-    delete process.env[TAPE_RELEASE_ENV_VAR];
+    process.env[TAPE_RELEASE_ENV_VAR] = "1";
   }
 }
 

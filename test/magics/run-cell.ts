@@ -1,5 +1,6 @@
 // Drives the engine cell by cell for the magic tests: what a cell printed, displayed
 // (text and HTML) and raised.
+import assert from "node:assert/strict";
 import type { LabEngine } from "../../src/engine";
 import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { RecordingSink } from "../helpers/recording-sink";
@@ -17,10 +18,22 @@ export interface CellOutput {
   html: string;
 }
 
-export function cellRunner(): { run(code: string): Promise<CellOutput>; engine: LabEngine } {
+export interface CellRunner {
+  run(code: string): Promise<CellOutput>;
+  /** Runs a cell that must succeed (the assertion names the cell and its error) and returns its stdout. */
+  ok(code: string): Promise<string>;
+  engine: LabEngine;
+}
+
+export function cellRunner(): CellRunner {
   const engine = createToolkitEngine({ log: () => {} });
-  return {
+  const runner: CellRunner = {
     engine,
+    async ok(code: string): Promise<string> {
+      const r = await runner.run(code);
+      assert.equal(r.status, "ok", `${code.slice(0, 80)}: ${r.ename}: ${r.evalue}`);
+      return r.text;
+    },
     async run(code: string): Promise<CellOutput> {
       const sink = new RecordingSink();
       const reply = await engine.execute(code, sink) as { status: string; ename?: string; evalue?: string };
@@ -32,4 +45,5 @@ export function cellRunner(): { run(code: string): Promise<CellOutput>; engine: 
       };
     },
   };
+  return runner;
 }

@@ -16,11 +16,7 @@ before(requireSwiftShader);
 const cells = cellRunner();
 after(() => cells.engine.shutdown());
 
-async function ok(code: string): Promise<string> {
-  const r = await cells.run(code);
-  assert.equal(r.status, "ok", `${code.slice(0, 80)}: ${r.ename}: ${r.evalue}`);
-  return r.text;
-}
+const ok = (code: string) => cells.ok(code);
 
 const MODEL = `
 lab.manualSeed(0);

@@ -27,11 +27,7 @@ function watchSyncReads(): { fromGpu: string[]; all: number } {
   return seen;
 }
 
-async function ok(code: string): Promise<string> {
-  const r = await cells.run(code);
-  assert.equal(r.status, "ok", `${code.slice(0, 80)}: ${r.ename}: ${r.evalue}`);
-  return r.text;
-}
+const ok = (code: string) => cells.ok(code);
 
 const TRAIN_AND_VAL = `
 const root = require("fs").mkdtempSync(require("path").join(require("os").tmpdir(), "tfjs-lab-webgpu-"));

@@ -27,11 +27,7 @@ function wallTime(text: string): number {
   return Number(m[1]) * UNITS[m[2]];
 }
 
-async function ok(code: string): Promise<string> {
-  const r = await cells.run(code);
-  assert.equal(r.status, "ok", `${code}: ${r.ename}: ${r.evalue}`);
-  return r.text;
-}
+const ok = (code: string) => cells.ok(code);
 
 /** What one matMul really takes on the device (dispatch to values read), and its dispatch alone. */
 async function matMulTimes(): Promise<{ work: number; dispatch: number }> {

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { KERNEL_ROOT } from "../../src/engine/compiler";
-import { startJupyterServer, type JupyterServer } from "./jupyter-server";
+import { mirrorRepository, startJupyterServer, type JupyterServer } from "./jupyter-server";
 import { NotebookPage, isError, type CellView, type OutputView } from "./notebook-page";
 import { UI_CELLS, UPDATES, TRAIN_EPOCHS, TRAIN_BATCHES, cellIndex, uiNotebookJson } from "./ui-notebook";
 
@@ -32,7 +32,7 @@ let browser: Browser;
 before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   server = await startJupyterServer();
-  mirrorRepository(server.notebookDir);
+  mirrorRepository(server.notebookDir, KERNEL_ROOT);
   fs.writeFileSync(path.join(server.notebookDir, UI_NOTEBOOK), uiNotebookJson());
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 });
@@ -44,20 +44,6 @@ after(async () => {
     await server.stop();
   }
 });
-
-/**
- * The server's root mirrors the repository: notebooks/ is a copy (running cells must not
- * rewrite the committed files), everything else a link, so paths the notebooks use
- * relative to their directory resolve as they do under nbconvert.
- */
-function mirrorRepository(root: string): void {
-  for (const entry of fs.readdirSync(KERNEL_ROOT)) {
-    if ([".git", "notebooks", "test-artifacts"].includes(entry)) continue;
-    fs.symlinkSync(path.join(KERNEL_ROOT, entry), path.join(root, entry));
-  }
-  const notebooks = path.join(KERNEL_ROOT, "notebooks");
-  if (fs.existsSync(notebooks)) fs.cpSync(notebooks, path.join(root, "notebooks"), { recursive: true });
-}
 
 const allText = (c: CellView) => c.outputs.map((o) => o.text).join("\n");
 const describe = (c: CellView) =>

@@ -104,8 +104,8 @@ for (let i = 1; i <= ${UPDATES}; i++) {
 
 export const cellIndex = (key: string) => UI_CELLS.findIndex((c) => c.key === key);
 
-/** nbformat 4 JSON for UI_CELLS, with the tfjs-lab kernelspec. */
-export function uiNotebookJson(): string {
+/** nbformat 4 JSON for code cells (a source, or a source with tags), with the tfjs-lab kernelspec. */
+export function notebookJson(cells: (string | { source: string; tags?: string[] })[]): string {
   const lines = (s: string) => s.split("\n").map((l, i, all) => (i < all.length - 1 ? l + "\n" : l));
   return JSON.stringify({
     nbformat: 4, nbformat_minor: 4,
@@ -113,10 +113,15 @@ export function uiNotebookJson(): string {
       kernelspec: { name: KERNEL_NAME, display_name: "TypeScript (tfjs-lab)", language: "typescript" },
       language_info: { name: "typescript" },
     },
-    cells: UI_CELLS.map((c) => ({
+    cells: cells.map((c) => (typeof c === "string" ? { source: c } : c)).map((c) => ({
       cell_type: "code", execution_count: null, outputs: [],
       metadata: c.tags ? { tags: c.tags } : {},
       source: lines(c.source),
     })),
   }, null, 1);
+}
+
+/** nbformat 4 JSON for UI_CELLS. */
+export function uiNotebookJson(): string {
+  return notebookJson(UI_CELLS);
 }

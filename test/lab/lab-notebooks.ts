@@ -2,7 +2,6 @@
 // and how many plotly figures its committed outputs hold (the notebooks are executed and
 // committed with their outputs, so each figure the kernel makes is listed there).
 import * as fs from "node:fs";
-import { KERNEL_NAME } from "../browser/jupyter-server";
 
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
@@ -29,17 +28,4 @@ export function expectedCells(file: string): ExpectedCell[] {
     figurePoints: plotly(c).map((f: any) => (f.data ?? []).map((t: any) => (Array.isArray(t.x) ? t.x.length : 0))),
     source: Array.isArray(c.source) ? c.source.join("") : String(c.source ?? ""),
   }));
-}
-
-/** nbformat 4 JSON for code cells given as source strings, with the tfjs-lab kernelspec. */
-export function notebookJson(sources: string[]): string {
-  const lines = (s: string) => s.split("\n").map((l, i, all) => (i < all.length - 1 ? l + "\n" : l));
-  return JSON.stringify({
-    nbformat: 4, nbformat_minor: 4,
-    metadata: {
-      kernelspec: { name: KERNEL_NAME, display_name: "TypeScript (tfjs-lab)", language: "typescript" },
-      language_info: { name: "typescript" },
-    },
-    cells: sources.map((source) => ({ cell_type: "code", execution_count: null, outputs: [], metadata: {}, source: lines(source) })),
-  }, null, 1);
 }

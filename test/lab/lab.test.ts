@@ -12,10 +12,10 @@ import * as path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { KERNEL_ROOT } from "../../src/engine/compiler";
 import { mirrorRepository } from "../browser/jupyter-server";
-import { UI_CELLS, UPDATES, TRAIN_EPOCHS, TRAIN_BATCHES, cellIndex, uiNotebookJson } from "../browser/ui-notebook";
+import { UI_CELLS, UPDATES, TRAIN_EPOCHS, TRAIN_BATCHES, cellIndex, notebookJson, uiNotebookJson } from "../browser/ui-notebook";
 import { startLabServer, type LabServer } from "./lab-server";
 import { LabPage, isError, type CellView, type OutputView } from "./lab-page";
-import { expectedCells, notebookJson } from "./lab-notebooks";
+import { expectedCells } from "./lab-notebooks";
 
 const SHOTS = path.join(KERNEL_ROOT, "out", "lab");
 const README_SHOTS = path.join(KERNEL_ROOT, "docs", "screenshots");

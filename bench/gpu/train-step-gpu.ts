@@ -67,7 +67,7 @@ function filterGradShapes(b: number, s: number): [Shape4, Shape4, number, number
 interface KernelRow { shape: string; oursMs: number; stockMs: number }
 
 async function timeKernel(run: () => tf.TensorInfo, reps: number): Promise<number> {
-  const backend = tf.backend() as unknown as { disposeData(id: object): void };
+  const backend = tf.backend();
   backend.disposeData(run().dataId); // compile
   await deviceWorkDone();
   const t0 = performance.now();

@@ -4,10 +4,7 @@
 // user's variables hold afterwards (`%timeit y = f(x)` leaves y usable, as in IPython).
 import * as tf from "@tensorflow/tfjs";
 import type { Namespace } from "../engine/namespace";
-
-interface EngineState { numTensors: number; activeScope: { track: unknown[] } | null }
-
-const engineState = () => (tf.engine() as unknown as { state: EngineState }).state;
+import { activeScopeTensorCount } from "../tfjs/internals";
 
 /** Tensors held by the namespace's variables, or by arrays and plain objects in them (one level). */
 function heldByVariables(namespace: Namespace): tf.Tensor[] {
@@ -35,7 +32,7 @@ export class LoopTensors {
   }
 
   private end(): void {
-    const made = engineState().activeScope?.track.length ?? 0;
+    const made = activeScopeTensorCount();
     this.makesTensors ??= made > 0;
     tf.engine().endScope(made ? heldByVariables(this.namespace) : undefined);
   }

@@ -28,6 +28,8 @@ export interface EngineState {
   tensorInfo: WeakMap<object, EngineTensorInfo>;
   registeredVariables: Record<string, tfTypes.Variable>;
   scopeStack: unknown[];
+  /** The innermost tf.engine().startScope()/tidy scope; `track` holds the tensors made in it. */
+  activeScope: { track: unknown[] } | null;
   activeTape: TapeNode[] | null;
   gradientDepth: number;
   kernelDepth: number;
@@ -98,4 +100,9 @@ export function backendOf(t: Tensor): string {
 export function liveTensorCounts(): { numTensors: number; numBytes: number } {
   const { numTensors, numBytes } = engineInternals().state;
   return { numTensors, numBytes };
+}
+
+/** Tensors made so far in the innermost open scope (0 outside any scope). */
+export function activeScopeTensorCount(): number {
+  return engineInternals().state.activeScope?.track.length ?? 0;
 }

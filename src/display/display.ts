@@ -8,6 +8,11 @@ export interface DisplayOptions {
   displayId?: string;
   /** Replace the output named by displayId instead of adding a new one. */
   update?: boolean;
+  /**
+   * With update: this is the output's final state, sent as the full bundle (a figure's plotly
+   * JSON included, for the saved notebook and VS Code); earlier updates may carry less.
+   */
+  final?: boolean;
   /** Extra metadata for the display_data message. */
   metadata?: Record<string, unknown>;
 }
@@ -16,7 +21,9 @@ export function display(value: unknown, options: DisplayOptions = {}): void {
   const output = currentCellOutput();
   if (!output) throw new Error("display() needs a running notebook cell: call it from a cell, or from code a cell started.");
   if (options.update && !options.displayId) throw new Error("display(value, {update: true}) needs a displayId naming the output to replace.");
-  const { data, metadata } = toMimeBundle(value);
+  const rich = toMimeBundle(value);
+  const data = options.update && !options.final ? rich.updateData ?? rich.data : rich.data;
+  const metadata = rich.metadata;
   output.display(data, { ...metadata, ...options.metadata }, options.displayId ? { display_id: options.displayId } : {}, !!options.update);
 }
 

@@ -6,7 +6,7 @@ import "./reprs/opaque";
 export { toMimeBundle, registerRepr, type MimeBundle, JUPYTER_DISPLAY, escapeHtml, type Repr, type Rich } from "./mime";
 export { display, clearOutput, input, type DisplayOptions } from "./display";
 export { currentCellOutput, setCellOutputHost, type CellOutput, type CellOutputHost } from "./cell-output";
-export { figure, PlotlyFigure, type PlotlyFigureSpec, type PlotlyTrace } from "./reprs/plotly";
+export { figure, figureOfBundle, PlotlyFigure, type PlotlyFigureSpec, type PlotlyTrace } from "./reprs/plotly";
 export { copyPlotlyLibrary } from "./reprs/plotly-library";
 export { PngImage } from "./reprs/image";
 export { isTensor, tensorBytes, tensorHeader, formatBytes } from "./reprs/tensor";

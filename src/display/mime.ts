@@ -1,14 +1,19 @@
 // Turns a value into a Jupyter mime bundle. Order: the value's own
 // `[Symbol.for("Jupyter.display")]()` (the protocol Deno's kernel uses), then the built-in
 // reprs (tensors, arquero tables, plotly figures, images), then text/plain.
-import { inspect } from "util";
+import { inspect } from "node:util";
 
 /** A Jupyter mime bundle: mime type -> data (string, or JSON for JSON types). */
 export type MimeBundle = Record<string, unknown>;
 
 export const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
 
-export interface Rich { data: MimeBundle; metadata: Record<string, unknown> }
+export interface Rich {
+  data: MimeBundle;
+  /** What an update of a shown output carries, where it differs from data (plotly.ts says why). */
+  updateData?: MimeBundle;
+  metadata: Record<string, unknown>;
+}
 
 /** A repr for one kind of value; returns undefined when the value is not its kind. */
 export type Repr = (value: unknown) => Rich | undefined;

@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import sharp from "sharp";
 import { chromium, type Browser, type Locator } from "playwright-core";
 import { writeKernelSpec } from "../../src/cli/install-command";
+import { figureOfBundle } from "../../src/display";
 
 export const PYTHON = "/usr/bin/python3";
 export const BLUE = [0x1f, 0x77, 0xb4];
@@ -70,7 +71,8 @@ export async function colouredPixels(el: Locator): Promise<number> {
   return n;
 }
 
+/** Every figure output, updated ones too (they keep the figure in their HTML only). */
 export const figureOutputs = (nb: { cells: { outputs?: { data?: Record<string, unknown> }[] }[] }) =>
-  nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.["application/vnd.plotly.v1+json"]);
+  nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data && figureOfBundle(o.data));
 
 export const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));

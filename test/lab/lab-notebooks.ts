@@ -2,21 +2,21 @@
 // and how many plotly figures its committed outputs hold (the notebooks are executed and
 // committed with their outputs, so each figure the kernel makes is listed there).
 import * as fs from "node:fs";
-
-const PLOTLY_MIME = "application/vnd.plotly.v1+json";
+import { figureOfBundle } from "../../src/display";
 
 export interface ExpectedCell {
   index: number;
   cellType: string;
   tags: string[];
-  /** Figures (application/vnd.plotly.v1+json outputs) the committed file holds for this cell. */
+  /** Figures (plotly outputs) the committed file holds for this cell. */
   figures: number;
   /** For each of those figures, each trace's number of points (x values) in its final state. */
   figurePoints: number[][];
   source: string;
 }
 
-const plotly = (cell: any) => (cell.outputs ?? []).filter((o: any) => o.data && PLOTLY_MIME in o.data).map((o: any) => o.data[PLOTLY_MIME]);
+// A figure updated in place keeps its figure only in its HTML (src/display/reprs/plotly.ts).
+const plotly = (cell: any) => (cell.outputs ?? []).map((o: any) => o.data && figureOfBundle(o.data)).filter(Boolean);
 
 export function expectedCells(file: string): ExpectedCell[] {
   const nb = JSON.parse(fs.readFileSync(file, "utf8"));

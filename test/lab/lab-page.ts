@@ -113,11 +113,29 @@ export class LabPage {
       const idle = panel.querySelector(".jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === "idle";
       return idle && prompts.every((p) => !p.includes("*"));
     }, undefined, { timeout: timeoutMs, polling: 250 });
+    await this.drawStaticFigures();
     // plotly.js draws after the output is in the page: every chart gets its SVG.
     await this.page.waitForFunction(
       () => Array.from(document.querySelectorAll(".js-plotly-plot")).every((d) => d.querySelector(".main-svg")),
       undefined, { timeout: 30_000, polling: 250 },
     ).catch(() => { /* reported by the checks on each PlotView */ });
+  }
+
+  /**
+   * jupyterlab-plotly shows a bundle's image/png first and draws the interactive chart when the
+   * pointer enters that image (its design, for saved notebooks): the event a person's pointer
+   * sends is sent to each image, one at a time (Playwright's hover refuses images that Lab's
+   * windowed notebook is still laying out).
+   */
+  async drawStaticFigures(): Promise<void> {
+    const images = this.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedPlotly img.plot-img:visible");
+    for (let left = await images.count(), tries = 0; left > 0 && tries < 4 * left + 20; tries++) {
+      const image = images.first();
+      await image.scrollIntoViewIfNeeded().catch(() => { /* the event draws it all the same */ });
+      await image.dispatchEvent("mouseenter");
+      await image.waitFor({ state: "hidden", timeout: 15_000 }).catch(() => { /* reported by the checks on each PlotView */ });
+      left = await images.count();
+    }
   }
 
   /** Every cell of the open notebook with its rendered outputs. */
@@ -156,7 +174,9 @@ export class LabPage {
             text: out?.innerText ?? "",
             plots,
             tables: child.querySelectorAll("table").length,
-            images: Array.from(child.querySelectorAll("img")).map((img) => ({ width: img.naturalWidth, height: img.naturalHeight })),
+            // Images on the screen: jupyterlab-plotly keeps its hidden static image once the chart is drawn.
+            images: Array.from(child.querySelectorAll("img")).filter((img) => getComputedStyle(img).display !== "none")
+              .map((img) => ({ width: img.naturalWidth, height: img.naturalHeight })),
           };
         });
         return { index, cellType, executionCount: prompt ? Number(prompt[1]) : null, outputs } as const;

@@ -7,12 +7,23 @@ figure was updated.
 Usage: detector_live_chart.py KERNEL_NAME < cell.ts   (JUPYTER_PATH must hold the kernelspec)
 """
 import json
+import re
 import sys
 
 import nbclient
 import nbformat
 
 PLOTLY = "application/vnd.plotly.v1+json"
+# An update carries the figure only in its HTML, as inert JSON (src/display/reprs/plotly.ts).
+FIGURE_SCRIPT = re.compile(r'<script type="application/json" class="tfjs-lab-figure"[^>]*>([^<]*)</script>')
+
+
+def figure_of(data):
+    """The plotly figure a display bundle shows: its JSON, or the JSON its HTML holds."""
+    if PLOTLY in data:
+        return data[PLOTLY]
+    held = FIGURE_SCRIPT.search(data.get("text/html", ""))
+    return json.loads(held.group(1)) if held else None
 
 
 def last_x(trace):
@@ -32,7 +43,7 @@ class RecordingClient(nbclient.NotebookClient):
         kind = msg["msg_type"]
         if kind in ("display_data", "update_display_data"):
             content = msg["content"]
-            fig = content.get("data", {}).get(PLOTLY)
+            fig = figure_of(content.get("data", {}))
             self.display_messages.append({
                 "type": kind,
                 "display_id": content.get("transient", {}).get("display_id"),

@@ -67,7 +67,7 @@ test("throttled: one new output, an update at every epoch end and a final one, n
   ]);
   const first = (sink.events[0].data as Record<string, string>)["text/plain"];
   assert.equal(first, "throttled  epoch 1/3  batch 1/10  16.0 img/s  ETA 1:01  box 1 cls 2");
-  assert.match((sink.events[0].data as Record<string, string>)["text/html"], /^<pre class="tfjs-lab-progress"[^>]*><b>throttled<\/b>  epoch 1\/3/);
+  assert.match((sink.events[0].data as Record<string, string>)["text/html"], /^<pre class="tfjs-lab-progress"[^>]*><b>throttled<\/b> {2}epoch 1\/3/);
   const last = (sink.events[sink.events.length - 2].data as Record<string, string>)["text/plain"];
   assert.equal(last, "throttled  done: 3/3 epochs in 0:01  train loss 3  mAP@0.5 0.2");
   const fig = (sink.events[sink.events.length - 1].data as Record<string, any>)["application/vnd.plotly.v1+json"];
@@ -90,9 +90,9 @@ test("every: 'epoch' never redraws inside an epoch; a second fit is a new run wi
   ]);
   const ids = new Set(sink.events.map((e) => (e.transient as any).display_id));
   assert.equal(ids.size, 4);
-  const texts = sink.events.filter((e) => e.type === "update_display_data" && !(e.data as any)["application/vnd.plotly.v1+json"]).map((e) => (e.data as any)["text/plain"]);
-  assert.match(texts[0], /^byepoch  stopped after 1 epochs \(0:00\)/);
-  assert.match(texts[1], /^byepoch-2  failed after 0 epochs \(0:00\): Expected input batch_size \(32\) to match target batch_size \(64\)\./);
+  const texts = sink.events.filter((e) => e.type === "update_display_data" && String((e.transient as any).display_id).endsWith("-progress")).map((e) => (e.data as any)["text/plain"]);
+  assert.match(texts[0], /^byepoch {2}stopped after 1 epochs \(0:00\)/);
+  assert.match(texts[1], /^byepoch-2 {2}failed after 0 epochs \(0:00\): Expected input batch_size \(32\) to match target batch_size \(64\)\./);
   assert.equal(getRun("byepoch")!.status, "aborted");
   assert.equal(getRun("byepoch-2")!.status, "failed");
   assert.equal(getRun("byepoch-2")!.error, "ValueError: Expected input batch_size (32) to match target batch_size (64).");

@@ -6,8 +6,8 @@
 // library away from the figures after it. Where no Jupyter server is behind the page
 // (nbconvert HTML, nbviewer, VS Code's HTML view) the script finds no base URL and the static
 // image the HTML holds stays in place.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export const PLOTLY_FILE = "plotly.min.js";
 
@@ -27,11 +27,12 @@ export function kernelspecName(): string {
 
 /**
  * The script that replaces the static image in `#id` by the interactive chart once plotly.js
- * is there. ES5 and no globals but one promise per kernelspec: it runs in every front end.
+ * is there, drawing the figure JSON of `#figureId` (an inert application/json script). ES5 and
+ * no globals but one promise per kernelspec: it runs in every front end.
  */
-export function drawScript(id: string, figureJson: string, height: number, kernelspec = kernelspecName()): string {
+export function drawScript(id: string, figureId: string, height: number, kernelspec = kernelspecName()): string {
   const key = JSON.stringify(`__tfjsLabPlotly:${kernelspec}`);
-  return `(function(){var el=document.getElementById(${JSON.stringify(id)});if(!el)return;var fig=${figureJson};
+  return `(function(){var el=document.getElementById(${JSON.stringify(id)});var src=document.getElementById(${JSON.stringify(figureId)});if(!el||!src)return;var fig=JSON.parse(src.textContent);
 function base(){var c=document.getElementById("jupyter-config-data");if(c){try{var b=JSON.parse(c.textContent).baseUrl;if(b)return b;}catch(e){}}
 var d=document.body&&document.body.getAttribute("data-base-url");return d||null;}
 function load(){if(window.Plotly)return Promise.resolve(window.Plotly);if(!window[${key}])window[${key}]=new Promise(function(ok,fail){var b=base();

@@ -10,12 +10,17 @@
 //                 front ends that take images but not HTML (GitHub, untrusted views that skip
 //                 HTML; Lab renders no SVG from untrusted output, so PNG rather than SVG).
 //   text/plain    a one-line summary.
+// An update (update_display_data) carries the bundle without the plotly JSON: jupyterlab-plotly
+// never redraws a graph it has drawn (plotly.py#3053), and Lab reuses a renderer whose MIME type
+// is unchanged, so a figure updated in place would stay at its first state. Without the JSON
+// Lab switches to the HTML and draws every update; `display(.., {update, final: true})` (the live
+// training view's end) sends the full bundle again, the one a saved notebook keeps.
 // Mime order: front ends choose by their own rank, not the bundle's key order (nbformat even
 // sorts the keys when it saves): Lab and Notebook rank text/html above image/png, nbconvert's
 // display_data_priority puts text/html first, so the HTML must show the image by itself.
 // Nothing in a bundle carries plotly.js, so saved notebooks stay small and no figure depends
 // on an earlier output that re-running a cell would replace.
-import { randomUUID } from "crypto";
+import { randomUUID } from "node:crypto";
 import { escapeHtml, registerRepr, type Rich } from "../mime";
 import { drawScript } from "./plotly-library";
 import { svgToPng } from "./plotly-png";
@@ -77,13 +82,26 @@ export function figurePng(f: PlotlyFigureSpec): StaticImage | { error: string } 
   }
 }
 
+const FIGURE_SCRIPT = /<script type="application\/json" class="tfjs-lab-figure"[^>]*>([^<]*)<\/script>/;
+
 export function figureHtml(json: ReturnType<typeof figureJson>, png: StaticImage | { error: string }, alt: string, height: number): string {
   const id = `tfjs-lab-plot-${randomUUID()}`;
-  const figure = JSON.stringify(json).replace(/<\//g, "<\\/");
+  // "<" never appears raw, so the JSON cannot close its script (or be matched past its end).
+  const figure = JSON.stringify(json).replace(/</g, "\\u003c");
   const image = "base64" in png
     ? `<img class="tfjs-lab-static" src="data:image/png;base64,${png.base64}" width="${png.width}" height="${png.height}" alt="${escapeHtml(alt)}" style="max-width:100%;height:auto">`
     : `<pre class="tfjs-lab-static">${escapeHtml(`${alt}\n(no static image: ${png.error})`)}</pre>`;
-  return `<div id="${id}" class="tfjs-lab-plotly" style="width:100%">${image}</div><script type="text/javascript">${drawScript(id, figure, height)}</script>`;
+  return `<div id="${id}" class="tfjs-lab-plotly" style="width:100%">${image}</div>` +
+    `<script type="application/json" class="tfjs-lab-figure" id="${id}-figure">${figure}</script>` +
+    `<script type="text/javascript">${drawScript(id, `${id}-figure`, height)}</script>`;
+}
+
+/** The figure a bundle shows: its plotly JSON, or (an update carries none) the JSON its HTML holds. */
+export function figureOfBundle(data: Record<string, unknown>): ReturnType<typeof figureJson> | undefined {
+  const json = data["application/vnd.plotly.v1+json"];
+  if (json) return json as ReturnType<typeof figureJson>;
+  const held = typeof data["text/html"] === "string" ? FIGURE_SCRIPT.exec(data["text/html"]) : null;
+  return held ? JSON.parse(held[1]) : undefined;
 }
 
 export function figureText(f: PlotlyFigureSpec): string {
@@ -97,13 +115,14 @@ export function figureBundle(f: PlotlyFigureSpec): Rich {
   const json = figureJson(f);
   const text = figureText(f);
   const png = figurePng({ data: json.data as PlotlyTrace[], layout: json.layout });
+  const viewable = {
+    "text/html": figureHtml(json, png, text, figureSize(f).height),
+    ...("base64" in png ? { "image/png": png.base64 } : {}),
+    "text/plain": text,
+  };
   return {
-    data: {
-      "application/vnd.plotly.v1+json": json,
-      "text/html": figureHtml(json, png, text, figureSize(f).height),
-      ...("base64" in png ? { "image/png": png.base64 } : {}),
-      "text/plain": text,
-    },
+    data: { "application/vnd.plotly.v1+json": json, ...viewable },
+    updateData: viewable,
     metadata: "base64" in png ? { "image/png": { width: png.width, height: png.height } } : {},
   };
 }

@@ -185,7 +185,8 @@ export class LiveTrainingView {
         return;
       }
       display(new ProgressLine(text, run.name), { displayId: this.shown.progressId, update: true });
-      display(fig, { displayId: this.shown.figureId, update: true });
+      // The end of the run is the figure's final state: the full bundle (see display's `final`).
+      display(fig, { displayId: this.shown.figureId, update: true, final: finalText !== undefined });
     } catch {
       // Display trouble (a closed front end) must not stop training: the run is still recorded.
     }

@@ -7,23 +7,30 @@ import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import type { OutputSink } from "../../src/engine/types";
 
 const quiet: OutputSink = {
-  stream() {}, display() {}, executeResult() {}, error() {}, clearOutput() {},
+  stream() {},
+  display() {},
+  executeResult() {},
+  error() {},
+  clearOutput() {},
   requestInput: () => Promise.reject(new Error("no stdin")),
 };
 const MiB = 1024 * 1024;
 
 /** The text of an expression's value, evaluated as a cell. */
-async function valueOf(engine: ReturnType<typeof createToolkitEngine>, expr: string): Promise<string> {
+async function valueOfExpression(engine: ReturnType<typeof createToolkitEngine>, expr: string): Promise<string> {
   let text = "";
-  await engine.execute(expr, { ...quiet, executeResult: (_n, data) => { text = String(data["text/plain"]); } });
+  await engine.execute(expr, {
+    ...quiet,
+    executeResult: (_n, data) => {
+      text = String(data["text/plain"]);
+    },
+  });
   return text;
 }
 
 /** Cell `i`: odd cells do tensor work with their own constant, even ones declare `v<i>`. */
 function cell(i: number): string {
-  return i % 2
-    ? `{ const t = tf.tidy(() => tf.ones([4, 4]).mul(${i}).sum()); t.dataSync(); t.dispose(); }`
-    : `const v${i} = ${i} + 1;`;
+  return i % 2 ? `{ const t = tf.tidy(() => tf.ones([4, 4]).mul(${i}).sum()); t.dataSync(); t.dispose(); }` : `const v${i} = ${i} + 1;`;
 }
 
 async function main(): Promise<void> {
@@ -43,8 +50,10 @@ async function main(): Promise<void> {
     if (i % every === 0) {
       gc?.();
       const m = process.memoryUsage();
-      const tensors = await valueOf(engine, "tf.memory().numTensors");
-      write(`| ${i} | ${(m.rss / MiB).toFixed(0)} | ${(m.heapTotal / MiB).toFixed(0)} | ${(m.heapUsed / MiB).toFixed(0)} | ${tensors} | ${((Date.now() - t0) / 1000).toFixed(0)} |`);
+      const tensors = await valueOfExpression(engine, "tf.memory().numTensors");
+      write(
+        `| ${i} | ${(m.rss / MiB).toFixed(0)} | ${(m.heapTotal / MiB).toFixed(0)} | ${(m.heapUsed / MiB).toFixed(0)} | ${tensors} | ${((Date.now() - t0) / 1000).toFixed(0)} |`,
+      );
     }
   }
   await engine.shutdown();

@@ -6,7 +6,11 @@ import { parseCell } from "../../src/magics/parse";
 import type { OutputSink } from "../../src/engine/types";
 
 const quiet: OutputSink = {
-  stream() {}, display() {}, executeResult() {}, error() {}, clearOutput() {},
+  stream() {},
+  display() {},
+  executeResult() {},
+  error() {},
+  clearOutput() {},
   requestInput: () => Promise.reject(new Error("no stdin")),
 };
 
@@ -26,10 +30,19 @@ async function medianCellMs(engine: ReturnType<typeof createToolkitEngine>, code
   return median(times);
 }
 
-export interface MagicOverhead { parseUs: number; cellMs: number; share: number; tensorCellMs: number; tensorCellTrackedMs: number }
+export interface MagicOverhead {
+  parseUs: number;
+  cellMs: number;
+  share: number;
+  tensorCellMs: number;
+  tensorCellTrackedMs: number;
+}
 
 export async function magicOverhead(): Promise<MagicOverhead> {
-  const cell = "const images = tf.zeros([8, 64, 64, 3]);\nconst out = images.mean();\nout.dataSync()[0];\nimages.dispose(); out.dispose();\n".repeat(4);
+  const cell =
+    "const images = tf.zeros([8, 64, 64, 3]);\nconst out = images.mean();\nout.dataSync()[0];\nimages.dispose(); out.dispose();\n".repeat(
+      4,
+    );
   const parses: number[] = [];
   for (let r = 0; r < 30; r++) {
     const t0 = process.hrtime.bigint();
@@ -52,14 +65,17 @@ export async function magicOverhead(): Promise<MagicOverhead> {
   await engine.execute(tensorCell, quiet);
   const tensorCellTrackedMs = await medianCellMs(engine, tensorCell, 15);
   await engine.shutdown();
-  const parseUs = median(parses), cellMs = median(cells);
+  const parseUs = median(parses),
+    cellMs = median(cells);
   return { parseUs, cellMs, share: parseUs / 1000 / cellMs, tensorCellMs, tensorCellTrackedMs };
 }
 
 if (require.main === module) {
   magicOverhead().then((r) => {
-    process.stderr.write(`magic parse of a 16-line cell: ${r.parseUs.toFixed(1)} µs; trivial cell through the engine: ${r.cellMs.toFixed(2)} ms; parse share ${(r.share * 100).toFixed(2)}%\n` +
-      `800-op tensor cell: ${r.tensorCellMs.toFixed(1)} ms; after %memory turned tracking on: ${r.tensorCellTrackedMs.toFixed(1)} ms (${(r.tensorCellTrackedMs / r.tensorCellMs).toFixed(2)}x)\n`);
+    process.stderr.write(
+      `magic parse of a 16-line cell: ${r.parseUs.toFixed(1)} µs; trivial cell through the engine: ${r.cellMs.toFixed(2)} ms; parse share ${(r.share * 100).toFixed(2)}%\n` +
+        `800-op tensor cell: ${r.tensorCellMs.toFixed(1)} ms; after %memory turned tracking on: ${r.tensorCellTrackedMs.toFixed(1)} ms (${(r.tensorCellTrackedMs / r.tensorCellMs).toFixed(2)}x)\n`,
+    );
     process.exit(0);
   });
 }

@@ -9,7 +9,11 @@ import { PRELUDE_DECL } from "../../src/engine/preload";
 import type { OutputSink } from "../../src/engine/types";
 
 const quiet: OutputSink = {
-  stream() {}, display() {}, executeResult() {}, error() {}, clearOutput() {},
+  stream() {},
+  display() {},
+  executeResult() {},
+  error() {},
+  clearOutput() {},
   requestInput: () => Promise.reject(new Error("no stdin")),
 };
 
@@ -24,7 +28,12 @@ function timeMs(f: () => unknown): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-export interface TrivialCellTimes { engineMs: number; engineDistinctMs: number; convertMs: number; convertWithLocalMs: number }
+export interface TrivialCellTimes {
+  engineMs: number;
+  engineDistinctMs: number;
+  convertMs: number;
+  convertWithLocalMs: number;
+}
 
 export async function trivialCellTimes(runs = 300): Promise<TrivialCellTimes> {
   const engine = createToolkitEngine({ log: () => {} });
@@ -45,19 +54,30 @@ export async function trivialCellTimes(runs = 300): Promise<TrivialCellTimes> {
   await engine.shutdown();
   const compiler = createCompiler(process.cwd(), PRELUDE_DECL);
   compiler.convert("tf; aq; lab; display;");
-  const converts: number[] = [], withLocal: number[] = [];
+  const converts: number[] = [],
+    withLocal: number[] = [];
   for (let i = 0; i < runs + 20; i++) {
     const a = timeMs(() => compiler.convert("1+1"));
     const b = timeMs(() => compiler.convert(`const x${i % 2} = ${i};`));
-    if (i >= 20) { converts.push(a); withLocal.push(b); }
+    if (i >= 20) {
+      converts.push(a);
+      withLocal.push(b);
+    }
   }
   compiler.close();
-  return { engineMs: median(cells), engineDistinctMs: median(distinct), convertMs: median(converts), convertWithLocalMs: median(withLocal) };
+  return {
+    engineMs: median(cells),
+    engineDistinctMs: median(distinct),
+    convertMs: median(converts),
+    convertWithLocalMs: median(withLocal),
+  };
 }
 
 if (require.main === module) {
   trivialCellTimes(Number(process.argv[2] ?? 300)).then((r) => {
-    process.stdout.write(`trivial cell through the engine: ${r.engineMs.toFixed(2)} ms repeated, ${r.engineDistinctMs.toFixed(2)} ms a different one each time; convert("1+1") repeated: ${r.convertMs.toFixed(2)} ms; convert of a different cell declaring a const each time: ${r.convertWithLocalMs.toFixed(2)} ms\n`);
+    process.stdout.write(
+      `trivial cell through the engine: ${r.engineMs.toFixed(2)} ms repeated, ${r.engineDistinctMs.toFixed(2)} ms a different one each time; convert("1+1") repeated: ${r.convertMs.toFixed(2)} ms; convert of a different cell declaring a const each time: ${r.convertWithLocalMs.toFixed(2)} ms\n`,
+    );
     process.exit(0);
   });
 }

@@ -15,10 +15,37 @@ import { useSwiftShaderForTests } from "../../src/tfjs/webgpu/swiftshader-for-te
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const OUT = path.join(ROOT, ".gpu");
 /** What the NVIDIA Vulkan driver needs beside the loader, as measured on the project's H100. */
-const DEBS = ["libvulkan1", "libegl1", "libglvnd0", "libopengl0", "libgl1", "libglx0", "libgles2", "libx11-6", "libxcb1", "libxau6", "libxdmcp6", "libbsd0", "libmd0"];
+const DEBS = [
+  "libvulkan1",
+  "libegl1",
+  "libglvnd0",
+  "libopengl0",
+  "libgl1",
+  "libglx0",
+  "libgles2",
+  "libx11-6",
+  "libxcb1",
+  "libxau6",
+  "libxdmcp6",
+  "libbsd0",
+  "libmd0",
+];
 /** The device tool's limit on what travels. */
 const CARRY_LIMIT = 64 * 2 ** 20;
-const SMOKE_ARGS = ["--batch", "2", "--size", "32", "--warmup", "0", "--steps", "1", "--python", "/usr/bin/python3", "--torch-device", "cpu"];
+const SMOKE_ARGS = [
+  "--batch",
+  "2",
+  "--size",
+  "32",
+  "--warmup",
+  "0",
+  "--steps",
+  "1",
+  "--python",
+  "/usr/bin/python3",
+  "--torch-device",
+  "cpu",
+];
 
 export const GPU_COMMAND =
   "bash .gpu/unpack.sh && . /tmp/gpu-env.sh && export PATH=/tmp/gpu-node/bin:$PATH && cd .gpu/app && " +
@@ -31,7 +58,12 @@ function smokeRun(appRoot: string, log: (s: string) => void): { table: string; m
   useSwiftShaderForTests(); // sets VK_DRIVER_FILES in this process; the child inherits it
   Object.assign(env, { VK_DRIVER_FILES: process.env.VK_DRIVER_FILES, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES });
   log(`smoke run on SwiftShader from ${appRoot} (tiny size; minutes on 2 cores)`);
-  const r = spawnSync(process.execPath, [path.join(appRoot, "dist/bench/gpu/train-step-gpu.js"), ...SMOKE_ARGS], { cwd: appRoot, env, encoding: "utf8", timeout: 1_800_000 });
+  const r = spawnSync(process.execPath, [path.join(appRoot, "dist/bench/gpu/train-step-gpu.js"), ...SMOKE_ARGS], {
+    cwd: appRoot,
+    env,
+    encoding: "utf8",
+    timeout: 1_800_000,
+  });
   if (r.status !== 0) throw new Error(`the smoke run from ${appRoot} failed:\n${r.stderr}`);
   const modules = fs.readFileSync(trace, "utf8").split("\n").filter(Boolean);
   fs.rmSync(trace, { force: true });
@@ -61,13 +93,19 @@ function moduleFiles(loaded: string[]): string[] {
   const addWhole = (pkg: string) => {
     if (whole.has(pkg) || traced(pkg) || !fs.existsSync(path.join(nm, pkg, "package.json"))) return;
     whole.add(pkg);
-    const manifest = JSON.parse(fs.readFileSync(path.join(nm, pkg, "package.json"), "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    const manifest = JSON.parse(fs.readFileSync(path.join(nm, pkg, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
     for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) addWhole(dep);
   };
   const take = (file: string) => {
     const rel = path.relative(nm, file);
     const pkg = packageOf(rel);
-    if (!traced(pkg)) { addWhole(pkg); return; }
+    if (!traced(pkg)) {
+      addWhole(pkg);
+      return;
+    }
     files.add(rel);
     for (let dir = path.dirname(file); dir.startsWith(nm + path.sep); dir = path.dirname(dir)) {
       if (fs.existsSync(path.join(dir, "package.json"))) files.add(path.relative(nm, path.join(dir, "package.json")));
@@ -75,8 +113,15 @@ function moduleFiles(loaded: string[]): string[] {
   };
   for (const file of loaded.filter((f) => fs.existsSync(f)).map((f) => fs.realpathSync(f))) if (file.startsWith(nm + path.sep)) take(file);
   // Shared libraries a native addon loads from node_modules (sharp's libvips), as ldd resolves them.
-  const addons = [...files, ...[...whole].flatMap((pkg) => execFileSync("find", [path.join(nm, pkg), "-name", "*.node"], { encoding: "utf8" })
-    .split("\n").filter(Boolean).map((f) => path.relative(nm, f)))].filter((f) => f.endsWith(".node"));
+  const addons = [
+    ...files,
+    ...[...whole].flatMap((pkg) =>
+      execFileSync("find", [path.join(nm, pkg), "-name", "*.node"], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean)
+        .map((f) => path.relative(nm, f)),
+    ),
+  ].filter((f) => f.endsWith(".node"));
   for (const addon of addons) {
     const ldd = spawnSync("ldd", [path.join(nm, addon)], { encoding: "utf8" }).stdout ?? "";
     for (const m of ldd.matchAll(/=> (\S+)/g)) {
@@ -103,12 +148,13 @@ find "$here/app/node_modules" -name '*.xz' -exec xz -d -f {} +
 echo "export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json" > /tmp/gpu-env.sh
 `;
 
-export async function prepareGpuBench(log: (s: string) => void = (s) => process.stderr.write(s + "\n")): Promise<string> {
+export async function prepareGpuBench(log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<string> {
   const first = smokeRun(ROOT, log);
   fs.rmSync(OUT, { recursive: true, force: true });
   const app = path.join(OUT, "app");
   fs.mkdirSync(path.join(OUT, "debs"), { recursive: true });
-  for (const p of ["dist/src", "dist/bench", "package.json", "bench/gpu/train_step_cuda.py", "bench/toolkit/train_step_torch.py"]) copyInto(path.join(ROOT, p), path.join(app, p));
+  for (const p of ["dist/src", "dist/bench", "package.json", "bench/gpu/train_step_cuda.py", "bench/toolkit/train_step_torch.py"])
+    copyInto(path.join(ROOT, p), path.join(app, p));
   const nm = fs.realpathSync(path.join(ROOT, "node_modules"));
   for (const f of moduleFiles(first.modules)) copyInto(path.join(nm, f), path.join(app, "node_modules", f));
   log("compressing Node and Dawn (xz)");
@@ -116,7 +162,13 @@ export async function prepareGpuBench(log: (s: string) => void = (s) => process.
   const dawn = path.join(app, "node_modules/webgpu/dist/linux-x64/dawn.node");
   if (!fs.existsSync(dawn)) throw new Error(`the smoke run did not load ${dawn}: WebGPU did not come from the npm webgpu package`);
   /** Native binaries over 1 MiB travel compressed; unpack.sh restores them. */
-  const bulky = execFileSync("find", [path.join(app, "node_modules"), "-type", "f", "(", "-name", "*.node", "-o", "-name", "*.so*", ")", "-size", "+1M"], { encoding: "utf8" }).split("\n").filter(Boolean);
+  const bulky = execFileSync(
+    "find",
+    [path.join(app, "node_modules"), "-type", "f", "(", "-name", "*.node", "-o", "-name", "*.so*", ")", "-size", "+1M"],
+    { encoding: "utf8" },
+  )
+    .split("\n")
+    .filter(Boolean);
   log("downloading the Vulkan loader and GL libraries (Debian packages, amd64)");
   const lists = "/tmp/amd64";
   fs.mkdirSync(path.join(lists, "partial"), { recursive: true });
@@ -137,15 +189,32 @@ export async function prepareGpuBench(log: (s: string) => void = (s) => process.
   log(`compressing ${bulky.length} native binaries (xz)`);
   execFileSync("xz", ["-T2", "-f", ...bulky]);
   const size = Number(execFileSync("du", ["-sb", OUT], { encoding: "utf8" }).split("\t")[0]);
-  if (size > CARRY_LIMIT) throw new Error(`.gpu is ${(size / 2 ** 20).toFixed(1)} MiB, over the device tool's ${CARRY_LIMIT / 2 ** 20} MiB`);
+  if (size > CARRY_LIMIT)
+    throw new Error(`.gpu is ${(size / 2 ** 20).toFixed(1)} MiB, over the device tool's ${CARRY_LIMIT / 2 ** 20} MiB`);
   return [
-    "### Smoke run here (SwiftShader, batch 2, 32 px; its figures mean nothing for speed)", "", first.table, "",
-    `### Package: .gpu/ (${(size / 2 ** 20).toFixed(1)} MiB, git-ignored; the packed copy ran the smoke test too)`, "",
-    "On the GPU machine (device tool: carry [\".gpu\"], timeout_s 600), run:", "", `    ${GPU_COMMAND}`, "",
+    "### Smoke run here (SwiftShader, batch 2, 32 px; its figures mean nothing for speed)",
+    "",
+    first.table,
+    "",
+    `### Package: .gpu/ (${(size / 2 ** 20).toFixed(1)} MiB, git-ignored; the packed copy ran the smoke test too)`,
+    "",
+    'On the GPU machine (device tool: carry [".gpu"], timeout_s 600), run:',
+    "",
+    `    ${GPU_COMMAND}`,
+    "",
     "It prints the WebGPU vs PyTorch CUDA step time and memory, with ratios, and writes them to $OUT/gpu-step.json.",
   ].join("\n");
 }
 
 if (require.main === module) {
-  prepareGpuBench().then((s) => { process.stdout.write(s + "\n"); process.exit(0); }, (e) => { process.stderr.write(`${(e as Error).stack}\n`); process.exit(1); });
+  prepareGpuBench().then(
+    (s) => {
+      process.stdout.write(`${s}\n`);
+      process.exit(0);
+    },
+    (e) => {
+      process.stderr.write(`${(e as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -14,12 +14,27 @@ import { deviceWorkDone } from "../../src/tfjs/webgpu/device-fence";
 import { stockWebgpuKernel, webgpuDeviceMemory } from "../../src/tfjs/webgpu";
 import { withStockWebgpuKernel, type KernelFunc } from "../../src/tfjs/webgpu/kernel-replacements";
 
-export interface GpuBenchOptions { batch: number; size: number; warmup: number; steps: number; python: string; torchDevice: string; out?: string }
+export interface GpuBenchOptions {
+  batch: number;
+  size: number;
+  warmup: number;
+  steps: number;
+  python: string;
+  torchDevice: string;
+  out?: string;
+}
 
 const MiB = 2 ** 20;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-interface WebgpuSide { adapter: string; medianMs: number; timesMs: number[]; peakTensorBytes: number; deviceBytesAllocated: number; params: number }
+interface WebgpuSide {
+  adapter: string;
+  medianMs: number;
+  timesMs: number[];
+  peakTensorBytes: number;
+  deviceBytesAllocated: number;
+  params: number;
+}
 
 /** The step of bench/toolkit/train-step.ts: SGD on the stand-in loss sum(mean(map^2)), read back each step. */
 async function webgpuStep(o: GpuBenchOptions): Promise<WebgpuSide> {
@@ -35,20 +50,33 @@ async function webgpuStep(o: GpuBenchOptions): Promise<WebgpuSide> {
   let peak = 0;
   for (let i = 0; i < o.warmup + o.steps; i++) {
     const t0 = performance.now();
-    const { memory } = await lab.measureMemory(async () => {
-      const cost = optimizer.minimize(loss, true, variables)!;
-      await cost.data();
-      cost.dispose();
-      await deviceWorkDone();
-    }, { phase: "train" });
-    if (i >= o.warmup) { times.push(performance.now() - t0); peak = Math.max(peak, memory.peakBytes); }
+    const { memory } = await lab.measureMemory(
+      async () => {
+        const cost = optimizer.minimize(loss, true, variables)!;
+        await cost.data();
+        cost.dispose();
+        await deviceWorkDone();
+      },
+      { phase: "train" },
+    );
+    if (i >= o.warmup) {
+      times.push(performance.now() - t0);
+      peak = Math.max(peak, memory.peakBytes);
+    }
   }
   const device = webgpuDeviceMemory()!;
   const params = variables.reduce((s, v) => s + v.size, 0);
   tf.dispose([x]);
   optimizer.dispose();
   model.dispose();
-  return { adapter: device.adapter?.name ?? "unknown", medianMs: median(times), timesMs: times, peakTensorBytes: peak, deviceBytesAllocated: device.bytesAllocated, params };
+  return {
+    adapter: device.adapter?.name ?? "unknown",
+    medianMs: median(times),
+    timesMs: times,
+    peakTensorBytes: peak,
+    deviceBytesAllocated: device.bytesAllocated,
+    params,
+  };
 }
 
 /** YOLOv5n's filter-gradient shapes at this batch and size: [x, filter, stride, pad]. */
@@ -64,7 +92,11 @@ function filterGradShapes(b: number, s: number): [Shape4, Shape4, number, number
   ];
 }
 
-interface KernelRow { shape: string; oursMs: number; stockMs: number }
+interface KernelRow {
+  shape: string;
+  oursMs: number;
+  stockMs: number;
+}
 
 async function timeKernel(run: () => tf.TensorInfo, reps: number): Promise<number> {
   const backend = tf.backend();
@@ -84,7 +116,11 @@ async function filterGradKernels(o: GpuBenchOptions): Promise<KernelRow[]> {
     const x = tf.randomNormal(xs) as tf.Tensor4D;
     const outSize = (n: number) => Math.floor((n + 2 * pad - ws[0]) / stride) + 1;
     const dy = tf.randomNormal([xs[0], outSize(xs[1]), outSize(xs[2]), ws[3]]);
-    const args = { inputs: { x, dy }, backend: tf.backend(), attrs: { strides: [stride, stride], pad, dataFormat: "NHWC", filterShape: ws } };
+    const args = {
+      inputs: { x, dy },
+      backend: tf.backend(),
+      attrs: { strides: [stride, stride], pad, dataFormat: "NHWC", filterShape: ws },
+    };
     const reps = Math.max(1, Math.min(10, o.steps));
     const oursMs = await timeKernel(() => ours(args) as tf.TensorInfo, reps);
     const stockMs = await timeKernel(() => stock(args) as tf.TensorInfo, reps);
@@ -94,12 +130,36 @@ async function filterGradKernels(o: GpuBenchOptions): Promise<KernelRow[]> {
   return rows;
 }
 
-interface TorchSide { torch: string; device: string; gpu?: string; median_ms: number; times_ms: number[]; max_allocated: number; max_reserved: number; params: number }
+interface TorchSide {
+  torch: string;
+  device: string;
+  gpu?: string;
+  median_ms: number;
+  times_ms: number[];
+  max_allocated: number;
+  max_reserved: number;
+  params: number;
+}
 
 function torchStep(o: GpuBenchOptions): TorchSide {
   const script = path.join(__dirname, "..", "..", "..", "bench", "gpu", "train_step_cuda.py");
-  const r = spawnSync(o.python, [script, "--batch", String(o.batch), "--size", String(o.size), "--warmup", String(o.warmup), "--steps", String(o.steps), "--device", o.torchDevice],
-    { encoding: "utf8", timeout: 1_200_000 });
+  const r = spawnSync(
+    o.python,
+    [
+      script,
+      "--batch",
+      String(o.batch),
+      "--size",
+      String(o.size),
+      "--warmup",
+      String(o.warmup),
+      "--steps",
+      String(o.steps),
+      "--device",
+      o.torchDevice,
+    ],
+    { encoding: "utf8", timeout: 1_200_000 },
+  );
   if (r.status !== 0) throw new Error(`PyTorch side failed (${o.python} ${script}): ${r.stderr || r.error}`);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
@@ -120,7 +180,9 @@ export function formatGpuTable(o: GpuBenchOptions, w: WebgpuSide, t: TorchSide, 
     "",
     "| Conv2DBackpropFilter (YOLOv5n's shapes) | ours | tfjs-backend-webgpu's | speed-up |",
     "|---|---|---|---|",
-    ...kernels.map((k) => `| ${k.shape} | ${k.oursMs.toFixed(2)} ms | ${k.stockMs.toFixed(2)} ms | ${(k.stockMs / k.oursMs).toFixed(1)}x |`),
+    ...kernels.map(
+      (k) => `| ${k.shape} | ${k.oursMs.toFixed(2)} ms | ${k.stockMs.toFixed(2)} ms | ${(k.stockMs / k.oursMs).toFixed(1)}x |`,
+    ),
   ];
   return lines.join("\n");
 }
@@ -131,7 +193,8 @@ export async function gpuTrainStepBench(o: GpuBenchOptions): Promise<string> {
   const kernels = await filterGradKernels(o);
   const t = torchStep(o);
   const table = formatGpuTable(o, w, t, kernels, stockStep);
-  if (o.out) fs.writeFileSync(o.out, JSON.stringify({ options: o, webgpu: w, webgpuStockFilterGrad: stockStep, torch: t, kernels }, null, 1));
+  if (o.out)
+    fs.writeFileSync(o.out, JSON.stringify({ options: o, webgpu: w, webgpuStockFilterGrad: stockStep, torch: t, kernels }, null, 1));
   return table;
 }
 
@@ -146,16 +209,25 @@ function parseArgs(argv: string[]): GpuBenchOptions {
     else if (k === "--python") o.python = v;
     else if (k === "--torch-device") o.torchDevice = v;
     else if (k === "--out") o.out = v;
-    else throw new Error(`unknown argument ${k}; usage: train-step-gpu.js [--batch 16] [--size 640] [--warmup 2] [--steps 5] [--python python3] [--torch-device cuda] [--out FILE]`);
+    else
+      throw new Error(
+        `unknown argument ${k}; usage: train-step-gpu.js [--batch 16] [--size 640] [--warmup 2] [--steps 5] [--python python3] [--torch-device cuda] [--out FILE]`,
+      );
   }
   if (o.size % 32 !== 0) throw new Error(`--size must be a multiple of 32 (YOLOv5's largest stride), got ${o.size}`);
   return o;
 }
 
 if (require.main === module) {
-  gpuTrainStepBench(parseArgs(process.argv.slice(2))).then((table) => {
-    process.stdout.write(table + "\n");
-    if (process.env.TFJS_LAB_TRACE_MODULES) fs.writeFileSync(process.env.TFJS_LAB_TRACE_MODULES, Object.keys(require.cache).join("\n"));
-    process.exit(0);
-  }, (e) => { process.stderr.write(`gpu bench failed: ${(e as Error).stack}\n`); process.exit(1); });
+  gpuTrainStepBench(parseArgs(process.argv.slice(2))).then(
+    (table) => {
+      process.stdout.write(`${table}\n`);
+      if (process.env.TFJS_LAB_TRACE_MODULES) fs.writeFileSync(process.env.TFJS_LAB_TRACE_MODULES, Object.keys(require.cache).join("\n"));
+      process.exit(0);
+    },
+    (e) => {
+      process.stderr.write(`gpu bench failed: ${(e as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
 }

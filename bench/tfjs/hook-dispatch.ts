@@ -18,38 +18,64 @@ function loopMs(iterations: number): number {
 }
 
 function subscribeThree(): () => void {
-  const buffers = new Map<object, number>(), live = new Map<number, { shape: number[]; kernel?: string }>(), kernels: string[] = [];
+  const buffers = new Map<object, number>(),
+    live = new Map<number, { shape: number[]; kernel?: string }>(),
+    kernels: string[] = [];
   let failure: unknown;
   const offs = [
     subscribeTfHooks({
       name: "device-memory-like",
-      tensorTracked: (e) => { if (e.newData) buffers.set(e.tensor.dataId as object, e.bufferBytes); },
-      dataFreed: (id) => { buffers.delete(id); },
+      tensorTracked: (e) => {
+        if (e.newData) buffers.set(e.tensor.dataId as object, e.bufferBytes);
+      },
+      dataFreed: (id) => {
+        buffers.delete(id);
+      },
       beforeTopLevelKernel: () => {},
     }),
     subscribeTfHooks({
       name: "tracker-like",
-      tensorTracked: (e) => { live.set(e.tensor.id, { shape: e.tensor.shape, kernel: kernels[kernels.length - 1] }); },
-      tensorDisposed: (t) => { live.delete(t.id); },
-      kernelStart: (c) => { kernels.push(c.name); },
-      kernelEnd: () => { kernels.pop(); },
+      tensorTracked: (e) => {
+        live.set(e.tensor.id, { shape: e.tensor.shape, kernel: kernels[kernels.length - 1] });
+      },
+      tensorDisposed: (t) => {
+        live.delete(t.id);
+      },
+      kernelStart: (c) => {
+        kernels.push(c.name);
+      },
+      kernelEnd: () => {
+        kernels.pop();
+      },
     }),
-    subscribeTfHooks({ name: "trace-like", kernelEnd: (c, e) => { if (e) failure ??= c; } }),
+    subscribeTfHooks({
+      name: "trace-like",
+      kernelEnd: (c, e) => {
+        if (e) failure ??= c;
+      },
+    }),
   ];
-  return () => { offs.forEach((off) => off()); void failure; };
+  return () => {
+    offs.forEach((off) => off());
+    void failure;
+  };
 }
 
 export async function hookDispatch(rounds = 7, iterations = 2000): Promise<{ plainMs: number; hookedMs: number; ratios: number[] }> {
   await tf.setBackend("cpu");
   loopMs(iterations); // warm-up, both ways
   subscribeThree()();
-  const plain: number[] = [], hooked: number[] = [], ratios: number[] = [];
+  const plain: number[] = [],
+    hooked: number[] = [],
+    ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const p = loopMs(iterations);
     const off = subscribeThree();
     const h = loopMs(iterations);
     off();
-    plain.push(p); hooked.push(h); ratios.push(h / p);
+    plain.push(p);
+    hooked.push(h);
+    ratios.push(h / p);
   }
   return { plainMs: median(plain), hookedMs: median(hooked), ratios };
 }
@@ -57,8 +83,10 @@ export async function hookDispatch(rounds = 7, iterations = 2000): Promise<{ pla
 if (require.main === module) {
   const [rounds, iterations] = process.argv.slice(2).map(Number);
   hookDispatch(rounds || 7, iterations || 2000).then((r) => {
-    process.stdout.write(`${iterations || 2000} x tidy(ones, add, mul, sum) on cpu, median of ${r.ratios.length} rounds: ` +
-      `engine as shipped ${r.plainMs.toFixed(1)} ms, with the dispatcher and three subscribers ${r.hookedMs.toFixed(1)} ms ` +
-      `(${(r.hookedMs / r.plainMs).toFixed(2)}x; rounds ${r.ratios.map((x) => x.toFixed(2)).join(", ")})\n`);
+    process.stdout.write(
+      `${iterations || 2000} x tidy(ones, add, mul, sum) on cpu, median of ${r.ratios.length} rounds: ` +
+        `engine as shipped ${r.plainMs.toFixed(1)} ms, with the dispatcher and three subscribers ${r.hookedMs.toFixed(1)} ms ` +
+        `(${(r.hookedMs / r.plainMs).toFixed(2)}x; rounds ${r.ratios.map((x) => x.toFixed(2)).join(", ")})\n`,
+    );
   });
 }

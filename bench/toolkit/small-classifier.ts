@@ -8,7 +8,12 @@ import { batchNormTrain } from "../../src/toolkit/ops";
 const CHANNELS = [3, 16, 32, 64];
 const NUM_CLASSES = 10;
 /** PyTorch's padding=1 (symmetric), not TF's "same" (which pads only bottom/right at stride 2). */
-const TORCH_PAD_1: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
+const TORCH_PAD_1: [[number, number], [number, number], [number, number], [number, number]] = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0],
+];
 
 export interface SmallClassifier {
   variables: tf.Variable[];
@@ -18,7 +23,8 @@ export interface SmallClassifier {
 /** 3 x (3x3 conv stride 2 + batch norm + ReLU), global average pool, linear. */
 export function smallClassifier(): SmallClassifier {
   const convs = CHANNELS.slice(1).map((c, i) =>
-    tf.variable(tf.randomNormal<tf.Rank.R4>([3, 3, CHANNELS[i], c], 0, Math.sqrt(2 / (9 * CHANNELS[i])), "float32", i)));
+    tf.variable(tf.randomNormal<tf.Rank.R4>([3, 3, CHANNELS[i], c], 0, Math.sqrt(2 / (9 * CHANNELS[i])), "float32", i)),
+  );
   const gammas = CHANNELS.slice(1).map((c) => tf.variable(tf.ones([c]) as tf.Tensor1D));
   const betas = CHANNELS.slice(1).map((c) => tf.variable(tf.zeros([c]) as tf.Tensor1D));
   const fcW = tf.variable(tf.randomNormal<tf.Rank.R2>([CHANNELS[3], NUM_CLASSES], 0, 0.1, "float32", 9));

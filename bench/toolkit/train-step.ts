@@ -13,15 +13,33 @@ import { initBackend, switchBackend } from "../../src/tfjs";
 import { smallClassifier } from "./small-classifier";
 import { watchWasmHeap } from "../../src/tfjs/wasm-heap-watch";
 
-export interface BenchWorkload { model: "small" | "yolov5n"; batch: number; size: number; backends: string[] }
+export interface BenchWorkload {
+  model: "small" | "yolov5n";
+  batch: number;
+  size: number;
+  backends: string[];
+}
 export interface BenchRow {
-  model: string; runtime: string; threads: number; medianMs?: number; note?: string;
+  model: string;
+  runtime: string;
+  threads: number;
+  medianMs?: number;
+  note?: string;
   /** One step's peak tensor bytes above what was held before it (--memory). */
   peakStepBytes?: number;
 }
 export interface TrainStepBenchOptions {
-  only?: string; backends?: string[]; steps?: number; warmup?: number; rounds?: number; profile?: boolean; torchThreads?: number[];
-  memory?: boolean; json?: boolean; python?: string; log?: (line: string) => void;
+  only?: string;
+  backends?: string[];
+  steps?: number;
+  warmup?: number;
+  rounds?: number;
+  profile?: boolean;
+  torchThreads?: number[];
+  memory?: boolean;
+  json?: boolean;
+  python?: string;
+  log?: (line: string) => void;
 }
 
 export const WORKLOADS: BenchWorkload[] = [
@@ -36,14 +54,21 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-interface Step { variables: tf.Variable[]; loss: () => tf.Scalar; dispose: () => void }
+interface Step {
+  variables: tf.Variable[];
+  loss: () => tf.Scalar;
+  dispose: () => void;
+}
 
 /** The loss closure of one workload on the active backend, with its inputs. */
 function buildStep(w: BenchWorkload): Step {
   const x = tf.randomNormal<tf.Rank.R4>([w.batch, w.size, w.size, 3], 0, 1, "float32", 1);
   if (w.model === "small") {
     const net = smallClassifier();
-    const labels = tf.tensor1d(Array.from({ length: w.batch }, (_, i) => i % 10), "int32");
+    const labels = tf.tensor1d(
+      Array.from({ length: w.batch }, (_, i) => i % 10),
+      "int32",
+    );
     return { variables: net.variables, loss: () => net.loss(x, labels), dispose: () => tf.dispose([x, labels, ...net.variables]) };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -54,10 +79,18 @@ function buildStep(w: BenchWorkload): Step {
     variables: model.parameters(),
     // The same stand-in loss as the PyTorch side: sum over the three maps of mean(map^2).
     loss: () => tf.addN((model.forward(x) as tf.Tensor[]).map((m) => tf.mean(tf.square(m)))) as tf.Scalar,
-    dispose: () => { x.dispose(); model.dispose(); },
+    dispose: () => {
+      x.dispose();
+      model.dispose();
+    },
   };
 }
-interface YoloLike { train(): YoloLike; parameters(): tf.Variable[]; forward(x: tf.Tensor4D): unknown; dispose(): void }
+interface YoloLike {
+  train(): YoloLike;
+  parameters(): tf.Variable[];
+  forward(x: tf.Tensor4D): unknown;
+  dispose(): void;
+}
 
 async function timeSteps(step: Step, warmup: number, steps: number): Promise<number[]> {
   const optimizer = tf.train.sgd(1e-3);
@@ -120,12 +153,34 @@ async function profileStep(step: Step): Promise<[string, number][]> {
 export function torchRun(w: BenchWorkload, threads: number, opts: TrainStepBenchOptions): BenchRow {
   const runtime = "pytorch";
   try {
-    const out = execFileSync(opts.python ?? "/usr/bin/python3", [TORCH_SCRIPT, "--model", w.model, "--batch", String(w.batch),
-      "--size", String(w.size), "--threads", String(threads), "--warmup", String(opts.warmup ?? 2), "--steps", String(opts.steps ?? 5),
-      ...(opts.memory ? ["--memory"] : [])],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const out = execFileSync(
+      opts.python ?? "/usr/bin/python3",
+      [
+        TORCH_SCRIPT,
+        "--model",
+        w.model,
+        "--batch",
+        String(w.batch),
+        "--size",
+        String(w.size),
+        "--threads",
+        String(threads),
+        "--warmup",
+        String(opts.warmup ?? 2),
+        "--steps",
+        String(opts.steps ?? 5),
+        ...(opts.memory ? ["--memory"] : []),
+      ],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    );
     const result = JSON.parse(out.trim().split("\n").pop()!) as { median_ms: number; torch: string; peak_step_bytes?: number };
-    return { model: w.model, runtime: `${runtime} ${result.torch}`, threads, medianMs: result.median_ms, peakStepBytes: result.peak_step_bytes };
+    return {
+      model: w.model,
+      runtime: `${runtime} ${result.torch}`,
+      threads,
+      medianMs: result.median_ms,
+      peakStepBytes: result.peak_step_bytes,
+    };
   } catch (err) {
     const text = (err as { stderr?: string }).stderr?.trim().split("\n").pop() ?? String(err);
     return { model: w.model, runtime, threads, note: `not run: ${text}` };
@@ -154,7 +209,9 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
   const rows: BenchRow[] = [];
   const rounds = opts.rounds ?? 1;
   for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
-    log(`${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps${rounds > 1 ? `, ${rounds} rounds` : ""}`);
+    log(
+      `${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps${rounds > 1 ? `, ${rounds} rounds` : ""}`,
+    );
     // Per runtime row (in the order first measured): the medians of its rounds, or why it did not run.
     const measured = new Map<string, { row: BenchRow; medians: number[] }>();
     const record = (row: BenchRow, ms?: number) => {
@@ -181,7 +238,12 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
           log(`  tfjs ${backend}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
           if (opts.profile && round === 0) {
             const kernels = await profileStep(step);
-            log(`  tf.profile ${backend} (ms, one step): ${kernels.slice(0, 14).map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(" · ")}`);
+            log(
+              `  tf.profile ${backend} (ms, one step): ${kernels
+                .slice(0, 14)
+                .map(([k, ms]) => `${k} ${ms.toFixed(0)}`)
+                .join(" · ")}`,
+            );
           }
         } catch (err) {
           record({ model: w.model, runtime: `tfjs ${backend}`, threads: 1, note: `not run: ${(err as Error).message.split("\n")[0]}` });
@@ -219,14 +281,20 @@ function parseArgs(argv: string[]): TrainStepBenchOptions {
     else if (argv[i] === "--memory") opts.memory = true;
     else if (argv[i] === "--json") opts.json = true;
     else if (argv[i] === "--torch-threads") opts.torchThreads = argv[++i].split(",").filter(Boolean).map(Number);
-    else throw new Error(`unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--rounds N] [--memory] [--json] [--torch-threads 1,2]`);
+    else
+      throw new Error(
+        `unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--rounds N] [--memory] [--json] [--torch-threads 1,2]`,
+      );
   }
   return opts;
 }
 
 if (require.main === module) {
   const opts = parseArgs(process.argv.slice(2));
-  runTrainStepBench(opts.json ? { ...opts, log: (l) => process.stderr.write(l + "\n") } : opts)
+  runTrainStepBench(opts.json ? { ...opts, log: (l) => process.stderr.write(`${l}\n`) } : opts)
     .then((rows) => console.log(opts.json ? rows.map((r) => JSON.stringify(r)).join("\n") : `\n${formatTable(rows)}`))
-    .catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
 }

@@ -9,16 +9,30 @@
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BenchRow, torchRun, WORKLOADS } from "./train-step";
+import { type BenchRow, torchRun, WORKLOADS } from "./train-step";
 
-export interface ThreadsBenchOptions { rounds?: number; threads?: number[]; only?: string; steps?: number; warmup?: number; log?: (line: string) => void }
+export interface ThreadsBenchOptions {
+  rounds?: number;
+  threads?: number[];
+  only?: string;
+  steps?: number;
+  warmup?: number;
+  log?: (line: string) => void;
+}
 
 export interface ThreadsRow {
-  model: string; threads: number;
+  model: string;
+  threads: number;
   /** Threads tfjs-lab's backend ran (fewer than asked above tfjs-backend-wasm's 8), and how its kernels ran. */
-  tfjsThreads?: number; tfjsBackend?: string;
-  tfjsMs?: number; torchMs?: number; roundRatios: number[];
-  tfjsPeakBytes?: number; torchPeakBytes?: number; torchVersion?: string; note?: string;
+  tfjsThreads?: number;
+  tfjsBackend?: string;
+  tfjsMs?: number;
+  torchMs?: number;
+  roundRatios: number[];
+  tfjsPeakBytes?: number;
+  torchPeakBytes?: number;
+  torchVersion?: string;
+  note?: string;
 }
 
 const TRAIN_STEP_JS = path.join(__dirname, "train-step.js");
@@ -34,12 +48,42 @@ function median(xs: number[]): number {
 }
 
 /** One tfjs-lab process on wasm with `threads` threads: its row, and the backend line it logged. */
-function tfjsRun(model: string, threads: number, opts: ThreadsBenchOptions, memory: boolean): { row?: BenchRow; backend?: string; error?: string } {
+function tfjsRun(
+  model: string,
+  threads: number,
+  opts: ThreadsBenchOptions,
+  memory: boolean,
+): { row?: BenchRow; backend?: string; error?: string } {
   try {
-    const r = execFileSync(process.execPath, [TRAIN_STEP_JS, "--only", model, "--backends", "wasm", "--json", "--torch-threads", "",
-      "--steps", String(opts.steps ?? 5), "--warmup", String(opts.warmup ?? 2), ...(memory ? ["--memory"] : [])],
-    { env: { ...process.env, TFJS_LAB_WASM_THREADS: String(threads) }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 900_000 });
-    const row = r.trim().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as BenchRow)[0];
+    const r = execFileSync(
+      process.execPath,
+      [
+        TRAIN_STEP_JS,
+        "--only",
+        model,
+        "--backends",
+        "wasm",
+        "--json",
+        "--torch-threads",
+        "",
+        "--steps",
+        String(opts.steps ?? 5),
+        "--warmup",
+        String(opts.warmup ?? 2),
+        ...(memory ? ["--memory"] : []),
+      ],
+      {
+        env: { ...process.env, TFJS_LAB_WASM_THREADS: String(threads) },
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: 900_000,
+      },
+    );
+    const row = r
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as BenchRow)[0];
     return row?.medianMs !== undefined ? { row } : { error: row?.note ?? "no result" };
   } catch (err) {
     const e = err as { stderr?: string; message: string };
@@ -53,7 +97,9 @@ export async function runThreadsBench(opts: ThreadsBenchOptions = {}): Promise<T
   const counts = opts.threads ?? benchThreadCounts();
   const rows: ThreadsRow[] = [];
   for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
-    log(`${w.model}: batch ${w.batch}, ${w.size}x${w.size}, threads ${counts.join(", ")}, ${rounds} rounds of ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps each`);
+    log(
+      `${w.model}: batch ${w.batch}, ${w.size}x${w.size}, threads ${counts.join(", ")}, ${rounds} rounds of ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps each`,
+    );
     const perCount = new Map<number, { tfjs: number[]; torch: number[]; row: ThreadsRow }>();
     for (const t of counts) perCount.set(t, { tfjs: [], torch: [], row: { model: w.model, threads: t, roundRatios: [] } });
     for (let round = 0; round < rounds; round++) {
@@ -71,11 +117,13 @@ export async function runThreadsBench(opts: ThreadsBenchOptions = {}): Promise<T
           entry.torch.push(torch.medianMs);
           entry.row.torchVersion = torch.runtime;
           if (memory) entry.row.torchPeakBytes = torch.peakStepBytes;
-        } else entry.row.note = `${entry.row.note ? entry.row.note + "; " : ""}PyTorch: ${torch.note}`;
+        } else entry.row.note = `${entry.row.note ? `${entry.row.note}; ` : ""}PyTorch: ${torch.note}`;
         const ratio = ours.row?.medianMs !== undefined && torch.medianMs !== undefined ? ours.row.medianMs / torch.medianMs : undefined;
         if (ratio !== undefined) entry.row.roundRatios.push(ratio);
-        log(`  round ${round + 1}, ${t} thread(s): tfjs-lab ${ours.row?.medianMs?.toFixed(1) ?? ours.error} ms, ` +
-          `PyTorch ${torch.medianMs?.toFixed(1) ?? torch.note} ms${ratio !== undefined ? `, ${ratio.toFixed(2)}x` : ""}`);
+        log(
+          `  round ${round + 1}, ${t} thread(s): tfjs-lab ${ours.row?.medianMs?.toFixed(1) ?? ours.error} ms, ` +
+            `PyTorch ${torch.medianMs?.toFixed(1) ?? torch.note} ms${ratio !== undefined ? `, ${ratio.toFixed(2)}x` : ""}`,
+        );
       }
     }
     for (const { tfjs, torch, row } of perCount.values()) {
@@ -93,10 +141,16 @@ export function formatThreadsTable(rows: ThreadsRow[]): string {
     "|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
-    const threads = r.tfjsThreads !== undefined && r.tfjsThreads !== r.threads ? `${r.threads} (tfjs-lab ${r.tfjsThreads})` : `${r.threads}`;
-    const ratio = r.tfjsMs !== undefined && r.torchMs ? `**${(r.tfjsMs / r.torchMs).toFixed(2)}x** (${r.roundRatios.map((x) => x.toFixed(2)).join(", ")})` : (r.note ?? "");
+    const threads =
+      r.tfjsThreads !== undefined && r.tfjsThreads !== r.threads ? `${r.threads} (tfjs-lab ${r.tfjsThreads})` : `${r.threads}`;
+    const ratio =
+      r.tfjsMs !== undefined && r.torchMs
+        ? `**${(r.tfjsMs / r.torchMs).toFixed(2)}x** (${r.roundRatios.map((x) => x.toFixed(2)).join(", ")})`
+        : (r.note ?? "");
     const memRatio = r.tfjsPeakBytes && r.torchPeakBytes ? `${(r.tfjsPeakBytes / r.torchPeakBytes).toFixed(2)}x` : "";
-    lines.push(`| ${r.model} | ${threads} | ${r.tfjsMs?.toFixed(1) ?? ""} | ${r.torchMs?.toFixed(1) ?? ""} | ${ratio} | ${mib(r.tfjsPeakBytes)} | ${mib(r.torchPeakBytes)} | ${memRatio} |`);
+    lines.push(
+      `| ${r.model} | ${threads} | ${r.tfjsMs?.toFixed(1) ?? ""} | ${r.torchMs?.toFixed(1) ?? ""} | ${ratio} | ${mib(r.tfjsPeakBytes)} | ${mib(r.torchPeakBytes)} | ${memRatio} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -109,14 +163,20 @@ function parseArgs(argv: string[]): ThreadsBenchOptions {
     else if (argv[i] === "--only") opts.only = argv[++i];
     else if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
     else if (argv[i] === "--warmup") opts.warmup = Number(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]}; usage: train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N]`);
+    else
+      throw new Error(
+        `unknown argument ${argv[i]}; usage: train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N]`,
+      );
   }
   return opts;
 }
 
 if (require.main === module) {
   const opts = parseArgs(process.argv.slice(2));
-  runThreadsBench({ ...opts, log: (l) => process.stderr.write(l + "\n") })
+  runThreadsBench({ ...opts, log: (l) => process.stderr.write(`${l}\n`) })
     .then((rows) => console.log(`\n${formatThreadsTable(rows)}`))
-    .catch((err) => { console.error(err instanceof Error ? err.message : err); process.exit(1); });
+    .catch((err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    });
 }

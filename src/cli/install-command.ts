@@ -1,10 +1,10 @@
 // `tfjs-lab install`: writes a kernelspec whose argv points at this installation and hands
 // it to `jupyter kernelspec install` (so --user, --sys-prefix and --prefix mean what Jupyter
 // users know).
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { spawnSync } from "child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { findJupyter, JUPYTER_MISSING } from "./jupyter";
 import { KERNEL_ROOT } from "../engine/compiler";
 import { copyPlotlyLibrary } from "../display/reprs/plotly-library";
@@ -21,7 +21,7 @@ export function writeKernelSpec(dir: string): string {
   // Figures' HTML loads plotly.js from {baseUrl}kernelspecs/NAME/ (src/display/reprs/plotly-library.ts).
   spec.env = { ...spec.env, TFJS_LAB_KERNELSPEC: path.basename(dir) };
   copyPlotlyLibrary(dir);
-  fs.writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(spec, null, 2) + "\n");
+  fs.writeFileSync(path.join(dir, "kernel.json"), `${JSON.stringify(spec, null, 2)}\n`);
   return dir;
 }
 
@@ -32,16 +32,27 @@ export async function installCommand(args: string[]): Promise<number> {
     const a = args[i];
     if (a === "--user" || a === "--sys-prefix") passThrough.push(a);
     else if (a === "--prefix") {
-      if (!args[i + 1]) { process.stderr.write("tfjs-lab install: --prefix needs a directory\n"); return 2; }
+      if (!args[i + 1]) {
+        process.stderr.write("tfjs-lab install: --prefix needs a directory\n");
+        return 2;
+      }
       passThrough.push("--prefix", path.resolve(args[++i]));
     } else if (a === "--name") name = args[++i] ?? name;
-    else { process.stderr.write(`tfjs-lab install: unknown option ${a}\nUsage: tfjs-lab install [--user|--sys-prefix|--prefix P] [--name N]\n`); return 2; }
+    else {
+      process.stderr.write(`tfjs-lab install: unknown option ${a}\nUsage: tfjs-lab install [--user|--sys-prefix|--prefix P] [--name N]\n`);
+      return 2;
+    }
   }
   const jupyter = findJupyter();
-  if (!jupyter) { process.stderr.write(JUPYTER_MISSING + "\n"); return 1; }
+  if (!jupyter) {
+    process.stderr.write(`${JUPYTER_MISSING}\n`);
+    return 1;
+  }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tfjs-lab-spec-"));
   const dir = writeKernelSpec(path.join(tmp, name));
-  const r = spawnSync(jupyter.cmd, [...jupyter.args, "kernelspec", "install", "--replace", "--name", name, ...passThrough, dir], { encoding: "utf8" });
+  const r = spawnSync(jupyter.cmd, [...jupyter.args, "kernelspec", "install", "--replace", "--name", name, ...passThrough, dir], {
+    encoding: "utf8",
+  });
   fs.rmSync(tmp, { recursive: true, force: true });
   process.stdout.write(r.stdout ?? "");
   process.stderr.write(r.stderr ?? "");

@@ -1,16 +1,21 @@
 // Finding Jupyter: the `jupyter` command on PATH, else Debian's /usr/bin/python3 -m jupyter.
-import { spawnSync } from "child_process";
+import { spawnSync } from "node:child_process";
 
-export interface JupyterCommand { cmd: string; args: string[] }
+export interface JupyterCommand {
+  cmd: string;
+  args: string[];
+}
 
 export function findJupyter(): JupyterCommand | undefined {
   // TFJS_LAB_JUPYTER names the one command to use (e.g. a conda env's jupyter).
   const forced = process.env.TFJS_LAB_JUPYTER;
-  const candidates: JupyterCommand[] = forced ? [{ cmd: forced, args: [] }] : [
-    { cmd: "jupyter", args: [] },
-    { cmd: "/usr/bin/python3", args: ["-m", "jupyter"] },
-    { cmd: "python3", args: ["-m", "jupyter"] },
-  ];
+  const candidates: JupyterCommand[] = forced
+    ? [{ cmd: forced, args: [] }]
+    : [
+        { cmd: "jupyter", args: [] },
+        { cmd: "/usr/bin/python3", args: ["-m", "jupyter"] },
+        { cmd: "python3", args: ["-m", "jupyter"] },
+      ];
   for (const c of candidates) {
     const r = spawnSync(c.cmd, [...c.args, "kernelspec", "--version"], { encoding: "utf8" });
     if (r.status === 0) return c;

@@ -1,5 +1,5 @@
 // `tfjs-lab kernel CONNECTION_FILE`: what the kernelspec's argv runs.
-import * as path from "path";
+import * as path from "node:path";
 import { startKernel } from "../kernel";
 import { createToolkitEngine } from "./toolkit-engine";
 import { installOutputCapture } from "../engine/cell-context";
@@ -16,11 +16,15 @@ export async function kernelCommand(args: string[]): Promise<number> {
   const stderr = installOutputCapture().log;
   const log = (line: string) => stderr(`[tfjs-lab] ${line}`);
   let warm: (() => Promise<void>) | undefined;
-  const kernel = await startKernel(path.resolve(file), () => {
-    const engine = createToolkitEngine({ cwd: process.cwd(), log });
-    warm = () => engine.warmUp();
-    return engine;
-  }, { log });
+  const kernel = await startKernel(
+    path.resolve(file),
+    () => {
+      const engine = createToolkitEngine({ cwd: process.cwd(), log });
+      warm = () => engine.warmUp();
+      return engine;
+    },
+    { log },
+  );
   // Load the compiler and the backend once the kernel answers, not before: start-up stays fast.
   setTimeout(() => void warm?.().catch((e) => log(`warm-up failed: ${(e as Error).message}`)), 300);
   exitWhenOrphaned(log);
@@ -40,7 +44,12 @@ function exitWhenOrphaned(log: (line: string) => void): void {
   const parent = Number(process.env.JPY_PARENT_PID) || LAUNCH_PARENT;
   const gone = () => {
     if (process.ppid !== LAUNCH_PARENT && process.ppid !== parent) return true;
-    try { process.kill(parent, 0); return false; } catch (e) { return (e as { code?: string }).code === "ESRCH"; }
+    try {
+      process.kill(parent, 0);
+      return false;
+    } catch (e) {
+      return (e as { code?: string }).code === "ESRCH";
+    }
   };
   setInterval(() => {
     if (gone()) {

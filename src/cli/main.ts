@@ -10,12 +10,20 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   kernel: { usage: "tfjs-lab kernel CONNECTION_FILE          start the Jupyter kernel (Jupyter calls this)", run: kernelCommand },
   install: { usage: "tfjs-lab install [--user|--sys-prefix|--prefix P] [--name N]   install the kernelspec", run: installCommand },
   run: { usage: "tfjs-lab run NOTEBOOK... [--out DIR] [--allow-errors] [--timeout S]   execute notebooks in-process", run: runCommand },
-  "build-notebooks": { usage: "tfjs-lab build-notebooks [SRC...] [--out DIR]   build notebooks/*.ipynb from notebooks/src/*.ts", run: buildNotebooksCommand },
-  reproduce: { usage: "tfjs-lab reproduce [--out DIR]          run every notebook in notebooks/, write out/ and print what each reproduced", run: reproduceCommand },
+  "build-notebooks": {
+    usage: "tfjs-lab build-notebooks [SRC...] [--out DIR]   build notebooks/*.ipynb from notebooks/src/*.ts",
+    run: buildNotebooksCommand,
+  },
+  reproduce: {
+    usage: "tfjs-lab reproduce [--out DIR]          run every notebook in notebooks/, write out/ and print what each reproduced",
+    run: reproduceCommand,
+  },
 };
 
 function usage(): string {
-  return `Usage:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join("\n")}\n`;
+  return `Usage:\n${Object.values(COMMANDS)
+    .map((c) => `  ${c.usage}`)
+    .join("\n")}\n`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -33,6 +41,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { if (code !== 0 || process.argv[2] !== "kernel") process.exitCode = code; },
-  (e) => { process.stderr.write(`tfjs-lab: ${(e as Error).message}\n`); process.exitCode = 1; },
+  (code) => {
+    if (code !== 0 || process.argv[2] !== "kernel") process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`tfjs-lab: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  },
 );

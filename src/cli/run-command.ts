@@ -1,12 +1,17 @@
 // `tfjs-lab run NOTEBOOK... [--out DIR]`: executes notebooks through the engine, each in a fresh process,
 // and writes the executed copies (nbformat 4), next to the originals unless --out is given.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { runNotebookIsolated } from "../runner/run-notebook";
 import { writeNotebook } from "../runner/nbformat";
 import { summarize, summaryTable } from "../runner/summary";
 
-export interface ParsedRunArgs { files: string[]; out?: string; allowErrors: boolean; timeoutS?: number }
+export interface ParsedRunArgs {
+  files: string[];
+  out?: string;
+  allowErrors: boolean;
+  timeoutS?: number;
+}
 
 export function parseRunArgs(args: string[]): ParsedRunArgs {
   const r: ParsedRunArgs = { files: [], allowErrors: false };
@@ -25,16 +30,26 @@ export function parseRunArgs(args: string[]): ParsedRunArgs {
 
 export async function runCommand(args: string[]): Promise<number> {
   let parsed: ParsedRunArgs;
-  try { parsed = parseRunArgs(args); } catch (e) {
-    process.stderr.write(`tfjs-lab run: ${(e as Error).message}\nUsage: tfjs-lab run NOTEBOOK... [--out DIR] [--allow-errors] [--timeout S]\n`);
+  try {
+    parsed = parseRunArgs(args);
+  } catch (e) {
+    process.stderr.write(
+      `tfjs-lab run: ${(e as Error).message}\nUsage: tfjs-lab run NOTEBOOK... [--out DIR] [--allow-errors] [--timeout S]\n`,
+    );
     return 2;
   }
-  if (!parsed.files.length) { process.stderr.write("tfjs-lab run: no notebook given\n"); return 2; }
+  if (!parsed.files.length) {
+    process.stderr.write("tfjs-lab run: no notebook given\n");
+    return 2;
+  }
   if (parsed.out) fs.mkdirSync(parsed.out, { recursive: true });
   const summaries = [];
   let failed = false;
   for (const file of parsed.files) {
-    const run = await runNotebookIsolated(file, { allowErrors: parsed.allowErrors, cellTimeoutMs: parsed.timeoutS ? parsed.timeoutS * 1000 : undefined });
+    const run = await runNotebookIsolated(file, {
+      allowErrors: parsed.allowErrors,
+      cellTimeoutMs: parsed.timeoutS ? parsed.timeoutS * 1000 : undefined,
+    });
     const dest = parsed.out ? path.join(parsed.out, path.basename(file)) : file;
     writeNotebook(dest, run.notebook);
     const s = summarize(run);
@@ -42,6 +57,6 @@ export async function runCommand(args: string[]): Promise<number> {
     failed ||= !s.ok && !parsed.allowErrors;
     process.stderr.write(`${s.ok ? "ok  " : "FAIL"} ${file} -> ${dest} (${(run.ms / 1000).toFixed(1)} s)\n`);
   }
-  process.stdout.write(summaryTable(summaries) + "\n");
+  process.stdout.write(`${summaryTable(summaries)}\n`);
   return failed ? 1 : 0;
 }

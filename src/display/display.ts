@@ -20,9 +20,10 @@ export interface DisplayOptions {
 export function display(value: unknown, options: DisplayOptions = {}): void {
   const output = currentCellOutput();
   if (!output) throw new Error("display() needs a running notebook cell: call it from a cell, or from code a cell started.");
-  if (options.update && !options.displayId) throw new Error("display(value, {update: true}) needs a displayId naming the output to replace.");
+  if (options.update && !options.displayId)
+    throw new Error("display(value, {update: true}) needs a displayId naming the output to replace.");
   const rich = toMimeBundle(value);
-  const data = options.update && !options.final ? rich.updateData ?? rich.data : rich.data;
+  const data = options.update && !options.final ? (rich.updateData ?? rich.data) : rich.data;
   const metadata = rich.metadata;
   output.display(data, { ...metadata, ...options.metadata }, options.displayId ? { display_id: options.displayId } : {}, !!options.update);
 }

@@ -1,9 +1,9 @@
 // Output attribution. Every cell runs inside an AsyncLocalStorage context that carries its
 // OutputSink, so output from a timer or a promise that a cell started reaches that cell's
 // output (its parent header), not whichever cell runs next.
-import { AsyncLocalStorage } from "async_hooks";
-import { Console } from "console";
-import { Writable } from "stream";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { Console } from "node:console";
+import { Writable } from "node:stream";
 import type { OutputSink } from "./types";
 import { setCellOutputHost } from "../display/cell-output";
 
@@ -80,5 +80,5 @@ export function installOutputCapture(): { log: (line: string) => void } {
     (process.stdout as any).write = route("stdout", origOut);
     (process.stderr as any).write = route("stderr", origErr);
   }
-  return { log: (line: string) => void origErr(line.endsWith("\n") ? line : line + "\n") };
+  return { log: (line: string) => void origErr(line.endsWith("\n") ? line : `${line}\n`) };
 }

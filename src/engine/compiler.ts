@@ -1,7 +1,7 @@
 // The cell compiler: tslab's converter (TypeScript type-check + transpile) with module
 // resolution that falls back to the kernel's own packages, so `import * as tf from
 // "@tensorflow/tfjs"` type-checks in a notebook that lives anywhere (tslab #61, #67).
-import * as path from "path";
+import * as path from "node:path";
 import * as ts from "@tslab/typescript-for-tslab";
 import type { Converter, ConvertResult, CompletionInfo } from "tslab/dist/converter";
 import { ConvertCache, markProjectFilesChanged } from "./convert-cache";
@@ -29,8 +29,11 @@ function installKernelPackageFallback(cwd: string): void {
   const own = path.join(KERNEL_ROOT, "node_modules") + path.sep;
   if (local === own) return;
   const sys = ts.sys as unknown as Record<string, (...a: any[]) => any>;
-  const orig = Object.fromEntries(["fileExists", "directoryExists", "readFile", "realpath", "getDirectories", "readDirectory"]
-    .filter((fn) => sys[fn]).map((fn) => [fn, sys[fn].bind(ts.sys)]));
+  const orig = Object.fromEntries(
+    ["fileExists", "directoryExists", "readFile", "realpath", "getDirectories", "readDirectory"]
+      .filter((fn) => sys[fn])
+      .map((fn) => [fn, sys[fn].bind(ts.sys)]),
+  );
   const mapped = (p: string) => (p.startsWith(local) ? own + p.slice(local.length) : p);
   const exists = (p: string) => orig.fileExists(p) || orig.directoryExists(p);
   for (const fn of Object.keys(orig)) {
@@ -66,14 +69,19 @@ function observeFileChanges(): void {
   for (const fn of ["watchFile", "watchDirectory"]) {
     const orig = sys[fn]?.bind(ts.sys);
     if (!orig || orig.__labTolerant) continue;
-    const wrapped = (p: string, cb: (...a: unknown[]) => void, ...rest: unknown[]) => orig(p, (...args: unknown[]) => {
-      markProjectFilesChanged();
-      try {
-        cb(...args);
-      } catch (e) {
-        if (!/pending rebuildTimer/.test(String((e as Error)?.message))) throw e;
-      }
-    }, ...rest);
+    const wrapped = (p: string, cb: (...a: unknown[]) => void, ...rest: unknown[]) =>
+      orig(
+        p,
+        (...args: unknown[]) => {
+          markProjectFilesChanged();
+          try {
+            cb(...args);
+          } catch (e) {
+            if (!/pending rebuildTimer/.test(String((e as Error)?.message))) throw e;
+          }
+        },
+        ...rest,
+      );
     wrapped.__labTolerant = true;
     sys[fn] = wrapped;
   }

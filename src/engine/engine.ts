@@ -2,8 +2,15 @@
 // rich display; the same object serves the ZeroMQ kernel and the in-process notebook runner.
 
 import type {
-  CompleteReplyContent, Engine, ExecuteOptions, ExecuteReplyContent, HistoryEntry, HistoryQuery,
-  InspectReplyContent, IsCompleteReplyContent, OutputSink,
+  CompleteReplyContent,
+  Engine,
+  ExecuteOptions,
+  ExecuteReplyContent,
+  HistoryEntry,
+  HistoryQuery,
+  InspectReplyContent,
+  IsCompleteReplyContent,
+  OutputSink,
 } from "./types";
 import { createCompiler, type Compiler } from "./compiler";
 import { Executor, type RunResult } from "./executor";
@@ -182,7 +189,7 @@ export class LabEngine implements Engine {
         }
         case "inspect": {
           const reply = this.inspect(part.expr, part.expr.length, part.detail);
-          ctx.sink.stream("stdout", reply.found ? String(reply.data["text/plain"]) + "\n" : `Object \`${part.expr}\` not found.\n`);
+          ctx.sink.stream("stdout", reply.found ? `${String(reply.data["text/plain"])}\n` : `Object \`${part.expr}\` not found.\n`);
           last = { hasValue: false };
           break;
         }
@@ -190,13 +197,19 @@ export class LabEngine implements Engine {
         case "cell-magic": {
           const m = getMagic(part.name);
           const prefix = part.kind === "cell-magic" ? "%%" : "%";
-          if (!m) throw new UsageError(`${part.kind === "cell-magic" ? "Cell" : "Line"} magic \`${prefix}${part.name}\` not found. %lsmagic lists the magics.`);
-          if (part.kind === "cell-magic" && m.kind === "line") throw new UsageError(`%${m.name} is a line magic; use it as %${m.name} on one line.`, m.usage);
-          if (part.kind === "line-magic" && m.kind === "cell") throw new UsageError(`%%${m.name} is a cell magic; put %%${m.name} on the first line of the cell.`, m.usage);
+          if (!m)
+            throw new UsageError(
+              `${part.kind === "cell-magic" ? "Cell" : "Line"} magic \`${prefix}${part.name}\` not found. %lsmagic lists the magics.`,
+            );
+          if (part.kind === "cell-magic" && m.kind === "line")
+            throw new UsageError(`%${m.name} is a line magic; use it as %${m.name} on one line.`, m.usage);
+          if (part.kind === "line-magic" && m.kind === "cell")
+            throw new UsageError(`%%${m.name} is a cell magic; put %%${m.name} on the first line of the cell.`, m.usage);
           // A %%magic's body starts on the line after it; a %magic's code is on its own line.
-          const value = part.kind === "cell-magic"
-            ? await m.run(part.args, this.magicContext(ctx, part.line + 1), part.body)
-            : await m.run(part.args, this.magicContext(ctx, part.line), undefined);
+          const value =
+            part.kind === "cell-magic"
+              ? await m.run(part.args, this.magicContext(ctx, part.line + 1), part.body)
+              : await m.run(part.args, this.magicContext(ctx, part.line), undefined);
           last = { hasValue: value !== undefined, value };
           break;
         }
@@ -223,7 +236,9 @@ export class LabEngine implements Engine {
     const before = code.slice(lineStart, cursorPos);
     const magic = /^(%%?)([\w-]*)$/.exec(before.trimStart());
     if (magic) {
-      const matches = allMagics().filter((m) => m.name.startsWith(magic[2])).map((m) => magic[1] + m.name);
+      const matches = allMagics()
+        .filter((m) => m.name.startsWith(magic[2]))
+        .map((m) => magic[1] + m.name);
       return { status: "ok", matches, cursor_start: cursorPos - magic[0].length, cursor_end: cursorPos, metadata: {} };
     }
     try {
@@ -286,7 +301,8 @@ function installUncaughtReporting(log: (line: string) => void, frameLibrary: Fra
     const err = toErrorContent(e, frameLibrary);
     // code of an interrupted cell that stopped at its next check: expected, not news for the cell
     if (isInterrupt(e) && ctx?.signal.aborted) return log(`${kind}: KeyboardInterrupt in code of interrupted In[${ctx.executionCount}]`);
-    if (ctx) ctx.sink.error(err.ename, err.evalue, [`${kind} (from a timer or promise started by In[${ctx.executionCount}])`, ...err.traceback]);
+    if (ctx)
+      ctx.sink.error(err.ename, err.evalue, [`${kind} (from a timer or promise started by In[${ctx.executionCount}])`, ...err.traceback]);
     log(`${kind}: ${err.ename}: ${err.evalue}`);
   };
   handlers = { uncaught: report("Uncaught exception"), rejection: report("Unhandled promise rejection") };
@@ -301,8 +317,12 @@ function installUncaughtReporting(log: (line: string) => void, frameLibrary: Fra
  */
 function keepOnlyOurHandlers(): void {
   if (!handlers) return;
-  for (const [event, ours] of [["uncaughtException", handlers.uncaught], ["unhandledRejection", handlers.rejection]] as const) {
-    for (const l of process.listeners(event as "uncaughtException")) if (l !== ours) process.removeListener(event as "uncaughtException", l);
+  for (const [event, ours] of [
+    ["uncaughtException", handlers.uncaught],
+    ["unhandledRejection", handlers.rejection],
+  ] as const) {
+    for (const l of process.listeners(event as "uncaughtException"))
+      if (l !== ours) process.removeListener(event as "uncaughtException", l);
   }
 }
 

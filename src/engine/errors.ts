@@ -2,7 +2,11 @@
 import type { Diagnostic } from "tslab/dist/converter";
 import { mapCellFrames } from "./source-positions";
 
-export interface ErrorContent { ename: string; evalue: string; traceback: string[] }
+export interface ErrorContent {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
 
 /** Raised for a cell the user stopped (interrupt_request or SIGINT). */
 export class KeyboardInterrupt extends Error {
@@ -22,13 +26,16 @@ export class CompileError extends Error {
 
 /** `firstLine`: the cell line the compiled code starts on (after a magic line, it is not 1). */
 export function diagnosticLines(diags: Diagnostic[], cellName: string, firstLine = 1): string[] {
-  return diags.map((d) => d.fileName
-    ? `${d.fileName}:${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`
-    : `${cellName}:${d.start.line + firstLine}:${d.start.character + 1} - ${d.messageText}`);
+  return diags.map((d) =>
+    d.fileName
+      ? `${d.fileName}:${d.start.line + 1}:${d.start.character + 1} - ${d.messageText}`
+      : `${cellName}:${d.start.line + firstLine}:${d.start.character + 1} - ${d.messageText}`,
+  );
 }
 
 // Frames of the kernel itself (engine, vm trampolines, Node internals) say nothing about the user's code.
-const INTERNAL_FRAME = /node:internal|node:vm|node:async_hooks|[\\/]dist[\\/]src[\\/](engine|kernel|magics)[\\/]|^\s*at (new )?Promise|evalmachine|\binterruptible:|sigintHandlersWrap|Script\.runInThisContext/;
+const INTERNAL_FRAME =
+  /node:internal|node:vm|node:async_hooks|[\\/]dist[\\/]src[\\/](engine|kernel|magics)[\\/]|^\s*at (new )?Promise|evalmachine|\binterruptible:|sigintHandlersWrap|Script\.runInThisContext/;
 
 /** Frames kept per error (V8's default of 10 is used up inside TensorFlow.js before the cell's own frame). */
 export const STACK_TRACE_LIMIT = 64;
@@ -50,7 +57,7 @@ function packageOf(frame: string): string | undefined {
 function collapseLibraryFrames(frames: string[], frameLibrary?: FrameLibrary): string[] {
   const libraries = frames.map((f) => packageOf(f) ?? frameLibrary?.(f));
   const out: string[] = [];
-  for (let i = 0; i < frames.length;) {
+  for (let i = 0; i < frames.length; ) {
     out.push(frames[i]);
     if (!libraries[i]) {
       i++;
@@ -69,7 +76,7 @@ function collapseLibraryFrames(frames: string[], frameLibrary?: FrameLibrary): s
 /** Runs of one frame (deep recursion) as that frame and a count, as Python's traceback does. */
 export function collapseRepeatedFrames(frames: string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < frames.length;) {
+  for (let i = 0; i < frames.length; ) {
     let j = i + 1;
     while (j < frames.length && frames[j] === frames[i]) j++;
     out.push(frames[i]);
@@ -106,7 +113,10 @@ function explainAllocationFailure(e: Error): string | undefined {
   const m = /^Invalid typed array length: (\d+)$/.exec(e.message);
   if (e instanceof RangeError && (m || e.message === "Array buffer allocation failed")) {
     const n = m ? Number(m[1]) : undefined;
-    const asked = n === undefined ? "an array buffer" : `a typed array of ${n.toLocaleString("en-US")} elements (${(n * 4 / 2 ** 30).toFixed(1)} GiB as float32)`;
+    const asked =
+      n === undefined
+        ? "an array buffer"
+        : `a typed array of ${n.toLocaleString("en-US")} elements (${((n * 4) / 2 ** 30).toFixed(1)} GiB as float32)`;
     return `${e.message}: out of memory: could not allocate ${asked}. JavaScript arrays hold at most 2^32 elements and the wasm backend's heap is 4 GiB. What to do: make the tensor smaller (a smaller batch or image size), or dispose tensors you no longer need (%memory lists them).`;
   }
   return undefined;
@@ -118,11 +128,17 @@ export function toErrorContent(e: unknown, frameLibrary?: FrameLibrary): ErrorCo
   if (e instanceof Error) {
     const ename = e.name || e.constructor?.name || "Error";
     const evalue = explainAllocationFailure(e) ?? e.message;
-    const frames = mapCellFrames(collapseLibraryFrames(collapseRepeatedFrames(stackFrames(e).filter((l) => !INTERNAL_FRAME.test(l))), frameLibrary));
+    const frames = mapCellFrames(
+      collapseLibraryFrames(collapseRepeatedFrames(stackFrames(e).filter((l) => !INTERNAL_FRAME.test(l))), frameLibrary),
+    );
     return { ename, evalue, traceback: [`${ename}: ${evalue}`, ...frames] };
   }
   // Something that is not an Error was thrown (`throw 42`).
   let text: string;
-  try { text = typeof e === "string" ? e : JSON.stringify(e) ?? String(e); } catch { text = String(e); }
+  try {
+    text = typeof e === "string" ? e : (JSON.stringify(e) ?? String(e));
+  } catch {
+    text = String(e);
+  }
   return { ename: "Error", evalue: text, traceback: [`Uncaught ${text}`] };
 }

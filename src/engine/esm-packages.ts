@@ -44,8 +44,8 @@ function conditionalTarget(entry: unknown, conditions = IMPORT_CONDITIONS): stri
 /** Resolves `subpath` through a package.json `exports` field for import; undefined if not exported. */
 /** `exports` as a map from subpath to entry ("." alone when it is the main entry's sugar). */
 function subpathMap(exports: unknown): Record<string, unknown> {
-  const isMap = exports !== null && typeof exports === "object" && !Array.isArray(exports) &&
-    Object.keys(exports).some((k) => k.startsWith("."));
+  const isMap =
+    exports !== null && typeof exports === "object" && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith("."));
   return isMap ? (exports as Record<string, unknown>) : { ".": exports };
 }
 
@@ -57,9 +57,14 @@ export function resolveExports(exports: unknown, subpath: string, conditions = I
   for (const key of Object.keys(map)) {
     const star = key.indexOf("*");
     if (star < 0) continue;
-    const prefix = key.slice(0, star), suffix = key.slice(star + 1);
-    if (subpath.startsWith(prefix) && subpath.endsWith(suffix) && subpath.length >= key.length - 1 &&
-        (!best || prefix.length > best.key.indexOf("*"))) {
+    const prefix = key.slice(0, star),
+      suffix = key.slice(star + 1);
+    if (
+      subpath.startsWith(prefix) &&
+      subpath.endsWith(suffix) &&
+      subpath.length >= key.length - 1 &&
+      (!best || prefix.length > best.key.indexOf("*"))
+    ) {
       best = { key, star: subpath.slice(prefix.length, subpath.length - suffix.length) };
     }
   }

@@ -2,9 +2,9 @@
 // in this process (so tensors and modules are shared with the kernel) with the namespace as
 // `exports`. Blocking code stops on SIGINT (vm breakOnSigint); async code when the cell's
 // AbortSignal fires.
-import * as path from "path";
-import * as vm from "vm";
-import Module, { createRequire } from "module";
+import * as path from "node:path";
+import * as vm from "node:vm";
+import Module, { createRequire } from "node:module";
 import type { Compiler } from "./compiler";
 import { KERNEL_ROOT } from "./compiler";
 import { runInterruptible } from "./interruptible";
@@ -94,10 +94,14 @@ function requireEsmPackage(id: string, from: NodeJS.Require, notExported: unknow
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "ERR_REQUIRE_ASYNC_MODULE") {
-      throw new Error(`Cannot load "${id}": it is an ES module that uses top-level await, which a cell (compiled to CommonJS) cannot load synchronously.`);
+      throw new Error(
+        `Cannot load "${id}": it is an ES module that uses top-level await, which a cell (compiled to CommonJS) cannot load synchronously.`,
+      );
     }
     if (code === "ERR_REQUIRE_ESM") {
-      throw new Error(`Cannot load "${id}": it is an ES module and Node ${process.version} cannot require() ES modules. Use Node 20.19 or later (22.12 or later on Node 22).`);
+      throw new Error(
+        `Cannot load "${id}": it is an ES module and Node ${process.version} cannot require() ES modules. Use Node 20.19 or later (22.12 or later on Node 22).`,
+      );
     }
     throw e;
   }
@@ -118,7 +122,12 @@ export class Executor {
   private readonly localModules = new LocalTsModules();
   private readonly define = (ns: Namespace, name: string, attrs: PropertyDescriptor) => defineInNamespace(ns, name, attrs);
 
-  constructor(private readonly compiler: Compiler, readonly namespace: Namespace, cwd: string, private readonly checks: InterruptChecks) {
+  constructor(
+    private readonly compiler: Compiler,
+    readonly namespace: Namespace,
+    cwd: string,
+    private readonly checks: InterruptChecks,
+  ) {
     this.cellRequire = createCellRequire(cwd, this.localModules);
   }
 
@@ -149,7 +158,9 @@ export class Executor {
     this.compiler.commit(converted.declOutput ?? "");
     // An interrupt that arrived while the cell compiled stops it before it starts.
     if (signal.aborted) throw new KeyboardInterrupt();
-    const ret = runInterruptible(() => fn(this.namespace, this.cellRequire, this.define, this.checks.tick, this.checks.resume, this.checks.counts, guardedProcess));
+    const ret = runInterruptible(() =>
+      fn(this.namespace, this.cellRequire, this.define, this.checks.tick, this.checks.resume, this.checks.counts, guardedProcess),
+    );
     if (isAsync) await raceAbort(ret as Promise<unknown>, signal);
     const key = converted.lastExpressionVar;
     if (!key) return { hasValue: false };
@@ -165,8 +176,14 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     const onAbort = () => reject(new KeyboardInterrupt());
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(
-      (v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
-      (e) => { signal.removeEventListener("abort", onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
     );
   });
 }

@@ -26,7 +26,8 @@ export class History {
       case "range": {
         // session 0 means the current session; stop is exclusive, as in IPython.
         if (q.session && q.session !== this.session && q.session > 0) return [];
-        const start = q.start ?? 1, stop = q.stop ?? Number.MAX_SAFE_INTEGER;
+        const start = q.start ?? 1,
+          stop = q.stop ?? Number.MAX_SAFE_INTEGER;
         return this.entries.filter((e) => e.line >= start && e.line < stop).map(withOutput);
       }
       case "search": {
@@ -34,7 +35,10 @@ export class History {
         let hits = this.entries.filter((e) => re.test(e.input));
         if (q.unique) {
           const seen = new Set<string>();
-          hits = hits.reverse().filter((e) => !seen.has(e.input) && seen.add(e.input)).reverse();
+          hits = hits
+            .reverse()
+            .filter((e) => !seen.has(e.input) && seen.add(e.input))
+            .reverse();
         }
         return (q.n ? hits.slice(-q.n) : hits).map(withOutput);
       }
@@ -45,6 +49,9 @@ export class History {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[\\s\\S]*").replace(/\?/g, ".");
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, "[\\s\\S]*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${body}$`);
 }

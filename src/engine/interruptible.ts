@@ -1,6 +1,6 @@
 // Runs blocking JavaScript so that SIGINT (the kernel's interrupt) stops it: Node's vm
 // interrupts only code that runs inside a script started with breakOnSigint.
-import * as vm from "vm";
+import * as vm from "node:vm";
 
 const trampoline = new vm.Script("globalThis.__lab_blocking()", { filename: "interruptible" });
 

@@ -13,9 +13,9 @@ export function isCompleteCell(code: string): IsCompleteReplyContent {
   if (diags.length === 0) return { status: "complete" };
   const end = src.trimEnd().length;
   // Errors only at the very end (an unclosed bracket, string or template): more input may fix it.
-  const atEnd = diags.every((d) => d.start >= end - 1 || /expected|Unterminated/.test(String(d.messageText)) && d.start >= end - 1);
+  const atEnd = diags.every((d) => d.start >= end - 1 || (/expected|Unterminated/.test(String(d.messageText)) && d.start >= end - 1));
   if (!atEnd) return { status: "invalid" };
   const lastLine = src.split("\n").pop() ?? "";
-  const indent = lastLine.match(/^\s*/)![0] + (/[{(\[]\s*$/.test(lastLine) ? "  " : "");
+  const indent = lastLine.match(/^\s*/)![0] + (/[{([]\s*$/.test(lastLine) ? "  " : "");
   return { status: "incomplete", indent };
 }

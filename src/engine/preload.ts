@@ -1,7 +1,7 @@
 // The names every cell sees without importing: tf, aq, lab and the display helpers. Their
 // types come from import declarations given to the compiler (completion and hover work);
 // their values load on first use, so start-up does not wait for TensorFlow.js.
-import * as path from "path";
+import * as path from "node:path";
 import { KERNEL_ROOT } from "./compiler";
 import { defineLazy, type Namespace } from "./namespace";
 
@@ -34,7 +34,7 @@ export class KernelExitError extends Error {
 function refuse(call: string): never {
   throw new KernelExitError(
     `${call} would end the kernel's process, not just this cell (it serves every cell and ` +
-    `the notebook's connection). To start over, restart the kernel (Kernel > Restart); to stop a cell, throw an error.`,
+      `the notebook's connection). To start over, restart the kernel (Kernel > Restart); to stop a cell, throw an error.`,
   );
 }
 
@@ -49,16 +49,20 @@ const isProbe = (signal: unknown) => signal === 0 || signal === "0";
 export const guardedProcess: NodeJS.Process = new Proxy(process, {
   get(target, prop) {
     switch (prop) {
-      case "exit": return (code?: number) => refuse(`process.exit(${code ?? ""})`);
-      case "reallyExit": return (code?: number) => refuse(`process.reallyExit(${code ?? ""})`);
-      case "abort": return () => refuse("process.abort()");
+      case "exit":
+        return (code?: number) => refuse(`process.exit(${code ?? ""})`);
+      case "reallyExit":
+        return (code?: number) => refuse(`process.reallyExit(${code ?? ""})`);
+      case "abort":
+        return () => refuse("process.abort()");
       case "kill":
         return (pid: number, signal?: string | number) => {
           const self = pid === target.pid || pid === 0 || pid === -target.pid;
           if (self && !isProbe(signal)) refuse(`process.kill(process.pid${signal === undefined ? "" : `, ${JSON.stringify(signal)}`})`);
           return target.kill(pid, signal);
         };
-      default: return Reflect.get(target, prop, target);
+      default:
+        return Reflect.get(target, prop, target);
     }
   },
 });

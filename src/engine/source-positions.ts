@@ -11,9 +11,15 @@
 // it, then kept with the cell.
 import * as ts from "@tslab/typescript-for-tslab";
 
-interface Token { text: string; pos: number }
+interface Token {
+  text: string;
+  pos: number;
+}
 
-interface Position { line: number; column: number }
+interface Position {
+  line: number;
+  column: number;
+}
 
 /** A diff costs O((n + m) * D) time and O(D^2) memory; past this many edits the cell is left unmapped. */
 const MAX_EDITS = 2000;
@@ -29,10 +35,12 @@ function lineStarts(text: string): number[] {
 
 /** The 0-based line and column of an offset. */
 function lineAndColumn(starts: number[], pos: number): { line: number; column: number } {
-  let lo = 0, hi = starts.length - 1;
+  let lo = 0,
+    hi = starts.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= pos) lo = mid; else hi = mid - 1;
+    if (starts[mid] <= pos) lo = mid;
+    else hi = mid - 1;
   }
   return { line: lo, column: pos - starts[lo] };
 }
@@ -93,7 +101,9 @@ function exportLineRanges(js: string, starts: number[]): [number, number][] {
 
 /** For each token of `a`, the index of the token of `b` it is paired with, or -1 (Myers' diff). */
 export function pairTokens(a: string[], b: string[], maxEdits = MAX_EDITS): Int32Array | undefined {
-  const n = a.length, m = b.length, max = Math.min(n + m, maxEdits);
+  const n = a.length,
+    m = b.length,
+    max = Math.min(n + m, maxEdits);
   const offset = max + 1;
   const v = new Int32Array(2 * max + 3);
   // trace[d]: the furthest x on diagonals -d-1 .. d+1 before round d, for the walk back.
@@ -105,25 +115,42 @@ export function pairTokens(a: string[], b: string[], maxEdits = MAX_EDITS): Int3
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1;
       let y = x - k;
-      while (x < n && y < m && a[x] === b[y]) { x++; y++; }
+      while (x < n && y < m && a[x] === b[y]) {
+        x++;
+        y++;
+      }
       v[offset + k] = x;
-      if (x >= n && y >= m) { found = d; break; }
+      if (x >= n && y >= m) {
+        found = d;
+        break;
+      }
     }
   }
   if (found < 0) return undefined;
   // Walk the trace back from (n, m), recording the diagonal (paired) steps.
   const pairs = new Int32Array(n).fill(-1);
-  let x = n, y = m;
+  let x = n,
+    y = m;
   for (let d = found; d > 0; d--) {
     const row = trace[d];
     const prev = (diagonal: number) => row[diagonal + d + 1];
     const k = x - y;
     const prevK = k === -d || (k !== d && prev(k - 1) < prev(k + 1)) ? k + 1 : k - 1;
-    const prevX = prev(prevK), prevY = prevX - prevK;
-    while (x > prevX && y > prevY) { x--; y--; pairs[x] = y; }
-    x = prevX; y = prevY;
+    const prevX = prev(prevK),
+      prevY = prevX - prevK;
+    while (x > prevX && y > prevY) {
+      x--;
+      y--;
+      pairs[x] = y;
+    }
+    x = prevX;
+    y = prevY;
   }
-  while (x > 0 && y > 0) { x--; y--; pairs[x] = y; }
+  while (x > 0 && y > 0) {
+    x--;
+    y--;
+    pairs[x] = y;
+  }
   return pairs;
 }
 
@@ -136,7 +163,12 @@ class CellSource {
   private jsStarts?: number[];
   private tsStarts?: number[];
 
-  constructor(readonly typescript: string, private readonly javascript: string, private readonly firstLineOffset: number, readonly firstCellLine: number) {}
+  constructor(
+    readonly typescript: string,
+    private readonly javascript: string,
+    private readonly firstLineOffset: number,
+    readonly firstCellLine: number,
+  ) {}
 
   private get jsLineStarts(): number[] {
     return (this.jsStarts ??= lineStarts(this.javascript));
@@ -164,7 +196,8 @@ class CellSource {
     while (onLine(j) && m.pairs[j] < 0) j++;
     if (!onLine(j)) for (j = i - 1; onLine(j) && m.pairs[j] < 0; j--);
     if (!onLine(j)) return undefined;
-    const js = m.jsTokens[j], tsToken = m.tsTokens[m.pairs[j]];
+    const js = m.jsTokens[j],
+      tsToken = m.tsTokens[m.pairs[j]];
     const within = j === i ? Math.max(0, Math.min(pos - js.pos, tsToken.text.length - 1)) : 0;
     const at = lineAndColumn(this.tsLineStarts, tsToken.pos + within);
     return { line: at.line + 1, column: at.column + 1 };
@@ -181,7 +214,10 @@ class CellSource {
     if (this.mapping === undefined) {
       const jsTokens = tokenize(this.javascript, exportLineRanges(this.javascript, this.jsLineStarts));
       const tsTokens = tokenize(this.typescript, typeRanges(this.typescript));
-      const pairs = pairTokens(jsTokens.map((t) => t.text), tsTokens.map((t) => t.text));
+      const pairs = pairTokens(
+        jsTokens.map((t) => t.text),
+        tsTokens.map((t) => t.text),
+      );
       this.mapping = pairs ? { jsTokens, tsTokens, pairs } : null;
     }
     return this.mapping ?? undefined;
@@ -204,7 +240,13 @@ export function scriptNameFor(cellName: string, firstLine: number): string {
  * text before the JavaScript on the script's first line; `firstCellLine` the cell line the
  * TypeScript starts on.
  */
-export function recordCellSource(scriptName: string, typescript: string, javascript: string, firstLineOffset: number, firstCellLine = 1): void {
+export function recordCellSource(
+  scriptName: string,
+  typescript: string,
+  javascript: string,
+  firstLineOffset: number,
+  firstCellLine = 1,
+): void {
   cells.delete(scriptName);
   cells.set(scriptName, new CellSource(typescript, javascript, firstLineOffset, firstCellLine));
   if (cells.size > MAX_CELLS) cells.delete(cells.keys().next().value!);

@@ -4,7 +4,7 @@
 import * as zmq from "zeromq";
 import { endpoint, type ConnectionInfo } from "./connection";
 import type { Message } from "./messages";
-import { Signer, serializeMessage } from "./wire";
+import { type Signer, serializeMessage } from "./wire";
 
 export class MainChannels {
   // sendTimeout 0: sends never wait, so a reply leaves at once even right before a cell
@@ -13,13 +13,13 @@ export class MainChannels {
   readonly stdin = new zmq.Router({ sendTimeout: 0, linger: 0 });
   private closed = false;
 
-  constructor(private readonly signer: Signer, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly signer: Signer,
+    private readonly log: (line: string) => void,
+  ) {}
 
   async bind(info: ConnectionInfo): Promise<void> {
-    await Promise.all([
-      this.shell.bind(endpoint(info, "shell")),
-      this.stdin.bind(endpoint(info, "stdin")),
-    ]);
+    await Promise.all([this.shell.bind(endpoint(info, "shell")), this.stdin.bind(endpoint(info, "stdin"))]);
   }
 
   send(channel: "shell" | "stdin", msg: Message<unknown>): void {

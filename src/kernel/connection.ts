@@ -1,5 +1,5 @@
 // Reads the connection file Jupyter writes for a kernel: transport, ports and signing key.
-import { readFileSync } from "fs";
+import { readFileSync } from "node:fs";
 
 export interface ConnectionInfo {
   transport: "tcp" | "ipc";

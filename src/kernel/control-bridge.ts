@@ -1,7 +1,7 @@
 // Main-thread side of the control worker: starts it, receives the control requests it
 // forwards, and hands it signed replies to send.
-import * as path from "path";
-import { Worker } from "worker_threads";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import { endpoint, type ConnectionInfo } from "./connection";
 import type { ControlWorkerData, MainToWorker, WorkerToMain } from "./control-protocol";
 import { reviveMessage } from "./control-protocol";
@@ -13,7 +13,10 @@ export class ControlBridge {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
 
-  private constructor(worker: Worker, private readonly signer: Signer) {
+  private constructor(
+    worker: Worker,
+    private readonly signer: Signer,
+  ) {
     this.worker = worker;
     this.exited = new Promise((resolve) => worker.once("exit", () => resolve()));
   }

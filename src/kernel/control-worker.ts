@@ -7,7 +7,7 @@
 // an exception wherever the code is. Other control requests go to the main thread; a
 // shutdown_request the main thread has not taken up within a second (a blocking cell holds
 // it) interrupts the cell first, so the shutdown goes ahead as soon as the cell stops.
-import { parentPort, workerData } from "worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import * as zmq from "zeromq";
 import { Session } from "./session";
 import { Signer, parseMessage, serializeMessage } from "./wire";
@@ -51,7 +51,7 @@ function interruptRunningCell(): void {
 async function serveControl(): Promise<void> {
   try {
     for await (const frames of control) {
-      let msg;
+      let msg: ReturnType<typeof parseMessage>;
       try {
         msg = parseMessage(frames, signer);
       } catch (e) {

@@ -13,7 +13,7 @@ export function failedEngine(cause: unknown): Engine {
       sink.error(ename, evalue, traceback);
       return { status: "error", execution_count: 0, ename, evalue, traceback };
     },
-    complete: (code, cursorPos) => ({ status: "ok", matches: [], cursor_start: cursorPos, cursor_end: cursorPos, metadata: {} }),
+    complete: (_code, cursorPos) => ({ status: "ok", matches: [], cursor_start: cursorPos, cursor_end: cursorPos, metadata: {} }),
     inspect: () => ({ status: "ok", found: false, data: {}, metadata: {} }),
     isComplete: () => ({ status: "unknown" }),
     history: () => [],

@@ -3,8 +3,8 @@
 // more than PENDING_LIMIT not yet taken by the socket (a client reading slower than a cell
 // prints), the main thread waits for it to drain: backpressure, even in a cell that never
 // yields, instead of losing output.
-import * as path from "path";
-import { Worker } from "worker_threads";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import { endpoint, type ConnectionInfo } from "./connection";
 import { STREAM_TAG, bytesOf, type IopubToMain, type IopubWorkerData, type MainToIopub } from "./iopub-protocol";
 import type { Header, Message } from "./messages";
@@ -38,7 +38,11 @@ export class IopubPublisher {
   static async start(info: ConnectionInfo, sessionId: string, log: (line: string) => void): Promise<IopubPublisher> {
     const pendingBuffer = new SharedArrayBuffer(4);
     const workerData: IopubWorkerData = {
-      iopubEndpoint: endpoint(info, "iopub"), key: info.key, signatureScheme: info.signature_scheme, sessionId, pendingBuffer,
+      iopubEndpoint: endpoint(info, "iopub"),
+      key: info.key,
+      signatureScheme: info.signature_scheme,
+      sessionId,
+      pendingBuffer,
     };
     const worker = new Worker(path.join(__dirname, "iopub-worker.js"), { workerData });
     const publisher = new IopubPublisher(worker, pendingBuffer, new Signer(info.key, info.signature_scheme), log);

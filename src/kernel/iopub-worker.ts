@@ -5,7 +5,7 @@
 // mark, and a refused message is retried until a subscriber takes it. The shared pending
 // counter tells the main thread how much is still queued here, so it can wait instead of
 // piling up memory.
-import { parentPort, workerData } from "worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import * as zmq from "zeromq";
 import { STREAM_TAG, type IopubToMain, type IopubWorkerData, type MainToIopub } from "./iopub-protocol";
 import type { Header } from "./messages";
@@ -106,7 +106,10 @@ port.on("message", (m: MainToIopub) => {
     // Text printed before this message goes first.
     streams.flush();
     // Structured cloning made the Buffers Uint8Arrays; view them as Buffers again (no copy).
-    enqueue(m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)), m.credit);
+    enqueue(
+      m.frames.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength)),
+      m.credit,
+    );
   } else if (m.kind === "close") {
     streams.flush();
     closeRequested = true;

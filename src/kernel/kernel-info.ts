@@ -1,6 +1,6 @@
 // The kernel_info_reply content: who this kernel is and what language it speaks.
-import { readFileSync } from "fs";
-import * as path from "path";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { PROTOCOL_VERSION } from "./messages";
 
 function packageVersion(packageJson: string): string | undefined {

@@ -2,7 +2,7 @@
 // requests that arrive. Shell requests run strictly one at a time in arrival order; control
 // requests are handled as they come (interrupt by the control worker, even mid-cell).
 import type { Engine } from "../engine/types";
-import { ChannelName, readConnectionFile, type ConnectionInfo } from "./connection";
+import { type ChannelName, readConnectionFile, type ConnectionInfo } from "./connection";
 import { MainChannels } from "./channels";
 import { ControlBridge } from "./control-bridge";
 import { failedEngine } from "./engine-failure";
@@ -64,7 +64,8 @@ export async function startKernel(
   let iopub: IopubPublisher | undefined;
   // Stream text goes to the iopub worker as text (it coalesces it); the rest as signed messages.
   const publish = (msgType: string, content: Record<string, unknown>, parent: Message | null) => {
-    if (msgType === "stream" && parent) return iopub?.stream(parent.header, content.name as "stdout" | "stderr", String(content.text ?? ""));
+    if (msgType === "stream" && parent)
+      return iopub?.stream(parent.header, content.name as "stdout" | "stderr", String(content.text ?? ""));
     const msg = session.message(msgType, content, parent, { identities: [Buffer.from(`kernel.${session.id}.${msgType}`)] });
     iopub?.send(msg);
   };
@@ -137,8 +138,7 @@ export async function startKernel(
       channel,
       reply,
       publish: (msgType, content) => publish(msgType, content, msg),
-      sink: (o) =>
-        new IopubSink({ publish, requestInput: (parent, prompt, password) => stdin.request(parent, prompt, password) }, msg, o),
+      sink: (o) => new IopubSink({ publish, requestInput: (parent, prompt, password) => stdin.request(parent, prompt, password) }, msg, o),
       abortWaitingRequests: async () => {
         const n = await shellQueue.abortWaiting();
         if (n > 0) log(`stop_on_error: ${n} waiting request(s) will be aborted`);
@@ -168,7 +168,7 @@ export async function startKernel(
 
   async function serveShell(): Promise<void> {
     for (;;) {
-      let item;
+      let item: Awaited<ReturnType<typeof shellQueue.next>>;
       try {
         item = await shellQueue.next();
       } catch (e) {
@@ -204,5 +204,5 @@ export async function startKernel(
 
 function channelSummary(info: ConnectionInfo): string {
   const names: ChannelName[] = ["shell", "iopub", "stdin", "control", "hb"];
-  return `${info.transport}://${info.ip} ` + names.map((n) => `${n}=${info[`${n}_port` as const]}`).join(" ");
+  return `${info.transport}://${info.ip} ${names.map((n) => `${n}=${info[`${n}_port` as const]}`).join(" ")}`;
 }

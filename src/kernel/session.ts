@@ -1,9 +1,12 @@
 // The kernel's session: one id for all its messages, and headers built the way the spec asks.
-import { randomUUID } from "crypto";
+import { randomUUID } from "node:crypto";
 import { PROTOCOL_VERSION, type Header, type Message } from "./messages";
 
 export class Session {
-  constructor(readonly id: string = randomUUID(), readonly username = "kernel") {}
+  constructor(
+    readonly id: string = randomUUID(),
+    readonly username = "kernel",
+  ) {}
 
   header(msgType: string): Header {
     return {
@@ -17,7 +20,12 @@ export class Session {
   }
 
   /** A new message caused by `parent` (a reply, or an output of that request). */
-  message<C>(msgType: string, content: C, parent?: Message<unknown> | null, opts: { identities?: Buffer[]; metadata?: Record<string, unknown> } = {}): Message<C> {
+  message<C>(
+    msgType: string,
+    content: C,
+    parent?: Message<unknown> | null,
+    opts: { identities?: Buffer[]; metadata?: Record<string, unknown> } = {},
+  ): Message<C> {
     return {
       identities: opts.identities ?? [],
       header: this.header(msgType),

@@ -3,7 +3,7 @@
 import type { MainChannels } from "./channels";
 import type { Message } from "./messages";
 import type { Session } from "./session";
-import { Signer, parseMessage } from "./wire";
+import { type Signer, parseMessage } from "./wire";
 
 interface PendingInput {
   resolve: (value: string) => void;

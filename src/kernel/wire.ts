@@ -1,6 +1,6 @@
 // The Jupyter wire format: [identities..., "<IDS|MSG>", signature, header, parent_header,
 // metadata, content, buffers...], signed with HMAC over the four JSON frames.
-import { createHmac, timingSafeEqual } from "crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Header, Message } from "./messages";
 
 export const DELIMITER = "<IDS|MSG>";
@@ -10,7 +10,10 @@ const DELIMITER_BYTES = Buffer.from(DELIMITER);
 export class Signer {
   private readonly algorithm: string;
 
-  constructor(private readonly key: string, scheme = "hmac-sha256") {
+  constructor(
+    private readonly key: string,
+    scheme = "hmac-sha256",
+  ) {
     // "hmac-sha256" -> "sha256"
     this.algorithm = scheme.replace(/^hmac-/, "");
   }

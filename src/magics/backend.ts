@@ -10,13 +10,13 @@ defineMagic({
     const { positionals } = parseMagicArgs(this, args, {});
     const backend = require("../tfjs") as typeof import("../tfjs");
     if (positionals.length > 1) throw new UsageError("%backend: takes at most one backend name", this.usage);
-    let report;
+    let report: Awaited<ReturnType<typeof backend.initBackend>>;
     try {
       report = positionals[0] ? await backend.switchBackend(positionals[0]) : await backend.initBackend();
     } catch (e) {
       // An unknown or unusable backend name is a bad argument to the magic, not a kernel failure.
       throw new UsageError(`%backend: ${(e as Error).message}`, this.usage);
     }
-    ctx.print(backend.describeReport(report) + "\n");
+    ctx.print(`${backend.describeReport(report)}\n`);
   },
 });

@@ -15,7 +15,12 @@ export function formatG(x: number, precision: number): string {
 /** Seconds -> "4.66 µs", "1.2 s", "1min 5s". */
 export function formatTime(seconds: number, precision = 3): string {
   if (seconds >= 60) {
-    const parts: [string, number][] = [["d", 86400], ["h", 3600], ["min", 60], ["s", 1]];
+    const parts: [string, number][] = [
+      ["d", 86400],
+      ["h", 3600],
+      ["min", 60],
+      ["s", 1],
+    ];
     const out: string[] = [];
     let left = seconds;
     for (const [suffix, length] of parts) {
@@ -37,15 +42,35 @@ export function formatTime(seconds: number, precision = 3): string {
 
 /** IPython's TimeitResult text. */
 export class TimeitResult {
-  constructor(readonly loops: number, readonly repeat: number, readonly allRuns: number[], readonly precision = 3) {}
-  get timings(): number[] { return this.allRuns.map((t) => t / this.loops); }
-  get average(): number { const t = this.timings; return t.reduce((a, b) => a + b, 0) / t.length; }
-  get stdev(): number { const m = this.average, t = this.timings; return Math.sqrt(t.reduce((a, x) => a + (x - m) ** 2, 0) / t.length); }
-  get best(): number { return Math.min(...this.timings); }
-  get worst(): number { return Math.max(...this.timings); }
+  constructor(
+    readonly loops: number,
+    readonly repeat: number,
+    readonly allRuns: number[],
+    readonly precision = 3,
+  ) {}
+  get timings(): number[] {
+    return this.allRuns.map((t) => t / this.loops);
+  }
+  get average(): number {
+    const t = this.timings;
+    return t.reduce((a, b) => a + b, 0) / t.length;
+  }
+  get stdev(): number {
+    const m = this.average,
+      t = this.timings;
+    return Math.sqrt(t.reduce((a, x) => a + (x - m) ** 2, 0) / t.length);
+  }
+  get best(): number {
+    return Math.min(...this.timings);
+  }
+  get worst(): number {
+    return Math.max(...this.timings);
+  }
   toString(): string {
     const loops = this.loops.toLocaleString("en-US");
     return `${formatTime(this.average, this.precision)} \u00b1 ${formatTime(this.stdev, this.precision)} per loop (mean \u00b1 std. dev. of ${this.repeat} run${this.repeat === 1 ? "" : "s"}, ${loops} loop${this.loops === 1 ? "" : "s"} each)`;
   }
-  [Symbol.for("nodejs.util.inspect.custom")](): string { return `<TimeitResult : ${this.toString()}>`; }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `<TimeitResult : ${this.toString()}>`;
+  }
 }

@@ -38,12 +38,26 @@ export class LoopTensors {
   }
 
   run(fn: () => unknown): void {
-    if (!this.begin()) { fn(); return; }
-    try { fn(); } finally { this.end(); }
+    if (!this.begin()) {
+      fn();
+      return;
+    }
+    try {
+      fn();
+    } finally {
+      this.end();
+    }
   }
 
   async runAsync(fn: () => unknown): Promise<void> {
-    if (!this.begin()) { await fn(); return; }
-    try { await fn(); } finally { this.end(); }
+    if (!this.begin()) {
+      await fn();
+      return;
+    }
+    try {
+      await fn();
+    } finally {
+      this.end();
+    }
   }
 }

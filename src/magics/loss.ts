@@ -35,7 +35,9 @@ RUN ...         runs by name (all runs when none is given). Runs are recorded by
 Example: %loss --yolo runs/train/exp* --metric mAP_0.5`,
   run(args, ctx) {
     const { values, positionals } = parseMagicArgs(this, args, {
-      dir: { type: "string" }, metric: { type: "string" }, yolo: { type: "string", multiple: true },
+      dir: { type: "string" },
+      metric: { type: "string" },
+      yolo: { type: "string", multiple: true },
     });
     const dir = values.dir as string | undefined;
     const metric = (values.metric as string | undefined) ?? "loss";
@@ -51,9 +53,11 @@ Example: %loss --yolo runs/train/exp* --metric mAP_0.5`,
       runs = [...runs, ...onDisk.map((r) => (names.has(r.name) ? { ...r, name: `${r.name} (${path.basename(r.file ?? dir)})` } : r))];
     }
     if (!runs.length && !yoloPatterns.length) {
-      ctx.print(dir !== undefined
-        ? `No training runs in this session and none saved in ${dir}.\n`
-        : "No training runs in this session yet. Record one with lab.liveTrainingView(trainer) before trainer.fit(), or compare saved runs with --dir DIR.\n");
+      ctx.print(
+        dir !== undefined
+          ? `No training runs in this session and none saved in ${dir}.\n`
+          : "No training runs in this session yet. Record one with lab.liveTrainingView(trainer) before trainer.fit(), or compare saved runs with --dir DIR.\n",
+      );
       return undefined;
     }
     if (positionals.length) {
@@ -61,14 +65,20 @@ Example: %loss --yolo runs/train/exp* --metric mAP_0.5`,
       const unknown = positionals.filter((n) => !byName.has(n));
       if (unknown.length) {
         // A folder given without --yolo (or a second folder after one --yolo) lands here.
-        const hint = unknown.some(looksLikePath) ? ` (for YOLOv5 run folders, put --yolo before each pattern: --yolo ${unknown.find(looksLikePath)})` : "";
-        throw new UsageError(`%loss: unknown run${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => JSON.stringify(n)).join(", ")}. Known runs: ${[...byName.keys()].join(", ") || "(none)"}${hint}`, this.usage);
+        const hint = unknown.some(looksLikePath)
+          ? ` (for YOLOv5 run folders, put --yolo before each pattern: --yolo ${unknown.find(looksLikePath)})`
+          : "";
+        throw new UsageError(
+          `%loss: unknown run${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => JSON.stringify(n)).join(", ")}. Known runs: ${[...byName.keys()].join(", ") || "(none)"}${hint}`,
+          this.usage,
+        );
       }
       runs = positionals.map((n) => byName.get(n)!);
     }
     if (yoloPatterns.length) return yoloFigure(this.usage, ctx, runs, yoloPatterns, metric);
     const curves = comparableCurves(runs);
-    if (!curves.includes(metric)) throw new UsageError(`%loss: no run has a curve named "${metric}". Curves: ${curves.join(", ")}`, this.usage);
+    if (!curves.includes(metric))
+      throw new UsageError(`%loss: no run has a curve named "${metric}". Curves: ${curves.join(", ")}`, this.usage);
     return compareRunsFigure(runs, metric);
   },
 });
@@ -83,7 +93,7 @@ function yoloFigure(usage: string, ctx: MagicContext, session: RunRecord[], patt
     if (e instanceof NoMatchError) throw new UsageError(`%loss: ${e.message}`, usage);
     throw e;
   }
-  let found;
+  let found: ReturnType<typeof collectCurves>;
   try {
     found = collectCurves(folders, session, metric);
   } catch (e) {

@@ -34,8 +34,10 @@ tensors and bytes it kept and the process RSS. The value of the statement is the
       tensorTracker.peakBytes = Math.max(peakBefore, peak);
       const rss = process.memoryUsage().rss;
       const kept = end.numTensors - startTensors;
-      ctx.print(`peak memory: ${mib(peak)} MiB, increment: ${mib(peak - startBytes)} MiB\n` +
-        `kept: ${kept >= 0 ? "+" : ""}${thousands(kept)} tensors (${signedBytes(end.numBytes - startBytes, formatBytes)}); process RSS ${formatBytes(rss)} (${signedBytes(rss - rss0, formatBytes)})\n`);
+      ctx.print(
+        `peak memory: ${mib(peak)} MiB, increment: ${mib(peak - startBytes)} MiB\n` +
+          `kept: ${kept >= 0 ? "+" : ""}${thousands(kept)} tensors (${signedBytes(end.numBytes - startBytes, formatBytes)}); process RSS ${formatBytes(rss)} (${signedBytes(rss - rss0, formatBytes)})\n`,
+      );
     }
   },
 });

@@ -9,7 +9,12 @@ import { cellLeftovers, leakLines } from "./inspect/leaks";
 import { liveTensorCounts } from "../tfjs/internals";
 import { signedBytes, thousands } from "./inspect/format";
 
-interface Snapshot { cell: number; numTensors: number; numBytes: number; rss: number }
+interface Snapshot {
+  cell: number;
+  numTensors: number;
+  numBytes: number;
+  rss: number;
+}
 let previous: Snapshot | undefined;
 
 function setBudget(value: string, usage: string): string {
@@ -48,20 +53,28 @@ Tracking of tensor creation starts with the first %memory or %%memit.
     const { memoryInfo } = require("../tfjs") as typeof import("../tfjs");
     const mem = memoryInfo();
     const now: Snapshot = { cell: ctx.executionCount, numTensors: mem.numTensors, numBytes: mem.numBytes, rss: process.memoryUsage().rss };
-    if (values.reset) { tensorTracker.resetPeak(); previous = undefined; }
+    if (values.reset) {
+      tensorTracker.resetPeak();
+      previous = undefined;
+    }
 
     lines.push(`Live tensors: ${thousands(mem.numTensors)} (${formatBytes(mem.numBytes)}) on ${tf.getBackend()}`);
     const byBackend = new Map<string, { n: number; bytes: number }>();
     for (const t of tensorTracker.live.values()) {
       const e = byBackend.get(t.backend) ?? { n: 0, bytes: 0 };
-      e.n++; e.bytes += t.bytes;
+      e.n++;
+      e.bytes += t.bytes;
       byBackend.set(t.backend, e);
     }
     if (byBackend.size > 1) {
       const untracked = mem.numTensors - tensorTracker.live.size;
-      lines.push(`  by backend: ${[...byBackend].map(([b, e]) => `${b} ${thousands(e.n)} (${formatBytes(e.bytes)})`).join(", ")}${untracked > 0 ? `, ${thousands(untracked)} from before tracking began` : ""}`);
+      lines.push(
+        `  by backend: ${[...byBackend].map(([b, e]) => `${b} ${thousands(e.n)} (${formatBytes(e.bytes)})`).join(", ")}${untracked > 0 ? `, ${thousands(untracked)} from before tracking began` : ""}`,
+      );
     }
-    lines.push(`Peak tensor bytes since ${values.reset ? "now (reset)" : firstUse ? "now (tracking starts)" : "reset"}: ${formatBytes(Math.max(tensorTracker.peakBytes, liveTensorCounts().numBytes))}`);
+    lines.push(
+      `Peak tensor bytes since ${values.reset ? "now (reset)" : firstUse ? "now (tracking starts)" : "reset"}: ${formatBytes(Math.max(tensorTracker.peakBytes, liveTensorCounts().numBytes))}`,
+    );
     const heap = mem.wasmHeapBytes !== undefined ? `, wasm heap ${formatBytes(mem.wasmHeapBytes)}` : "";
     const gpu = mem.numBytesInGPU !== undefined ? `, GPU buffers ${formatBytes(mem.numBytesInGPU)}` : "";
     lines.push(`Process RSS: ${formatBytes(now.rss)}${heap}${gpu}`);
@@ -70,7 +83,9 @@ Tracking of tensor creation starts with the first %memory or %%memit.
     if (budget !== null) lines.push(`Device-memory budget: ${formatBytes(budget)} (simulated)`);
     if (previous) {
       const dt = now.numTensors - previous.numTensors;
-      lines.push(`Change since %memory in In[${previous.cell}]: ${dt >= 0 ? "+" : ""}${thousands(dt)} tensors, ${signedBytes(now.numBytes - previous.numBytes, formatBytes)}; RSS ${signedBytes(now.rss - previous.rss, formatBytes)}`);
+      lines.push(
+        `Change since %memory in In[${previous.cell}]: ${dt >= 0 ? "+" : ""}${thousands(dt)} tensors, ${signedBytes(now.numBytes - previous.numBytes, formatBytes)}; RSS ${signedBytes(now.rss - previous.rss, formatBytes)}`,
+      );
     }
     if (firstUse) {
       lines.push("Tensor tracking starts now: from the next cell on, %memory reports the tensors each cell left behind.");
@@ -81,6 +96,6 @@ Tracking of tensor creation starts with the first %memory or %%memit.
       lines.push(...(report.length ? report : [`In[${cell}] left no tensors behind.`]));
     }
     previous = now;
-    ctx.print(lines.join("\n") + "\n");
+    ctx.print(`${lines.join("\n")}\n`);
   },
 });

@@ -35,7 +35,9 @@ function magicOrShell(raw: string, lineNo: number): CellPart | undefined {
   if (l.startsWith("%") && !l.startsWith("%%")) {
     const m = MAGIC_LINE.exec(l.trimEnd());
     if (!m) return undefined;
-    return m[2] ? { kind: "magic-help", name: m[1], line: lineNo } : { kind: "line-magic", name: m[1], args: (m[3] ?? "").trim(), line: lineNo };
+    return m[2]
+      ? { kind: "magic-help", name: m[1], line: lineNo }
+      : { kind: "line-magic", name: m[1], args: (m[3] ?? "").trim(), line: lineNo };
   }
   if (l.startsWith("!") && !l.startsWith("!=") && l.length > 1) return { kind: "shell", command: l.slice(1), line: lineNo };
   return undefined;
@@ -53,7 +55,8 @@ export function parseCell(cell: string): CellPart[] {
   if (q) return [{ kind: "inspect", expr: q[1] ?? q[2], detail: (q[3] ?? trimmed.match(/^\?+/)![0]).length - 1, line: 1 }];
 
   const parts: CellPart[] = [];
-  let code: string[] = [], codeStart = 1;
+  let code: string[] = [],
+    codeStart = 1;
   const flush = () => {
     if (code.some((l) => l.trim())) parts.push({ kind: "code", text: code.join("\n"), line: codeStart });
     code = [];

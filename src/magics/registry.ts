@@ -1,7 +1,7 @@
 // The magic registry: line magics (`%name args`), cell magics (`%%name args` + body), help
 // with `%name?`, and a UsageError carrying the usage line for bad arguments. Each magic is
 // one file that calls `defineMagic`; adding one is that file plus a line in ./index.ts.
-import { parseArgs, type ParseArgsConfig } from "util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { OutputSink } from "../engine/types";
 import type { Namespace } from "../engine/namespace";
 
@@ -54,17 +54,29 @@ export function allMagics(): Magic[] {
 /** Splits an argument string as a shell would (quotes group, backslash escapes). */
 export function splitArgs(s: string): string[] {
   const out: string[] = [];
-  let cur = "", quote: string | null = null, any = false;
+  let cur = "",
+    quote: string | null = null,
+    any = false;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (quote) {
       if (c === quote) quote = null;
       else if (c === "\\" && quote === '"' && i + 1 < s.length) cur += s[++i];
       else cur += c;
-    } else if (c === '"' || c === "'") { quote = c; any = true; }
-    else if (c === "\\" && i + 1 < s.length) { cur += s[++i]; any = true; }
-    else if (/\s/.test(c)) { if (cur || any) out.push(cur); cur = ""; any = false; }
-    else { cur += c; any = true; }
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      any = true;
+    } else if (c === "\\" && i + 1 < s.length) {
+      cur += s[++i];
+      any = true;
+    } else if (/\s/.test(c)) {
+      if (cur || any) out.push(cur);
+      cur = "";
+      any = false;
+    } else {
+      cur += c;
+      any = true;
+    }
   }
   if (quote) throw new UsageError(`unterminated ${quote} quote in arguments: ${s}`);
   if (cur || any) out.push(cur);
@@ -72,9 +84,17 @@ export function splitArgs(s: string): string[] {
 }
 
 /** node's parseArgs, with every complaint turned into a UsageError naming the magic's usage. */
-export interface ParsedMagicArgs { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] }
+export interface ParsedMagicArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
 
-export function parseMagicArgs(magic: Pick<Magic, "name" | "usage">, args: string, options: NonNullable<ParseArgsConfig["options"]>, allowPositionals = true): ParsedMagicArgs {
+export function parseMagicArgs(
+  magic: Pick<Magic, "name" | "usage">,
+  args: string,
+  options: NonNullable<ParseArgsConfig["options"]>,
+  allowPositionals = true,
+): ParsedMagicArgs {
   try {
     return parseArgs({ args: splitArgs(args), options, allowPositionals, strict: true });
   } catch (e) {

@@ -23,30 +23,44 @@ interface ShapeRow {
 
 function rowsFor(name: string, value: unknown): ShapeRow[] {
   if (isModule(value)) {
-    const params = value.namedParameters(), buffers = value.namedBuffers();
+    const params = value.namedParameters(),
+      buffers = value.namedBuffers();
     const all = [...params, ...buffers];
     const bytes = all.reduce((s, [, t]) => s + tensorBytes(t), 0);
-    return [{
-      name, type: `${value.constructor.name} (Module)`, shape: `${thousands(value.numParams())} params`,
-      dtype: [...new Set(all.map(([, t]) => t.dtype))].join(",") || "--", bytes,
-      backend: all.length ? backendOf(all[0][1]) : "--",
-    }];
+    return [
+      {
+        name,
+        type: `${value.constructor.name} (Module)`,
+        shape: `${thousands(value.numParams())} params`,
+        dtype: [...new Set(all.map(([, t]) => t.dtype))].join(",") || "--",
+        bytes,
+        backend: all.length ? backendOf(all[0][1]) : "--",
+      },
+    ];
   }
   if (isLayersModel(value)) {
     const weights = value.layers.flatMap((l) => l.weights.map((w) => w.read()));
-    return [{
-      name, type: `${value.getClassName()} (LayersModel)`, shape: `${thousands(value.countParams())} params`,
-      dtype: [...new Set(weights.map((t) => t.dtype))].join(",") || "--",
-      bytes: weights.reduce((s, t) => s + tensorBytes(t), 0),
-      backend: weights.length ? backendOf(weights[0]) : "--",
-    }];
+    return [
+      {
+        name,
+        type: `${value.getClassName()} (LayersModel)`,
+        shape: `${thousands(value.countParams())} params`,
+        dtype: [...new Set(weights.map((t) => t.dtype))].join(",") || "--",
+        bytes: weights.reduce((s, t) => s + tensorBytes(t), 0),
+        backend: weights.length ? backendOf(weights[0]) : "--",
+      },
+    ];
   }
   return tensorsIn(value, name).map(({ path, tensor }) => {
     const disposed = tensor.isDisposed;
     const isVariable = typeof (tensor as { assign?: unknown }).assign === "function";
     return {
-      name: path, type: isVariable ? "Variable" : "Tensor", shape: shapeText(tensor.shape), dtype: tensor.dtype,
-      bytes: disposed ? 0 : tensorBytes(tensor), backend: disposed ? "(disposed)" : backendOf(tensor),
+      name: path,
+      type: isVariable ? "Variable" : "Tensor",
+      shape: shapeText(tensor.shape),
+      dtype: tensor.dtype,
+      bytes: disposed ? 0 : tensorBytes(tensor),
+      backend: disposed ? "(disposed)" : backendOf(tensor),
       lead: tensor.rank >= 1 && !disposed && !isVariable ? tensor.shape[0] : undefined,
     };
   });
@@ -57,8 +71,13 @@ export function majorityLead(leads: number[]): number | undefined {
   const counts = new Map<number, number>();
   for (const d of leads) counts.set(d, (counts.get(d) ?? 0) + 1);
   if (counts.size < 2) return undefined;
-  let best: number | undefined, bestCount = 0;
-  for (const [d, c] of counts) if (c > bestCount) { best = d; bestCount = c; }
+  let best: number | undefined,
+    bestCount = 0;
+  for (const [d, c] of counts)
+    if (c > bestCount) {
+      best = d;
+      bestCount = c;
+    }
   return best;
 }
 

@@ -11,7 +11,10 @@ import { showTable } from "./inspect/show-table";
 
 /** "[1,640,640,3]", "1,640,640,3" or "(1, 640, 640, 3)" -> [1, 640, 640, 3]. */
 export function parseInputShape(text: string, usage: string): number[] {
-  const inner = text.trim().replace(/^[[(]\s*/, "").replace(/\s*[\])]$/, "");
+  const inner = text
+    .trim()
+    .replace(/^[[(]\s*/, "")
+    .replace(/\s*[\])]$/, "");
   const parts = inner.split(/\s*,\s*|\s+/).filter(Boolean);
   const dims = parts.map(Number);
   if (!parts.length || dims.some((d) => !Number.isInteger(d) || d <= 0) || /[[\]()]/.test(inner)) {
@@ -43,7 +46,8 @@ are buffers, not parameters), Total mult-adds, Input size, Forward/backward pass
     if (!positionals.length) throw new UsageError("%summary: name the model to summarise", this.usage);
     const [name, ...shapeParts] = positionals;
     const depth = values.depth === undefined ? 3 : Number(values.depth);
-    if (!Number.isInteger(depth) || depth < 0) throw new UsageError(`%summary: --depth must be a whole number >= 0; got '${values.depth}'`, this.usage);
+    if (!Number.isInteger(depth) || depth < 0)
+      throw new UsageError(`%summary: --depth must be a whole number >= 0; got '${values.depth}'`, this.usage);
     const model = lookup(ctx.namespace, name);
     if (model === undefined) throw new UsageError(`%summary: no variable named '${name}'`, this.usage);
     const inputShape = shapeParts.length ? parseInputShape(shapeParts.join(" "), this.usage) : undefined;
@@ -69,6 +73,6 @@ are buffers, not parameters), Total mult-adds, Input size, Forward/backward pass
       "Mult-Adds": shown.map((v) => (v.row.isLeaf && v.row.macs > 0 ? v.row.macs.toLocaleString("en-US") : "--")),
     });
     showTable(ctx, table, { limit: 500 });
-    ctx.print(summaryText(rows, totals, depth) + "\n");
+    ctx.print(`${summaryText(rows, totals, depth)}\n`);
   },
 });

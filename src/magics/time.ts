@@ -25,8 +25,11 @@ the GPU finishing the work the code queued.`,
     } finally {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpu = process.cpuUsage(cpu0);
-      const user = cpu.user / 1e6, sys = cpu.system / 1e6;
-      ctx.print(`CPU times: user ${formatTime(user)}, sys: ${formatTime(sys)}, total: ${formatTime(user + sys)}\nWall time: ${formatTime(wall)}\n`);
+      const user = cpu.user / 1e6,
+        sys = cpu.system / 1e6;
+      ctx.print(
+        `CPU times: user ${formatTime(user)}, sys: ${formatTime(sys)}, total: ${formatTime(user + sys)}\nWall time: ${formatTime(wall)}\n`,
+      );
     }
     return result?.hasValue ? result.value : undefined;
   },

@@ -92,7 +92,10 @@ finished its work. Tensors a loop makes are freed after it, except those its var
       for (let i = 1; !loops; i *= 10) {
         for (const j of [1, 2, 5]) {
           const t = await timeLoops(fn, isAsync, i * j, tensors, ctx.signal);
-          if (t >= 0.2) { loops = i * j; break; }
+          if (t >= 0.2) {
+            loops = i * j;
+            break;
+          }
         }
       }
     }
@@ -101,9 +104,11 @@ finished its work. Tensors a loop makes are freed after it, except those its var
     const result = new TimeitResult(loops, repeat, allRuns, precision);
     if (!values.q) {
       if (result.worst > 4 * result.best && result.best > 0 && result.worst > 1e-6) {
-        ctx.print(`The slowest run took ${(result.worst / result.best).toFixed(2)} times longer than the fastest. This could mean that an intermediate result is being cached.\n`);
+        ctx.print(
+          `The slowest run took ${(result.worst / result.best).toFixed(2)} times longer than the fastest. This could mean that an intermediate result is being cached.\n`,
+        );
       }
-      ctx.print(result.toString() + "\n");
+      ctx.print(`${result.toString()}\n`);
     }
     return values.o ? result : undefined;
   },

@@ -15,7 +15,15 @@ import { showTable } from "./inspect/show-table";
 
 type KernelRecord = ProfiledKernel;
 
-interface TraceRow { index: string; op: string; inputs: string; outputs: string; ms: number | null; count: number; failed: boolean }
+interface TraceRow {
+  index: string;
+  op: string;
+  inputs: string;
+  outputs: string;
+  ms: number | null;
+  count: number;
+  failed: boolean;
+}
 
 const MAX_ROWS = 200;
 
@@ -37,16 +45,20 @@ function traceRows(kernels: KernelRecord[], calls: CallRecord[], failing?: CallR
     for (; c < calls.length && calls[c].kernelIndex <= upTo; c++) {
       const call = calls[c];
       rows.push({
-        index: "call", op: `${"  ".repeat(call.depth)}${callLabel(call)}`,
+        index: "call",
+        op: `${"  ".repeat(call.depth)}${callLabel(call)}`,
         inputs: shapesText(call.args.filter((a) => a.shape).map((a) => a.shape!)),
         outputs: call.error ? `\u2717 ${(call.error as Error)?.name ?? "Error"}` : shapesText(call.outputShapes ?? []),
-        ms: call.ms, count: 1, failed: call === failing,
+        ms: call.ms,
+        count: 1,
+        failed: call === failing,
       });
     }
   };
   kernels.forEach((k, i) => {
     pushCalls(i);
-    const inputs = shapesText(k.inputShapes), outputs = shapesText(k.outputShapes);
+    const inputs = shapesText(k.inputShapes),
+      outputs = shapesText(k.outputShapes);
     const key = `${k.name}|${inputs}|${outputs}`;
     const again = merge ? seen.get(key) : undefined;
     if (again) {
@@ -66,12 +78,24 @@ function traceRows(kernels: KernelRecord[], calls: CallRecord[], failing?: CallR
 function variablesFor(arg: CallArg, holders: Map<number, string[]>, ns: Record<string, unknown>, names: string[]): string {
   const exact = arg.tensor ? holders.get(arg.tensor.id) : undefined;
   if (exact?.length) return exact.map((n) => `\`${n}\``).join(", ");
-  const same = names.flatMap((n) => tensorsIn(ns[n], n)).filter(({ tensor }) => !tensor.isDisposed && shapeText(tensor.shape) === shapeText(arg.shape));
-  if (same.length) return `no variable holds it; ${same.length === 1 ? "variable" : "variables"} with this shape: ${same.slice(0, 5).map((s) => `\`${s.path}\``).join(", ")}`;
+  const same = names
+    .flatMap((n) => tensorsIn(ns[n], n))
+    .filter(({ tensor }) => !tensor.isDisposed && shapeText(tensor.shape) === shapeText(arg.shape));
+  if (same.length)
+    return `no variable holds it; ${same.length === 1 ? "variable" : "variables"} with this shape: ${same
+      .slice(0, 5)
+      .map((s) => `\`${s.path}\``)
+      .join(", ")}`;
   return "computed in the cell (no variable holds it)";
 }
 
-function diagnosis(error: unknown, call: CallRecord | undefined, kernel: KernelFailure | undefined, kernels: KernelRecord[], ns: Record<string, unknown>): string {
+function diagnosis(
+  error: unknown,
+  call: CallRecord | undefined,
+  kernel: KernelFailure | undefined,
+  kernels: KernelRecord[],
+  ns: Record<string, unknown>,
+): string {
   const err = error as Error;
   const lines: string[] = [];
   const names = userNames(ns);
@@ -82,11 +106,19 @@ function diagnosis(error: unknown, call: CallRecord | undefined, kernel: KernelF
     const tensorArgs = call.args.filter((a) => a.shape);
     for (const a of tensorArgs) lines.push(`  ${a.name} ${shapeText(a.shape)} ${a.dtype}: ${variablesFor(a, holders, ns, names)}`);
     const leads = tensorArgs.filter((a) => a.shape!.length > 0).map((a) => a.shape![0]);
-    if (new Set(leads).size > 1) lines.push(`  leading (batch) dimensions disagree: ${tensorArgs.filter((a) => a.shape!.length).map((a) => `${a.name} ${a.shape![0]}`).join(" vs ")}`);
+    if (new Set(leads).size > 1)
+      lines.push(
+        `  leading (batch) dimensions disagree: ${tensorArgs
+          .filter((a) => a.shape!.length)
+          .map((a) => `${a.name} ${a.shape![0]}`)
+          .join(" vs ")}`,
+      );
   }
   if (kernel) {
     const inputs = Object.entries(kernel.inputs ?? {}) as [string, Tensor | null][];
-    lines.push(`${call ? "  inside it, kernel" : "%%trace: the cell failed in kernel"} ${kernel.name}(${shapesText(inputs.map(([, t]) => (t ? t.shape : null)))})`);
+    lines.push(
+      `${call ? "  inside it, kernel" : "%%trace: the cell failed in kernel"} ${kernel.name}(${shapesText(inputs.map(([, t]) => (t ? t.shape : null)))})`,
+    );
     if (!call) {
       lines.push(`  ${err?.name ?? "Error"}: ${err?.message ?? String(error)}`);
       for (const [key, t] of inputs) {
@@ -101,13 +133,22 @@ function diagnosis(error: unknown, call: CallRecord | undefined, kernel: KernelF
   }
   if (kernels.length) {
     const last = kernels[kernels.length - 1];
-    lines.push(`  last kernel that ran: #${kernels.length} ${last.name}(${shapesText(last.inputShapes)}) -> ${shapesText(last.outputShapes)}`);
+    lines.push(
+      `  last kernel that ran: #${kernels.length} ${last.name}(${shapesText(last.inputShapes)}) -> ${shapesText(last.outputShapes)}`,
+    );
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 /** The trace table: kernels and calls in order, with a note of the totals. */
-function showTrace(ctx: MagicContext, profile: KernelProfile, calls: CallRecord[], failing: CallRecord | undefined, wallMs: number, all: boolean): void {
+function showTrace(
+  ctx: MagicContext,
+  profile: KernelProfile,
+  calls: CallRecord[],
+  failing: CallRecord | undefined,
+  wallMs: number,
+  all: boolean,
+): void {
   const { kernels } = profile;
   const { rows, merged } = traceRows(kernels, calls, failing);
   const limit = all ? rows.length : MAX_ROWS;
@@ -123,8 +164,12 @@ function showTrace(ctx: MagicContext, profile: KernelProfile, calls: CallRecord[
   const peak = Number.isFinite(profile.peakBytes) ? `, peak ${formatBytes(profile.peakBytes)}` : "";
   const notes = [
     `${kernels.length} kernels, ${calls.length} toolkit calls in ${wallMs.toFixed(1)} ms${peak}, ${profile.newTensors >= 0 ? "+" : ""}${profile.newTensors} tensors (${profile.newBytes >= 0 ? "+" : "-"}${formatBytes(Math.abs(profile.newBytes))})`,
-    merged ? `identical kernels merged (count column)${rows.length > limit ? `; first ${limit} of ${rows.length} rows shown (--all for every row)` : ""}` : "",
-  ].filter(Boolean).join("; ");
+    merged
+      ? `identical kernels merged (count column)${rows.length > limit ? `; first ${limit} of ${rows.length} rows shown (--all for every row)` : ""}`
+      : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
   const flagged = new Set(rows.flatMap((r, i) => (r.failed ? [i] : [])));
   showTable(ctx, table, { flagged, note: notes, limit });
 }
@@ -150,7 +195,11 @@ input shapes and the variables that fed it, then the cell's own error is raised.
       recorder.install(ctx.namespace, userNames(ctx.namespace));
       // The error is caught inside the profiled function so that tfjs finishes its profile.
       profile = await profileKernels(async () => {
-        try { result = await ctx.runCode(body); } catch (e) { failure = { error: e }; }
+        try {
+          result = await ctx.runCode(body);
+        } catch (e) {
+          failure = { error: e };
+        }
       });
     } finally {
       recorder.restore();

@@ -16,12 +16,14 @@ function info(v: unknown): string {
   if (isTensor(v)) return v.isDisposed ? "(disposed)" : `${v.dtype} [${v.shape.join(", ")}], ${formatBytes(tensorBytes(v))}`;
   if (Array.isArray(v)) {
     const tensors = v.filter(isTensor);
-    if (tensors.length === v.length && v.length > 0) return `${v.length} tensors: ${tensors.map((t) => `[${t.shape.join(", ")}]`).join(" ")}`.slice(0, 120);
+    if (tensors.length === v.length && v.length > 0)
+      return `${v.length} tensors: ${tensors.map((t) => `[${t.shape.join(", ")}]`).join(" ")}`.slice(0, 120);
     return `length ${v.length}`;
   }
   if (typeof v === "function") return `${(v as Function).name || "(anonymous)"}(${(v as Function).length} args)`;
-  if (v && typeof v === "object" && typeof (v as any).numParams === "function") return `${(v as any).numParams().toLocaleString("en-US")} params`;
-  if (typeof v === "string") return JSON.stringify(v.length > 60 ? v.slice(0, 57) + "..." : v);
+  if (v && typeof v === "object" && typeof (v as any).numParams === "function")
+    return `${(v as any).numParams().toLocaleString("en-US")} params`;
+  if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
   if (v && typeof v === "object") return `${Object.keys(v).length} keys`;
   return String(v);
 }
@@ -38,7 +40,7 @@ defineMagic({
   run(args, ctx) {
     const { positionals } = parseMagicArgs(this, args, {});
     const names = filterByType(userNames(ctx.namespace), ctx.namespace, positionals);
-    ctx.print(names.length ? names.join("\t") + "\n" : "Interactive namespace is empty.\n");
+    ctx.print(names.length ? `${names.join("\t")}\n` : "Interactive namespace is empty.\n");
   },
 });
 
@@ -50,11 +52,16 @@ defineMagic({
   run(args, ctx) {
     const { positionals } = parseMagicArgs(this, args, {});
     const names = filterByType(userNames(ctx.namespace), ctx.namespace, positionals);
-    if (!names.length) { ctx.print("Interactive namespace is empty.\n"); return; }
+    if (!names.length) {
+      ctx.print("Interactive namespace is empty.\n");
+      return;
+    }
     const rows = names.map((n) => [n, typeName(ctx.namespace[n]), info(ctx.namespace[n])]);
     const head = ["Variable", "Type", "Data/Info"];
     const w = [0, 1].map((i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));
     const line = (r: string[]) => `${r[0].padEnd(w[0])}   ${r[1].padEnd(w[1])}   ${r[2]}`;
-    ctx.print([line(head), "-".repeat(w[0] + w[1] + 6 + Math.max(9, ...rows.map((r) => r[2].length))), ...rows.map(line)].join("\n") + "\n");
+    ctx.print(
+      `${[line(head), "-".repeat(w[0] + w[1] + 6 + Math.max(9, ...rows.map((r) => r[2].length))), ...rows.map(line)].join("\n")}\n`,
+    );
   },
 });

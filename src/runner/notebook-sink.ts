@@ -23,7 +23,10 @@ export class NotebookSink implements OutputSink {
   readonly outputs: Output[] = [];
   private clearPending = false;
 
-  constructor(private readonly displays: DisplayRegistry, private readonly transform: (data: MimeBundle) => MimeBundle = (d) => d) {}
+  constructor(
+    private readonly displays: DisplayRegistry,
+    private readonly transform: (data: MimeBundle) => MimeBundle = (d) => d,
+  ) {}
 
   private push(out: Output): void {
     if (this.clearPending) {
@@ -34,7 +37,10 @@ export class NotebookSink implements OutputSink {
   }
 
   stream(name: "stdout" | "stderr", text: string): void {
-    if (this.clearPending) { this.outputs.length = 0; this.clearPending = false; }
+    if (this.clearPending) {
+      this.outputs.length = 0;
+      this.clearPending = false;
+    }
     const last = this.outputs[this.outputs.length - 1];
     if (last && last.output_type === "stream" && last.name === name) last.text = String(last.text) + text;
     else this.push({ output_type: "stream", name, text });

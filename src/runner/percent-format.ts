@@ -11,7 +11,7 @@
 // documented error, checked by the tests and the reproduce table), and `// not-reproduced: ...`
 // for a notebook that shows why a reported failure does not happen as reported (the reproduce
 // table prints the reason instead of an error).
-import { createHash } from "crypto";
+import { createHash } from "node:crypto";
 import type { Cell, Notebook } from "./nbformat";
 
 const CELL = /^\/\/ %%(?:\s+\[(markdown|raw)\])?(?:\s+tags=(\[.*\]))?\s*$/;
@@ -22,7 +22,7 @@ function cellId(text: string, index: number): string {
 
 function lines(text: string): string[] {
   const parts = text.split("\n");
-  return parts.map((l, i) => (i < parts.length - 1 ? l + "\n" : l)).filter((l) => l !== "");
+  return parts.map((l, i) => (i < parts.length - 1 ? `${l}\n` : l)).filter((l) => l !== "");
 }
 
 export function percentToNotebook(src: string, file = "notebook"): Notebook {
@@ -35,8 +35,16 @@ export function percentToNotebook(src: string, file = "notebook"): Notebook {
     while (current.body.length && !current.body[current.body.length - 1].trim()) current.body.pop();
     let text = current.body.join("\n");
     if (current.type === "markdown") text = current.body.map((l) => l.replace(/^\/\/ ?/, "")).join("\n");
-    const cell: Cell = { cell_type: current.type, id: cellId(text, cells.length), metadata: current.tags.length ? { tags: current.tags } : {}, source: lines(text) };
-    if (current.type === "code") { cell.outputs = []; cell.execution_count = null; }
+    const cell: Cell = {
+      cell_type: current.type,
+      id: cellId(text, cells.length),
+      metadata: current.tags.length ? { tags: current.tags } : {},
+      source: lines(text),
+    };
+    if (current.type === "code") {
+      cell.outputs = [];
+      cell.execution_count = null;
+    }
     cells.push(cell);
   };
   src.split("\n").forEach((line, i) => {
@@ -45,7 +53,11 @@ export function percentToNotebook(src: string, file = "notebook"): Notebook {
       finish();
       let tags: string[] = [];
       if (m[2]) {
-        try { tags = JSON.parse(m[2]); } catch { throw new Error(`${file}:${i + 1}: tags must be a JSON list, e.g. tags=["raises-exception"]`); }
+        try {
+          tags = JSON.parse(m[2]);
+        } catch {
+          throw new Error(`${file}:${i + 1}: tags must be a JSON list, e.g. tags=["raises-exception"]`);
+        }
       }
       current = { type: (m[1] as Cell["cell_type"]) ?? "code", tags, body: [] };
     } else if (current) {
@@ -64,7 +76,12 @@ export function percentToNotebook(src: string, file = "notebook"): Notebook {
     nbformat_minor: 5,
     metadata: {
       kernelspec: { name: "tfjs-lab", display_name: "TypeScript (tfjs-lab)", language: "typescript" },
-      language_info: { name: "typescript", file_extension: ".ts", mimetype: "text/typescript", codemirror_mode: { name: "javascript", typescript: true } },
+      language_info: {
+        name: "typescript",
+        file_extension: ".ts",
+        mimetype: "text/typescript",
+        codemirror_mode: { name: "javascript", typescript: true },
+      },
       tfjs_lab: { expected_errors: expected, not_reproduced: notReproduced }, // JSON leaves out an undefined reason
     },
     cells,

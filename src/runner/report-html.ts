@@ -1,6 +1,6 @@
 // The HTML report of `npm run reproduce`: every executed notebook with its outputs, charts
 // drawn by plotly.js (embedded once, no CDN), and the summary table at the top.
-import { readFileSync } from "fs";
+import { readFileSync } from "node:fs";
 import { escapeHtml } from "../display";
 import { markdownToHtml } from "./markdown";
 import { sourceText, type Output } from "./nbformat";
@@ -27,16 +27,25 @@ function outputHtml(o: Output): string {
 
 export function reportHtml(runs: NotebookRun[], summaries: NotebookSummary[]): string {
   const plotly = readFileSync(require.resolve("plotly.js-dist-min/plotly.min.js"), "utf8").replace(/<\/script/gi, "<\\/script");
-  const rows = summaries.map((s) => `<tr class="${s.ok ? "ok" : "fail"}"><td><a href="#${escapeHtml(s.name)}">${escapeHtml(s.name)}</a></td><td>${escapeHtml(s.reproduced)}</td><td>${escapeHtml(s.fixVerified)}</td><td>${(s.ms / 1000).toFixed(1)} s</td></tr>`).join("");
-  const sections = runs.map((run, i) => {
-    const cells = run.notebook.cells.map((c) => {
-      if (c.cell_type === "markdown") return `<div class="md">${markdownToHtml(sourceText(c.source))}</div>`;
-      if (c.cell_type !== "code") return "";
-      const outs = (c.outputs ?? []).map(outputHtml).join("\n");
-      return `<div class="cell"><div class="in">In [${c.execution_count ?? " "}]:</div><pre class="code">${escapeHtml(sourceText(c.source))}</pre><div class="out">${outs}</div></div>`;
-    }).join("\n");
-    return `<section id="${escapeHtml(summaries[i].name)}"><h1 class="nb">${escapeHtml(summaries[i].name)}</h1>${cells}</section>`;
-  }).join("\n");
+  const rows = summaries
+    .map(
+      (s) =>
+        `<tr class="${s.ok ? "ok" : "fail"}"><td><a href="#${escapeHtml(s.name)}">${escapeHtml(s.name)}</a></td><td>${escapeHtml(s.reproduced)}</td><td>${escapeHtml(s.fixVerified)}</td><td>${(s.ms / 1000).toFixed(1)} s</td></tr>`,
+    )
+    .join("");
+  const sections = runs
+    .map((run, i) => {
+      const cells = run.notebook.cells
+        .map((c) => {
+          if (c.cell_type === "markdown") return `<div class="md">${markdownToHtml(sourceText(c.source))}</div>`;
+          if (c.cell_type !== "code") return "";
+          const outs = (c.outputs ?? []).map(outputHtml).join("\n");
+          return `<div class="cell"><div class="in">In [${c.execution_count ?? " "}]:</div><pre class="code">${escapeHtml(sourceText(c.source))}</pre><div class="out">${outs}</div></div>`;
+        })
+        .join("\n");
+      return `<section id="${escapeHtml(summaries[i].name)}"><h1 class="nb">${escapeHtml(summaries[i].name)}</h1>${cells}</section>`;
+    })
+    .join("\n");
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>tfjs-lab: reproduced failures</title>
 <style>body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}pre{background:#f7f7f7;padding:.5em;overflow-x:auto}
 pre.error{background:#fdd}pre.stderr{background:#ffe}.in{color:#307fc1;font-family:monospace}.cell{margin:1em 0}

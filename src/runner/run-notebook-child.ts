@@ -4,7 +4,10 @@
 // kernel under Jupyter would give it.
 import { runNotebook, type RunOptions } from "./run-notebook";
 
-interface Request { file: string; options: Omit<RunOptions, "log"> }
+interface Request {
+  file: string;
+  options: Omit<RunOptions, "log">;
+}
 
 process.once("message", (req: Request) => {
   runNotebook(req.file, { ...req.options, log: (line) => process.stderr.write(`${line}\n`) }).then(

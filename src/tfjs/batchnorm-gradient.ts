@@ -25,17 +25,15 @@ const gradFunc: tf.GradFunc = (dy, saved, attrs) => {
   const shared = sameShape(mean.shape, variance.shape) && (scaleSaved == null || sameShape(scale.shape, mean.shape));
   const sumDy = shared ? reduceTo(dyT, mean.shape) : undefined;
   const sumDyXc = shared ? tf.tidy(() => reduceTo(tf.mul(dyT, tf.sub(x, mean)), mean.shape)) : undefined;
-  const paramShape = (name: "scale" | "offset") => name === "scale" ? scale.shape : mean.shape;
+  const paramShape = (name: "scale" | "offset") => (name === "scale" ? scale.shape : mean.shape);
   return {
     x: () => tf.mul(dyT, tf.mul(invStd, scale)),
-    mean: () => sumDy
-      ? tf.neg(tf.mul(tf.mul(invStd, scale), sumDy))
-      : reduceTo(tf.neg(tf.mul(dyT, tf.mul(invStd, scale))), mean.shape),
+    mean: () => (sumDy ? tf.neg(tf.mul(tf.mul(invStd, scale), sumDy)) : reduceTo(tf.neg(tf.mul(dyT, tf.mul(invStd, scale))), mean.shape)),
     variance: () => {
       const factor = tf.mul(tf.mul(tf.pow(invStd, 3), scale), -0.5);
       return sumDyXc ? tf.mul(factor, sumDyXc) : reduceTo(tf.mul(tf.mul(dyT, tf.sub(x, mean)), factor), variance.shape);
     },
-    scale: () => sumDyXc ? tf.mul(sumDyXc, invStd) : reduceTo(tf.mul(tf.mul(dyT, tf.sub(x, mean)), invStd), paramShape("scale")),
+    scale: () => (sumDyXc ? tf.mul(sumDyXc, invStd) : reduceTo(tf.mul(tf.mul(dyT, tf.sub(x, mean)), invStd), paramShape("scale"))),
     offset: () => sumDy ?? reduceTo(dyT, paramShape("offset")),
   };
 };

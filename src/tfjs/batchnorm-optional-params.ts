@@ -7,7 +7,9 @@
 import * as path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 
-type BatchNormOp = ((x: unknown, mean: unknown, variance: unknown, offset?: unknown, scale?: unknown, eps?: number) => tfTypes.Tensor) & { __labFilled?: boolean };
+type BatchNormOp = ((x: unknown, mean: unknown, variance: unknown, offset?: unknown, scale?: unknown, eps?: number) => tfTypes.Tensor) & {
+  __labFilled?: boolean;
+};
 
 const OPS = ["batchNorm", "batchNorm2d", "batchNorm3d", "batchNorm4d"] as const;
 

@@ -76,7 +76,9 @@ function notify<K extends keyof TfHookSubscriber>(s: TfHookSubscriber, hook: K, 
   } catch (e) {
     if (reported.has(s)) return;
     reported.add(s);
-    console.error(`tfjs-lab: ${s.name}'s ${String(hook)} hook failed and was skipped (TensorFlow.js went on; reported once): ${(e as Error)?.stack ?? String(e)}`);
+    console.error(
+      `tfjs-lab: ${s.name}'s ${String(hook)} hook failed and was skipped (TensorFlow.js went on; reported once): ${(e as Error)?.stack ?? String(e)}`,
+    );
   }
 }
 
@@ -84,8 +86,12 @@ function notify<K extends keyof TfHookSubscriber>(s: TfHookSubscriber, hook: K, 
 function listening<K extends keyof TfHookSubscriber>(hook: K): TfHookSubscriber[] {
   return subscribers.filter((s) => s[hook] !== undefined);
 }
-let onTracked: TfHookSubscriber[] = [], onDisposed: TfHookSubscriber[] = [], onFreed: TfHookSubscriber[] = [];
-let onKernel: TfHookSubscriber[] = [], gates: TfHookSubscriber[] = [], profileGuard = false;
+let onTracked: TfHookSubscriber[] = [],
+  onDisposed: TfHookSubscriber[] = [],
+  onFreed: TfHookSubscriber[] = [];
+let onKernel: TfHookSubscriber[] = [],
+  gates: TfHookSubscriber[] = [],
+  profileGuard = false;
 function refreshLists(): void {
   onTracked = listening("tensorTracked");
   onDisposed = listening("tensorDisposed");
@@ -105,7 +111,14 @@ function guardProfiler(profiler: KernelProfiler): void {
   const wrapper: typeof profileKernel = function (this: KernelProfiler, name, inputs, f) {
     if (!profileGuard) return profileKernel.call(this, name, inputs, f);
     let thrown: { error: unknown } | undefined;
-    const guarded = () => { try { return f(); } catch (e) { thrown = { error: e }; return []; } };
+    const guarded = () => {
+      try {
+        return f();
+      } catch (e) {
+        thrown = { error: e };
+        return [];
+      }
+    };
     const profile = profileKernel.call(this, name, inputs, guarded);
     if (thrown) throw thrown.error;
     return profile;
@@ -119,8 +132,11 @@ function install(): Installation {
   const own = new Map<Patched, PropertyDescriptor | undefined>();
   const wrappers = new Map<Patched, unknown>();
   const original = {
-    trackTensor: engine.trackTensor, disposeTensor: engine.disposeTensor, removeDataId: engine.removeDataId,
-    runKernel: engine.runKernel, runKernelFunc: engine.runKernelFunc,
+    trackTensor: engine.trackTensor,
+    disposeTensor: engine.disposeTensor,
+    removeDataId: engine.removeDataId,
+    runKernel: engine.runKernel,
+    runKernelFunc: engine.runKernelFunc,
   };
   const wrapped: Pick<EngineInternals, Patched> = {
     trackTensor(this: EngineInternals, t, backend) {
@@ -129,7 +145,11 @@ function install(): Installation {
       if (onTracked.length === 0) return;
       const info = this.state.tensorInfo.get(t.dataId as object);
       const event: TensorTracked = {
-        tensor: t, backend: backendName(info?.backend), newData, bufferBytes: info?.bytes ?? 0, engineBytes: this.state.numBytes,
+        tensor: t,
+        backend: backendName(info?.backend),
+        newData,
+        bufferBytes: info?.bytes ?? 0,
+        engineBytes: this.state.numBytes,
       };
       for (const s of onTracked) notify(s, "tensorTracked", event);
     },
@@ -211,5 +231,8 @@ export function subscribeTfHooks(subscriber: TfHookSubscriber): () => void {
 
 /** Whether the engine's methods are wrapped now (for tests and %memory's report). */
 export function tfHooksInstalled(): boolean {
-  return installation !== null && PATCHED.every((k) => (installation!.engine as unknown as Record<string, unknown>)[k] === installation!.wrappers.get(k));
+  return (
+    installation !== null &&
+    PATCHED.every((k) => (installation!.engine as unknown as Record<string, unknown>)[k] === installation!.wrappers.get(k))
+  );
 }

@@ -20,7 +20,9 @@ export interface EngineTensorInfo {
 }
 
 /** One node of the gradient tape; `saved` are the tensors kept for the backward pass. */
-export interface TapeNode { saved?: Tensor[] }
+export interface TapeNode {
+  saved?: Tensor[];
+}
 
 export interface EngineState {
   numBytes: number;

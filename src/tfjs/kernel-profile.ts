@@ -42,10 +42,16 @@ export async function profileKernels(fn: () => Promise<void>): Promise<KernelPro
     },
   });
   try {
-    const info = await loadTf().profile(async () => { await fn(); return []; });
+    const info = await loadTf().profile(async () => {
+      await fn();
+      return [];
+    });
     return {
       kernels: info.kernels as unknown as ProfiledKernel[],
-      peakBytes: info.peakBytes, newTensors: info.newTensors, newBytes: info.newBytes, failure,
+      peakBytes: info.peakBytes,
+      newTensors: info.newTensors,
+      newBytes: info.newBytes,
+      failure,
     };
   } finally {
     unsubscribe();

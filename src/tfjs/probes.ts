@@ -6,7 +6,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { installWasmBackend, wasmStart } from "./wasm-backend";
 import { simdKernelsDescription } from "./wasm-simd/load";
-import { AdapterKind, classifyGpuAdapter, installWebgpuBackend, skippedSoftwareAdapter } from "./webgpu";
+import { type AdapterKind, classifyGpuAdapter, installWebgpuBackend, skippedSoftwareAdapter } from "./webgpu";
 
 export interface ProbeResult {
   name: string;
@@ -48,7 +48,9 @@ function tryRequire(pkg: string): { module?: unknown; why?: string } {
 async function activate(name: string): Promise<string | undefined> {
   const warnings: unknown[] = [];
   const warn = console.warn;
-  console.warn = (...args: unknown[]) => { warnings.push(...args); };
+  console.warn = (...args: unknown[]) => {
+    warnings.push(...args);
+  };
   try {
     const ok = await tf.setBackend(name);
     await tf.ready();
@@ -66,7 +68,10 @@ export async function probeTensorflow(): Promise<ProbeResult> {
   const reasons: string[] = [];
   for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
     const loaded = tryRequire(pkg);
-    if (!loaded.module) { reasons.push(loaded.why!); continue; }
+    if (!loaded.module) {
+      reasons.push(loaded.why!);
+      continue;
+    }
     if (!tf.findBackendFactory("tensorflow")) {
       reasons.push(`${pkg} loaded but registered its backend with another copy of @tensorflow/tfjs-core`);
       continue;
@@ -81,9 +86,18 @@ export async function probeTensorflow(): Promise<ProbeResult> {
 /** Dawn prints a warning with a native trace when it cannot dlopen the Vulkan loader; look first. */
 function vulkanLoaderMissing(): boolean {
   if (process.platform !== "linux") return false;
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean),
-    "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
-    "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib"];
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean),
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
+    "/usr/local/lib",
+  ];
   if (dirs.some((d) => fs.existsSync(path.join(d, "libvulkan.so.1")))) return false;
   try {
     return !fs.readFileSync("/etc/ld.so.cache").includes("libvulkan.so.1");
@@ -129,7 +143,11 @@ export async function probeWebgpu(explicit = false): Promise<ProbeResult> {
   }
   let adapter: AdapterKind;
   try {
-    const found = await withTimeout(gpu.requestAdapter({ powerPreference: "high-performance" }), WEBGPU_PROBE_TIMEOUT_MS, "GPU adapter request");
+    const found = await withTimeout(
+      gpu.requestAdapter({ powerPreference: "high-performance" }),
+      WEBGPU_PROBE_TIMEOUT_MS,
+      "GPU adapter request",
+    );
     if (!found) return fail("no GPU adapter found");
     adapter = await classifyGpuAdapter(found);
   } catch (err) {
@@ -161,8 +179,15 @@ export async function probeWasm(): Promise<ProbeResult> {
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
   const threads = (pkg.module as { getThreadsCount(): number }).getThreadsCount();
   const ours = kernelThreadsSkipped ? `, ours on 1: ${kernelThreadsSkipped}` : ", ours too";
-  const threading = threads > 1 ? `${threads} threads${ours}` : `1 thread${threadsSkipped && threadsSkipped !== "1 thread asked for" ? ` (${threadsSkipped})` : ""}`;
-  return { name: "wasm", ok: true, detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab kernels (${simdKernelsDescription()})${warning ? ` (${warning})` : ""}` };
+  const threading =
+    threads > 1
+      ? `${threads} threads${ours}`
+      : `1 thread${threadsSkipped && threadsSkipped !== "1 thread asked for" ? ` (${threadsSkipped})` : ""}`;
+  return {
+    name: "wasm",
+    ok: true,
+    detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab kernels (${simdKernelsDescription()})${warning ? ` (${warning})` : ""}`,
+  };
 }
 
 export async function probeCpu(): Promise<ProbeResult> {

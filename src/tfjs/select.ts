@@ -1,9 +1,7 @@
 // Picks the backend the toolkit trains on: the best that works here, or the one asked for
 // (TFJS_LAB_BACKEND, initBackend({ prefer }), %backend), and says which and why.
 import * as tf from "@tensorflow/tfjs";
-import {
-  BACKEND_ORDER, BackendName, ProbeResult, probeCpu, probeTensorflow, probeWasm, probeWebgpu,
-} from "./probes";
+import { BACKEND_ORDER, type BackendName, type ProbeResult, probeCpu, probeTensorflow, probeWasm, probeWebgpu } from "./probes";
 import { wasmThreadsInUse } from "./wasm-threads";
 import { registerToolkitGradients } from "./wasm-backend";
 
@@ -58,7 +56,11 @@ function normalise(name: string, source: string): BackendName {
 function makeReport(name: string, reason: string, probes: ProbeResult[], startedAt: number): BackendReport {
   const threads = name === "wasm" ? wasmThreadsInUse() : undefined;
   return {
-    name, reason, probes, threads, initMs: Math.round(performance.now() - startedAt),
+    name,
+    reason,
+    probes,
+    threads,
+    initMs: Math.round(performance.now() - startedAt),
     describe() {
       const failed = probes.filter((p) => !p.ok).map((p) => `${p.name}: ${p.detail}`);
       const why = [reason, ...failed].filter(Boolean).join("; ");
@@ -111,19 +113,22 @@ export function initBackend(opts: InitBackendOptions = {}): Promise<BackendRepor
   const envChoice = process.env[BACKEND_ENV_VAR];
   let asked: BackendName | undefined;
   try {
-    asked = opts.prefer ? normalise(opts.prefer, "initBackend({ prefer })")
-      : envChoice ? normalise(envChoice, BACKEND_ENV_VAR) : undefined;
+    asked = opts.prefer ? normalise(opts.prefer, "initBackend({ prefer })") : envChoice ? normalise(envChoice, BACKEND_ENV_VAR) : undefined;
   } catch (err) {
     return Promise.reject(err);
   }
   if (current && (!asked || asked === current.name)) return Promise.resolve(current);
   if (pending) return pending;
   const source = opts.prefer ? "initBackend({ prefer })" : BACKEND_ENV_VAR;
-  pending = select(asked, source).then((report) => {
-    current = report;
-    opts.log?.(report.describe());
-    return report;
-  }).finally(() => { pending = undefined; });
+  pending = select(asked, source)
+    .then((report) => {
+      current = report;
+      opts.log?.(report.describe());
+      return report;
+    })
+    .finally(() => {
+      pending = undefined;
+    });
   return pending;
 }
 

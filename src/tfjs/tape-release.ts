@@ -17,7 +17,10 @@ import * as tf from "@tensorflow/tfjs";
 export const TAPE_RELEASE_ENV_VAR = "TFJS_LAB_TAPE_RELEASE";
 
 type GradFns = Record<string, () => tf.Tensor>;
-interface TapeNode { saved?: tf.Tensor[]; gradient?: (dys: (tf.Tensor | null)[]) => GradFns }
+interface TapeNode {
+  saved?: tf.Tensor[];
+  gradient?: (dys: (tf.Tensor | null)[]) => GradFns;
+}
 interface EngineInternals {
   state: { activeTape: TapeNode[] | null; gradientDepth: number };
   addTapeNode(...args: unknown[]): void;
@@ -66,7 +69,7 @@ function wrapNode(node: TapeNode): void {
   if (!inner) return;
   node.gradient = (dys) => {
     const p = pass;
-    if (!p || !p.armed || p.disabled || depth !== 1) return inner(dys);
+    if (!p?.armed || p.disabled || depth !== 1) return inner(dys);
     release(p);
     const grads = inner(dys);
     const wrapped: GradFns = {};
@@ -109,15 +112,21 @@ export function installTapeRelease(): void {
     const outer = pass;
     // Nested, or inside a tape that records this call (TensorFlow.js then keeps the saved tensors too): no release.
     if (outer) outer.disabled = true;
-    const mine: Pass | undefined = outer || engine.state.gradientDepth > 0 || !releaseOn() ? undefined : { armed: false, disabled: false, calls: 0, pending: new Map() };
+    const mine: Pass | undefined =
+      outer || engine.state.gradientDepth > 0 || !releaseOn() ? undefined : { armed: false, disabled: false, calls: 0, pending: new Map() };
     if (mine) pass = mine;
     depth++;
     try {
-      return gradients(() => {
-        const y = f();
-        if (mine) mine.armed = true;
-        return y;
-      }, xs, dy, allowNoGradients);
+      return gradients(
+        () => {
+          const y = f();
+          if (mine) mine.armed = true;
+          return y;
+        },
+        xs,
+        dy,
+        allowNoGradients,
+      );
     } finally {
       depth--;
       if (mine) pass = outer;

@@ -3,7 +3,11 @@
 import type { DataType } from "@tensorflow/tfjs";
 import { engineInternals, loadTf } from "./internals";
 
-export interface TensorLike { dtype: string; size: number; dataId: unknown }
+export interface TensorLike {
+  dtype: string;
+  size: number;
+  dataId: unknown;
+}
 
 /**
  * size x bytes per element as TensorFlow.js stores it (tf.util.bytesPerElement: float32 and

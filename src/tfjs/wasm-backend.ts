@@ -19,7 +19,11 @@ const WASM_PRIORITY = 2;
  * How the last start went: why threads were not used, why our kernels have no threads of
  * their own (they then run on the main thread), and a warning about TFJS_LAB_WASM_THREADS.
  */
-export interface WasmStart { threadsSkipped?: string; kernelThreadsSkipped?: string; warning?: string }
+export interface WasmStart {
+  threadsSkipped?: string;
+  kernelThreadsSkipped?: string;
+  warning?: string;
+}
 
 let installed: boolean | undefined;
 let lastStart: WasmStart = {};
@@ -48,17 +52,23 @@ export function installWasmBackend(): boolean {
   if (!stock || started) return (installed = false);
   registerToolkitGradients();
   tf.removeBackend("wasm");
-  tf.registerBackend("wasm", async () => {
-    const { threads, warning } = wantedWasmThreads();
-    const { result: backend, skipped } = await withWasmThreads(threads, async () => stock());
-    unrefWasmWorkers(backend);
-    // Our kernels get a thread for each of XNNPACK's (wasm-kernels/kernel-threads.ts).
-    const kernelThreadsSkipped = skipped === undefined
-      ? await startKernelThreads(wasmBackendMemory(backend), wasmThreadsInUse(), sharedSimdKernelModules) : undefined;
-    registerWasmKernels();
-    lastStart = { threadsSkipped: skipped, kernelThreadsSkipped, warning };
-    return backend;
-  }, WASM_PRIORITY);
+  tf.registerBackend(
+    "wasm",
+    async () => {
+      const { threads, warning } = wantedWasmThreads();
+      const { result: backend, skipped } = await withWasmThreads(threads, async () => stock());
+      unrefWasmWorkers(backend);
+      // Our kernels get a thread for each of XNNPACK's (wasm-kernels/kernel-threads.ts).
+      const kernelThreadsSkipped =
+        skipped === undefined
+          ? await startKernelThreads(wasmBackendMemory(backend), wasmThreadsInUse(), sharedSimdKernelModules)
+          : undefined;
+      registerWasmKernels();
+      lastStart = { threadsSkipped: skipped, kernelThreadsSkipped, warning };
+      return backend;
+    },
+    WASM_PRIORITY,
+  );
   return (installed = true);
 }
 

@@ -3,7 +3,10 @@
 // its module's _malloc and goes back through _free. tf.memory() counts bytes per tensor
 // object, so a clone or a reshape that shares a buffer counts it again; this counts each
 // buffer once, as PyTorch's allocator events do (bench/toolkit/train_step_torch.py --memory).
-interface WasmModule { _malloc(bytes: number): number; _free(ptr: number): void }
+interface WasmModule {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+}
 
 export interface HeapWatch {
   /** Bytes allocated and not yet freed since the watch began (may be negative: frees of older buffers). */
@@ -17,9 +20,11 @@ export interface HeapWatch {
 export function watchWasmHeap(backend: unknown): HeapWatch {
   const wasm = (backend as { wasm?: WasmModule }).wasm;
   if (!wasm || typeof wasm._malloc !== "function") throw new Error("not the wasm backend: no _malloc to watch");
-  const malloc = wasm._malloc, free = wasm._free;
+  const malloc = wasm._malloc,
+    free = wasm._free;
   const sizes = new Map<number, number>();
-  let current = 0, peak = 0;
+  let current = 0,
+    peak = 0;
   wasm._malloc = (bytes: number) => {
     const ptr = malloc.call(wasm, bytes);
     sizes.set(ptr >>> 0, bytes);
@@ -38,7 +43,12 @@ export function watchWasmHeap(backend: unknown): HeapWatch {
   return {
     current: () => current,
     peak: () => peak,
-    resetPeak: () => { peak = current; },
-    stop: () => { wasm._malloc = malloc; wasm._free = free; },
+    resetPeak: () => {
+      peak = current;
+    },
+    stop: () => {
+      wasm._malloc = malloc;
+      wasm._free = free;
+    },
   };
 }

@@ -27,12 +27,16 @@ const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
 const mib = (n: number) => (n >= 1024 ** 3 ? gib(n) : `${(n / 1024 ** 2).toFixed(1)} MiB`);
 
 export class WasmOutOfMemoryError extends Error {
-  constructor(readonly requested: number, readonly heapBytes: number, what: string) {
+  constructor(
+    readonly requested: number,
+    readonly heapBytes: number,
+    what: string,
+  ) {
     super(
       `wasm out of memory: tried to allocate ${mib(requested)} (${requested.toLocaleString("en-US")} bytes) for ${what}. ` +
-      `The wasm backend's heap is ${gib(heapBytes)} and cannot grow past its limit of 4 GiB (WebAssembly's 32-bit memory); ` +
-      `${tf.memory().numTensors} tensors hold ${mib(tf.memory().numBytes)}. No tensor was changed: dispose tensors ` +
-      `(tf.dispose, tf.tidy) to make room, or use a backend with more memory (%backend).`,
+        `The wasm backend's heap is ${gib(heapBytes)} and cannot grow past its limit of 4 GiB (WebAssembly's 32-bit memory); ` +
+        `${tf.memory().numTensors} tensors hold ${mib(tf.memory().numBytes)}. No tensor was changed: dispose tensors ` +
+        `(tf.dispose, tf.tidy) to make room, or use a backend with more memory (%backend).`,
     );
     this.name = "OutOfMemoryError";
   }
@@ -60,7 +64,8 @@ export function checkWasmAllocations(backend: BackendWasmLike): void {
     // Past 4 GiB the size would wrap around in _malloc's 32-bit argument.
     if (bytes >= WASM_HEAP_LIMIT_BYTES) throw new WasmOutOfMemoryError(bytes, heapBytes(wasm), tensor);
     // Asking _malloc for what cannot fit is what damages its state: do not ask.
-    if (tf.memory().numBytes + bytes > WASM_HEAP_LIMIT_BYTES - RESERVED_BYTES) throw new WasmOutOfMemoryError(bytes, heapBytes(wasm), tensor);
+    if (tf.memory().numBytes + bytes > WASM_HEAP_LIMIT_BYTES - RESERVED_BYTES)
+      throw new WasmOutOfMemoryError(bytes, heapBytes(wasm), tensor);
     what = tensor;
     try {
       return move.call(this, dataId, values, shape, dtype, refCount);
@@ -82,10 +87,14 @@ export function guardWasmOutOfMemory(): boolean {
   if (!factory || engine.registry.wasm) return (wrapped = false);
   const priority = engine.registryFactory.wasm?.priority ?? 2;
   tf.removeBackend("wasm");
-  tf.registerBackend("wasm", async () => {
-    const backend = await factory();
-    checkWasmAllocations(backend as unknown as BackendWasmLike);
-    return backend;
-  }, priority);
+  tf.registerBackend(
+    "wasm",
+    async () => {
+      const backend = await factory();
+      checkWasmAllocations(backend as unknown as BackendWasmLike);
+      return backend;
+    },
+    priority,
+  );
   return (wrapped = true);
 }

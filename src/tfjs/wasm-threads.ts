@@ -16,7 +16,10 @@ const MAX_WASM_THREADS = 8;
 const nodeOs = require("node:os") as typeof import("node:os");
 const WORKER_ENTRY = path.join(__dirname, "wasm-thread-worker.js");
 
-interface WasmPackage { setThreadsCount(n: number): void; getThreadsCount(): number }
+interface WasmPackage {
+  setThreadsCount(n: number): void;
+  getThreadsCount(): number;
+}
 
 /** Threads the wasm backend runs XNNPACK on now (1 for the single-threaded build). */
 export function wasmThreadsInUse(): number {
@@ -94,7 +97,13 @@ export async function withWasmThreads<T>(threads: number, activate: () => Promis
   try {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the threaded wasm build did not start within ${THREADED_START_TIMEOUT_MS / 1000} s; set ${WASM_THREADS_ENV_VAR}=1`)), THREADED_START_TIMEOUT_MS);
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`the threaded wasm build did not start within ${THREADED_START_TIMEOUT_MS / 1000} s; set ${WASM_THREADS_ENV_VAR}=1`),
+          ),
+        THREADED_START_TIMEOUT_MS,
+      );
     });
     const result = await Promise.race([activate(), timeout]).finally(() => clearTimeout(timer));
     return { result };

@@ -47,7 +47,9 @@ function childPids(pid: number): number[] {
       // The fields after the command name (which may hold spaces) start with state, ppid.
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       if (ppid === pid) found.push(Number(entry));
-    } catch { /* the process ended meanwhile */ }
+    } catch {
+      /* the process ended meanwhile */
+    }
   }
   return found;
 }
@@ -100,8 +102,14 @@ export async function startJupyterServer(opts: ServerOptions = {}): Promise<Jupy
   };
   // The committed notebooks are executed without plotly HTML; in the browser we want what users get.
   const command = opts.command?.({ port, token, notebookDir }) ?? [
-    "-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, "--port-retries=0",
-    `--NotebookApp.token=${token}`, `--notebook-dir=${notebookDir}`,
+    "-m",
+    "notebook",
+    "--no-browser",
+    "--ip=127.0.0.1",
+    `--port=${port}`,
+    "--port-retries=0",
+    `--NotebookApp.token=${token}`,
+    `--notebook-dir=${notebookDir}`,
   ];
   // CI containers run as root; the server refuses that unless told.
   if (process.getuid?.() === 0) command.push("--allow-root");
@@ -116,9 +124,17 @@ export async function startJupyterServer(opts: ServerOptions = {}): Promise<Jupy
   const killGroup = (signal: NodeJS.Signals) => {
     if (!child.pid || exited) return;
     for (const kernel of childPids(child.pid)) {
-      try { process.kill(kernel, signal); } catch { /* already gone */ }
+      try {
+        process.kill(kernel, signal);
+      } catch {
+        /* already gone */
+      }
     }
-    try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      /* already gone */
+    }
   };
   // A test run that dies without reaching stop() must not leave a server or kernels behind.
   const onExit = () => killGroup("SIGKILL");
@@ -132,10 +148,12 @@ export async function startJupyterServer(opts: ServerOptions = {}): Promise<Jupy
   process.once("SIGTERM", onSignal);
 
   const server: JupyterServer = {
-    url, token, notebookDir,
+    url,
+    token,
+    notebookDir,
     log: () => output,
     async shutdownKernels() {
-      const kernels = await (await api(url, token, "/api/kernels")).json() as { id: string }[];
+      const kernels = (await (await api(url, token, "/api/kernels")).json()) as { id: string }[];
       await Promise.all(kernels.map((k) => api(url, token, `/api/kernels/${k.id}`, "DELETE")));
     },
     async stop() {
@@ -144,12 +162,18 @@ export async function startJupyterServer(opts: ServerOptions = {}): Promise<Jupy
       const kernels = child.pid && !exited ? childPids(child.pid) : [];
       try {
         await server.shutdownKernels();
-      } catch { /* server already down: its process group still gets killed below */ }
+      } catch {
+        /* server already down: its process group still gets killed below */
+      }
       killGroup("SIGTERM");
       for (let i = 0; i < 50 && !exited; i++) await sleep(100);
       killGroup("SIGKILL");
       for (const pid of kernels) {
-        try { process.kill(pid, "SIGKILL"); } catch { /* ended with the server, as it should */ }
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* ended with the server, as it should */
+        }
       }
       process.removeListener("exit", onExit);
       process.removeListener("SIGINT", onSignal);
@@ -163,7 +187,9 @@ export async function startJupyterServer(opts: ServerOptions = {}): Promise<Jupy
     if (exited) break;
     try {
       if ((await api(url, token, "/api/status")).ok) return server;
-    } catch { /* not listening yet */ }
+    } catch {
+      /* not listening yet */
+    }
     await sleep(250);
   }
   await server.stop();

@@ -39,7 +39,10 @@ export interface CellView {
 export const isError = (o: OutputView) => /\boutput_error\b/.test(o.classes);
 
 export class NotebookPage {
-  private constructor(readonly page: Page, readonly name: string) {}
+  private constructor(
+    readonly page: Page,
+    readonly name: string,
+  ) {}
 
   /** Opens `name` (relative to the server's notebook dir) and waits for its kernel to be idle. */
   static async open(browser: Browser, server: JupyterServer, name: string, timeoutMs = 90_000): Promise<NotebookPage> {
@@ -48,12 +51,18 @@ export class NotebookPage {
     page.on("pageerror", (e) => consoleErrors.push(String(e)));
     await page.goto(`${server.url}/notebooks/${encodeURIComponent(name)}?token=${server.token}`);
     try {
-      await page.waitForFunction(() => {
-        const J = (window as any).Jupyter;
-        return !!J?.notebook?.kernel?.is_connected?.() && document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-      }, undefined, { timeout: timeoutMs, polling: 200 });
+      await page.waitForFunction(
+        () => {
+          const J = (window as any).Jupyter;
+          return !!J?.notebook?.kernel?.is_connected?.() && document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+        },
+        undefined,
+        { timeout: timeoutMs, polling: 200 },
+      );
     } catch (e) {
-      throw new Error(`${name}: the kernel did not connect within ${timeoutMs} ms (page errors: ${consoleErrors.join("; ") || "none"}): ${(e as Error).message}`);
+      throw new Error(
+        `${name}: the kernel did not connect within ${timeoutMs} ms (page errors: ${consoleErrors.join("; ") || "none"}): ${(e as Error).message}`,
+      );
     }
     return new NotebookPage(page, name);
   }
@@ -64,16 +73,25 @@ export class NotebookPage {
     await this.page.evaluate(() => (window as any).Jupyter.notebook.clear_all_output());
     await this.page.click("#celllink");
     await this.page.click("#run_all_cells");
-    await this.page.waitForFunction(() => {
-      const prompts = Array.from(document.querySelectorAll(".code_cell .input_prompt")).map((p) => p.textContent ?? "");
-      const idle = document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-      return idle && prompts.every((p) => !p.includes("*"));
-    }, undefined, { timeout: timeoutMs, polling: 250 });
-    // plotly.js draws after the output is inserted; give every chart div its SVG.
     await this.page.waitForFunction(
-      () => Array.from(document.querySelectorAll(".tfjs-lab-plotly")).every((d) => d.querySelector(".main-svg")),
-      undefined, { timeout: 30_000, polling: 250 },
-    ).catch(() => { /* reported by the checks on PlotView.svg */ });
+      () => {
+        const prompts = Array.from(document.querySelectorAll(".code_cell .input_prompt")).map((p) => p.textContent ?? "");
+        const idle = document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+        return idle && prompts.every((p) => !p.includes("*"));
+      },
+      undefined,
+      { timeout: timeoutMs, polling: 250 },
+    );
+    // plotly.js draws after the output is inserted; give every chart div its SVG.
+    await this.page
+      .waitForFunction(
+        () => Array.from(document.querySelectorAll(".tfjs-lab-plotly")).every((d) => d.querySelector(".main-svg")),
+        undefined,
+        { timeout: 30_000, polling: 250 },
+      )
+      .catch(() => {
+        /* reported by the checks on PlotView.svg */
+      });
   }
 
   /** Every cell (markdown included, so indexes match the file) with its rendered outputs. */
@@ -142,7 +160,10 @@ export class NotebookPage {
   async screenshotFull(file: string): Promise<void> {
     await this.page.evaluate(() => {
       const site = document.getElementById("site");
-      if (site) { site.style.height = "auto"; site.style.overflow = "visible"; }
+      if (site) {
+        site.style.height = "auto";
+        site.style.overflow = "visible";
+      }
       document.body.style.overflow = "visible";
       document.body.style.height = "auto";
       document.documentElement.style.height = "auto";

@@ -17,8 +17,13 @@ const ARTIFACTS = path.join(KERNEL_ROOT, "test-artifacts", "browser");
 const README_SHOTS = path.join(KERNEL_ROOT, "docs", "screenshots");
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--no-first-run",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
 ];
 // The committed notebooks take 20-70 s each through the UI on CI's 2 cores, so all of them
 // run within this budget; any not started within it is reported as skipped, by name
@@ -48,13 +53,21 @@ after(async () => {
 const allText = (c: CellView) => c.outputs.map((o) => o.text).join("\n");
 const describe = (c: CellView) =>
   `cell ${c.index} [${c.executionCount ?? " "}] ${c.outputs.length} outputs: ` +
-  c.outputs.map((o) => `{${o.classes.replace("output_subarea ", "")}: ${JSON.stringify(o.text.slice(0, 160))}` +
-    `${o.plots.length ? ` plots=${JSON.stringify(o.plots)}` : ""}${o.images.length ? ` images=${JSON.stringify(o.images)}` : ""}` +
-    `${o.tables ? ` tables=${o.tables}` : ""}}`).join(", ");
+  c.outputs
+    .map(
+      (o) =>
+        `{${o.classes.replace("output_subarea ", "")}: ${JSON.stringify(o.text.slice(0, 160))}` +
+        `${o.plots.length ? ` plots=${JSON.stringify(o.plots)}` : ""}${o.images.length ? ` images=${JSON.stringify(o.images)}` : ""}` +
+        `${o.tables ? ` tables=${o.tables}` : ""}}`,
+    )
+    .join(", ");
 
 /** A drawn chart: the SVG is there and plotly drew every trace it was given. */
 function assertChartDrawn(o: OutputView, where: string): void {
-  assert.ok(o.plots.length >= o.chartDivs && o.plots.length > 0, `${where}: chart not drawn (${o.chartDivs} chart divs, ${o.plots.length} plots)`);
+  assert.ok(
+    o.plots.length >= o.chartDivs && o.plots.length > 0,
+    `${where}: chart not drawn (${o.chartDivs} chart divs, ${o.plots.length} plots)`,
+  );
   for (const p of o.plots) {
     assert.ok(p.svg, `${where}: no .main-svg in the chart`);
     assert.ok(p.traces > 0 && p.drawnTraces >= p.traces, `${where}: ${p.traces} traces given, ${p.drawnTraces} drawn`);
@@ -111,15 +124,25 @@ test("browser: every kind of output renders as a person should see it", { timeou
       assertChartDrawn(chart, "training chart");
       assert.equal(chart.plots.length, 1, describe(training));
       assert.equal(chart.plots[0].title, "TinyNet on the circle task", describe(training));
-      assert.ok(chart.plots[0].points.includes(TRAIN_EPOCHS * TRAIN_BATCHES), `the final chart holds all ${TRAIN_EPOCHS * TRAIN_BATCHES} batches: ${describe(training)}`);
+      assert.ok(
+        chart.plots[0].points.includes(TRAIN_EPOCHS * TRAIN_BATCHES),
+        `the final chart holds all ${TRAIN_EPOCHS * TRAIN_BATCHES} batches: ${describe(training)}`,
+      );
     });
 
     await check("%shapes: an HTML table of the variables, the 64-row target flagged against the 32-row batch", () => {
       const shapes = cell("shapes");
       assert.equal(shapes.outputs.length, 1, describe(shapes));
       assert.equal(shapes.outputs[0].tables, 1, describe(shapes));
-      const rows = shapes.outputs[0].text.split("\n").filter((l) => l.includes("\t")).map((l) => l.split("\t"));
-      assert.deepEqual(rows.map((r) => r[0]), ["name", "net", "images", "logits", "targets", "features"], describe(shapes));
+      const rows = shapes.outputs[0].text
+        .split("\n")
+        .filter((l) => l.includes("\t"))
+        .map((l) => l.split("\t"));
+      assert.deepEqual(
+        rows.map((r) => r[0]),
+        ["name", "net", "images", "logits", "targets", "features"],
+        describe(shapes),
+      );
       const flagged = rows.filter((r) => /≠/.test(r[r.length - 1])).map((r) => `${r[0]} ${r[2]}`);
       assert.deepEqual(flagged, ["targets [64, 10]"], describe(shapes));
     });
@@ -145,8 +168,16 @@ test("browser: every kind of output renders as a person should see it", { timeou
       const fig = cell("figure");
       assert.equal(fig.outputs.length, 1, describe(fig));
       assertChartDrawn(fig.outputs[0], "figure()");
-      assert.deepEqual(fig.outputs[0].plots.map((p) => [p.traces, p.drawnTraces]), [[2, 2]], describe(fig));
-      assert.deepEqual(fig.outputs[0].plots.map((p) => p.title), ["loss"], `layout.title given as a string is not drawn: ${describe(fig)}`);
+      assert.deepEqual(
+        fig.outputs[0].plots.map((p) => [p.traces, p.drawnTraces]),
+        [[2, 2]],
+        describe(fig),
+      );
+      assert.deepEqual(
+        fig.outputs[0].plots.map((p) => p.title),
+        ["loss"],
+        `layout.title given as a string is not drawn: ${describe(fig)}`,
+      );
     });
 
     await check(`display(x, {displayId, update}) ${UPDATES} times: one output holding the last value`, () => {
@@ -157,20 +188,32 @@ test("browser: every kind of output renders as a person should see it", { timeou
       const figUpdate = cell("figure-update");
       assert.equal(figUpdate.outputs.length, 1, describe(figUpdate));
       assertChartDrawn(figUpdate.outputs[0], "updated figure");
-      assert.deepEqual(figUpdate.outputs[0].plots.map((p) => p.points), [[UPDATES + 1]], describe(figUpdate));
+      assert.deepEqual(
+        figUpdate.outputs[0].plots.map((p) => p.points),
+        [[UPDATES + 1]],
+        describe(figUpdate),
+      );
     });
 
     await check("errors: shown as an error with the original name and text; the kernel goes on", () => {
       const error = cell("error");
       assert.equal(error.outputs.length, 1, describe(error));
       assert.ok(isError(error.outputs[0]), `not shown as an error: ${describe(error)}`);
-      assert.match(error.outputs[0].text, /^ValueError: Expected input batch_size \(32\) to match target batch_size \(64\)\./, describe(error));
+      assert.match(
+        error.outputs[0].text,
+        /^ValueError: Expected input batch_size \(32\) to match target batch_size \(64\)\./,
+        describe(error),
+      );
       assert.match(allText(cell("after-error")), /kernel alive after the error: 6/, describe(cell("after-error")));
       // The traceback points at the TypeScript the user wrote (the cell's only line) and shows it.
       const frame = new RegExp(`In\\[${error.executionCount}\\]:(\\d+):(\\d+)`).exec(error.outputs[0].text);
       t.diagnostic(`the one-line error cell's frame in the traceback: ${frame?.[0] ?? "none"}`);
       assert.equal(frame?.[1], "1", `the frame's line: ${describe(error)}`);
-      assert.match(error.outputs[0].text, /\n\s+lab\.crossEntropy\(logits, tf\.zeros\(\[64\], "int32"\)\)/, `the source line under the frame: ${describe(error)}`);
+      assert.match(
+        error.outputs[0].text,
+        /\n\s+lab\.crossEntropy\(logits, tf\.zeros\(\[64\], "int32"\)\)/,
+        `the source line under the frame: ${describe(error)}`,
+      );
     });
   } finally {
     await nb.close();
@@ -181,7 +224,12 @@ test("browser: every kind of output renders as a person should see it", { timeou
 test("browser: the committed notebooks run through the UI without unexpected errors, charts drawn", { timeout: 600_000 }, async (t) => {
   const dir = path.join(server.notebookDir, "notebooks");
   // Dot files are the build's scratch copies, not notebooks.
-  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb") && !f.startsWith(".")).sort() : [];
+  const names = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".ipynb") && !f.startsWith("."))
+        .sort()
+    : [];
   if (names.length === 0) {
     t.skip("no notebooks/*.ipynb in the repository yet (build them with `npm run notebooks`)");
     return;
@@ -190,7 +238,11 @@ test("browser: the committed notebooks run through the UI without unexpected err
   for (const name of names) {
     const spent = (Date.now() - started) / 1000;
     if (NOTEBOOK_BUDGET_S > 0 && spent > NOTEBOOK_BUDGET_S) {
-      await t.test(name, (s) => { s.skip(`browser budget of ${NOTEBOOK_BUDGET_S} s spent (${spent.toFixed(0)} s); run with TFJS_LAB_BROWSER_NOTEBOOK_BUDGET_S=0 for all`); });
+      await t.test(name, (s) => {
+        s.skip(
+          `browser budget of ${NOTEBOOK_BUDGET_S} s spent (${spent.toFixed(0)} s); run with TFJS_LAB_BROWSER_NOTEBOOK_BUDGET_S=0 for all`,
+        );
+      });
       continue;
     }
     await t.test(name, async (s) => {

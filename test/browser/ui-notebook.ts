@@ -7,7 +7,11 @@ export const UPDATES = 5;
 export const TRAIN_EPOCHS = 12;
 export const TRAIN_BATCHES = 8;
 
-interface TestCell { key: string; source: string; tags?: string[] }
+interface TestCell {
+  key: string;
+  source: string;
+  tags?: string[];
+}
 
 export const UI_CELLS: TestCell[] = [
   {
@@ -106,19 +110,28 @@ export const cellIndex = (key: string) => UI_CELLS.findIndex((c) => c.key === ke
 
 /** nbformat 4 JSON for code cells (a source, or a source with tags), with the tfjs-lab kernelspec. */
 export function notebookJson(cells: (string | { source: string; tags?: string[] })[]): string {
-  const lines = (s: string) => s.split("\n").map((l, i, all) => (i < all.length - 1 ? l + "\n" : l));
-  return JSON.stringify({
-    nbformat: 4, nbformat_minor: 4,
-    metadata: {
-      kernelspec: { name: KERNEL_NAME, display_name: "TypeScript (tfjs-lab)", language: "typescript" },
-      language_info: { name: "typescript" },
+  const lines = (s: string) => s.split("\n").map((l, i, all) => (i < all.length - 1 ? `${l}\n` : l));
+  return JSON.stringify(
+    {
+      nbformat: 4,
+      nbformat_minor: 4,
+      metadata: {
+        kernelspec: { name: KERNEL_NAME, display_name: "TypeScript (tfjs-lab)", language: "typescript" },
+        language_info: { name: "typescript" },
+      },
+      cells: cells
+        .map((c) => (typeof c === "string" ? { source: c } : c))
+        .map((c) => ({
+          cell_type: "code",
+          execution_count: null,
+          outputs: [],
+          metadata: c.tags ? { tags: c.tags } : {},
+          source: lines(c.source),
+        })),
     },
-    cells: cells.map((c) => (typeof c === "string" ? { source: c } : c)).map((c) => ({
-      cell_type: "code", execution_count: null, outputs: [],
-      metadata: c.tags ? { tags: c.tags } : {},
-      source: lines(c.source),
-    })),
-  }, null, 1);
+    null,
+    1,
+  );
 }
 
 /** nbformat 4 JSON for UI_CELLS. */

@@ -11,7 +11,14 @@ async function withDataset(
 ): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "tfjs-lab-bad-"));
   try {
-    const { dataYaml } = await generateDetectionDataset(root, { seed: 9, train: opts.train, val: 1, nc: 3, imgSize: 64, format: opts.format ?? "png" });
+    const { dataYaml } = await generateDetectionDataset(root, {
+      seed: 9,
+      train: opts.train,
+      val: 1,
+      nc: 3,
+      imgSize: 64,
+      format: opts.format ?? "png",
+    });
     await fn(root, dataYaml);
   } finally {
     await fs.rm(root, { recursive: true, force: true });
@@ -50,7 +57,10 @@ test("bad label lines and corrupt images: skipped or kept with YOLOv5's warnings
       ignoring("img_003", "labels/train/img_003.txt:2: expected 5 values (class x y w h), got 4"),
       ignoring("img_004", "labels/train/img_004.txt:1: could not convert string to float: 'abc'"),
       ignoring("img_005", "labels/train/img_005.txt:3: value 'nan' is not a finite number"),
-      ignoring("img_006", "labels/train/img_006.txt:1: non-normalized or out of bounds coordinates [1.2] (x y w h must be fractions of the image size, 0 to 1)"),
+      ignoring(
+        "img_006",
+        "labels/train/img_006.txt:1: non-normalized or out of bounds coordinates [1.2] (x y w h must be fractions of the image size, 0 to 1)",
+      ),
       ignoring("img_007", "labels/train/img_007.txt:1: negative label values [-0.1]"),
       ignoring("img_008", "Input buffer contains unsupported image format"),
       ignoring("img_011", "labels/train/img_011.txt:1: expected 5 values (class x y w h), got 6"),
@@ -60,10 +70,16 @@ test("bad label lines and corrupt images: skipped or kept with YOLOv5's warnings
     // "Unknown error" when decodes run concurrently), so only its frame is checked.
     assert.match(last, /^train: WARNING ⚠️ images\/train\/img_013\.png: ignoring corrupt image\/label: .+$/);
     assert.deepEqual(ds.stats, { found: 3, missing: 1, empty: 1, corrupt: 9 });
-    assert.deepEqual(ds.files.map((f) => path.basename(f)), ["img_000.png", "img_001.png", "img_002.png", "img_009.png", "img_010.png"]);
+    assert.deepEqual(
+      ds.files.map((f) => path.basename(f)),
+      ["img_000.png", "img_001.png", "img_002.png", "img_009.png", "img_010.png"],
+    );
     const kept = (stem: string) => ds.rawLabels(ds.files.indexOf(image(root, stem)));
     assert.deepEqual(kept("img_001"), [[0, 0.5, 0.5, 0.2, 0.2]]);
-    assert.deepEqual(kept("img_002"), [[0, 0.5, 0.5, 0.2, 0.2], [2, 0.2, 0.2, 0.1, 0.1]]);
+    assert.deepEqual(kept("img_002"), [
+      [0, 0.5, 0.5, 0.2, 0.2],
+      [2, 0.2, 0.2, 0.1, 0.1],
+    ]);
     assert.deepEqual(kept("img_009"), []);
     assert.deepEqual(kept("img_010"), []);
     const background = await ds.get(ds.files.indexOf(image(root, "img_009")));
@@ -85,7 +101,10 @@ test("a class id >= nc stops with YOLOv5's AssertionError, naming file and line"
 
 test("a missing image listed in a .txt split and a JPEG without its end marker", async () => {
   await withDataset({ train: 3, format: "jpg" }, async (root, dataYaml) => {
-    await fs.writeFile(path.join(root, "train.txt"), "./images/train/img_000.jpg\n./images/train/img_001.jpg\n./images/train/img_404.jpg\n./images/train/img_002.jpg\n");
+    await fs.writeFile(
+      path.join(root, "train.txt"),
+      "./images/train/img_000.jpg\n./images/train/img_001.jpg\n./images/train/img_404.jpg\n./images/train/img_002.jpg\n",
+    );
     const yaml = (await fs.readFile(dataYaml, "utf8")).replace("train: images/train", "train: train.txt");
     await fs.writeFile(dataYaml, yaml);
     const jpg = await fs.readFile(image(root, "img_001", "jpg"));
@@ -109,7 +128,8 @@ test("files that vanish or break after the scan fail get() with a named error", 
     await fs.writeFile(image(root, "img_001"), "garbage");
     await assert.rejects(ds.get(0), {
       name: "FileNotFoundError",
-      message: "[Errno 2] No such file or directory: 'images/train/img_000.png'. What to do: restore the file, or remove it from the dataset.",
+      message:
+        "[Errno 2] No such file or directory: 'images/train/img_000.png'. What to do: restore the file, or remove it from the dataset.",
     });
     await assert.rejects(ds.get(1), {
       name: "UnidentifiedImageError",

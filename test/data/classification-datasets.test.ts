@@ -46,13 +46,19 @@ test("ImageFolder: sorted class names, integer labels, [B,H,W,3] images and [B] 
   }
   assert.equal(seen.length, 12);
   const normalised = await (await ImageFolderDataset.open(path.join(root, "train"), { imgSize: 32, normalize: true })).get(0);
-  assert.ok(normalised.image.data.some((v) => v < 0), "ImageNet normalisation gives negative values");
+  assert.ok(
+    normalised.image.data.some((v) => v < 0),
+    "ImageNet normalisation gives negative values",
+  );
 });
 
 test("ImageFolder: torchvision's errors for no class folder and for a class without images", async () => {
   const empty = path.join(dir, "empty");
   await fs.mkdir(path.join(empty), { recursive: true });
-  await assert.rejects(ImageFolderDataset.open(empty), { name: "FileNotFoundError", message: `Couldn't find any class folder in ${empty}.` });
+  await assert.rejects(ImageFolderDataset.open(empty), {
+    name: "FileNotFoundError",
+    message: `Couldn't find any class folder in ${empty}.`,
+  });
   await fs.mkdir(path.join(empty, "cats"));
   await fs.writeFile(path.join(empty, "cats", "notes.txt"), "not an image");
   await assert.rejects(ImageFolderDataset.open(empty), {
@@ -76,7 +82,10 @@ test("multi-label list: [B, C] multi-hot targets matching the list; with labelRa
     rows.push(...((await batch.targets.array()) as number[][]));
     tf.dispose([batch.images, batch.targets]);
   }
-  assert.deepEqual(rows, lines.map((l) => l.split("\t")[1].split(",").map(Number)));
+  assert.deepEqual(
+    rows,
+    lines.map((l) => l.split("\t")[1].split(",").map(Number)),
+  );
 
   const withRatio = await MultiLabelListDataset.open(info.trainList, { imgSize: 48, labelRatio: true });
   const batch = withRatio.collate([await withRatio.get(0), await withRatio.get(1)]);
@@ -92,16 +101,32 @@ test("multi-label list: a bad line is an error naming list and line", async () =
   const info = await generateMultiLabelDataset(root, { seed: 6, train: 3, val: 1, nc: 4 });
   const good = (await fs.readFile(info.trainList, "utf8")).trimEnd().split("\n");
   const cases: [string, string, string][] = [
-    [good[1].replace("\t", " "), "ValueError", "train_list.txt:2: expected 'image_path<TAB>labels', found no <TAB>. What to do: separate the path and the comma-separated labels with the delimiter."],
-    [good[1].replace(/\t\d/, "\tx"), "ValueError", "train_list.txt:2: label 1 is 'x', not an integer. What to do: write labels as integers separated by commas, e.g. 0,1,0."],
-    [good[1] + ",0", "ValueError", "train_list.txt:2: expected 4 labels (as on line 1), got 5. What to do: give every line one value per class."],
-    [good[1].replace("images/", "pictures/"), "FileNotFoundError", `train_list.txt:2: image not found: ${good[1].split("\t")[0].replace("images/", "pictures/")} (looked in ${root}). What to do: fix the path, set imageRoot, or remove the line.`],
+    [
+      good[1].replace("\t", " "),
+      "ValueError",
+      "train_list.txt:2: expected 'image_path<TAB>labels', found no <TAB>. What to do: separate the path and the comma-separated labels with the delimiter.",
+    ],
+    [
+      good[1].replace(/\t\d/, "\tx"),
+      "ValueError",
+      "train_list.txt:2: label 1 is 'x', not an integer. What to do: write labels as integers separated by commas, e.g. 0,1,0.",
+    ],
+    [
+      `${good[1]},0`,
+      "ValueError",
+      "train_list.txt:2: expected 4 labels (as on line 1), got 5. What to do: give every line one value per class.",
+    ],
+    [
+      good[1].replace("images/", "pictures/"),
+      "FileNotFoundError",
+      `train_list.txt:2: image not found: ${good[1].split("\t")[0].replace("images/", "pictures/")} (looked in ${root}). What to do: fix the path, set imageRoot, or remove the line.`,
+    ],
   ];
   for (const [line, name, message] of cases) {
-    await fs.writeFile(info.trainList, [good[0], line, good[2]].join("\n") + "\n");
+    await fs.writeFile(info.trainList, `${[good[0], line, good[2]].join("\n")}\n`);
     await assert.rejects(MultiLabelListDataset.open(info.trainList), { name, message });
   }
-  await fs.writeFile(info.trainList, good.join("\n") + "\n");
+  await fs.writeFile(info.trainList, `${good.join("\n")}\n`);
   const ds = await MultiLabelListDataset.open(info.trainList);
   await fs.writeFile(path.join(root, good[2].split("\t")[0]), "corrupt");
   await assert.rejects(ds.get(2), {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { cv2Resize, Cv2Image, Cv2Interpolation } from "../../src/toolkit/data/cv2-resize";
+import { cv2Resize, type Cv2Image, type Cv2Interpolation } from "../../src/toolkit/data/cv2-resize";
 
 // Reference outputs from OpenCV's cv2.resize, made by test/fixtures/cv2-resize/make_cv2_resize.py
 // (see its docstring). Only the committed JSON is read here, so OpenCV need not be installed.

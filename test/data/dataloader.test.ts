@@ -1,11 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DataLoader, Dataset } from "../../src/toolkit/data";
+import { DataLoader, type Dataset } from "../../src/toolkit/data";
 
 /** Items are their own indices; `log` records get() calls and batch hand-outs in order. */
 class Numbers implements Dataset<number> {
   log: string[] = [];
-  constructor(readonly length: number, private readonly delayMs = 0, private readonly failAt = -1) {}
+  constructor(
+    readonly length: number,
+    private readonly delayMs = 0,
+    private readonly failAt = -1,
+  ) {}
   async get(i: number): Promise<number> {
     this.log.push(`get ${i}`);
     // Long delays are unref'd so an aborted test does not keep the process alive waiting for them.
@@ -24,10 +28,17 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 test("batches in order without shuffle; the last batch is short unless dropLast", async () => {
   const keep = new DataLoader(new Numbers(10), { batchSize: 4 });
   assert.equal(keep.length, 3);
-  assert.deepEqual(await collect(keep), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+  assert.deepEqual(await collect(keep), [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+    [8, 9],
+  ]);
   const drop = new DataLoader(new Numbers(10), { batchSize: 4, dropLast: true });
   assert.equal(drop.length, 2);
-  assert.deepEqual(await collect(drop), [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  assert.deepEqual(await collect(drop), [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+  ]);
   assert.equal(new DataLoader(new Numbers(8), { batchSize: 4, dropLast: true }).length, 2);
   assert.equal(new DataLoader(new Numbers(3), { batchSize: 4, dropLast: true }).length, 0);
   assert.deepEqual(await collect(new DataLoader(new Numbers(3), { batchSize: 4, dropLast: true })), []);
@@ -39,8 +50,14 @@ test("shuffle: a permutation per epoch, repeatable from the seed, different acro
   const c = new DataLoader(new Numbers(20), { batchSize: 5, shuffle: true, seed: 2 });
   const a0 = (await collect(a)).flat();
   const a1 = (await collect(a)).flat();
-  assert.deepEqual([...a0].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i));
-  assert.notDeepEqual(a0, Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    [...a0].sort((x, y) => x - y),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    a0,
+    Array.from({ length: 20 }, (_, i) => i),
+  );
   assert.notDeepEqual(a0, a1, "epochs differ");
   assert.deepEqual((await collect(b)).flat(), a0, "same seed, same first epoch");
   assert.deepEqual((await collect(b)).flat(), a1, "same seed, same second epoch");

@@ -47,7 +47,11 @@ async function hashTree(root: string): Promise<string> {
 test("the same seed writes byte-identical datasets; another seed does not", async () => {
   await withTmp(async (dir) => {
     const small = { train: 12, val: 4 };
-    for (const [name, seed] of [["a", 7], ["b", 7], ["c", 8]] as const) {
+    for (const [name, seed] of [
+      ["a", 7],
+      ["b", 7],
+      ["c", 8],
+    ] as const) {
       await generateDetectionDataset(path.join(dir, name, "det"), { seed, ...small });
       await generateClassificationDataset(path.join(dir, name, "cls"), { seed, trainPerClass: 4, valPerClass: 2 });
       await generateMultiLabelDataset(path.join(dir, name, "ml"), { seed, ...small });
@@ -129,7 +133,10 @@ test("multi-label lists: path<TAB>33 comma-separated 0/1 values, every image exi
       assert.ok(labels.some((v) => v === 1));
       labels.forEach((v, k) => (counts[k] += v));
     }
-    assert.deepEqual(info.positiveRatio, counts.map((c) => c / 20));
+    assert.deepEqual(
+      info.positiveRatio,
+      counts.map((c) => c / 20),
+    );
     assert.equal((await fs.readFile(info.valList, "utf8")).trimEnd().split("\n").length, 6);
     assert.equal(info.names.length, 33);
     assert.equal(new Set(info.names).size, 33);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { LABEL_CACHE_VERSION, YoloDataset, YoloDatasetOptions, generateDetectionDataset } from "../../src/toolkit/data";
+import { LABEL_CACHE_VERSION, YoloDataset, type YoloDatasetOptions, generateDetectionDataset } from "../../src/toolkit/data";
 
 async function withDataset(fn: (root: string, dataYaml: string) => Promise<void>, train = 6): Promise<void> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "tfjs-lab-cache-"));
@@ -132,7 +132,10 @@ test("a cache hit repeats the scan's warnings and keeps corrupt images out", asy
     ]);
     assert.deepEqual(second.ds.stats, { found: 3, missing: 0, empty: 1, corrupt: 2 });
     assert.deepEqual(second.lines, [`train: Scanning ${cacheFile(root)}... 4 images, 1 backgrounds, 2 corrupt: 100% 6/6`]);
-    assert.deepEqual(second.ds.files.map((f) => path.basename(f)), ["img_000.jpg", "img_001.jpg", "img_002.jpg", "img_005.jpg"]);
+    assert.deepEqual(
+      second.ds.files.map((f) => path.basename(f)),
+      ["img_000.jpg", "img_001.jpg", "img_002.jpg", "img_005.jpg"],
+    );
   });
 });
 
@@ -145,7 +148,11 @@ test("a cache that cannot be written is a warning; the dataset still opens", asy
     assert.equal(ds.labelCache.written, false);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], new RegExp(`^train: WARNING ⚠️ Cache directory ${path.join(root, "labels")} is not writeable: .+`));
-    assert.deepEqual((await fs.readdir(path.join(root, "labels"))).sort(), ["train", "train.tfjs-lab.cache", "val"], "no temporary file left");
+    assert.deepEqual(
+      (await fs.readdir(path.join(root, "labels"))).sort(),
+      ["train", "train.tfjs-lab.cache", "val"],
+      "no temporary file left",
+    );
   });
 });
 
@@ -202,7 +209,10 @@ test("progress: lines while scanning, one final line at 100%, none with progress
     assert.ok(calls.slice(0, -1).every(([, done]) => !done));
     const before = process.stderr.write;
     let written = "";
-    process.stderr.write = ((chunk: string) => ((written += chunk), true)) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      written += chunk;
+      return true;
+    }) as typeof process.stderr.write;
     try {
       await YoloDataset.open(dataYaml, { imgSize: 64, progress: false });
     } finally {

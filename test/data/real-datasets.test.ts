@@ -7,7 +7,7 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import sharp from "sharp";
-import { YoloDataset, YoloDatasetOptions, readDataYaml, readImageFile, LABEL_CACHE_SUFFIX } from "../../src/toolkit/data";
+import { YoloDataset, type YoloDatasetOptions, readDataYaml, readImageFile, LABEL_CACHE_SUFFIX } from "../../src/toolkit/data";
 
 const FIXTURE = path.resolve(__dirname, "../../../test/fixtures/yolov5-v7.0-run");
 
@@ -21,7 +21,12 @@ async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 /** A w x h image, left half red and right half blue, so orientation can be seen in its pixels. */
-async function writeImage(file: string, w: number, h: number, opts: { orientation?: number; format?: "jpg" | "png"; noise?: boolean } = {}): Promise<void> {
+async function writeImage(
+  file: string,
+  w: number,
+  h: number,
+  opts: { orientation?: number; format?: "jpg" | "png"; noise?: boolean } = {},
+): Promise<void> {
   const raw = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw[(y * w + x) * 3 + (x < w / 2 ? 0 : 2)] = 255;
   // Noise gives the JPEG's scan data some length, for truncation tests.
@@ -62,9 +67,9 @@ async function open(dataYaml: string, opts: YoloDatasetOptions = {}): Promise<Op
 
 test("the YOLOv5 v7.0 fixture: 32 images with labels, the scan line, then a cache hit (in a copy, so the repo stays clean)", async () => {
   await withTemp(async (dir) => {
-    await fs.cp(FIXTURE + "/data.yaml", path.join(dir, "data.yaml"));
+    await fs.cp(`${FIXTURE}/data.yaml`, path.join(dir, "data.yaml"));
     // A label cache another run of the suite left in the (git-ignored) fixture is not copied.
-    await fs.cp(FIXTURE + "/shapes", path.join(dir, "shapes"), { recursive: true, filter: (src) => !src.endsWith(LABEL_CACHE_SUFFIX) });
+    await fs.cp(`${FIXTURE}/shapes`, path.join(dir, "shapes"), { recursive: true, filter: (src) => !src.endsWith(LABEL_CACHE_SUFFIX) });
     const dataYaml = path.join(dir, "data.yaml");
     const first = await open(dataYaml, { split: "val", imgSize: 160 });
     assert.deepEqual(first.warnings, []);
@@ -87,13 +92,17 @@ test("the YOLOv5 v7.0 fixture: 32 images with labels, the scan line, then a cach
     assert.deepEqual(second.lines, [[`train: Scanning ${labels}.tfjs-lab.cache... 32 images, 0 backgrounds, 0 corrupt: 100% 32/32`, true]]);
     assert.equal(second.ds.labelCache.hit, true);
     assert.deepEqual(second.ds.files, first.ds.files);
-    assert.deepEqual(second.ds.files.map((_, i) => second.ds.rawLabels(i)), first.ds.files.map((_, i) => first.ds.rawLabels(i)));
+    assert.deepEqual(
+      second.ds.files.map((_, i) => second.ds.rawLabels(i)),
+      first.ds.files.map((_, i) => first.ds.rawLabels(i)),
+    );
   });
 });
 
 test("the fixture opened in place with labelCache: false writes nothing into it", async () => {
   const labels = path.join(FIXTURE, "shapes", "labels");
-  const listing = async () => Promise.all((await fs.readdir(labels)).map(async (n) => `${n} ${(await fs.stat(path.join(labels, n))).mtimeMs}`));
+  const listing = async () =>
+    Promise.all((await fs.readdir(labels)).map(async (n) => `${n} ${(await fs.stat(path.join(labels, n))).mtimeMs}`));
   const before = await listing();
   const { ds, warnings } = await open(path.join(FIXTURE, "data.yaml"), { split: "val", imgSize: 160, labelCache: false });
   assert.deepEqual(warnings, []);
@@ -107,12 +116,19 @@ test("a Roboflow/CVAT export (train: ../train/images, no path:) opens wherever i
     const exportDir = path.join(dir, "My-Dataset-3");
     await writeSplit(path.join(exportDir, "train"), 3);
     await writeSplit(path.join(exportDir, "valid"), 2);
-    await writeText(path.join(exportDir, "data.yaml"), "train: ../train/images\nval: ../valid/images\ntest: ../test/images\n\nnc: 2\nnames: ['cat', 'dog']\n");
+    await writeText(
+      path.join(exportDir, "data.yaml"),
+      "train: ../train/images\nval: ../valid/images\ntest: ../test/images\n\nnc: 2\nnames: ['cat', 'dog']\n",
+    );
     const data = await readDataYaml(path.join(exportDir, "data.yaml"));
     assert.equal(data.root, exportDir);
     assert.deepEqual(data.train, [path.join(exportDir, "train", "images")]);
     assert.deepEqual(data.val, [path.join(exportDir, "valid", "images")]);
-    assert.deepEqual(data.test, [path.resolve(exportDir, "../test/images")], "an entry found nowhere stays as written, for the error to name");
+    assert.deepEqual(
+      data.test,
+      [path.resolve(exportDir, "../test/images")],
+      "an entry found nowhere stays as written, for the error to name",
+    );
     const { ds } = await open(path.join(exportDir, "data.yaml"), { split: "val" });
     assert.equal(ds.length, 2);
     assert.deepEqual(ds.labelCache.file, path.join(exportDir, "valid", "labels.tfjs-lab.cache"));
@@ -133,11 +149,17 @@ test("path: absolute, relative to the yaml, and YOLOv5's own ../datasets/x from 
     await writeSplit(path.join(root, "train"), 2);
     await writeText(path.join(dir, "abs.yaml"), `path: ${root}\ntrain: train/images\nval: train/images\nnames: [a, b]\n`);
     assert.equal((await readDataYaml(path.join(dir, "abs.yaml"))).root, root);
-    await writeText(path.join(dir, "configs", "rel.yaml"), "path: ../datasets/shapes\ntrain: train/images\nval: train/images\nnames: [a, b]\n");
+    await writeText(
+      path.join(dir, "configs", "rel.yaml"),
+      "path: ../datasets/shapes\ntrain: train/images\nval: train/images\nnames: [a, b]\n",
+    );
     assert.equal((await readDataYaml(path.join(dir, "configs", "rel.yaml"))).root, root);
     // yolov5/data/shapes.yaml with `path: ../datasets/shapes` means <yolov5>/../datasets/shapes to YOLOv5.
     await writeText(path.join(dir, "yolov5", "train.py"), "# YOLOv5\n");
-    await writeText(path.join(dir, "yolov5", "data", "shapes.yaml"), "path: ../datasets/shapes\ntrain: train/images\nval: train/images\nnames: [a, b]\n");
+    await writeText(
+      path.join(dir, "yolov5", "data", "shapes.yaml"),
+      "path: ../datasets/shapes\ntrain: train/images\nval: train/images\nnames: [a, b]\n",
+    );
     const data = await readDataYaml(path.join(dir, "yolov5", "data", "shapes.yaml"));
     assert.equal(data.root, root);
     const { ds } = await open(path.join(dir, "yolov5", "data", "shapes.yaml"));
@@ -158,7 +180,11 @@ test("splits as a list of folders and as .txt lists (./ from the list's folder, 
     );
     const val = await open(path.join(dir, "list.yaml"), { split: "val" });
     assert.deepEqual(val.warnings, []);
-    assert.deepEqual(val.ds.files, [path.join(dir, "a/images/im0.jpg"), path.join(dir, "b/images/im1.jpg"), path.join(dir, "b/images/im2.jpg")]);
+    assert.deepEqual(val.ds.files, [
+      path.join(dir, "a/images/im0.jpg"),
+      path.join(dir, "b/images/im1.jpg"),
+      path.join(dir, "b/images/im2.jpg"),
+    ]);
     assert.equal(val.ds.labelCache.file, path.join(dir, "lists", "val.tfjs-lab.cache"), "beside the list, as YOLOv5's train.cache");
   });
 });
@@ -171,7 +197,10 @@ test("hidden files in image folders are skipped, as YOLOv5's glob skips them", a
     await writeText(path.join(dir, "data.yaml"), "train: train/images\nval: train/images\nnames: [a, b]\n");
     const { ds, warnings } = await open(path.join(dir, "data.yaml"));
     assert.deepEqual(warnings, []);
-    assert.deepEqual(ds.files.map((f) => path.basename(f)), ["im0.jpg", "im1.jpg"]);
+    assert.deepEqual(
+      ds.files.map((f) => path.basename(f)),
+      ["im0.jpg", "im1.jpg"],
+    );
   });
 });
 
@@ -229,7 +258,8 @@ test("the 10-pixel minimum applies to the upright size", async () => {
 
 test("polygon label rows become the boxes around their points; a polygon file reads every row as a polygon", async () => {
   await withTemp(async (dir) => {
-    for (const stem of ["poly", "mixed", "odd", "dup", "point"]) await writeImage(path.join(dir, "images", `${stem}.png`), 40, 40, { format: "png" });
+    for (const stem of ["poly", "mixed", "odd", "dup", "point"])
+      await writeImage(path.join(dir, "images", `${stem}.png`), 40, 40, { format: "png" });
     // A quadrilateral and a triangle.
     await writeText(path.join(dir, "labels", "poly.txt"), "0 0.1 0.2 0.5 0.2 0.5 0.6 0.1 0.6\n1 0.6 0.6 0.9 0.7 0.7 0.95\n");
     // A box row in a file with a polygon row: YOLOv5 reads `0.5 0.5 0.2 0.2` as the points (0.5, 0.5) and (0.2, 0.2).
@@ -245,9 +275,16 @@ test("polygon label rows become the boxes around their points; a polygon file re
       "train: WARNING ⚠️ images/odd.png: ignoring corrupt image/label: labels/odd.txt:2: polygon row has 7 coordinates; x y pairs need an even number",
       "train: WARNING ⚠️ images/point.png: labels/point.txt:2: box with zero width or height dropped",
     ]);
-    const rows = (stem: string) => ds.rawLabels(ds.files.indexOf(path.join(dir, "images", `${stem}.png`))).map((r) => r.map((v) => +v.toFixed(6)));
-    assert.deepEqual(rows("poly"), [[0, 0.3, 0.4, 0.4, 0.4], [1, 0.75, 0.775, 0.3, 0.35]]);
-    assert.deepEqual(rows("mixed"), [[1, 0.2, 0.2, 0.2, 0.2], [0, 0.35, 0.35, 0.3, 0.3]]);
+    const rows = (stem: string) =>
+      ds.rawLabels(ds.files.indexOf(path.join(dir, "images", `${stem}.png`))).map((r) => r.map((v) => +v.toFixed(6)));
+    assert.deepEqual(rows("poly"), [
+      [0, 0.3, 0.4, 0.4, 0.4],
+      [1, 0.75, 0.775, 0.3, 0.35],
+    ]);
+    assert.deepEqual(rows("mixed"), [
+      [1, 0.2, 0.2, 0.2, 0.2],
+      [0, 0.35, 0.35, 0.3, 0.3],
+    ]);
     assert.deepEqual(rows("dup"), [[0, 0.2, 0.2, 0.2, 0.2]]);
     assert.deepEqual(rows("point"), [[0, 0.2, 0.2, 0.2, 0.2]]);
     assert.deepEqual(ds.stats, { found: 4, missing: 0, empty: 0, corrupt: 1 });
@@ -286,7 +323,9 @@ test("numbers are read as Python's float() reads them: hex is not a number", asy
     await writeText(path.join(dir, "labels", "b.txt"), "0 .5 5e-1 2E-1 0.2\n");
     await writeText(path.join(dir, "data.yaml"), "train: images\nval: images\nnames: [a]\n");
     const { ds, warnings } = await open(path.join(dir, "data.yaml"));
-    assert.deepEqual(warnings, ["train: WARNING ⚠️ images/a.jpg: ignoring corrupt image/label: labels/a.txt:2: could not convert string to float: '0x1'"]);
+    assert.deepEqual(warnings, [
+      "train: WARNING ⚠️ images/a.jpg: ignoring corrupt image/label: labels/a.txt:2: could not convert string to float: '0x1'",
+    ]);
     assert.deepEqual(ds.rawLabels(0), [[0, 0.5, 0.5, 0.2, 0.2]]);
   });
 });

@@ -25,7 +25,10 @@ async function captureStderr(isTTY: boolean, fn: () => Promise<unknown>): Promis
   const tty = Object.getOwnPropertyDescriptor(process.stderr, "isTTY");
   let written = "";
   Object.defineProperty(process.stderr, "isTTY", { value: isTTY, configurable: true });
-  process.stderr.write = ((chunk: string) => ((written += chunk), true)) as typeof process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    written += chunk;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     await fn();
   } finally {
@@ -66,7 +69,10 @@ test("in a notebook cell: one display, updated in place, ending at 100%", async 
     const ids = new Set(shown.map((e) => (e.transient as { display_id: string }).display_id));
     assert.equal(ids.size, 1);
     const last = shown[shown.length - 1].data as Record<string, string>;
-    assert.equal(last["text/plain"], `train: Scanning ${path.join(root, "labels", "train")}... 5 images, 0 backgrounds, 0 corrupt: 100% 5/5`);
+    assert.equal(
+      last["text/plain"],
+      `train: Scanning ${path.join(root, "labels", "train")}... 5 images, 0 backgrounds, 0 corrupt: 100% 5/5`,
+    );
     assert.match(last["text/html"], /^<pre class="tfjs-lab-progress"/);
     assert.equal(sink.text("stderr"), "");
   });

@@ -4,7 +4,7 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { DataLoader, YoloDataset, YoloItem, collateDetection, generateDetectionDataset } from "../../src/toolkit/data";
+import { DataLoader, YoloDataset, type YoloItem, collateDetection, generateDetectionDataset } from "../../src/toolkit/data";
 
 let dir = "";
 let dataYaml = "";
@@ -64,14 +64,21 @@ test("collate stacks images and builds [nt, 6] targets with the image's index fi
       perImage,
       batch.paths.map((_, i) => t.filter((row) => row[0] === i).length),
     );
-    assert.deepEqual(t.map((r) => r[0]), [...t.map((r) => r[0])].sort((x, y) => x - y), "image indices ascend");
+    assert.deepEqual(
+      t.map((r) => r[0]),
+      [...t.map((r) => r[0])].sort((x, y) => x - y),
+      "image indices ascend",
+    );
     images += b;
     labels += t.length;
     batch.images.dispose();
     batch.targets.dispose();
   }
   assert.equal(images, 10);
-  assert.equal(labels, ds.files.reduce((s, _, i) => s + ds.rawLabels(i).length, 0));
+  assert.equal(
+    labels,
+    ds.files.reduce((s, _, i) => s + ds.rawLabels(i).length, 0),
+  );
 });
 
 test("collating images of different sizes fails as torch.stack does", () => {

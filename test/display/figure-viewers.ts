@@ -13,8 +13,17 @@ export const BLUE = [0x1f, 0x77, 0xb4];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
 }
 
@@ -28,11 +37,19 @@ export const FIGURE_CELLS = [
 ];
 
 export function figureNotebook(cells = FIGURE_CELLS): string {
-  return JSON.stringify({
-    nbformat: 4, nbformat_minor: 5,
-    metadata: { kernelspec: { name: "tfjs-lab", display_name: "TypeScript (tfjs-lab)", language: "typescript" }, language_info: { name: "typescript" } },
-    cells: cells.map((source, i) => ({ cell_type: "code", id: `fig-${i}`, metadata: {}, source, outputs: [], execution_count: null })),
-  }, null, 1);
+  return JSON.stringify(
+    {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {
+        kernelspec: { name: "tfjs-lab", display_name: "TypeScript (tfjs-lab)", language: "typescript" },
+        language_info: { name: "typescript" },
+      },
+      cells: cells.map((source, i) => ({ cell_type: "code", id: `fig-${i}`, metadata: {}, source, outputs: [], execution_count: null })),
+    },
+    null,
+    1,
+  );
 }
 
 /** A Jupyter home holding only our kernelspec (what tfjs-lab install writes). */
@@ -62,10 +79,14 @@ export async function colorPixels(el: Locator, color = BLUE): Promise<number> {
 /** Coloured (not white, not grey) pixels in a screenshot of an element: anything drawn in colour. */
 export async function colouredPixels(el: Locator): Promise<number> {
   await el.scrollIntoViewIfNeeded();
-  const { data, info } = await sharp(await el.screenshot()).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(await el.screenshot())
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   let n = 0;
   for (let i = 0; i < info.width * info.height * 3; i += 3) {
-    const hi = Math.max(data[i], data[i + 1], data[i + 2]), lo = Math.min(data[i], data[i + 1], data[i + 2]);
+    const hi = Math.max(data[i], data[i + 1], data[i + 2]),
+      lo = Math.min(data[i], data[i + 1], data[i + 2]);
     if (hi - lo > 60) n++;
   }
   return n;

@@ -11,7 +11,17 @@ import type { Browser } from "playwright-core";
 import { KERNEL_ROOT } from "../../src/engine/compiler";
 import { startJupyterServer, type JupyterServer } from "../browser/jupyter-server";
 import { NotebookPage } from "../browser/notebook-page";
-import { colorPixels, colouredPixels, FIGURE_CELLS, figureNotebook, figureOutputs, jupyterPath, launchChromium, nbconvert, readJson } from "./figure-viewers";
+import {
+  colorPixels,
+  colouredPixels,
+  FIGURE_CELLS,
+  figureNotebook,
+  figureOutputs,
+  jupyterPath,
+  launchChromium,
+  nbconvert,
+  readJson,
+} from "./figure-viewers";
 
 let server: JupyterServer;
 let browser: Browser;
@@ -24,26 +34,45 @@ after(async () => {
   await server?.stop();
 });
 
-interface ChartState { interactive: boolean; image: { w: number; complete: boolean } | null; reason: string | null }
+interface ChartState {
+  interactive: boolean;
+  image: { w: number; complete: boolean } | null;
+  reason: string | null;
+}
 
 /** What each figure output shows: plotly's chart, or the static image (and why). */
 function charts(nb: NotebookPage): Promise<ChartState[]> {
-  return nb.page.evaluate(() => Array.from(document.querySelectorAll(".output_area")).filter((a) => a.querySelector(".tfjs-lab-plotly")).map((area) => {
-    const img = area.querySelector(".tfjs-lab-plotly img") as HTMLImageElement | null;
-    return {
-      interactive: area.querySelector(".js-plotly-plot .main-svg") !== null,
-      image: img ? { w: img.naturalWidth, complete: img.complete } : null,
-      reason: area.querySelector(".tfjs-lab-plotly")?.getAttribute("data-static-reason") ?? null,
-    };
-  }));
+  return nb.page.evaluate(() =>
+    Array.from(document.querySelectorAll(".output_area"))
+      .filter((a) => a.querySelector(".tfjs-lab-plotly"))
+      .map((area) => {
+        const img = area.querySelector(".tfjs-lab-plotly img") as HTMLImageElement | null;
+        return {
+          interactive: area.querySelector(".js-plotly-plot .main-svg") !== null,
+          image: img ? { w: img.naturalWidth, complete: img.complete } : null,
+          reason: area.querySelector(".tfjs-lab-plotly")?.getAttribute("data-static-reason") ?? null,
+        };
+      }),
+  );
 }
 
 async function waitForCharts(nb: NotebookPage, n: number, interactive: boolean): Promise<ChartState[]> {
   try {
-    await nb.page.waitForFunction(({ n, interactive }) => {
-      const areas = Array.from(document.querySelectorAll(".output_area")).filter((a) => a.querySelector(".tfjs-lab-plotly"));
-      return areas.length === n && areas.every((a) => (interactive ? a.querySelector(".js-plotly-plot .main-svg") : (a.querySelector(".tfjs-lab-plotly img") as HTMLImageElement | null)?.complete));
-    }, { n, interactive }, { timeout: 30_000, polling: 250 });
+    await nb.page.waitForFunction(
+      ({ n, interactive }) => {
+        const areas = Array.from(document.querySelectorAll(".output_area")).filter((a) => a.querySelector(".tfjs-lab-plotly"));
+        return (
+          areas.length === n &&
+          areas.every((a) =>
+            interactive
+              ? a.querySelector(".js-plotly-plot .main-svg")
+              : (a.querySelector(".tfjs-lab-plotly img") as HTMLImageElement | null)?.complete,
+          )
+        );
+      },
+      { n, interactive },
+      { timeout: 30_000, polling: 250 },
+    );
   } catch {
     /* the assertions below say what is missing */
   }
@@ -51,13 +80,19 @@ async function waitForCharts(nb: NotebookPage, n: number, interactive: boolean):
 }
 
 async function waitIdle(nb: NotebookPage): Promise<void> {
-  await nb.page.waitForFunction(() => {
-    const prompts = Array.from(document.querySelectorAll(".code_cell .input_prompt")).map((p) => p.textContent ?? "");
-    return document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null && prompts.every((p) => !p.includes("*"));
-  }, undefined, { timeout: 60_000, polling: 250 });
+  await nb.page.waitForFunction(
+    () => {
+      const prompts = Array.from(document.querySelectorAll(".code_cell .input_prompt")).map((p) => p.textContent ?? "");
+      return document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null && prompts.every((p) => !p.includes("*"));
+    },
+    undefined,
+    { timeout: 60_000, polling: 250 },
+  );
 }
 
-test("live, re-run, saved and reloaded: every figure is interactive; opened untrusted: every figure is its static image", { timeout: 400_000 }, async () => {
+test("live, re-run, saved and reloaded: every figure is interactive; opened untrusted: every figure is its static image", {
+  timeout: 400_000,
+}, async () => {
   fs.writeFileSync(path.join(server.notebookDir, "figures.ipynb"), figureNotebook());
   let nb = await NotebookPage.open(browser, server, "figures.ipynb");
   await nb.runAll(120_000);
@@ -108,18 +143,35 @@ test("live, re-run, saved and reloaded: every figure is interactive; opened untr
 // TFJS_LAB_NOTEBOOKS_DIR: open every executed copy there instead of executing 00-tour afresh.
 const EXECUTED_DIR = process.env.TFJS_LAB_NOTEBOOKS_DIR;
 
-test("an untrusted copy of a committed notebook, executed afresh, shows the static image of every figure", { timeout: 900_000 }, async () => {
+test("an untrusted copy of a committed notebook, executed afresh, shows the static image of every figure", {
+  timeout: 900_000,
+}, async () => {
   const dir = path.join(server.notebookDir, "committed");
   fs.mkdirSync(dir, { recursive: true });
   fs.cpSync(path.join(KERNEL_ROOT, "notebooks"), dir, { recursive: true });
   let names = ["00-tour.ipynb"];
   if (EXECUTED_DIR) {
-    names = fs.readdirSync(EXECUTED_DIR).filter((f) => f.endsWith(".ipynb")).sort();
+    names = fs
+      .readdirSync(EXECUTED_DIR)
+      .filter((f) => f.endsWith(".ipynb"))
+      .sort();
     for (const n of names) fs.copyFileSync(path.join(EXECUTED_DIR, n), path.join(dir, n));
   } else {
     // Executed as npm run notebooks executes it (nbconvert through the installed kernel), in a copy.
     const jp = jupyterPath(path.join(server.notebookDir, "..", "nbconvert-jupyter"));
-    nbconvert(["--to", "notebook", "--execute", "--inplace", "--ExecutePreprocessor.kernel_name=tfjs-lab", "--ExecutePreprocessor.timeout=500", names[0]], { JUPYTER_PATH: jp }, dir);
+    nbconvert(
+      [
+        "--to",
+        "notebook",
+        "--execute",
+        "--inplace",
+        "--ExecutePreprocessor.kernel_name=tfjs-lab",
+        "--ExecutePreprocessor.timeout=500",
+        names[0],
+      ],
+      { JUPYTER_PATH: jp },
+      dir,
+    );
   }
   for (const name of names) {
     const executed = readJson(path.join(dir, name));
@@ -132,7 +184,10 @@ test("an untrusted copy of a committed notebook, executed afresh, shows the stat
     const shown = await waitForCharts(nb, expected, false);
     const figures = shown.filter((c) => c.image?.complete && c.image.w > 0);
     assert.equal(figures.length, expected, `${name}: every figure shows its static image: ${JSON.stringify(shown)}`);
-    assert.ok(shown.every((c) => !c.interactive), "no script ran");
+    assert.ok(
+      shown.every((c) => !c.interactive),
+      "no script ran",
+    );
     const areas = nb.page.locator(".output_area .tfjs-lab-plotly");
     assert.equal(await areas.count(), expected);
     for (let i = 0; i < expected; i++) {

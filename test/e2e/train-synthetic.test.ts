@@ -3,9 +3,9 @@
 // chance by a wide margin, both on the default backend and within CI's time.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import * as lab from "../../src";
 
@@ -19,7 +19,15 @@ test("YOLOv5n trained on the synthetic detection set reaches a clearly non-zero 
   const imgSize = 64;
   const epochs = 20;
   // Medium and large objects: a few epochs from scratch cannot learn 3-pixel objects.
-  const info = await lab.generateDetectionDataset(root, { seed: 1, imgSize, train: 96, val: 32, nc: 1, objectsPerImage: [1, 2], sizeBands: [{ min: 0.25, max: 0.5, weight: 1 }] });
+  const info = await lab.generateDetectionDataset(root, {
+    seed: 1,
+    imgSize,
+    train: 96,
+    val: 32,
+    nc: 1,
+    objectsPerImage: [1, 2],
+    sizeBands: [{ min: 0.25, max: 0.5, weight: 1 }],
+  });
   const train = await lab.YoloDataset.open(info.dataYaml, { split: "train", imgSize, cache: true });
   const val = await lab.YoloDataset.open(info.dataYaml, { split: "val", imgSize, cache: true });
   const model = lab.yolov5({ scale: "n", nc: info.nc });
@@ -29,7 +37,13 @@ test("YOLOv5n trained on the synthetic detection set reaches a clearly non-zero 
   const criterion = new lab.ComputeLoss({ nc: info.nc, anchors: lab.anchorPairs(lab.DEFAULT_ANCHORS), strides: lab.DEFAULT_STRIDES, hyp });
   const loader = new lab.DataLoader(train, { batchSize: 16, shuffle: true, seed: 0, collate: (items) => train.collate(items) });
   const trainer = new lab.Trainer({
-    model, data: loader, epochs, optimizer: "Adam", lr0: 0.002, nbs: null, warmupEpochs: 0,
+    model,
+    data: loader,
+    epochs,
+    optimizer: "Adam",
+    lr0: 0.002,
+    nbs: null,
+    warmupEpochs: 0,
     loss: (out, batch: { images: tf.Tensor; targets: tf.Tensor }) => {
       const r = criterion.call(out as tf.Tensor[], batch.targets);
       r.items.dispose();
@@ -45,13 +59,28 @@ test("YOLOv5n trained on the synthetic detection set reaches a clearly non-zero 
     const [decoded] = model.forward(batch.images) as [tf.Tensor, tf.Tensor[]];
     const dets = await lab.nonMaxSuppression(decoded, { confThres: 0.001, iouThres: 0.6 });
     const targets = (await batch.targets.array()) as number[][];
-    dets.forEach((d, i) => evaluator.add(d, targets.filter((r) => r[0] === i).map((r) => ({
-      cls: r[1], box: [(r[2] - r[4] / 2) * imgSize, (r[3] - r[5] / 2) * imgSize, (r[2] + r[4] / 2) * imgSize, (r[3] + r[5] / 2) * imgSize] as [number, number, number, number],
-    }))));
+    dets.forEach((d, i) =>
+      evaluator.add(
+        d,
+        targets
+          .filter((r) => r[0] === i)
+          .map((r) => ({
+            cls: r[1],
+            box: [(r[2] - r[4] / 2) * imgSize, (r[3] - r[5] / 2) * imgSize, (r[2] + r[4] / 2) * imgSize, (r[3] + r[5] / 2) * imgSize] as [
+              number,
+              number,
+              number,
+              number,
+            ],
+          })),
+      ),
+    );
     tf.dispose([decoded, batch.images, batch.targets]);
   }
   const m = evaluator.compute();
-  t.diagnostic(`train loss by epoch: ${losses.map((l) => l.toFixed(3)).join(" ")}; val mAP@0.5 ${m.map50.toFixed(3)}, mAP@0.5:0.95 ${m.map.toFixed(3)}, P ${m.precision.toFixed(3)}, R ${m.recall.toFixed(3)}`);
+  t.diagnostic(
+    `train loss by epoch: ${losses.map((l) => l.toFixed(3)).join(" ")}; val mAP@0.5 ${m.map50.toFixed(3)}, mAP@0.5:0.95 ${m.map.toFixed(3)}, P ${m.precision.toFixed(3)}, R ${m.recall.toFixed(3)}`,
+  );
   assert.ok(losses[losses.length - 1] < losses[0] * 0.7, `loss fell: ${losses.join(", ")}`);
   assert.ok(m.map50 > 0.1, `mAP@0.5 ${m.map50} is clearly above zero`);
   model.dispose();
@@ -67,12 +96,19 @@ test("a classifier trained on the synthetic ImageFolder set beats chance by a wi
   const model = lab.smallCnn({ nc });
   type Batch = { images: tf.Tensor; labels: tf.Tensor };
   const trainer = new lab.Trainer<Batch>({
-    model, data: new lab.DataLoader(train, { batchSize: 32, shuffle: true, seed: 0 }), epochs: 6, optimizer: "Adam", lr0: 0.003, nbs: null, warmupEpochs: 0,
+    model,
+    data: new lab.DataLoader(train, { batchSize: 32, shuffle: true, seed: 0 }),
+    epochs: 6,
+    optimizer: "Adam",
+    lr0: 0.003,
+    nbs: null,
+    warmupEpochs: 0,
     loss: (out, b) => lab.crossEntropy(out as tf.Tensor, b.labels) as tf.Scalar,
   });
   await trainer.fit();
   model.eval();
-  let correct = 0, total = 0;
+  let correct = 0,
+    total = 0;
   for await (const b of new lab.DataLoader(val, { batchSize: 30 })) {
     const logits = model.forward(b.images) as tf.Tensor;
     const pred = (await logits.argMax(1).array()) as number[];

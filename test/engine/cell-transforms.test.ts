@@ -4,7 +4,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CellEdits, defineThroughNamespace, expandNamespaceShorthands, hoistLoopLocals, transformCell, type CellTransform,
+  CellEdits,
+  defineThroughNamespace,
+  expandNamespaceShorthands,
+  hoistLoopLocals,
+  transformCell,
+  type CellTransform,
 } from "../../src/engine/cell-transforms";
 
 const only = (t: CellTransform, js: string, names: string[] = []) => transformCell(js, new Set(names), [t]).js;
@@ -16,7 +21,13 @@ function runCell(js: string, ns: Record<string, unknown>): Record<string, unknow
     return o;
   };
   const flag = new Int32Array(3);
-  new Function("exports", "__lab_define", "__lab_tick", "__lab_resume", "__lab_flag", js)(ns, define, () => {}, (v: unknown) => v, flag);
+  new Function("exports", "__lab_define", "__lab_tick", "__lab_resume", "__lab_flag", js)(
+    ns,
+    define,
+    () => {},
+    (v: unknown) => v,
+    flag,
+  );
   return ns;
 }
 
@@ -31,8 +42,15 @@ test("edits apply once, in order, and two edits of the same text are refused", (
   const clash = new CellEdits("one").forTransform("loop locals");
   clash.replace(2, 6, "x");
   clash.forTransform("namespace shorthands").replace(4, 8, "y");
-  assert.throws(() => clash.apply("0123456789"), /cell transforms overlap: namespace shorthands's edit \[4, 8\) meets loop locals's \[2, 6\)/);
-  assert.throws(() => { const past = new CellEdits(); past.replace(3, 20, ""); past.apply("short"); }, /overlap/);
+  assert.throws(
+    () => clash.apply("0123456789"),
+    /cell transforms overlap: namespace shorthands's edit \[4, 8\) meets loop locals's \[2, 6\)/,
+  );
+  assert.throws(() => {
+    const past = new CellEdits();
+    past.replace(3, 20, "");
+    past.apply("short");
+  }, /overlap/);
 });
 
 test("loop locals: a top-level loop reads and writes earlier cells' variables through locals, written back in a finally", () => {
@@ -70,7 +88,8 @@ test("loop locals: loops that wait, call the namespace's functions or close over
 });
 
 test("namespace shorthands: { x } of an earlier cell's variable reads the namespace, a local x is left alone", () => {
-  const js = "const o = { kept, other };\nfunction f(kept) {\n    return { kept };\n}\ntry { g(); } catch (other) { h({ other }); }\nfor (const kept of []) q({ kept });\n";
+  const js =
+    "const o = { kept, other };\nfunction f(kept) {\n    return { kept };\n}\ntry { g(); } catch (other) { h({ other }); }\nfor (const kept of []) q({ kept });\n";
   const out = only(expandNamespaceShorthands, js, ["kept", "other"]);
   assert.match(out, /const o = \{ kept: exports\.kept, other: exports\.other \};/);
   assert.match(out, /return \{ kept \};/);
@@ -85,11 +104,15 @@ test("a shorthand of a loop's variable inside the loop reads the namespace; the 
   assert.match(out, /exports\.total \+= i;/);
   assert.match(out, /__lab_local_seen\.push\(\{ total: exports\.total \}\)/);
   const ns = runCell(out, { total: 0, seen: [] }) as { total: number; seen: { total: number }[] };
-  assert.deepEqual(ns.seen.map((s) => s.total), [0, 1, 3]);
+  assert.deepEqual(
+    ns.seen.map((s) => s.total),
+    [0, 1, 3],
+  );
 });
 
 test("namespace defines: only Object.defineProperty on the namespace goes through the engine's define, never text in a string", () => {
-  const js = 'Object.defineProperty(exports, "__esModule", { value: true });\nObject.defineProperty(exports, "fs", { enumerable: true, get: function () { return m.fs; } });\nObject.defineProperty(o, "k", {});\nconst s = "Object.defineProperty(exports, ";\n';
+  const js =
+    'Object.defineProperty(exports, "__esModule", { value: true });\nObject.defineProperty(exports, "fs", { enumerable: true, get: function () { return m.fs; } });\nObject.defineProperty(o, "k", {});\nconst s = "Object.defineProperty(exports, ";\n';
   const out = only(defineThroughNamespace, js);
   assert.equal(out.split("__lab_define(exports, ").length - 1, 2);
   assert.match(out, /Object\.defineProperty\(o, "k"/);
@@ -97,10 +120,14 @@ test("namespace defines: only Object.defineProperty on the namespace goes throug
 });
 
 test("all transforms on one tree: an unbraced loop body gets its check and its locals, and runs as before", () => {
-  const js = 'Object.defineProperty(exports, "__esModule", { value: true });\nlet n = 0;\nexports.n = n;\nfor (const v of exports.xs)\n    exports.n = n += v;\n';
+  const js =
+    'Object.defineProperty(exports, "__esModule", { value: true });\nlet n = 0;\nexports.n = n;\nfor (const v of exports.xs)\n    exports.n = n += v;\n';
   const out = transformCell(js, new Set(["xs"])).js;
-  assert.equal(out, '__lab_define(exports, "__esModule", { value: true });\nlet n = 0;\nexports.n = n;\n' +
-    "{ let __lab_local_xs = exports.xs; try {\nfor (const v of __lab_local_xs)\n    { if (__lab_flag[0] !== __lab_flag[2]) __lab_tick(); n += v; }\n} finally { exports.n = n; } }\n");
+  assert.equal(
+    out,
+    '__lab_define(exports, "__esModule", { value: true });\nlet n = 0;\nexports.n = n;\n' +
+      "{ let __lab_local_xs = exports.xs; try {\nfor (const v of __lab_local_xs)\n    { if (__lab_flag[0] !== __lab_flag[2]) __lab_tick(); n += v; }\n} finally { exports.n = n; } }\n",
+  );
   assert.deepEqual(runCell(out, { xs: [1, 2, 3] }), { xs: [1, 2, 3], n: 6 });
 });
 

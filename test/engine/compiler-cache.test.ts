@@ -2,9 +2,9 @@
 // hides a type error, a change of earlier cells' declarations or a change of a local file.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { createCompiler, type Compiler } from "../../src/engine/compiler";
 import { ConvertCache } from "../../src/engine/convert-cache";
 
@@ -83,6 +83,10 @@ test("the cache keeps its most recently used entries", () => {
   assert.ok(cache.get("", "a"));
   assert.equal(cache.get("", "b"), undefined);
   assert.ok(cache.get("", "c"));
-  cache.set("", "bad", { diagnostics: [{ messageText: "x", start: { offset: 0, line: 0, character: 0 }, end: { offset: 0, line: 0, character: 0 }, category: 1, code: 1 }] } as never);
+  cache.set("", "bad", {
+    diagnostics: [
+      { messageText: "x", start: { offset: 0, line: 0, character: 0 }, end: { offset: 0, line: 0, character: 0 }, category: 1, code: 1 },
+    ],
+  } as never);
   assert.equal(cache.get("", "bad"), undefined);
 });

@@ -12,7 +12,9 @@ import { interruptSignal } from "../../src/toolkit/interrupt";
 import { RecordingSink } from "../helpers/recording-sink";
 
 const engines: LabEngine[] = [];
-after(async () => { for (const e of engines) await e.shutdown(); });
+after(async () => {
+  for (const e of engines) await e.shutdown();
+});
 
 function engineWith(hooks: EngineHooks) {
   const log: string[] = [];
@@ -65,7 +67,10 @@ test("afterInterrupt runs after an interrupted cell, and what it says goes to th
 test("frameLibrary: a run of frames in a library the hook names collapses to its first and a count", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fake-lib-"));
   const lib = path.join(dir, "deep.js");
-  fs.writeFileSync(lib, "function c() { throw new RangeError('deep inside'); }\nfunction b() { c(); }\nexports.a = function a() { b(); };\n");
+  fs.writeFileSync(
+    lib,
+    "function c() { throw new RangeError('deep inside'); }\nfunction b() { c(); }\nexports.a = function a() { b(); };\n",
+  );
   const { reply } = await hooked.run(`const deep = require(${JSON.stringify(lib)});\ndeep.a();`);
   assert.equal(reply.status, "error");
   const traceback = (reply as { traceback: string[] }).traceback.join("\n");
@@ -75,17 +80,27 @@ test("frameLibrary: a run of frames in a library the hook names collapses to its
 
 test("a hook that fails is logged and cells still run", async () => {
   const broken = engineWith({
-    beforeFirstCell() { throw new Error("no backend today"); },
-    afterInterrupt() { throw new Error("could not repair"); },
+    beforeFirstCell() {
+      throw new Error("no backend today");
+    },
+    afterInterrupt() {
+      throw new Error("could not repair");
+    },
   });
   const { sink, reply } = await broken.run("2 * 21");
   assert.equal(reply.status, "ok");
   assert.equal(sink.result(), "42");
-  assert.ok(broken.log.some((l) => /before the first cell: no backend today/.test(l)), broken.log.join("\n"));
+  assert.ok(
+    broken.log.some((l) => /before the first cell: no backend today/.test(l)),
+    broken.log.join("\n"),
+  );
 });
 
 test("the toolkit's hooks: frames in tfjs-lab's own TensorFlow.js layer collapse, the toolkit's own do not", () => {
-  assert.equal(toolkitHooks.frameLibrary!("    at wasmConv (/opt/lab/dist/src/tfjs/wasm-kernels/conv.js:10:5)"), "tfjs-lab's backend kernels");
+  assert.equal(
+    toolkitHooks.frameLibrary!("    at wasmConv (/opt/lab/dist/src/tfjs/wasm-kernels/conv.js:10:5)"),
+    "tfjs-lab's backend kernels",
+  );
   assert.equal(toolkitHooks.frameLibrary!("    at Conv.forward (/opt/lab/dist/src/toolkit/nn/conv.js:10:5)"), undefined);
   assert.equal(toolkitHooks.afterInterrupt!(), undefined, "nothing to repair when no scope was left open");
 });
@@ -95,7 +110,9 @@ test("the toolkit engine hands its interrupts to the toolkit: a running cell's s
   engines.push(engine);
   // waits until the cell itself runs (its backend chosen, its code compiled)
   let started!: () => void;
-  const cellStarted = new Promise<void>((r) => { started = r; });
+  const cellStarted = new Promise<void>((r) => {
+    started = r;
+  });
   const sink = new RecordingSink();
   sink.stream = () => started();
   const running = engine.execute("console.log('started');\nawait new Promise((r) => setTimeout(r, 20_000));", sink);

@@ -1,9 +1,9 @@
 // The engine through its public interface: results, errors, display, attribution, history.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { LabEngine } from "../../src/engine";
 import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { RecordingSink } from "../helpers/recording-sink";
@@ -38,7 +38,9 @@ test("a cell's last expression is its execute_result, with the execution count",
 });
 
 test("errors carry the thrown error's name and message", async () => {
-  const { sink, reply } = await run("class ValueError extends Error { name = 'ValueError' }\nthrow new ValueError('Expected input batch_size (32) to match target batch_size (64).')");
+  const { sink, reply } = await run(
+    "class ValueError extends Error { name = 'ValueError' }\nthrow new ValueError('Expected input batch_size (32) to match target batch_size (64).')",
+  );
   assert.equal(reply.status, "error");
   assert.equal((reply as any).ename, "ValueError");
   assert.equal((reply as any).evalue, "Expected input batch_size (32) to match target batch_size (64).");
@@ -57,13 +59,17 @@ test("type errors are reported as CompileError with the cell position, and nothi
 });
 
 test("preloaded tf, aq and lab work and type-check from a folder without node_modules", async () => {
-  const { sink, reply } = await run("const t = tf.tensor2d([[1, 2], [3, 4]]);\nconst tbl = aq.table({ x: [1, 2, 3] });\n[t.shape.join('x'), tbl.numRows(), typeof lab]");
+  const { sink, reply } = await run(
+    "const t = tf.tensor2d([[1, 2], [3, 4]]);\nconst tbl = aq.table({ x: [1, 2, 3] });\n[t.shape.join('x'), tbl.numRows(), typeof lab]",
+  );
   assert.equal(reply.status, "ok", JSON.stringify(sink.events));
   assert.equal(sink.result(), "[ '2x2', 3, 'object' ]");
 });
 
 test("imports resolve from the notebook's folder and from the kernel's packages", async () => {
-  const { sink, reply } = await run('import { answer } from "./helper";\nimport * as tfjs from "@tensorflow/tfjs";\n[answer, typeof tfjs.tensor]');
+  const { sink, reply } = await run(
+    'import { answer } from "./helper";\nimport * as tfjs from "@tensorflow/tfjs";\n[answer, typeof tfjs.tensor]',
+  );
   assert.equal(reply.status, "ok", JSON.stringify(sink.events));
   assert.equal(sink.result(), "[ 42, 'function' ]");
 });
@@ -81,7 +87,9 @@ test("arquero tables display as HTML and text", async () => {
 });
 
 test("display with displayId and update, and clearOutput", async () => {
-  const { sink } = await run("display('first', { displayId: 'd1' });\ndisplay('second', { displayId: 'd1', update: true });\nclearOutput({ wait: true });");
+  const { sink } = await run(
+    "display('first', { displayId: 'd1' });\ndisplay('second', { displayId: 'd1', update: true });\nclearOutput({ wait: true });",
+  );
   const types = sink.events.map((e) => e.type);
   assert.deepEqual(types, ["display_data", "update_display_data", "clear_output"]);
   assert.equal((sink.events[1].transient as any).display_id, "d1");
@@ -143,14 +151,18 @@ test("top-level variables keep their values across cells, loops included", async
 });
 
 test("a `for await` nested in a top-level loop runs the cell as async", async () => {
-  const { sink, reply } = await run("async function* pair() { yield 1; yield 2; }\nlet sum = 0;\nfor (let k = 0; k < 2; k++) { for await (const v of pair()) sum += v; }\nsum");
+  const { sink, reply } = await run(
+    "async function* pair() { yield 1; yield 2; }\nlet sum = 0;\nfor (let k = 0; k < 2; k++) { for await (const v of pair()) sum += v; }\nsum",
+  );
   assert.equal(reply.status, "ok", JSON.stringify(sink.events));
   assert.equal(sink.result(), "6");
 });
 
 test("shorthand properties see earlier cells' variables", async () => {
   await run("const kept2 = 7;\nconst other = 'o';");
-  const { sink, reply } = await run("const obj = { kept2, other };\nfunction f(kept2: number) { return { kept2 }; }\n[obj.kept2, obj.other, f(1).kept2]");
+  const { sink, reply } = await run(
+    "const obj = { kept2, other };\nfunction f(kept2: number) { return { kept2 }; }\n[obj.kept2, obj.other, f(1).kept2]",
+  );
   assert.equal(reply.status, "ok", JSON.stringify(sink.events));
   assert.equal(sink.result(), "[ 7, 'o', 1 ]");
 });
@@ -187,7 +199,10 @@ test("history: tail, range and search", async () => {
   const search = engine.history({ hist_access_type: "search", pattern: "const history*", output: false, raw: true });
   assert.ok(search.some((h) => h.input === "const historyMarker = 1;"));
   const range = engine.history({ hist_access_type: "range", session: 0, start: 1, stop: 3, output: false, raw: true });
-  assert.deepEqual(range.map((h) => h.line), [1, 2]);
+  assert.deepEqual(
+    range.map((h) => h.line),
+    [1, 2],
+  );
 });
 
 test("complete, inspect and is_complete", async () => {

@@ -3,9 +3,9 @@
 // needs top-level await gets an error that says so. Plus the `exports` resolution rules.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { LabEngine } from "../../src/engine";
 import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { resolveExports, splitSpecifier, withExportsTypes } from "../../src/engine/esm-packages";
@@ -31,7 +31,8 @@ async function run(code: string) {
 before(() => {
   writePackage("@demo/esm-only", {
     "package.json": JSON.stringify({
-      name: "@demo/esm-only", type: "module",
+      name: "@demo/esm-only",
+      type: "module",
       exports: {
         ".": { types: "./dist/index.d.ts", import: "./dist/index.js" },
         "./units/*": { types: "./dist/units/*.d.ts", import: "./dist/units/*.js" },
@@ -55,7 +56,8 @@ after(async () => {
 
 test("an ESM-only package type-checks and loads: named, default and subpath-pattern imports", async () => {
   const { sink, reply } = await run(
-    'import d, { triple } from "@demo/esm-only";\nimport { cm } from "@demo/esm-only/units/metre";\n[triple(2), d, cm]');
+    'import d, { triple } from "@demo/esm-only";\nimport { cm } from "@demo/esm-only/units/metre";\n[triple(2), d, cm]',
+  );
   assert.equal(reply.status, "ok", JSON.stringify(sink.events));
   assert.equal(sink.result(), "[ 6, 'the default', 100 ]");
 });
@@ -89,11 +91,16 @@ test("exports resolution: conditions in the author's order, arrays, patterns, su
   assert.equal(resolveExports({ "./*": "./src/*.js", "./feat/*": "./lib/feat-*.js" }, "./feat/x"), "./lib/feat-x.js");
   assert.equal(resolveExports({ ".": "./m.js" }, "./other"), undefined);
   assert.equal(resolveExports({ require: "./c.cjs" }, "."), undefined);
-  const typed = JSON.parse(withExportsTypes(JSON.stringify({ exports: { ".": { types: "./t.d.ts", import: "./m.js" }, "./u/*": { types: "./t/*.d.ts" } } })));
+  const typed = JSON.parse(
+    withExportsTypes(JSON.stringify({ exports: { ".": { types: "./t.d.ts", import: "./m.js" }, "./u/*": { types: "./t/*.d.ts" } } })),
+  );
   assert.equal(typed.types, "./t.d.ts");
   assert.deepEqual(typed.typesVersions, { "*": { "u/*": ["./t/*.d.ts"] } });
   // subpaths without an explicit types condition, and "./*", are not remapped
-  const plain = JSON.stringify({ types: "./i.d.ts", exports: { "./*": { types: "./d/*.d.ts" }, "./x": "./x.js", "./package.json": "./package.json" } });
+  const plain = JSON.stringify({
+    types: "./i.d.ts",
+    exports: { "./*": { types: "./d/*.d.ts" }, "./x": "./x.js", "./package.json": "./package.json" },
+  });
   assert.equal(withExportsTypes(plain), plain);
   const own = JSON.stringify({ types: "./own.d.ts", exports: { ".": { types: "./t.d.ts" } } });
   assert.equal(withExportsTypes(own), own);

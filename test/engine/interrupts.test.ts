@@ -33,7 +33,13 @@ function interrupterThread(ms: number): { go: () => void; done: Promise<void> } 
     { eval: true, workerData: { buffer: processInterruptFlag.buffer, go, ms } },
   );
   const done = new Promise<void>((resolve) => w.once("exit", () => resolve()));
-  return { go: () => { Atomics.store(go, 0, 1); Atomics.notify(go, 0); }, done };
+  return {
+    go: () => {
+      Atomics.store(go, 0, 1);
+      Atomics.notify(go, 0);
+    },
+    done,
+  };
 }
 
 /** Raises the flag `ms` from now. */
@@ -55,16 +61,20 @@ test("instrumentation: a check at the top of every loop body and after every awa
   assert.equal(instrumentInterrupts("while (true) {}"), "while (true) {}");
   assert.equal(instrumentInterrupts("const f = () => { while (true) {} };"), `const f = () => { while (true) { ${check}} };`);
   assert.equal(instrumentInterrupts("while (true) {}\nawait p;"), `while (true) { ${check}}\n__lab_resume(await p);`);
-  assert.equal(instrumentInterrupts("async function g() { await p; }\nwhile (true) {}"),
-    "async function g() { __lab_resume(await p); }\nwhile (true) {}");
+  assert.equal(
+    instrumentInterrupts("async function g() { await p; }\nwhile (true) {}"),
+    "async function g() { __lab_resume(await p); }\nwhile (true) {}",
+  );
   assert.equal(instrumentInterrupts("for (const v of xs) s += v;"), `for (const v of xs) { ${check} s += v; }`);
   assert.equal(instrumentInterrupts("for (;;) { for (;;) k++; g(); }"), `for (;;) { ${check} for (;;) k++; g(); }`);
   assert.equal(instrumentInterrupts("const v = await p;"), "const v = __lab_resume(await p);");
   assert.equal(instrumentInterrupts("while (x) await p;"), `while (x) { ${check} __lab_resume(await p); }`);
   assert.equal(instrumentInterrupts("await f(await g());"), "__lab_resume(await f(__lab_resume(await g())));");
   assert.equal(instrumentInterrupts("for await (const v of it) use(v);"), "for await (const v of it) { __lab_resume(); use(v); }");
-  assert.equal(instrumentInterrupts("async function f() { do { await s(); } while (1); }"),
-    `async function f() { do { ${check} __lab_resume(await s()); } while (1); }`);
+  assert.equal(
+    instrumentInterrupts("async function f() { do { await s(); } while (1); }"),
+    `async function f() { do { ${check} __lab_resume(await s()); } while (1); }`,
+  );
 });
 
 test("a loop whose awaits resolve as microtasks stops when another thread raises the flag", { timeout: 60_000 }, async () => {

@@ -8,7 +8,11 @@ import * as path from "node:path";
 
 const SRC = path.resolve(__dirname, "..", "..", "..", "src");
 
-interface Import { from: string; to: string; specifier: string }
+interface Import {
+  from: string;
+  to: string;
+  specifier: string;
+}
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -17,7 +21,8 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const SPECIFIER = /\b(?:import|export)\s[^;'"`]*?\bfrom\s*["']([^"']+)["']|\bimport\s*["']([^"']+)["']|\b(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)/g;
+const SPECIFIER =
+  /\b(?:import|export)\s[^;'"`]*?\bfrom\s*["']([^"']+)["']|\bimport\s*["']([^"']+)["']|\b(?:require|import)\s*\(\s*["']([^"']+)["']\s*\)/g;
 
 /** Strips comments, so an import named in a comment is not counted. */
 function withoutComments(text: string): string {

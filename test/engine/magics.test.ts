@@ -8,7 +8,9 @@ import { parseCell } from "../../src/magics/parse";
 import { RecordingSink } from "../helpers/recording-sink";
 
 let engine: LabEngine;
-before(() => { engine = createToolkitEngine({ log: () => {} }); });
+before(() => {
+  engine = createToolkitEngine({ log: () => {} });
+});
 after(() => engine.shutdown());
 
 async function run(code: string) {
@@ -42,7 +44,10 @@ test("%timeit auto-ranges and prints IPython's line", async () => {
   assert.equal(reply.status, "ok");
   assert.match(sink.text(), /^[\d.]+ (ns|µs|ms|s) ± [\d.]+ (ns|µs|ms|s) per loop \(mean ± std\. dev\. of 3 runs, [\d,]+ loops? each\)\n$/m);
   const loops = Number(/of 3 runs, ([\d,]+) loop/.exec(sink.text())![1].replace(/,/g, ""));
-  assert.ok([1, 2, 5].includes(Number(String(loops)[0])) && /^\d0*$/.test(String(loops).slice(0, 1) + String(loops).slice(1)), `auto-range gives 1/2/5 x 10^k, got ${loops}`);
+  assert.ok(
+    [1, 2, 5].includes(Number(String(loops)[0])) && /^\d0*$/.test(String(loops).slice(0, 1) + String(loops).slice(1)),
+    `auto-range gives 1/2/5 x 10^k, got ${loops}`,
+  );
 });
 
 test("%%timeit times a cell body, awaiting async code; -o returns the result", async () => {
@@ -53,7 +58,10 @@ test("%%timeit times a cell body, awaiting async code; -o returns the result", a
 
 test("%time prints CPU and wall time and keeps the value", async () => {
   const { sink } = await run("%time [1, 2, 3].length");
-  assert.match(sink.text(), /^CPU times: user [\d.]+ (ns|µs|ms|s), sys: [\d.]+ (ns|µs|ms|s), total: [\d.]+ (ns|µs|ms|s)\nWall time: [\d.]+ (ns|µs|ms|s)\n$/);
+  assert.match(
+    sink.text(),
+    /^CPU times: user [\d.]+ (ns|µs|ms|s), sys: [\d.]+ (ns|µs|ms|s), total: [\d.]+ (ns|µs|ms|s)\nWall time: [\d.]+ (ns|µs|ms|s)\n$/,
+  );
   assert.equal(sink.result(), "3");
 });
 
@@ -115,8 +123,20 @@ test("%backend reports the backend in use and rejects unknown names", async () =
 
 test("parseCell splits code, magics and shell lines", () => {
   const parts = parseCell("const a = 1;\n%time a + 1\n!ls\nconst b = 2;");
-  assert.deepEqual(parts.map((p) => p.kind), ["code", "line-magic", "shell", "code"]);
-  assert.deepEqual(parseCell("%%timeit -n 1\nfoo()").map((p) => p.kind), ["cell-magic"]);
-  assert.deepEqual(parseCell("tf.tensor?").map((p) => p.kind), ["inspect"]);
-  assert.deepEqual(parseCell("const x = a % b;").map((p) => p.kind), ["code"]);
+  assert.deepEqual(
+    parts.map((p) => p.kind),
+    ["code", "line-magic", "shell", "code"],
+  );
+  assert.deepEqual(
+    parseCell("%%timeit -n 1\nfoo()").map((p) => p.kind),
+    ["cell-magic"],
+  );
+  assert.deepEqual(
+    parseCell("tf.tensor?").map((p) => p.kind),
+    ["inspect"],
+  );
+  assert.deepEqual(
+    parseCell("const x = a % b;").map((p) => p.kind),
+    ["code"],
+  );
 });

@@ -2,9 +2,9 @@
 // with that line shown under the frame, however the compiled JavaScript was laid out.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { LabEngine } from "../../src/engine";
 import { createToolkitEngine } from "../../src/cli/toolkit-engine";
 import { pairTokens } from "../../src/engine/source-positions";
@@ -13,7 +13,9 @@ import { RecordingSink } from "../helpers/recording-sink";
 let engine: LabEngine;
 const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "tfjs-lab-positions-"));
 
-before(() => { engine = createToolkitEngine({ cwd, log: () => {} }); });
+before(() => {
+  engine = createToolkitEngine({ cwd, log: () => {} });
+});
 after(async () => {
   await engine.shutdown();
   fs.rmSync(cwd, { recursive: true, force: true });
@@ -43,7 +45,7 @@ test("a throw inside a function: the frames give the TypeScript lines and column
   const code = [
     "const a: number = 1;",
     "function f(n: number): number {",
-    "  if (n > 0) throw new Error(\"boom \" + n);",
+    '  if (n > 0) throw new Error("boom " + n);',
     "  return n;",
     "}",
     "const b: number = 2;",
@@ -52,7 +54,7 @@ test("a throw inside a function: the frames give the TypeScript lines and column
   const { traceback, cell } = await tracebackOf(code);
   assert.equal(traceback[0], "Error: boom 3");
   assert.deepEqual(cellFrames(traceback, cell), [
-    [3, 20, "if (n > 0) throw new Error(\"boom \" + n);"],
+    [3, 20, 'if (n > 0) throw new Error("boom " + n);'],
     [7, 1, "f(a + b);"],
   ]);
 });
@@ -94,17 +96,22 @@ test("a top-level loop (rewritten to keep its variables local) and an await befo
 });
 
 test("a function defined in one cell and failing when called from another maps each frame to its own cell", async () => {
-  const defining = await engine.execute([
-    "// helpers",
-    "function checkShape(shape: number[]): void {",
-    "  if (shape.length !== 4) {",
-    "    throw new TypeError(`expected rank 4, got ${shape.length}`);",
-    "  }",
-    "}",
-  ].join("\n"), new RecordingSink());
+  const defining = await engine.execute(
+    [
+      "// helpers",
+      "function checkShape(shape: number[]): void {",
+      "  if (shape.length !== 4) {",
+      "    throw new TypeError(`expected rank 4, got ${shape.length}`);",
+      "  }",
+      "}",
+    ].join("\n"),
+    new RecordingSink(),
+  );
   assert.equal(defining.status, "ok");
   const { traceback, cell } = await tracebackOf("const s: number[] = [1, 2];\ncheckShape(s);");
-  assert.deepEqual(cellFrames(traceback, `In[${defining.execution_count}]`), [[4, 11, "throw new TypeError(`expected rank 4, got ${shape.length}`);"]]);
+  assert.deepEqual(cellFrames(traceback, `In[${defining.execution_count}]`), [
+    [4, 11, "throw new TypeError(`expected rank 4, got ${shape.length}`);"],
+  ]);
   assert.deepEqual(cellFrames(traceback, cell), [[2, 1, "checkShape(s);"]]);
 });
 
@@ -118,29 +125,38 @@ test("the token pairing is a minimal diff: erased types and inserted lines leave
 });
 
 test("code after a magic line, and a %%time body: lines count from the top of the cell", async () => {
-  const afterMagic = await tracebackOf(["%env TFJS_LAB_POSITIONS_TEST=1", "const n: number = 2;", "throw new Error(`after the magic ${n}`);"].join("\n"));
+  const afterMagic = await tracebackOf(
+    ["%env TFJS_LAB_POSITIONS_TEST=1", "const n: number = 2;", "throw new Error(`after the magic ${n}`);"].join("\n"),
+  );
   assert.deepEqual(cellFrames(afterMagic.traceback, afterMagic.cell), [[3, 7, "throw new Error(`after the magic ${n}`);"]]);
   const timed = await tracebackOf(["%%time", "const k: number = 1;", "", "throw new Error(`timed ${k}`);"].join("\n"));
   assert.deepEqual(cellFrames(timed.traceback, timed.cell), [[4, 7, "throw new Error(`timed ${k}`);"]]);
 });
 
 test("%timeit and %%timeit (which wrap the code in a function) report the cell's lines", async () => {
-  const cellMagic = await tracebackOf(["%%timeit -n 1 -r 1", "const z: number = 1;", "throw new Error(`in the timed body ${z}`);"].join("\n"));
+  const cellMagic = await tracebackOf(
+    ["%%timeit -n 1 -r 1", "const z: number = 1;", "throw new Error(`in the timed body ${z}`);"].join("\n"),
+  );
   assert.deepEqual(cellFrames(cellMagic.traceback, cellMagic.cell), [[3, 7, "throw new Error(`in the timed body ${z}`);"]]);
   const lineMagic = await tracebackOf("const q: number = 1;\n%timeit -n 1 -r 1 JSON.parse('{')");
   assert.equal(cellFrames(lineMagic.traceback, lineMagic.cell)[0][0], 2, lineMagic.traceback.join("\n"));
 });
 
 test("a cell split by a magic line: a function from the first part fails in the second", async () => {
-  const { traceback, cell } = await tracebackOf([
-    "function half(n: number): number {",
-    "  if (n % 2) throw new RangeError(`odd: ${n}`);",
-    "  return n / 2;",
-    "}",
-    "%env TFJS_LAB_POSITIONS_TEST=2",
-    "const h: number = half(3);",
-  ].join("\n"));
-  assert.deepEqual(cellFrames(traceback, cell), [[2, 20, "if (n % 2) throw new RangeError(`odd: ${n}`);"], [6, 19, "const h: number = half(3);"]]);
+  const { traceback, cell } = await tracebackOf(
+    [
+      "function half(n: number): number {",
+      "  if (n % 2) throw new RangeError(`odd: ${n}`);",
+      "  return n / 2;",
+      "}",
+      "%env TFJS_LAB_POSITIONS_TEST=2",
+      "const h: number = half(3);",
+    ].join("\n"),
+  );
+  assert.deepEqual(cellFrames(traceback, cell), [
+    [2, 20, "if (n % 2) throw new RangeError(`odd: ${n}`);"],
+    [6, 19, "const h: number = half(3);"],
+  ]);
   assert.ok(!traceback.some((l) => /In\[\d+\]~/.test(l)), `no internal script names: ${traceback.join("\n")}`);
 });
 
@@ -148,11 +164,16 @@ test("a type error after a magic line is reported at its line in the cell", asyn
   const sink = new RecordingSink();
   const reply = await engine.execute("%env TFJS_LAB_POSITIONS_TEST=3\n\nconst wrong: number = 'text';", sink);
   assert.equal(reply.status, "error");
-  assert.match((reply as { evalue?: string }).evalue ?? "", new RegExp(`^In\\[${reply.execution_count}\\]:3:7 - Type 'string' is not assignable to type 'number'`));
+  assert.match(
+    (reply as { evalue?: string }).evalue ?? "",
+    new RegExp(`^In\\[${reply.execution_count}\\]:3:7 - Type 'string' is not assignable to type 'number'`),
+  );
 });
 
 test("an error raised deep inside TensorFlow.js still shows the cell's line; library frames are counted, not listed", async () => {
-  const { traceback, cell } = await tracebackOf("const a = tf.ones([2, 3]);\nconst b = tf.ones([4, 5]);\nconst c = tf.tidy(() => tf.add(a, b));");
+  const { traceback, cell } = await tracebackOf(
+    "const a = tf.ones([2, 3]);\nconst b = tf.ones([4, 5]);\nconst c = tf.tidy(() => tf.add(a, b));",
+  );
   assert.equal(traceback[0], "Error: Operands could not be broadcast together with shapes 2,3 and 4,5.");
   assert.match(traceback[1], /^\s+at .*assertAndGetBroadcastShape .*@tensorflow[\\/]tfjs-core/, "the frame that raised it comes first");
   assert.match(traceback.join("\n"), /\n\s+\.\.\. \d+ more frames in [^\n]*@tensorflow\/tfjs-core/);

@@ -4,12 +4,39 @@
 import ts from "typescript";
 
 const ENGINE_MEMBERS = new Set([
-  "tensorInfo", "scopeStack", "activeScope", "activeTape", "gradientDepth", "kernelDepth", "numDataMovesStack",
-  "activeProfile", "registryFactory", "trackTensor", "removeDataId", "runKernelFunc", "profileKernel", "disposeTensor",
-  "nextTensorId", "nextVariableId", "numStringTensors", "numDataBuffers",
+  "tensorInfo",
+  "scopeStack",
+  "activeScope",
+  "activeTape",
+  "gradientDepth",
+  "kernelDepth",
+  "numDataMovesStack",
+  "activeProfile",
+  "registryFactory",
+  "trackTensor",
+  "removeDataId",
+  "runKernelFunc",
+  "profileKernel",
+  "disposeTensor",
+  "nextTensorId",
+  "nextVariableId",
+  "numStringTensors",
+  "numDataBuffers",
 ]);
 const ENGINE_OBJECT_MEMBERS = new Set(["state", "registry", "profiler", "backendInstance", "pendingBackendInit"]);
-const BACKEND_FIELDS = new Set(["wasm", "device", "queue", "bufferManager", "textureManager", "tensorMap", "texData", "dataIdMap", "data", "adapterInfo", "gpgpu"]);
+const BACKEND_FIELDS = new Set([
+  "wasm",
+  "device",
+  "queue",
+  "bufferManager",
+  "textureManager",
+  "tensorMap",
+  "texData",
+  "dataIdMap",
+  "data",
+  "adapterInfo",
+  "gpgpu",
+]);
 const INTERNAL_PACKAGE = /^@tensorflow\/(tfjs-core|tfjs-backend-[\w-]+|tfjs-node(-gpu)?)(\/|$)|^@tensorflow\/tfjs\/./;
 const GLOBAL_STRINGS = new Set(["_tfengine", "_tfGlobals"]);
 
@@ -36,11 +63,23 @@ function isTfObjectCall(node: ts.Node): boolean {
 }
 
 function moduleSpecifier(node: ts.Node): ts.StringLiteralLike | undefined {
-  if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteralLike(node.moduleSpecifier)) return node.moduleSpecifier;
-  if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteralLike(node.moduleReference.expression)) return node.moduleReference.expression;
+  if (
+    (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+    node.moduleSpecifier &&
+    ts.isStringLiteralLike(node.moduleSpecifier)
+  )
+    return node.moduleSpecifier;
+  if (
+    ts.isImportEqualsDeclaration(node) &&
+    ts.isExternalModuleReference(node.moduleReference) &&
+    ts.isStringLiteralLike(node.moduleReference.expression)
+  )
+    return node.moduleReference.expression;
   if (ts.isCallExpression(node) && node.arguments.length >= 1 && ts.isStringLiteralLike(node.arguments[0])) {
     const c = node.expression;
-    const isRequire = (ts.isIdentifier(c) && c.text === "require") || c.kind === ts.SyntaxKind.ImportKeyword ||
+    const isRequire =
+      (ts.isIdentifier(c) && c.text === "require") ||
+      c.kind === ts.SyntaxKind.ImportKeyword ||
       (ts.isPropertyAccessExpression(c) && ts.isIdentifier(c.expression) && c.expression.text === "require" && c.name.text === "resolve");
     if (isRequire) return node.arguments[0];
   }
@@ -50,7 +89,13 @@ function moduleSpecifier(node: ts.Node): ts.StringLiteralLike | undefined {
 /** The left side of `=`, `+=`, ... or the operand of `delete`. */
 function isAssignedTo(node: ts.Node): boolean {
   const p = node.parent;
-  if (ts.isBinaryExpression(p) && p.left === node && p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && p.operatorToken.kind <= ts.SyntaxKind.LastAssignment) return true;
+  if (
+    ts.isBinaryExpression(p) &&
+    p.left === node &&
+    p.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+    p.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+  )
+    return true;
   return ts.isDeleteExpression(p);
 }
 
@@ -63,8 +108,11 @@ export function findInternals(fileName: string, text: string): string[] {
     const spec = moduleSpecifier(node);
     if (spec && INTERNAL_PACKAGE.test(spec.text)) at(spec, `module ${spec.text}`);
     if (ts.isPropertyAccessExpression(node) || ts.isElementAccessExpression(node)) {
-      const name = ts.isPropertyAccessExpression(node) ? node.name.text
-        : ts.isStringLiteralLike(node.argumentExpression) ? node.argumentExpression.text : undefined;
+      const name = ts.isPropertyAccessExpression(node)
+        ? node.name.text
+        : ts.isStringLiteralLike(node.argumentExpression)
+          ? node.argumentExpression.text
+          : undefined;
       if (name !== undefined) {
         const on = tfObject(node.expression);
         if (ENGINE_MEMBERS.has(name)) at(node, `engine member ${name}`);
@@ -73,10 +121,18 @@ export function findInternals(fileName: string, text: string): string[] {
         else if (on && isAssignedTo(node)) at(node, `${on}().${name} replaced`);
       }
     }
-    if ((ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) && isTfObjectCall(node.expression)) at(node, `cast of ${tfObject(node.expression)}()`);
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ts.isIdentifier(node.expression.expression) &&
-      node.expression.expression.text === "Object" && /^(defineProperty|defineProperties|getOwnPropertyDescriptor|assign)$/.test(node.expression.name.text) &&
-      node.arguments.length && tfObject(node.arguments[0])) at(node, `Object.${node.expression.name.text} on ${tfObject(node.arguments[0])}()`);
+    if ((ts.isAsExpression(node) || ts.isTypeAssertionExpression(node)) && isTfObjectCall(node.expression))
+      at(node, `cast of ${tfObject(node.expression)}()`);
+    if (
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      ts.isIdentifier(node.expression.expression) &&
+      node.expression.expression.text === "Object" &&
+      /^(defineProperty|defineProperties|getOwnPropertyDescriptor|assign)$/.test(node.expression.name.text) &&
+      node.arguments.length &&
+      tfObject(node.arguments[0])
+    )
+      at(node, `Object.${node.expression.name.text} on ${tfObject(node.arguments[0])}()`);
     if (ts.isIdentifier(node) && (node.text === "ENGINE" || node.text === "getGlobal")) at(node, node.text);
     if (ts.isStringLiteralLike(node) && GLOBAL_STRINGS.has(node.text)) at(node, `global "${node.text}"`);
     ts.forEachChild(node, visit);
@@ -84,4 +140,3 @@ export function findInternals(fileName: string, text: string): string[] {
   visit(sf);
   return found;
 }
-

@@ -12,16 +12,22 @@ test("pathlib paths read as strings and argparse.Namespace as a record, from a .
   const dir = mkdtempSync(path.join(tmpdir(), "tfjs-lab-opt-"));
   try {
     const file = path.join(dir, "opt.pt");
-    execFileSync("/usr/bin/python3", ["-c", `
+    execFileSync("/usr/bin/python3", [
+      "-c",
+      `
 import argparse, pathlib, pickle, sys, zipfile
 opt = {"save_dir": pathlib.PosixPath("/runs/train/exp7"), "weights": pathlib.PurePosixPath("w/best.pt"),
        "args": argparse.Namespace(imgsz=640, name="exp7")}
 with zipfile.ZipFile(sys.argv[1], "w") as z:
     z.writestr("opt/data.pkl", pickle.dumps(opt, protocol=2))
     z.writestr("opt/version", "3\\n")
-`, file]);
+`,
+      file,
+    ]);
     assert.deepEqual(pyToJs(await readTorchFile(file)), {
-      save_dir: "/runs/train/exp7", weights: "w/best.pt", args: { __class__: "argparse.Namespace", imgsz: 640, name: "exp7" },
+      save_dir: "/runs/train/exp7",
+      weights: "w/best.pt",
+      args: { __class__: "argparse.Namespace", imgsz: 640, name: "exp7" },
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

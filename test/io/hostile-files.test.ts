@@ -22,7 +22,8 @@ import {
 } from "../../src/toolkit/io";
 
 const BEST = path.join(__dirname, "../../../test/fixtures/yolov5-v7.0-run/run/weights/best.pt");
-const REFUSAL = "only the classes and functions torch.save writes for tensors and modules are allowed (this file is not a checkpoint, or it was made to run code)";
+const REFUSAL =
+  "only the classes and functions torch.save writes for tensors and modules are allowed (this file is not a checkpoint, or it was made to run code)";
 
 function python(script: string, ...args: string[]): string {
   return execFileSync("/usr/bin/python3", ["-c", script, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
@@ -65,23 +66,29 @@ function storedZip(entries: [string, Uint8Array][]): Uint8Array {
   return Uint8Array.from(Buffer.concat([...parts, cd, end]));
 }
 
-const pt = (pickle: Uint8Array, extra: [string, Uint8Array][] = []) => storedZip([["archive/data.pkl", pickle], ...extra, ["archive/version", Buffer.from("3\n")]]);
+const pt = (pickle: Uint8Array, extra: [string, Uint8Array][] = []) =>
+  storedZip([["archive/data.pkl", pickle], ...extra, ["archive/version", Buffer.from("3\n")]]);
 const hex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
 const latin1 = (s: string) => Uint8Array.from(Buffer.from(s, "latin1"));
 
 function refuses(run: () => unknown, global: string, what: string): void {
-  assert.throws(run, (e: Error) => {
-    assert.ok(e instanceof UnpicklingError, `${what}: ${e}`);
-    assert.ok(e.message.includes(`refusing to load global '${global}'`), `${what}: ${e.message}`);
-    return true;
-  }, what);
+  assert.throws(
+    run,
+    (e: Error) => {
+      assert.ok(e instanceof UnpicklingError, `${what}: ${e}`);
+      assert.ok(e.message.includes(`refusing to load global '${global}'`), `${what}: ${e.message}`);
+      return true;
+    },
+    what,
+  );
 }
 
 test("pickles that would run a command in Python are refused, naming the global, and nothing runs", async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tfjs-lab-hostile-"));
   try {
     const marker = path.join(dir, "pwned");
-    const lines = python(String.raw`
+    const lines = python(
+      `
 import pickle, os, subprocess, builtins, sys
 marker = sys.argv[1]
 class System:
@@ -93,10 +100,18 @@ class Popen:
 for cls in (System, Eval, Popen):
     for p in (0, 2, 4):
         # Wrapped in a checkpoint-like dict, as a poisoned best.pt would be.
-        print(cls.__name__, p, pickle.dumps({'epoch': 1, 'model': cls()}, protocol=p).hex())`, marker).trim().split("\n");
+        print(cls.__name__, p, pickle.dumps({'epoch': 1, 'model': cls()}, protocol=p).hex())`,
+      marker,
+    )
+      .trim()
+      .split("\n");
     // Protocols 0-2 write Python 2's module names (__builtin__) for compatibility.
     const globals = (kind: string, protocol: number) =>
-      ({ System: "posix.system", Eval: protocol < 3 ? "__builtin__.eval" : "builtins.eval", Popen: protocol < 3 ? "commands.Popen" : "subprocess.Popen" })[kind]!;
+      ({
+        System: "posix.system",
+        Eval: protocol < 3 ? "__builtin__.eval" : "builtins.eval",
+        Popen: protocol < 3 ? "commands.Popen" : "subprocess.Popen",
+      })[kind]!;
     assert.equal(lines.length, 9);
     for (const line of lines) {
       const [kind, protocol, payload] = line.split(" ");
@@ -105,7 +120,9 @@ for cls in (System, Eval, Popen):
       const global = globals(kind, Number(protocol));
       refuses(() => unpickle(bytes), global, what);
       refuses(() => parseTorchFile(pt(bytes), "poisoned.pt"), global, what);
-      assert.throws(() => parseTorchFile(pt(bytes), "poisoned.pt"), { message: `refusing to load global '${global}' from archive/data.pkl: ${REFUSAL}` });
+      assert.throws(() => parseTorchFile(pt(bytes), "poisoned.pt"), {
+        message: `refusing to load global '${global}' from archive/data.pkl: ${REFUSAL}`,
+      });
     }
     // Hand-written forms: INST, OBJ and STACK_GLOBAL, plus names near the allowed ones.
     const forms: [string, Uint8Array][] = [
@@ -139,7 +156,8 @@ for cls in (System, Eval, Popen):
 
 // data.pkl of one tensor over storage '0', with numel, size, stride and offset as given.
 function tensorPickle(storageType: string, numel: number, size: number[], stride: number[], offset = 0): Uint8Array {
-  const out = python(String.raw`
+  const out = python(
+    `
 import pickle, sys, types, collections, io, json
 for n in ('torch', 'torch._utils'): sys.modules[n] = types.ModuleType(n)
 def g(mod, name):
@@ -150,7 +168,13 @@ class T:
     def __reduce__(self): return (rebuild, (S(), int(sys.argv[5]), tuple(json.loads(sys.argv[3])), tuple(json.loads(sys.argv[4])), False, collections.OrderedDict()))
 class P(pickle.Pickler):
     def persistent_id(self, o): return ('storage', St, '0', 'cpu', int(sys.argv[2])) if isinstance(o, S) else None
-b = io.BytesIO(); P(b, protocol=2).dump({'t': T()}); print(b.getvalue().hex())`, storageType, String(numel), JSON.stringify(size), JSON.stringify(stride), String(offset));
+b = io.BytesIO(); P(b, protocol=2).dump({'t': T()}); print(b.getvalue().hex())`,
+    storageType,
+    String(numel),
+    JSON.stringify(size),
+    JSON.stringify(stride),
+    String(offset),
+  );
   return hex(out.trim());
 }
 
@@ -159,54 +183,117 @@ test("storages and tensors that do not fit their entries are refused before anyt
   assert.deepEqual(Array.from(moduleStateDict(ok).get("t")!.toFloat32()), [0, 0, 0, 0]);
   const cases: [string, Uint8Array, RegExp][] = [
     ["missing storage entry", pt(tensorPickle("FloatStorage", 4, [4], [1])), /storage '0' has no entry archive\/data\/0/],
-    ["numel beyond the entry", pt(tensorPickle("FloatStorage", 2 ** 40, [4], [1]), [["archive/data/0", new Uint8Array(16)]]), /declares 1099511627776 float32 elements \(4398046511104 bytes\) but archive\/data\/0 holds 16 bytes/],
-    ["view past the storage", pt(tensorPickle("HalfStorage", 8, [3, 3], [3, 1]), [["archive/data/0", new Uint8Array(16)]]), /reads element 8 of storage '0', which has 8/],
-    ["offset past the storage", pt(tensorPickle("HalfStorage", 8, [2], [1], 7), [["archive/data/0", new Uint8Array(16)]]), /reads element 8/],
-    ["expanded to billions", pt(tensorPickle("FloatStorage", 1, [100000, 100000], [0, 0]), [["archive/data/0", new Uint8Array(4)]]), /repeats storage '0' to 10000000000 elements/],
-    ["unknown storage type", pt(tensorPickle("ComplexFloatStorage", 1, [1], [1]), [["archive/data/0", new Uint8Array(8)]]), /refusing to load global 'torch.ComplexFloatStorage'/],
+    [
+      "numel beyond the entry",
+      pt(tensorPickle("FloatStorage", 2 ** 40, [4], [1]), [["archive/data/0", new Uint8Array(16)]]),
+      /declares 1099511627776 float32 elements \(4398046511104 bytes\) but archive\/data\/0 holds 16 bytes/,
+    ],
+    [
+      "view past the storage",
+      pt(tensorPickle("HalfStorage", 8, [3, 3], [3, 1]), [["archive/data/0", new Uint8Array(16)]]),
+      /reads element 8 of storage '0', which has 8/,
+    ],
+    [
+      "offset past the storage",
+      pt(tensorPickle("HalfStorage", 8, [2], [1], 7), [["archive/data/0", new Uint8Array(16)]]),
+      /reads element 8/,
+    ],
+    [
+      "expanded to billions",
+      pt(tensorPickle("FloatStorage", 1, [100000, 100000], [0, 0]), [["archive/data/0", new Uint8Array(4)]]),
+      /repeats storage '0' to 10000000000 elements/,
+    ],
+    [
+      "unknown storage type",
+      pt(tensorPickle("ComplexFloatStorage", 1, [1], [1]), [["archive/data/0", new Uint8Array(8)]]),
+      /refusing to load global 'torch.ComplexFloatStorage'/,
+    ],
   ];
   for (const [what, bytes, pattern] of cases) {
-    assert.throws(() => parseTorchFile(bytes), (e: Error) => e instanceof FileFormatError && pattern.test(e.message), what);
+    assert.throws(
+      () => parseTorchFile(bytes),
+      (e: Error) => e instanceof FileFormatError && pattern.test(e.message),
+      what,
+    );
   }
 });
 
 test("files that are not torch.save zips get a clear error: legacy format, TorchScript, no data.pkl, plain junk", () => {
-  const legacy = hex(python(`import pickle; print((pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2) + pickle.dumps(1001, protocol=2)).hex())`).trim());
-  assert.throws(() => parseTorchFile(legacy, "old.pt"), (e: Error) => e instanceof TorchFileError && /old\.pt is in the legacy torch\.save format .*re-save it with a newer torch/.test(e.message));
-  const script = storedZip([["m/data.pkl".replace("data", "constants"), latin1("N.")], ["m/code/__torch__.py", latin1("")]]);
+  const legacy = hex(
+    python(`import pickle; print((pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2) + pickle.dumps(1001, protocol=2)).hex())`).trim(),
+  );
+  assert.throws(
+    () => parseTorchFile(legacy, "old.pt"),
+    (e: Error) =>
+      e instanceof TorchFileError && /old\.pt is in the legacy torch\.save format .*re-save it with a newer torch/.test(e.message),
+  );
+  const script = storedZip([
+    ["m/data.pkl".replace("data", "constants"), latin1("N.")],
+    ["m/code/__torch__.py", latin1("")],
+  ]);
   assert.throws(() => parseTorchFile(script, "m.pt"), /TorchScript archive/);
   assert.throws(() => parseTorchFile(storedZip([["x.txt", latin1("hi")]]), "x.zip"), /without a <folder>\/data\.pkl entry/);
-  assert.throws(() => parseTorchFile(latin1("hello, not a checkpoint"), "h.pt"), (e: Error) => e instanceof TorchFileError && /not a zip archive/.test(e.message));
+  assert.throws(
+    () => parseTorchFile(latin1("hello, not a checkpoint"), "h.pt"),
+    (e: Error) => e instanceof TorchFileError && /not a zip archive/.test(e.message),
+  );
   assert.throws(() => parseTorchFile(new Uint8Array(0)), TorchFileError);
 });
 
 test("a zip bomb in a checkpoint fails fast against the entry limit", () => {
-  const bytes = hex(python(String.raw`
+  const bytes = hex(
+    python(String.raw`
 import zipfile, io
 b = io.BytesIO()
 with zipfile.ZipFile(b, 'w') as z:
     z.writestr('archive/data.pkl', b'\x80\x02}q\x00.')
     z.writestr('archive/data/0', bytes(48 << 20), compress_type=zipfile.ZIP_DEFLATED)
-print(b.getvalue().hex())`).trim());
+print(b.getvalue().hex())`).trim(),
+  );
   assert.ok(bytes.length < 1 << 20);
   const started = Date.now();
   const zip = openZip(bytes, "bomb.pt", { maxEntryBytes: 16 << 20 });
-  assert.throws(() => zip.read("archive/data/0"), (e: Error) => e instanceof BadZipFile && /over the limit of 16777216/.test(e.message));
+  assert.throws(
+    () => zip.read("archive/data/0"),
+    (e: Error) => e instanceof BadZipFile && /over the limit of 16777216/.test(e.message),
+  );
   assert.ok(Date.now() - started < 2000);
 });
 
 test("100,000 nested lists (MARK/LIST and EMPTY_LIST/APPEND forms) give a clear error, not a stack overflow", () => {
-  const marks = Buffer.concat([Buffer.from("\x80\x02", "latin1"), Buffer.from("(".repeat(100_000)), Buffer.from("l".repeat(100_000)), Buffer.from(".")]);
-  const appends = Buffer.concat([Buffer.from("\x80\x02", "latin1"), Buffer.from("]".repeat(100_000)), Buffer.from("a".repeat(99_999)), Buffer.from(".")]);
+  const marks = Buffer.concat([
+    Buffer.from("\x80\x02", "latin1"),
+    Buffer.from("(".repeat(100_000)),
+    Buffer.from("l".repeat(100_000)),
+    Buffer.from("."),
+  ]);
+  const appends = Buffer.concat([
+    Buffer.from("\x80\x02", "latin1"),
+    Buffer.from("]".repeat(100_000)),
+    Buffer.from("a".repeat(99_999)),
+    Buffer.from("."),
+  ]);
   for (const bytes of [marks, appends]) {
-    assert.throws(() => parseTorchFile(pt(bytes)), (e: Error) => e instanceof UnpicklingError && /nested deeper than 1000 levels/.test(e.message));
+    assert.throws(
+      () => parseTorchFile(pt(bytes)),
+      (e: Error) => e instanceof UnpicklingError && /nested deeper than 1000 levels/.test(e.message),
+    );
   }
   // Nesting built through the memo (append to a list already inside another) escapes the VM's count; the walkers still stop.
   const viaMemo = [Buffer.from("\x80\x02]q\x00", "latin1")];
-  for (let i = 1; i < 5000; i++) viaMemo.push(Buffer.from(`]r${Buffer.from(new Uint32Array([i]).buffer).toString("latin1")}j${Buffer.from(new Uint32Array([i - 1]).buffer).toString("latin1")}j${Buffer.from(new Uint32Array([i]).buffer).toString("latin1")}a0`, "latin1"));
+  for (let i = 1; i < 5000; i++)
+    viaMemo.push(
+      Buffer.from(
+        `]r${Buffer.from(new Uint32Array([i]).buffer).toString("latin1")}j${Buffer.from(new Uint32Array([i - 1]).buffer).toString("latin1")}j${Buffer.from(new Uint32Array([i]).buffer).toString("latin1")}a0`,
+        "latin1",
+      ),
+    );
   viaMemo.push(Buffer.from("j\0\0\0\0.", "latin1")); // the root is the outermost list
   const root = parseTorchFile(pt(Buffer.concat(viaMemo)));
-  assert.throws(() => pyToJs(root), (e: Error) => e instanceof TorchFileError && /deeper than 1000/.test(e.message));
+  assert.throws(
+    () => pyToJs(root),
+    (e: Error) => e instanceof TorchFileError && /deeper than 1000/.test(e.message),
+  );
 });
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -237,7 +324,11 @@ function mutate(bytes: Uint8Array, rand: () => number, region: [number, number] 
     case 3:
       return joined(copy.subarray(0, at + n), copy.subarray(at));
     case 4:
-      return joined(copy.subarray(0, at), Uint8Array.from({ length: n }, () => Math.floor(rand() * 256)), copy.subarray(at));
+      return joined(
+        copy.subarray(0, at),
+        Uint8Array.from({ length: n }, () => Math.floor(rand() * 256)),
+        copy.subarray(at),
+      );
     default:
       copy.fill(0xff, at, Math.min(copy.length, at + 4));
       return copy;
@@ -264,7 +355,10 @@ test("fuzz: thousands of corrupted copies of best.pt's data.pkl and zip either p
   const original = new Uint8Array(await fs.readFile(BEST));
   const zip = openZip(original);
   const pickle = zip.read("best/data.pkl");
-  const storages = zip.names().filter((n) => n.startsWith("best/data/")).map((n) => [n.replace("best/", "archive/"), zip.read(n)] as [string, Uint8Array]);
+  const storages = zip
+    .names()
+    .filter((n) => n.startsWith("best/data/"))
+    .map((n) => [n.replace("best/", "archive/"), zip.read(n)] as [string, Uint8Array]);
   const walk = (root: PyValue) => {
     pyToJs(root);
     const model = pyGet(root, "model");

@@ -18,10 +18,15 @@ import {
 function pythonPickles(expression: string, protocols = [0, 1, 2, 3, 4, 5]): Map<number, Uint8Array> {
   const script = `import pickle, collections, sys\nvalue = ${expression}\nfor p in ${JSON.stringify(protocols)}: print(p, pickle.dumps(value, protocol=p).hex())`;
   const out = execFileSync("/usr/bin/python3", ["-c", script], { encoding: "utf8" });
-  return new Map(out.trim().split("\n").map((line) => {
-    const [p, hex] = line.split(" ");
-    return [Number(p), Uint8Array.from(Buffer.from(hex, "hex"))];
-  }));
+  return new Map(
+    out
+      .trim()
+      .split("\n")
+      .map((line) => {
+        const [p, hex] = line.split(" ");
+        return [Number(p), Uint8Array.from(Buffer.from(hex, "hex"))];
+      }),
+  );
 }
 
 /** A structural rendering that keeps the Python types apart (tuple vs list, set, bytes, big ints). */
@@ -34,7 +39,8 @@ function show(value: PyValue): unknown {
   if (value instanceof PyTuple) return { tuple: value.items.map(show) };
   if (value instanceof PySet) return { [value.frozen ? "frozenset" : "set"]: [...value].map((v) => JSON.stringify(show(v))).sort() };
   if (value instanceof PyDict) return { dict: [...value].map(([k, v]) => [show(k), show(v)]) };
-  if (value instanceof PyObject) return { object: value.className, args: value.args.map(show), state: value.state === undefined ? null : show(value.state) };
+  if (value instanceof PyObject)
+    return { object: value.className, args: value.args.map(show), state: value.state === undefined ? null : show(value.state) };
   if (value instanceof PyGlobal) return { global: value.qualifiedName };
   return value;
 }
@@ -57,17 +63,69 @@ const RICH = `{
 
 const EXPECTED_RICH = {
   dict: [
-    ["ints", [0, 1, -1, 255, 256, 65535, 65536, -(2 ** 31), 2 ** 31 - 1, 2 ** 31, 2 ** 53 - 1, { int: (2n ** 53n).toString() }, { int: (-(2n ** 70n)).toString() }, { int: (2n ** 64n).toString() }]],
+    [
+      "ints",
+      [
+        0,
+        1,
+        -1,
+        255,
+        256,
+        65535,
+        65536,
+        -(2 ** 31),
+        2 ** 31 - 1,
+        2 ** 31,
+        2 ** 53 - 1,
+        { int: (2n ** 53n).toString() },
+        { int: (-(2n ** 70n)).toString() },
+        { int: (2n ** 64n).toString() },
+      ],
+    ],
     ["floats", [0, "-0", 1.5, -2.25e-308, 1e308, Infinity, -Infinity, "NaN", 0.1]],
     ["flags", { tuple: [true, false, null] }],
     ["text", ["", "ascii", "héllo wörld", "日本", "\u{1F600}", "quote's and \\ back\nslash"]],
-    ["bytes", [{ bytes: "" }, { bytes: "00ff0a27" }, { bytes: Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString("hex") }, { bytes: "6162" }]],
-    ["tuples", [{ tuple: [] }, { tuple: [1] }, { tuple: [1, 2] }, { tuple: [1, 2, 3] }, { tuple: [1, 2, 3, 4] }, { tuple: [{ tuple: [1] }, { tuple: [{ tuple: [2] }] }] }]],
-    ["sets", [{ set: [] }, { set: ["1", "2", "3"] }, { frozenset: ['"a"'] }, { set: [JSON.stringify({ frozenset: ["3"] }), JSON.stringify({ tuple: [1, 2] })].sort() }]],
+    [
+      "bytes",
+      [
+        { bytes: "" },
+        { bytes: "00ff0a27" },
+        { bytes: Buffer.from(Array.from({ length: 256 }, (_, i) => i)).toString("hex") },
+        { bytes: "6162" },
+      ],
+    ],
+    [
+      "tuples",
+      [
+        { tuple: [] },
+        { tuple: [1] },
+        { tuple: [1, 2] },
+        { tuple: [1, 2, 3] },
+        { tuple: [1, 2, 3, 4] },
+        { tuple: [{ tuple: [1] }, { tuple: [{ tuple: [2] }] }] },
+      ],
+    ],
+    [
+      "sets",
+      [
+        { set: [] },
+        { set: ["1", "2", "3"] },
+        { frozenset: ['"a"'] },
+        { set: [JSON.stringify({ frozenset: ["3"] }), JSON.stringify({ tuple: [1, 2] })].sort() },
+      ],
+    ],
     [{ tuple: [1, "key"] }, "tuple key"],
     [7, "int key"],
     [null, "None key"],
-    ["ordered", { dict: [["b", 1], ["a", [{ dict: [] }]]] }],
+    [
+      "ordered",
+      {
+        dict: [
+          ["b", 1],
+          ["a", [{ dict: [] }]],
+        ],
+      },
+    ],
     ["big list", Array.from({ length: 2000 }, (_, i) => i)],
     ["big dict", { dict: Array.from({ length: 1500 }, (_, i) => [String(i), i]) }],
   ],
@@ -125,10 +183,19 @@ for p in (2, 4): print(pickle.dumps([c, c], protocol=p).hex())`;
     assert.ok(conv instanceof PyObject);
     assert.equal(conv, value[1]);
     assert.equal(conv.className, "models.common.Conv");
-    assert.deepEqual(show(conv.state!), { dict: [["training", false], ["k", 3], ["_modules", { dict: [] }]] });
+    assert.deepEqual(show(conv.state!), {
+      dict: [
+        ["training", false],
+        ["k", 3],
+        ["_modules", { dict: [] }],
+      ],
+    });
     assert.ok(asked.includes("models.common.Conv"));
     // Without a hook, only plain containers are allowed.
-    assert.throws(() => unpickle(bytes), (e: Error) => e instanceof UnpicklingError && e.message.includes("refusing to load global 'models.common.Conv'"));
+    assert.throws(
+      () => unpickle(bytes),
+      (e: Error) => e instanceof UnpicklingError && e.message.includes("refusing to load global 'models.common.Conv'"),
+    );
   }
 });
 
@@ -156,7 +223,7 @@ test("malformed streams give UnpicklingError with the opcode and byte offset", (
     ["8002" + "6805" + "2e", /memo value not found at index 5/],
     ["8002" + "8b" + "00002000" + "2e", /integer of 2097152 bytes exceeds/],
     ["80025d" + "74" + "2e", /could not find MARK/],
-    ["8002" + "4a0100" , /truncated/],
+    ["8002" + "4a0100", /truncated/],
     ["8002" + "5d" + "5d" + "73" + "2e", /stack underflow/],
     ["8002" + "7d" + "5d" + "4b01" + "73" + "2e", /unhashable type: 'list'/],
     ["8002" + "4b01" + "29" + "52" + "2e", /int is not callable/],
@@ -168,7 +235,11 @@ test("malformed streams give UnpicklingError with the opcode and byte offset", (
     ["8002" + "4b01" + "4b02" + "93" + "2e", /STACK_GLOBAL needs two strings/],
   ];
   for (const [hex, pattern] of cases) {
-    assert.throws(() => unpickle(Buffer.from(hex, "hex")), (e: Error) => e instanceof UnpicklingError && pattern.test(e.message), `${hex}: ${pattern}`);
+    assert.throws(
+      () => unpickle(Buffer.from(hex, "hex")),
+      (e: Error) => e instanceof UnpicklingError && pattern.test(e.message),
+      `${hex}: ${pattern}`,
+    );
   }
   // Decimal literals are capped as Python's int() caps them (4300 digits), so parsing cannot go quadratic.
   assert.throws(() => unpickle(Buffer.from(`L${"9".repeat(100_000)}L\n.`, "latin1")), /exceeds the limit of 4300/);
@@ -176,7 +247,10 @@ test("malformed streams give UnpicklingError with the opcode and byte offset", (
 
 test("nesting deeper than maxDepth is refused at the container that goes too deep", () => {
   const nested = Buffer.concat([Buffer.from("(".repeat(100_000)), Buffer.from("l".repeat(100_000)), Buffer.from(".")]);
-  assert.throws(() => unpickle(nested), (e: Error) => e instanceof UnpicklingError && /nested deeper than 1000 levels/.test(e.message));
+  assert.throws(
+    () => unpickle(nested),
+    (e: Error) => e instanceof UnpicklingError && /nested deeper than 1000 levels/.test(e.message),
+  );
   const shallow = Buffer.concat([Buffer.from("(".repeat(50)), Buffer.from("l".repeat(50)), Buffer.from(".")]);
   assert.ok(Array.isArray(unpickle(shallow)));
   assert.throws(() => unpickle(shallow, { maxDepth: 10 }), /nested deeper than 10 levels/);

@@ -53,12 +53,19 @@ test("encode: 8-byte header length, space-padded JSON, tensors packed by size th
   assert.equal(headerLength % 8, 0);
   const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString("utf8"));
   assert.deepEqual(header.__metadata__, { format: "pt", note: "ünïcode" });
-  const order = Object.entries(header).filter(([k]) => k !== "__metadata__").sort((a, b) => (a[1] as { data_offsets: number[] }).data_offsets[0] - (b[1] as { data_offsets: number[] }).data_offsets[0]).map(([k]) => k);
+  const order = Object.entries(header)
+    .filter(([k]) => k !== "__metadata__")
+    .sort((a, b) => (a[1] as { data_offsets: number[] }).data_offsets[0] - (b[1] as { data_offsets: number[] }).data_offsets[0])
+    .map(([k]) => k);
   assert.deepEqual(order, ["f64", "i64", "empty", "f32", "i32", "scalar", "bf16", "f16", "i16", "bool", "i8", "u8"]);
   await withTemp(async (dir) => {
     const file = path.join(dir, "all.safetensors");
     await fs.writeFile(file, bytes);
-    const out = execFileSync("/usr/bin/python3", ["-c", String.raw`
+    const out = execFileSync(
+      "/usr/bin/python3",
+      [
+        "-c",
+        `
 import json, struct, sys, numpy as np
 raw = open(sys.argv[1], 'rb').read()
 n = struct.unpack('<Q', raw[:8])[0]
@@ -70,10 +77,24 @@ for k, v in header.items():
     b, e = v['data_offsets']
     a = np.frombuffer(raw[8 + n + b: 8 + n + e], dtype=kinds[v['dtype']]).reshape(v['shape'])
     out[k] = [str(x) for x in a.flatten().tolist()]
-print(json.dumps(out, sort_keys=True))`, file], { encoding: "utf8" });
+print(json.dumps(out, sort_keys=True))`,
+        file,
+      ],
+      { encoding: "utf8" },
+    );
     assert.deepEqual(JSON.parse(out), {
-      bf16: ["16256"], bool: ["True", "False"], empty: [], f16: ["1.0", "-2.0"], f32: ["1.5", "-2.0", "0.10000000149011612", "3.0"],
-      f64: ["0.1"], i16: ["-300"], i32: ["-7"], i64: [String(-(2n ** 62n)), "5"], i8: ["-1", "0", "1"], scalar: ["42.0"], u8: ["0", "128", "255"],
+      bf16: ["16256"],
+      bool: ["True", "False"],
+      empty: [],
+      f16: ["1.0", "-2.0"],
+      f32: ["1.5", "-2.0", "0.10000000149011612", "3.0"],
+      f64: ["0.1"],
+      i16: ["-300"],
+      i32: ["-7"],
+      i64: [String(-(2n ** 62n)), "5"],
+      i8: ["-1", "0", "1"],
+      scalar: ["42.0"],
+      u8: ["0", "128", "255"],
     });
   });
 });
@@ -93,11 +114,18 @@ test("decode gives back every dtype, shape and value, and the metadata", () => {
 });
 
 test("a file written by Python by hand (unsorted header, odd order) decodes", () => {
-  const hex = execFileSync("/usr/bin/python3", ["-c", String.raw`
+  const hex = execFileSync(
+    "/usr/bin/python3",
+    [
+      "-c",
+      `
 import json, struct
 data = struct.pack('<3h', 1, -2, 3) + struct.pack('<2f', 0.5, 8.0)
 header = json.dumps({'b': {'dtype': 'F32', 'shape': [2], 'data_offsets': [6, 14]}, '__metadata__': {'k': 'v'}, 'a': {'dtype': 'I16', 'shape': [3, 1], 'data_offsets': [0, 6]}}).encode()
-print((struct.pack('<Q', len(header)) + header + data).hex())`], { encoding: "utf8" }).trim();
+print((struct.pack('<Q', len(header)) + header + data).hex())`,
+    ],
+    { encoding: "utf8" },
+  ).trim();
   const { tensors, metadata } = decodeSafetensors(Buffer.from(hex, "hex"));
   assert.deepEqual(metadata, { k: "v" });
   assert.deepEqual([...tensors.keys()], ["a", "b"]);
@@ -121,9 +149,9 @@ test("decode validates lengths, dtypes, shapes, offsets (gaps, overlaps, leftove
     ["header over the limit", Uint8Array.from(Buffer.from("0000000001000000", "hex")), /over the limit of 100000000/],
     ["header past the end", withHeader({}, 0).subarray(0, 9), /runs past the end/],
     ["not starting with {", withHeader(null, 0, " {}"), /does not start with '\{'/],
-    ["bad JSON", withHeader(null, 0, "{\"a\":"), /not valid JSON/],
+    ["bad JSON", withHeader(null, 0, '{"a":'), /not valid JSON/],
     ["array header", withHeader(null, 0, "[1]"), /does not start with/],
-    ["bad UTF-8", withHeader(null, 0, "{\"\xff\"}"), /not valid UTF-8|not valid JSON/],
+    ["bad UTF-8", withHeader(null, 0, '{"\xff"}'), /not valid UTF-8|not valid JSON/],
     ["unknown dtype", withHeader({ t: { dtype: "F8", shape: [1], data_offsets: [0, 1] } }, 1), /unknown dtype "F8"/],
     ["bad shape", withHeader({ t: f32([0, 8], [-2]) }, 8), /invalid shape/],
     ["bad offsets", withHeader({ t: { dtype: "F32", shape: [2], data_offsets: [0] } }, 8), /invalid data_offsets/],
@@ -137,7 +165,11 @@ test("decode validates lengths, dtypes, shapes, offsets (gaps, overlaps, leftove
     ["huge shape", withHeader({ t: f32([0, 8], [2 ** 40, 2 ** 40]) }, 8), /invalid shape/],
   ];
   for (const [what, bytes, pattern] of cases) {
-    assert.throws(() => decodeSafetensors(bytes), (e: Error) => e instanceof SafetensorError && pattern.test(e.message), what);
+    assert.throws(
+      () => decodeSafetensors(bytes),
+      (e: Error) => e instanceof SafetensorError && pattern.test(e.message),
+      what,
+    );
   }
 });
 
@@ -145,12 +177,22 @@ test("encode refuses invalid tensors", () => {
   const bad: [NamedSafetensorsTensor[], RegExp][] = [
     [[{ name: "a", dtype: "F32", shape: [3], data: new Float32Array(2) }], /has 3 elements but the data has 2/],
     [[{ name: "a", dtype: "F16", shape: [1], data: new Float32Array(1) }], /F16 data must be a Uint16Array, not Float32Array/],
-    [[{ name: "a", dtype: "F32", shape: [1], data: new Float32Array(1) }, { name: "a", dtype: "F32", shape: [1], data: new Float32Array(1) }], /given twice/],
+    [
+      [
+        { name: "a", dtype: "F32", shape: [1], data: new Float32Array(1) },
+        { name: "a", dtype: "F32", shape: [1], data: new Float32Array(1) },
+      ],
+      /given twice/,
+    ],
     [[{ name: "__metadata__", dtype: "F32", shape: [1], data: new Float32Array(1) }], /invalid tensor name/],
     [[{ name: "a", dtype: "X" as "F32", shape: [1], data: new Float32Array(1) }], /unknown dtype/],
     [[{ name: "a", dtype: "F32", shape: [1.5], data: new Float32Array(1) }], /invalid shape/],
   ];
-  for (const [tensors, pattern] of bad) assert.throws(() => encodeSafetensors(tensors), (e: Error) => e instanceof SafetensorError && pattern.test(e.message));
+  for (const [tensors, pattern] of bad)
+    assert.throws(
+      () => encodeSafetensors(tensors),
+      (e: Error) => e instanceof SafetensorError && pattern.test(e.message),
+    );
   assert.throws(() => encodeSafetensors([], { a: 1 as unknown as string }), /metadata 'a' must be a string/);
 });
 
@@ -171,7 +213,12 @@ test("writeSafetensorsFile replaces the file atomically and leaves no temporary 
 
 test("best.pt's state_dict as F16 safetensors round-trips bit for bit", async () => {
   const state = moduleStateDict(pyGet(await readTorchFile(BEST), "model"));
-  const tensors: NamedSafetensorsTensor[] = [...state].map(([name, t]) => ({ name, dtype: safetensorsDtypeOf(t.dtype), shape: t.shape, data: t.toTypedArray() }));
+  const tensors: NamedSafetensorsTensor[] = [...state].map(([name, t]) => ({
+    name,
+    dtype: safetensorsDtypeOf(t.dtype),
+    shape: t.shape,
+    data: t.toTypedArray(),
+  }));
   const { tensors: back } = decodeSafetensors(encodeSafetensors(tensors));
   assert.equal(back.size, 349);
   assert.equal(back.get("model.0.conv.weight")!.dtype, "F16");
@@ -183,14 +230,42 @@ test("best.pt's state_dict as F16 safetensors round-trips bit for bit", async ()
 });
 
 test("float16 and bfloat16 encoding round half to even as numpy and torch do", () => {
-  const values = [0, -0, 1, -1, 0.1, 1 / 3, 65504, 65519, 65520, 1e6, -1e-8, 2 ** -24, 2 ** -25, 3 * 2 ** -25, 6.1e-5, 1.00048828125, 1.00146484375, Infinity, NaN];
-  const out = execFileSync("/usr/bin/python3", ["-c", String.raw`
+  const values = [
+    0,
+    -0,
+    1,
+    -1,
+    0.1,
+    1 / 3,
+    65504,
+    65519,
+    65520,
+    1e6,
+    -1e-8,
+    2 ** -24,
+    2 ** -25,
+    3 * 2 ** -25,
+    6.1e-5,
+    1.00048828125,
+    1.00146484375,
+    Infinity,
+    NaN,
+  ];
+  const out = execFileSync(
+    "/usr/bin/python3",
+    [
+      "-c",
+      `
 import numpy as np, json, sys, struct
 vals = [float(v) for v in json.loads(sys.argv[1])]
 def bf16(v):
     (w,) = struct.unpack('<I', struct.pack('<f', v))
     return 0x7fc0 if v != v else ((w + 0x7fff + ((w >> 16) & 1)) >> 16) & 0xffff
-print(json.dumps([[int(np.array(v, dtype=np.float16).view(np.uint16)), bf16(v)] for v in vals]))`, JSON.stringify(values.map((v) => (Object.is(v, -0) ? "-0" : String(v))))], { encoding: "utf8" });
+print(json.dumps([[int(np.array(v, dtype=np.float16).view(np.uint16)), bf16(v)] for v in vals]))`,
+      JSON.stringify(values.map((v) => (Object.is(v, -0) ? "-0" : String(v)))),
+    ],
+    { encoding: "utf8" },
+  );
   const want = JSON.parse(out) as [number, number][];
   values.forEach((v, i) => {
     assert.equal(numberToFloat16Bits(v), want[i][0], `float16 of ${v}`);

@@ -11,7 +11,6 @@ import {
   TorchTensor,
   attr,
   moduleStateDict,
-  parseTorchArchive,
   parseTorchFile,
   pyGet,
   pyToJs,
@@ -29,7 +28,7 @@ function python(script: string, args: string[] = []): string {
 
 // An independent reader of best.pt: Python's own pickle with stand-ins for torch's classes,
 // values decoded with struct 'e'. Prints the state_dict as torch would name it.
-const REFERENCE_READER = String.raw`
+const REFERENCE_READER = `
 import zipfile, pickle, struct, sys, collections, json, math
 z = zipfile.ZipFile(sys.argv[1])
 prefix = z.namelist()[0].split('/')[0]
@@ -102,7 +101,11 @@ test("best.pt (YOLOv5 v7.0 train.py): 358 storages, the whole checkpoint dict, m
   assert.equal(yaml.nc, 3);
   assert.equal(yaml.depth_multiple, 0.33);
   assert.equal(yaml.width_multiple, 0.25);
-  assert.deepEqual(yaml.anchors, [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119], [116, 90, 156, 198, 373, 326]]);
+  assert.deepEqual(yaml.anchors, [
+    [10, 13, 16, 30, 33, 23],
+    [30, 61, 62, 45, 59, 119],
+    [116, 90, 156, 198, 373, 326],
+  ]);
   assert.deepEqual((yaml.head as unknown[])[1], [-1, 1, "nn.Upsample", ["None", 2, "nearest"]]);
   assert.deepEqual(pyToJs(pyGet(model, "names")), { 0: "square", 1: "circle", 2: "triangle" });
   assert.equal(pyGet(model, "nc"), 3);
@@ -130,14 +133,24 @@ test("best.pt state_dict: YOLOv5n v7.0 names, every shape and sampled fp16 value
   const state = moduleStateDict(model);
   const reference = JSON.parse(python(REFERENCE_READER, [BEST])) as ReferenceRow[];
   assert.equal(state.size, 349);
-  assert.deepEqual([...state.keys()], reference.map((r) => r.name));
+  assert.deepEqual(
+    [...state.keys()],
+    reference.map((r) => r.name),
+  );
   for (const row of reference) {
     const tensor = state.get(row.name)!;
     assert.deepEqual(tensor.shape, row.shape, row.name);
     assert.equal(tensor.isParameter, row.kind === "parameter", row.name);
     const values = tensor.toFloat32();
-    assert.equal(values.length, row.shape.reduce((a, b) => a * b, 1));
-    assert.deepEqual(row.picks.map((i) => values[i]), row.values, row.name);
+    assert.equal(
+      values.length,
+      row.shape.reduce((a, b) => a * b, 1),
+    );
+    assert.deepEqual(
+      row.picks.map((i) => values[i]),
+      row.values,
+      row.name,
+    );
   }
 
   // Fixed numbers, from /usr/bin/python3 when this test was written.
@@ -145,7 +158,10 @@ test("best.pt state_dict: YOLOv5n v7.0 names, every shape and sampled fp16 value
   assert.equal(first.dtype, "float16");
   assert.deepEqual(first.shape, [16, 3, 6, 6]);
   assert.deepEqual(first.stride, [108, 36, 6, 1]);
-  assert.deepEqual(Array.from(first.toFloat32().subarray(0, 5)), [-0.0294036865234375, 0.03204345703125, -0.09503173828125, -0.084716796875, -0.044586181640625]);
+  assert.deepEqual(
+    Array.from(first.toFloat32().subarray(0, 5)),
+    [-0.0294036865234375, 0.03204345703125, -0.09503173828125, -0.084716796875, -0.044586181640625],
+  );
   assert.deepEqual(state.get("model.24.anchors")!.shape, [3, 3, 2]);
   assert.deepEqual(Array.from(state.get("model.24.anchors")!.toFloat32().subarray(0, 6)), [1.25, 1.625, 2, 3.75, 4.125, 2.875]);
   assert.deepEqual(state.get("model.24.m.2.weight")!.shape, [24, 256, 1, 1]);
@@ -154,7 +170,13 @@ test("best.pt state_dict: YOLOv5n v7.0 names, every shape and sampled fp16 value
   assert.equal(nbt.dtype, "int64");
   assert.deepEqual(nbt.shape, []);
   assert.equal(nbt.toInt32().length, 1);
-  for (const name of ["model.0.bn.running_mean", "model.0.bn.running_var", "model.2.m.0.cv1.conv.weight", "model.8.cv3.bn.bias", "model.24.m.0.bias"]) {
+  for (const name of [
+    "model.0.bn.running_mean",
+    "model.0.bn.running_var",
+    "model.2.m.0.cv1.conv.weight",
+    "model.8.cv3.bn.bias",
+    "model.24.m.0.bias",
+  ]) {
     assert.ok(state.has(name), name);
   }
   assert.ok(!state.has("model.24.m.3.weight"));
@@ -320,11 +342,21 @@ interface ExpectedTensor {
 }
 
 const storageDtype: Record<string, TorchDtype> = {
-  HalfStorage: "float16", BFloat16Storage: "bfloat16", FloatStorage: "float32", DoubleStorage: "float64", LongStorage: "int64",
-  IntStorage: "int32", ShortStorage: "int16", CharStorage: "int8", ByteStorage: "uint8", BoolStorage: "bool",
+  HalfStorage: "float16",
+  BFloat16Storage: "bfloat16",
+  FloatStorage: "float32",
+  DoubleStorage: "float64",
+  LongStorage: "int64",
+  IntStorage: "int32",
+  ShortStorage: "int16",
+  CharStorage: "int8",
+  ByteStorage: "uint8",
+  BoolStorage: "bool",
 };
 
-async function withEmulatedFiles(fn: (dir: string, expected: Record<string, Record<string, ExpectedTensor>>) => Promise<void>): Promise<void> {
+async function withEmulatedFiles(
+  fn: (dir: string, expected: Record<string, Record<string, ExpectedTensor>>) => Promise<void>,
+): Promise<void> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tfjs-lab-torch-"));
   try {
     const expected = JSON.parse(python(TORCH_SAVE_EMULATOR, [dir]));
@@ -398,14 +430,24 @@ test("numpy scalars (best_fitness), dtype globals and torch.Size are decoded as 
   await withEmulatedFiles(async (dir) => {
     const root = parseTorchFile(await fs.readFile(path.join(dir, "numpy_scalar.pt")));
     assert.deepEqual(pyToJs(root), {
-      epoch: 3, best_fitness: 0.123456789, nbt: -3, flag: true, half: 0.0999755859375, dtype: "torch.float16", size: [1, 2], model: null,
+      epoch: 3,
+      best_fitness: 0.123456789,
+      nbt: -3,
+      flag: true,
+      half: 0.0999755859375,
+      dtype: "torch.float16",
+      size: [1, 2],
+      model: null,
     });
   });
 });
 
 test("moduleStateDict refuses what is neither a module nor a dict of tensors, and pyGet follows paths safely", async () => {
   const root = await readTorchFile(BEST);
-  assert.throws(() => moduleStateDict(root), (e: Error) => e instanceof TorchFileError && /pyGet\(root, 'model'\)/.test(e.message));
+  assert.throws(
+    () => moduleStateDict(root),
+    (e: Error) => e instanceof TorchFileError && /pyGet\(root, 'model'\)/.test(e.message),
+  );
   assert.throws(() => moduleStateDict(42), TorchFileError);
   assert.equal(pyGet(root, "model", "yaml", "nc"), 3);
   assert.equal(pyGet(root, "model", "yaml", "anchors", 0, 1), 13);
@@ -417,8 +459,14 @@ test("moduleStateDict refuses what is neither a module nor a dict of tensors, an
 test("pyToJs refuses reference cycles and over-deep values instead of overflowing the stack", () => {
   const list: unknown[] = [];
   list.push(list);
-  assert.throws(() => pyToJs(list), (e: Error) => e instanceof TorchFileError && /cycle/.test(e.message));
+  assert.throws(
+    () => pyToJs(list),
+    (e: Error) => e instanceof TorchFileError && /cycle/.test(e.message),
+  );
   let deep: unknown[] = [];
   for (let i = 0; i < 100_000; i++) deep = [deep];
-  assert.throws(() => pyToJs(deep), (e: Error) => e instanceof TorchFileError && /deeper than 1000/.test(e.message));
+  assert.throws(
+    () => pyToJs(deep),
+    (e: Error) => e instanceof TorchFileError && /deeper than 1000/.test(e.message),
+  );
 });

@@ -105,23 +105,32 @@ function python(script: string, ...args: string[]): string {
 test("archives from Python's zipfile: stored and deflated entries, UTF-8 names, a comment", async () => {
   await withTemp(async (dir) => {
     const file = path.join(dir, "a.zip");
-    python(`
+    python(
+      `
 import zipfile, sys
 with zipfile.ZipFile(sys.argv[1], 'w') as z:
     z.writestr(zipfile.ZipInfo('top/stored.bin'), bytes(range(256)) * 4)
     z.writestr('top/deflated.txt', 'hello ' * 1000, compress_type=zipfile.ZIP_DEFLATED)
     z.writestr('top/empty', b'')
     z.writestr('top/ünï.txt', 'x', compress_type=zipfile.ZIP_DEFLATED)
-    z.comment = b'a comment'`, file);
+    z.comment = b'a comment'`,
+      file,
+    );
     const zip = openZip(await fs.readFile(file), "a.zip");
     assert.deepEqual(zip.names(), ["top/stored.bin", "top/deflated.txt", "top/empty", "top/ünï.txt"]);
     assert.equal(zip.entry("top/stored.bin")!.method, "stored");
     assert.equal(zip.entry("top/deflated.txt")!.method, "deflate");
-    assert.deepEqual(Buffer.from(zip.read("top/stored.bin")), Buffer.concat(Array(4).fill(Buffer.from(Array.from({ length: 256 }, (_, i) => i)))));
+    assert.deepEqual(
+      Buffer.from(zip.read("top/stored.bin")),
+      Buffer.concat(Array(4).fill(Buffer.from(Array.from({ length: 256 }, (_, i) => i)))),
+    );
     assert.equal(Buffer.from(zip.read("top/deflated.txt")).toString(), "hello ".repeat(1000));
     assert.equal(zip.read("top/empty").length, 0);
     assert.equal(Buffer.from(zip.read("top/ünï.txt")).toString(), "x");
-    assert.throws(() => zip.read("top/missing"), (e: Error) => e instanceof BadZipFile && /no item named 'top\/missing'/.test(e.message));
+    assert.throws(
+      () => zip.read("top/missing"),
+      (e: Error) => e instanceof BadZipFile && /no item named 'top\/missing'/.test(e.message),
+    );
   });
 });
 
@@ -136,14 +145,23 @@ test("best.pt: 360 stored entries under best/, each CRC-checked", async () => {
 });
 
 test("zip64 end records and extra fields are followed, and Python agrees the archive is valid", async () => {
-  const bytes = buildZip([{ name: "a/x", data: Buffer.from("zip64 stored") }, { name: "a/y", data: Buffer.from("z".repeat(500)), deflate: true }], { zip64: true, comment: "c" });
+  const bytes = buildZip(
+    [
+      { name: "a/x", data: Buffer.from("zip64 stored") },
+      { name: "a/y", data: Buffer.from("z".repeat(500)), deflate: true },
+    ],
+    { zip64: true, comment: "c" },
+  );
   const zip = openZip(bytes);
   assert.equal(Buffer.from(zip.read("a/x")).toString(), "zip64 stored");
   assert.equal(Buffer.from(zip.read("a/y")).toString(), "z".repeat(500));
   await withTemp(async (dir) => {
     const file = path.join(dir, "z64.zip");
     await fs.writeFile(file, bytes);
-    const out = python(`import zipfile, sys\nz = zipfile.ZipFile(sys.argv[1])\nprint(z.testzip(), [z.read(n).decode()[:5] for n in z.namelist()])`, file);
+    const out = python(
+      `import zipfile, sys\nz = zipfile.ZipFile(sys.argv[1])\nprint(z.testzip(), [z.read(n).decode()[:5] for n in z.namelist()])`,
+      file,
+    );
     assert.equal(out.trim(), "None ['zip64', 'zzzzz']");
   });
 });
@@ -159,13 +177,22 @@ test("zip bombs: a declared size over the limit, and an entry that inflates past
   const honest = buildZip([{ name: "bomb", data: zeros, deflate: true }]);
   assert.ok(honest.length < 200_000); // 64 MiB of zeros deflate to about 64 KiB
   let started = Date.now();
-  assert.throws(() => openZip(honest, "bomb.zip", { maxEntryBytes: 1 << 20 }).read("bomb"), (e: Error) => e instanceof BadZipFile && /declares 67108864 bytes, over the limit of 1048576/.test(e.message));
+  assert.throws(
+    () => openZip(honest, "bomb.zip", { maxEntryBytes: 1 << 20 }).read("bomb"),
+    (e: Error) => e instanceof BadZipFile && /declares 67108864 bytes, over the limit of 1048576/.test(e.message),
+  );
   assert.ok(Date.now() - started < 1000);
   const liar = buildZip([{ name: "bomb", data: zeros, deflate: true, declaredSize: 1000 }]);
   started = Date.now();
-  assert.throws(() => openZip(liar, "liar.zip").read("bomb"), (e: Error) => e instanceof BadZipFile && /inflates past its declared 1000 bytes/.test(e.message));
+  assert.throws(
+    () => openZip(liar, "liar.zip").read("bomb"),
+    (e: Error) => e instanceof BadZipFile && /inflates past its declared 1000 bytes/.test(e.message),
+  );
   assert.ok(Date.now() - started < 1000);
-  const total = buildZip([{ name: "a", data: new Uint8Array(600) }, { name: "b", data: new Uint8Array(600) }]);
+  const total = buildZip([
+    { name: "a", data: new Uint8Array(600) },
+    { name: "b", data: new Uint8Array(600) },
+  ]);
   const zip = openZip(total, "t.zip", { maxTotalBytes: 1000 });
   zip.read("a");
   assert.throws(() => zip.read("b"), /past 1000 uncompressed bytes/);
@@ -190,13 +217,27 @@ test("corrupt archives: each fault is a BadZipFile naming it", () => {
     ["unknown method", () => openZip(patched(cd + 10, [12, 0])), /compression method 12/],
     ["stored size mismatch", () => openZip(patched(cd + 24, [1, 0, 0, 0])), /declares 13 bytes stored but 1 uncompressed/],
     ["zip64 marker without extra", () => openZip(patched(cd + 20, [0xff, 0xff, 0xff, 0xff])), /no zip64 extra field/],
-    ["duplicate names", () => openZip(buildZip([{ name: "x", data: new Uint8Array(1) }, { name: "x", data: new Uint8Array(2) }])), /duplicate entry name 'x'/],
-    ["bad deflate", () => {
-      const zip = buildZip([{ name: "d", data: Buffer.from("abc".repeat(50)), deflate: true }]);
-      zip[30 + 1] ^= 0xff;
-      zip[30 + 2] ^= 0xff;
-      return openZip(zip).read("d");
-    }, /not valid deflate data|bad CRC|holds \d+ bytes|inflates past/],
+    [
+      "duplicate names",
+      () =>
+        openZip(
+          buildZip([
+            { name: "x", data: new Uint8Array(1) },
+            { name: "x", data: new Uint8Array(2) },
+          ]),
+        ),
+      /duplicate entry name 'x'/,
+    ],
+    [
+      "bad deflate",
+      () => {
+        const zip = buildZip([{ name: "d", data: Buffer.from("abc".repeat(50)), deflate: true }]);
+        zip[30 + 1] ^= 0xff;
+        zip[30 + 2] ^= 0xff;
+        return openZip(zip).read("d");
+      },
+      /not valid deflate data|bad CRC|holds \d+ bytes|inflates past/,
+    ],
   ];
   for (const [what, run, pattern] of cases) {
     assert.throws(run, (e: Error) => e instanceof BadZipFile && pattern.test(e.message), what);

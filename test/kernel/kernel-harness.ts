@@ -1,9 +1,9 @@
 // Shared by the kernel tests: how to launch the kernel, a kernelspec in a temporary
 // JUPYTER_PATH, and running Python (Debian's jupyter_client) against it.
-import { spawn, spawnSync } from "child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "fs";
-import * as os from "os";
-import * as path from "path";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const PYTHON = "/usr/bin/python3";
@@ -30,7 +30,9 @@ export function makeJupyterPath(): string {
 export function pythonJupyterMissing(modules = ["jupyter_client", "zmq"]): string | null {
   const r = spawnSync(PYTHON, ["-c", modules.map((m) => `import ${m}`).join("; ")], { encoding: "utf8" });
   if (r.error) return `${PYTHON} not found`;
-  return r.status === 0 ? null : `${PYTHON} lacks ${modules.join(", ")} (Debian: python3-jupyter-client python3-zmq python3-jupyter-kernel-test)`;
+  return r.status === 0
+    ? null
+    : `${PYTHON} lacks ${modules.join(", ")} (Debian: python3-jupyter-client python3-zmq python3-jupyter-kernel-test)`;
 }
 
 export interface ProcessResult {

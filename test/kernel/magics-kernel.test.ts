@@ -3,9 +3,9 @@
 // test checks what a magic displayed, its help (%name?) and its UsageError for bad arguments.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { KERNEL_NAME, REPO_ROOT, makeJupyterPath, pythonJupyterMissing, runPython } from "./kernel-harness";
 
 const LINE_MAGICS = ["backend", "env", "gpu", "loss", "lsmagic", "memit", "memory", "shapes", "summary", "time", "timeit", "who", "whos"];
@@ -13,7 +13,10 @@ const CELL_MAGICS = ["memit", "time", "timeit", "trace"];
 
 /** Cells in the order the kernel runs them; later cells rely on the variables of earlier ones. */
 const CELLS: [key: string, code: string][] = [
-  ["setup", "const logits = tf.randomNormal([32, 10]);\nconst targets = tf.randomUniform([64, 10]);\nconst images = tf.zeros([32, 8, 8, 3]);\nconst label = 'cat';"],
+  [
+    "setup",
+    "const logits = tf.randomNormal([32, 10]);\nconst targets = tf.randomUniform([64, 10]);\nconst images = tf.zeros([32, 8, 8, 3]);\nconst label = 'cat';",
+  ],
   ["shapes", "%shapes"],
   ["shapes names", "%shapes logits targets"],
   ["who", "%who"],
@@ -81,11 +84,20 @@ type Output =
   | { type: "stream"; name: "stdout" | "stderr"; text: string }
   | { type: "error"; ename: string; evalue: string; traceback: string[] }
   | { type: "display_data" | "update_display_data" | "execute_result"; data: Record<string, any>; display_id: string | null };
-interface CellResult { code: string; status: string; ename: string | null; evalue: string | null; outputs: Output[] }
+interface CellResult {
+  code: string;
+  status: string;
+  ename: string | null;
+  evalue: string | null;
+  outputs: Output[];
+}
 
 /** PATH without nvidia-smi, so %gpu's answer does not depend on the machine running the test. */
 function pathWithoutNvidiaSmi(): string {
-  return (process.env.PATH ?? "").split(path.delimiter).filter((d) => d && !fs.existsSync(path.join(d, "nvidia-smi"))).join(path.delimiter);
+  return (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((d) => d && !fs.existsSync(path.join(d, "nvidia-smi")))
+    .join(path.delimiter);
 }
 
 const missing = pythonJupyterMissing();
@@ -105,9 +117,16 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
       const driver = path.join(REPO_ROOT, "test", "kernel", "magics_driver.py");
       const r = await runPython([driver, KERNEL_NAME, cellsFile], { JUPYTER_PATH: jupyterPath, PATH: pathWithoutNvidiaSmi() }, 150_000);
       log = r.stderr;
-      const rows = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as CellResult);
+      const rows = r.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as CellResult);
       rows.forEach((row, i) => results.set(CELLS[i][0], row));
-      assert.equal(rows.length, CELLS.length, `the driver ran ${rows.length} of ${CELLS.length} cells (exit ${r.code}):\n${r.stderr.slice(-3000)}`);
+      assert.equal(
+        rows.length,
+        CELLS.length,
+        `the driver ran ${rows.length} of ${CELLS.length} cells (exit ${r.code}):\n${r.stderr.slice(-3000)}`,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.rmSync(jupyterPath, { recursive: true, force: true });
@@ -120,10 +139,20 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
     assert.equal(r.status, status, `${key}: ${r.ename}: ${r.evalue}\n--- kernel stderr ---\n${log.slice(-2000)}`);
     return r;
   };
-  const stdout = (r: CellResult) => r.outputs.filter((o) => o.type === "stream" && o.name === "stdout").map((o) => (o as { text: string }).text).join("");
-  const stderr = (r: CellResult) => r.outputs.filter((o) => o.type === "stream" && o.name === "stderr").map((o) => (o as { text: string }).text).join("");
-  const displays = (r: CellResult) => r.outputs.filter((o) => o.type === "display_data").map((o) => (o as { data: Record<string, string> }).data);
-  const result = (r: CellResult) => (r.outputs.find((o) => o.type === "execute_result") as { data: Record<string, string> } | undefined)?.data["text/plain"];
+  const stdout = (r: CellResult) =>
+    r.outputs
+      .filter((o) => o.type === "stream" && o.name === "stdout")
+      .map((o) => (o as { text: string }).text)
+      .join("");
+  const stderr = (r: CellResult) =>
+    r.outputs
+      .filter((o) => o.type === "stream" && o.name === "stderr")
+      .map((o) => (o as { text: string }).text)
+      .join("");
+  const displays = (r: CellResult) =>
+    r.outputs.filter((o) => o.type === "display_data").map((o) => (o as { data: Record<string, string> }).data);
+  const result = (r: CellResult) =>
+    (r.outputs.find((o) => o.type === "execute_result") as { data: Record<string, string> } | undefined)?.data["text/plain"];
 
   test("setup cell ran", () => {
     cell("setup");
@@ -131,9 +160,17 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
 
   test("%lsmagic lists every magic this test covers, and no other", () => {
     const text = stdout(cell("lsmagic"));
-    const [line, cellMagics] = [/Available line magics:\n(.*)\n/, /Available cell magics:\n(.*)\n/].map((re) => re.exec(text)![1].split(/\s+/));
-    assert.deepEqual(line, LINE_MAGICS.map((m) => `%${m}`));
-    assert.deepEqual(cellMagics, CELL_MAGICS.map((m) => `%%${m}`));
+    const [line, cellMagics] = [/Available line magics:\n(.*)\n/, /Available cell magics:\n(.*)\n/].map((re) =>
+      re.exec(text)![1].split(/\s+/),
+    );
+    assert.deepEqual(
+      line,
+      LINE_MAGICS.map((m) => `%${m}`),
+    );
+    assert.deepEqual(
+      cellMagics,
+      CELL_MAGICS.map((m) => `%%${m}`),
+    );
     assert.match(text, /Shell commands: !command\.\s+Help on a magic: %name\?/);
   });
 
@@ -151,7 +188,11 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
     const flagged = d["text/html"].match(/<tr style="[^"]*background-color[^"]*">[\s\S]*?<\/tr>/g) ?? [];
     assert.equal(flagged.length, 1);
     assert.match(flagged[0], /targets/);
-    const names = displays(cell("shapes names"))[0]["text/plain"].split("\n").slice(2).map((l) => l.trim().split(/\s+/)[0]).filter((n) => n && !n.startsWith("\u26a0"));
+    const names = displays(cell("shapes names"))[0]
+      ["text/plain"].split("\n")
+      .slice(2)
+      .map((l) => l.trim().split(/\s+/)[0])
+      .filter((n) => n && !n.startsWith("\u26a0"));
     assert.deepEqual(names, ["logits", "targets"]);
   });
 
@@ -167,7 +208,8 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
   });
 
   test("%time and %%time print IPython's CPU and wall times and keep the value", () => {
-    const timeLines = /^CPU times: user [\d.]+ (ns|µs|ms|s), sys: [\d.]+ (ns|µs|ms|s), total: [\d.]+ (ns|µs|ms|s)\nWall time: [\d.]+ (ns|µs|ms|s)\n$/;
+    const timeLines =
+      /^CPU times: user [\d.]+ (ns|µs|ms|s), sys: [\d.]+ (ns|µs|ms|s), total: [\d.]+ (ns|µs|ms|s)\nWall time: [\d.]+ (ns|µs|ms|s)\n$/;
     const line = cell("time");
     assert.match(stdout(line), timeLines);
     assert.equal(result(line), "3");
@@ -215,7 +257,10 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
     assert.match(text, /leading \(batch\) dimensions disagree: logits 32 vs target 64/);
     const [table] = displays(r);
     assert.match(table["text/plain"], /^\s*1\s+Softmax\s+\[32, 10\]\s+\[32, 10\]/m);
-    assert.match(table["text/plain"], /call\s+crossEntropy\(logits \[32, 10\], target \[64, 10\]\)\s+\[32, 10\], \[64, 10\]\s+\u2717 ValueError/);
+    assert.match(
+      table["text/plain"],
+      /call\s+crossEntropy\(logits \[32, 10\], target \[64, 10\]\)\s+\[32, 10\], \[64, 10\]\s+\u2717 ValueError/,
+    );
     const flagged = table["text/html"].match(/<tr style="[^"]*background-color[^"]*">[\s\S]*?<\/tr>/g) ?? [];
     assert.equal(flagged.length, 1);
     assert.match(flagged[0], /crossEntropy/);
@@ -228,7 +273,10 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
     cell("leaky cell");
     const text = stdout(cell("memory"));
     assert.match(text, /^Change since %memory in In\[\d+\]: \+3 tensors, \+3\.00 MiB; RSS [+-]/m);
-    assert.match(text, /^\u26a0 In\[\d+\] left 2 tensors \(2\.00 MiB\) that no variable holds and nothing disposed \(use tf\.tidy or dispose\(\)\): 1 \u00d7 Add \[256, 1024\] float32, 1 \u00d7 Multiply \[256, 1024\] float32$/m);
+    assert.match(
+      text,
+      /^\u26a0 In\[\d+\] left 2 tensors \(2\.00 MiB\) that no variable holds and nothing disposed \(use tf\.tidy or dispose\(\)\): 1 \u00d7 Add \[256, 1024\] float32, 1 \u00d7 Multiply \[256, 1024\] float32$/m,
+    );
     assert.match(text, /^In\[\d+\] kept kept \(1 tensor, 1\.00 MiB\)$/m);
     // Live bytes went up by exactly the three 1 MiB tensors since the reset.
     const live = (s: string) => Number(/^Live tensors: (\d+) /m.exec(s)![1]);
@@ -250,7 +298,10 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
 
   test("%loss before any training run says how to record one", () => {
     const r = cell("loss");
-    assert.equal(stdout(r), "No training runs in this session yet. Record one with lab.liveTrainingView(trainer) before trainer.fit(), or compare saved runs with --dir DIR.\n");
+    assert.equal(
+      stdout(r),
+      "No training runs in this session yet. Record one with lab.liveTrainingView(trainer) before trainer.fit(), or compare saved runs with --dir DIR.\n",
+    );
     assert.equal(displays(r).length, 0);
   });
 
@@ -261,8 +312,14 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
     assert.equal(text[0], "=".repeat(100));
     assert.match(text[1], /^Layer \(type:depth-idx\)\s+Output Shape\s+Param #$/);
     assert.match(text[3], /^YOLOv5\s+\[1, 252, 85\]\s+--$/);
-    assert.match(text[6], /^│    │    └─Conv2d: 3-1\s+\[1, 32, 32, 32\]\s+3,456$/);
-    for (const line of ["Total params: 7,235,389", "Trainable params: 7,235,389", "Non-trainable params: 0", "Params size (MB): 28.94", "Input size (MB): 0.05"]) {
+    assert.match(text[6], /^│ {4}│ {4}└─Conv2d: 3-1\s+\[1, 32, 32, 32\]\s+3,456$/);
+    for (const line of [
+      "Total params: 7,235,389",
+      "Trainable params: 7,235,389",
+      "Non-trainable params: 0",
+      "Params size (MB): 28.94",
+      "Input size (MB): 0.05",
+    ]) {
       assert.ok(text.includes(line), line);
     }
     assert.match(stdout(r), /^Total mult-adds \(M\): [\d.]+$/m);

@@ -2,12 +2,20 @@
 // kernel through every scenario, and each test here checks what it observed.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as path from "path";
+import * as path from "node:path";
 import { KERNEL_NAME, REPO_ROOT, makeJupyterPath, pythonJupyterMissing, runPython } from "./kernel-harness";
 
 const SCENARIOS = [
-  "kernel_info", "bad_signature", "interrupt", "stop_on_error", "history",
-  "is_complete", "timer_attribution", "stdin", "misc", "shutdown_restart",
+  "kernel_info",
+  "bad_signature",
+  "interrupt",
+  "stop_on_error",
+  "history",
+  "is_complete",
+  "timer_attribution",
+  "stdin",
+  "misc",
+  "shutdown_restart",
 ];
 
 type Json = any;
@@ -74,26 +82,45 @@ describe("Jupyter protocol through jupyter_client", () => {
 
   test("stop_on_error aborts exactly the requests queued when the cell failed", () => {
     const { stop } = result("stop_on_error");
-    assert.deepEqual(stop.replies.map((x: Json) => x.status), ["error", "aborted", "aborted"]);
+    assert.deepEqual(
+      stop.replies.map((x: Json) => x.status),
+      ["error", "aborted", "aborted"],
+    );
     assert.equal(stop.replies[0].evalue, "failed-a");
     // Aborted requests still get busy ... idle, and run nothing.
-    for (const io of stop.iopub.slice(1)) assert.deepEqual(io.map((m: Json) => m.msg_type), ["status", "status"]);
+    for (const io of stop.iopub.slice(1))
+      assert.deepEqual(
+        io.map((m: Json) => m.msg_type),
+        ["status", "status"],
+      );
     assert.equal(stop.later.reply.status, "ok");
     assert.equal(outputs(stop.later.iopub, "execute_result")[0].content.data["text/plain"], "[ undefined, undefined, 'later ran' ]");
   });
 
   test("without stop_on_error the queued requests run", () => {
     const r = result("stop_on_error").continue;
-    assert.deepEqual(r.replies.map((x: Json) => x.status), ["error", "ok", "ok"]);
+    assert.deepEqual(
+      r.replies.map((x: Json) => x.status),
+      ["error", "ok", "ok"],
+    );
     assert.equal(outputs(r.later.iopub, "execute_result")[0].content.data["text/plain"], "[ true, true, 'later ran' ]");
   });
 
   test("history_request: tail, range, search", () => {
     const { codes, replies } = result("history");
-    assert.deepEqual(replies.tail.history.map((h: Json) => h[2]), codes);
+    assert.deepEqual(
+      replies.tail.history.map((h: Json) => h[2]),
+      codes,
+    );
     const [session, line] = replies.tail.history[0];
-    assert.deepEqual(replies.range.history, [[session, line, codes[0]], [session, line + 1, codes[1]]]);
-    assert.deepEqual(replies.search.history.map((h: Json) => h[2]), ["'history-probe'"]);
+    assert.deepEqual(replies.range.history, [
+      [session, line, codes[0]],
+      [session, line + 1, codes[1]],
+    ]);
+    assert.deepEqual(
+      replies.search.history.map((h: Json) => h[2]),
+      ["'history-probe'"],
+    );
     assert.deepEqual(replies.tail_output.history[0][2], ["'history-probe'", "'history-probe'"]);
   });
 

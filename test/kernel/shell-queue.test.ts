@@ -23,7 +23,11 @@ test("abortWaiting marks what is waiting now, not what comes later; order is kep
       const item = (await queue.next())!;
       rest.push([item.frames.at(-1)!.toString(), item.abort]);
     }
-    assert.deepEqual(rest, [["second", true], ["third", true], ["fourth", false]]);
+    assert.deepEqual(rest, [
+      ["second", true],
+      ["third", true],
+      ["fourth", false],
+    ]);
     // Draining with nothing waiting leaves the socket blocking again.
     assert.equal(await queue.abortWaiting(), 0);
     assert.equal(router.receiveTimeout, -1);

@@ -1,7 +1,7 @@
 // Wire format and signing, without sockets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "crypto";
+import { createHmac } from "node:crypto";
 import { Signer, WireError, parseMessage, serializeMessage } from "../../src/kernel/wire";
 import { Session, replyType } from "../../src/kernel/session";
 import { parseConnectionInfo, endpoint } from "../../src/kernel/connection";
@@ -29,7 +29,10 @@ test("the signature is HMAC-SHA256 over header, parent, metadata, content in tha
 
 test("a wrong key, a tampered content frame or a missing signature is rejected", () => {
   const frames = serializeMessage(request(), new Signer("secret"));
-  assert.throws(() => parseMessage(frames, new Signer("other")), (e: Error) => e instanceof WireError && /bad signature/.test(e.message));
+  assert.throws(
+    () => parseMessage(frames, new Signer("other")),
+    (e: Error) => e instanceof WireError && /bad signature/.test(e.message),
+  );
   const at = frames.findIndex((f) => f.toString() === "<IDS|MSG>");
   const tampered = [...frames];
   tampered[at + 5] = Buffer.from(JSON.stringify({ code: "process.exit()" }));

@@ -42,8 +42,12 @@ const MIME_EXTENSIONS: Record<string, string> = {
 /** Plugins that need parts left out above (a language server, the console, the file
  *  editor, the table of contents, search, metadata forms). */
 const LEFT_OUT_PLUGINS = [
-  ":language-server", "notebook-extension:search", "notebook-extension:toc",
-  "notebook-extension:update-raw-mimetype", "tooltip-extension:consoles", "tooltip-extension:files",
+  ":language-server",
+  "notebook-extension:search",
+  "notebook-extension:toc",
+  "notebook-extension:update-raw-mimetype",
+  "tooltip-extension:consoles",
+  "tooltip-extension:files",
 ];
 /** Settings as the tests want them (LabServerApp's overrides.json): no news or update checks
  *  (nothing outside can be reached), and every cell kept in the page (Lab 4 otherwise leaves
@@ -83,8 +87,12 @@ export async function ensureLabBundle(opts: { force?: boolean; log?: (line: stri
   const log = opts.log ?? (() => {});
   const hash = inputsHash();
   const hashFile = path.join(LAB_BUNDLE_DIR, HASH_FILE);
-  if (!opts.force && fs.existsSync(hashFile) && fs.readFileSync(hashFile, "utf8") === hash &&
-      fs.existsSync(path.join(LAB_BUNDLE_DIR, "static", "bundle.js"))) {
+  if (
+    !opts.force &&
+    fs.existsSync(hashFile) &&
+    fs.readFileSync(hashFile, "utf8") === hash &&
+    fs.existsSync(path.join(LAB_BUNDLE_DIR, "static", "bundle.js"))
+  ) {
     return { dir: LAB_BUNDLE_DIR, built: false, ms: Date.now() - started };
   }
   log(`building the JupyterLab page into ${LAB_BUNDLE_DIR} (webpack; about a minute on 2 cores)`);
@@ -152,8 +160,9 @@ async function runWebpack(generated: string, outDir: string): Promise<void> {
   const resolveFrom = (request: string) => require.resolve(request, { paths: [KERNEL_ROOT] });
   // One copy of each Lumino package, JupyterLab's: a prebuilt Lab extension shares them with
   // the page the same way (jupyterlab-plotly declares the older @lumino 1 range).
-  const lumino = Object.fromEntries(fs.readdirSync(path.join(KERNEL_ROOT, "node_modules", "@lumino"))
-    .map((name) => [`@lumino/${name}`, packageDir(`@lumino/${name}`)]));
+  const lumino = Object.fromEntries(
+    fs.readdirSync(path.join(KERNEL_ROOT, "node_modules", "@lumino")).map((name) => [`@lumino/${name}`, packageDir(`@lumino/${name}`)]),
+  );
   const config = {
     mode: "development",
     devtool: false,
@@ -195,7 +204,9 @@ async function runWebpack(generated: string, outDir: string): Promise<void> {
     webpack(config, (err: Error | null, stats: any) => {
       if (err) return reject(err);
       if (stats.hasErrors()) {
-        return reject(new Error(`webpack could not build the JupyterLab page:\n${stats.toString({ all: false, errors: true, errorDetails: true })}`));
+        return reject(
+          new Error(`webpack could not build the JupyterLab page:\n${stats.toString({ all: false, errors: true, errorDetails: true })}`),
+        );
       }
       resolve();
     });
@@ -205,6 +216,9 @@ async function runWebpack(generated: string, outDir: string): Promise<void> {
 if (require.main === module) {
   ensureLabBundle({ force: process.argv.includes("--force"), log: (l) => console.log(l) }).then(
     (b) => console.log(`${b.built ? "built" : "up to date:"} ${b.dir} in ${(b.ms / 1000).toFixed(1)} s`),
-    (e) => { console.error(e); process.exit(1); },
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
   );
 }

@@ -46,7 +46,10 @@ export const isError = (o: OutputView) => o.outputType === "error";
 export class LabPage {
   readonly pageErrors: string[] = [];
 
-  private constructor(readonly page: Page, readonly name: string) {
+  private constructor(
+    readonly page: Page,
+    readonly name: string,
+  ) {
     page.on("pageerror", (e) => this.pageErrors.push(String(e)));
   }
 
@@ -65,8 +68,10 @@ export class LabPage {
         if (!app.shell.leftCollapsed) return app.commands.execute("application:toggle-left-area");
       });
     } catch (e) {
-      throw new Error(`${name}: Lab did not open the notebook with an idle kernel within ${timeoutMs} ms ` +
-        `(page errors: ${lab.pageErrors.join("; ") || "none"}): ${(e as Error).message}`);
+      throw new Error(
+        `${name}: Lab did not open the notebook with an idle kernel within ${timeoutMs} ms ` +
+          `(page errors: ${lab.pageErrors.join("; ") || "none"}): ${(e as Error).message}`,
+      );
     }
     return lab;
   }
@@ -80,16 +85,23 @@ export class LabPage {
   }
 
   async waitForKernel(status: "idle" | "busy", timeoutMs: number): Promise<void> {
-    await this.page.waitForFunction((want) => {
-      const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
-      return panel?.querySelector(".jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === want;
-    }, status, { timeout: timeoutMs, polling: 100 });
+    await this.page.waitForFunction(
+      (want) => {
+        const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
+        return panel?.querySelector(".jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === want;
+      },
+      status,
+      { timeout: timeoutMs, polling: 100 },
+    );
   }
 
   /** Clicks `menu` in the menu bar, then the item labelled `item`. */
   async menu(menu: string, item: string): Promise<void> {
     await this.page.locator(".lm-MenuBar-itemLabel", { hasText: new RegExp(`^${menu}$`) }).click();
-    await this.page.locator(".lm-Menu-content .lm-Menu-itemLabel", { hasText: new RegExp(`^${item}$`) }).first().click();
+    await this.page
+      .locator(".lm-Menu-content .lm-Menu-itemLabel", { hasText: new RegExp(`^${item}$`) })
+      .first()
+      .click();
   }
 
   /** The notebook toolbar's button for `command` (e.g. "notebook:interrupt-kernel"). */
@@ -106,19 +118,28 @@ export class LabPage {
   }
 
   async waitForAllRun(timeoutMs: number): Promise<void> {
-    await this.page.waitForFunction(() => {
-      const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
-      if (!panel) return false;
-      const prompts = Array.from(panel.querySelectorAll(".jp-CodeCell .jp-InputArea-prompt")).map((p) => p.textContent ?? "");
-      const idle = panel.querySelector(".jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === "idle";
-      return idle && prompts.every((p) => !p.includes("*"));
-    }, undefined, { timeout: timeoutMs, polling: 250 });
+    await this.page.waitForFunction(
+      () => {
+        const panel = document.querySelector(".jp-NotebookPanel:not(.lm-mod-hidden)");
+        if (!panel) return false;
+        const prompts = Array.from(panel.querySelectorAll(".jp-CodeCell .jp-InputArea-prompt")).map((p) => p.textContent ?? "");
+        const idle = panel.querySelector(".jp-Notebook-ExecutionIndicator")?.getAttribute("data-status") === "idle";
+        return idle && prompts.every((p) => !p.includes("*"));
+      },
+      undefined,
+      { timeout: timeoutMs, polling: 250 },
+    );
     await this.drawStaticFigures();
     // plotly.js draws after the output is in the page: every chart gets its SVG.
-    await this.page.waitForFunction(
-      () => Array.from(document.querySelectorAll(".js-plotly-plot")).every((d) => d.querySelector(".main-svg")),
-      undefined, { timeout: 30_000, polling: 250 },
-    ).catch(() => { /* reported by the checks on each PlotView */ });
+    await this.page
+      .waitForFunction(
+        () => Array.from(document.querySelectorAll(".js-plotly-plot")).every((d) => d.querySelector(".main-svg")),
+        undefined,
+        { timeout: 30_000, polling: 250 },
+      )
+      .catch(() => {
+        /* reported by the checks on each PlotView */
+      });
   }
 
   /**
@@ -131,9 +152,13 @@ export class LabPage {
     const images = this.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedPlotly img.plot-img:visible");
     for (let left = await images.count(), tries = 0; left > 0 && tries < 4 * left + 20; tries++) {
       const image = images.first();
-      await image.scrollIntoViewIfNeeded().catch(() => { /* the event draws it all the same */ });
+      await image.scrollIntoViewIfNeeded().catch(() => {
+        /* the event draws it all the same */
+      });
       await image.dispatchEvent("mouseenter");
-      await image.waitFor({ state: "hidden", timeout: 15_000 }).catch(() => { /* reported by the checks on each PlotView */ });
+      await image.waitFor({ state: "hidden", timeout: 15_000 }).catch(() => {
+        /* reported by the checks on each PlotView */
+      });
       left = await images.count();
     }
   }
@@ -160,9 +185,20 @@ export class LabPage {
               title: gd.querySelector(".gtitle")?.textContent ?? "",
               width: box?.width ?? 0,
               height: box?.height ?? 0,
+              // A trace drawn over by a later one with the same points (YOLOv5's lr1 and lr2 are
+              // equal) cannot show its colour: only the traces a person can see are asked for.
               colours: (Array.isArray(gd._fullData) ? gd._fullData : [])
-                .filter((t: any) => (t.x?.length ?? 0) > 0 && t.visible !== false)
-                .map((t: any) => (t.mode ?? "").includes("lines") || t.type === "scatter" ? t.line?.color : t.marker?.color)
+                .filter((t: any, i: number, all: any[]) => {
+                  if ((t.x?.length ?? 0) === 0 || t.visible === false) return false;
+                  const same = (u: any) =>
+                    u.xaxis === t.xaxis &&
+                    u.yaxis === t.yaxis &&
+                    u.visible !== false &&
+                    JSON.stringify(Array.from(u.x ?? [])) === JSON.stringify(Array.from(t.x)) &&
+                    JSON.stringify(Array.from(u.y ?? [])) === JSON.stringify(Array.from(t.y ?? []));
+                  return !all.slice(i + 1).some(same);
+                })
+                .map((t: any) => ((t.mode ?? "").includes("lines") || t.type === "scatter" ? t.line?.color : t.marker?.color))
                 .filter((c: unknown) => typeof c === "string" && /^#[0-9a-f]{6}$/i.test(c)),
               byPlotlyRenderer: gd.closest(".jp-RenderedPlotly") !== null,
             };
@@ -170,12 +206,14 @@ export class LabPage {
           return {
             outputType: outputModels?.get(o)?.type ?? "",
             // jupyterlab-plotly's renderer does not mark its node with the MIME type.
-            mime: out?.getAttribute("data-mime-type") ?? (child.querySelector(".jp-RenderedPlotly") ? "application/vnd.plotly.v1+json" : ""),
+            mime:
+              out?.getAttribute("data-mime-type") ?? (child.querySelector(".jp-RenderedPlotly") ? "application/vnd.plotly.v1+json" : ""),
             text: out?.innerText ?? "",
             plots,
             tables: child.querySelectorAll("table").length,
             // Images on the screen: jupyterlab-plotly keeps its hidden static image once the chart is drawn.
-            images: Array.from(child.querySelectorAll("img")).filter((img) => getComputedStyle(img).display !== "none")
+            images: Array.from(child.querySelectorAll("img"))
+              .filter((img) => getComputedStyle(img).display !== "none")
               .map((img) => ({ width: img.naturalWidth, height: img.naturalHeight })),
           };
         });
@@ -194,12 +232,18 @@ export class LabPage {
    * and the screenshot's pixels counted. `ink` is the share of pixels that differ from the
    * background (white); a chart plotly drew has axes, lines and labels, a blank box has none.
    */
-  async chartOnScreen(cellIndex: number, plotIndex: number, traceColours: string[] = []): Promise<{ inViewport: boolean; inkShare: number; colours: number; traceColourPixels: number[] }> {
+  async chartOnScreen(
+    cellIndex: number,
+    plotIndex: number,
+    traceColours: string[] = [],
+  ): Promise<{ inViewport: boolean; inkShare: number; colours: number; traceColourPixels: number[] }> {
     const plot = this.cell(cellIndex).locator(".js-plotly-plot .main-svg").nth(plotIndex);
     await plot.scrollIntoViewIfNeeded();
     const inViewport = await plot.evaluate((el) => {
       const r = el.getBoundingClientRect();
-      return r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight + 1 && r.right <= window.innerWidth + 1;
+      return (
+        r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight + 1 && r.right <= window.innerWidth + 1
+      );
     });
     const png = await plot.screenshot();
     return { inViewport, ...(await inkOf(png, traceColours)) };
@@ -223,9 +267,12 @@ export class LabPage {
     const cell = this.cell(index);
     for (let attempt = 0; attempt < 3; attempt++) {
       await cell.locator(".cm-content").click();
-      const editing = await cell.evaluate((el) =>
-        el.classList.contains("jp-mod-active") && el.closest(".jp-Notebook")?.classList.contains("jp-mod-editMode") === true &&
-        el.querySelector(".cm-editor.cm-focused") !== null);
+      const editing = await cell.evaluate(
+        (el) =>
+          el.classList.contains("jp-mod-active") &&
+          el.closest(".jp-Notebook")?.classList.contains("jp-mod-editMode") === true &&
+          el.querySelector(".cm-editor.cm-focused") !== null,
+      );
       if (editing) return;
       await this.page.waitForTimeout(300);
     }
@@ -235,12 +282,17 @@ export class LabPage {
   /** Starts watching the cell's prompt for "[*]" (queued or running), so a run that
    *  ends with the same count as before (after a restart) is still seen. */
   async watchPrompt(index: number): Promise<void> {
-    await this.cell(index).locator(".jp-InputArea-prompt").first().evaluate((el: any) => {
-      el.__tfjsLabSawRun = false;
-      el.__tfjsLabObserver?.disconnect();
-      el.__tfjsLabObserver = new MutationObserver(() => { if ((el.textContent ?? "").includes("*")) el.__tfjsLabSawRun = true; });
-      el.__tfjsLabObserver.observe(el, { childList: true, characterData: true, subtree: true });
-    });
+    await this.cell(index)
+      .locator(".jp-InputArea-prompt")
+      .first()
+      .evaluate((el: any) => {
+        el.__tfjsLabSawRun = false;
+        el.__tfjsLabObserver?.disconnect();
+        el.__tfjsLabObserver = new MutationObserver(() => {
+          if ((el.textContent ?? "").includes("*")) el.__tfjsLabSawRun = true;
+        });
+        el.__tfjsLabObserver.observe(el, { childList: true, characterData: true, subtree: true });
+      });
   }
 
   /** After watchPrompt: waits until the prompt has shown "[*]" and then an execution count. */
@@ -248,7 +300,10 @@ export class LabPage {
     const prompt = this.cell(index).locator(".jp-InputArea-prompt").first();
     const handle = await prompt.elementHandle();
     try {
-      await this.page.waitForFunction((el: any) => el.__tfjsLabSawRun && /\[\d+\]/.test(el.textContent ?? ""), handle, { timeout: timeoutMs, polling: 100 });
+      await this.page.waitForFunction((el: any) => el.__tfjsLabSawRun && /\[\d+\]/.test(el.textContent ?? ""), handle, {
+        timeout: timeoutMs,
+        polling: 100,
+      });
     } catch {
       throw new Error(`${this.name}: cell ${index} did not run within ${timeoutMs} ms (its prompt shows ${await prompt.innerText()})`);
     } finally {
@@ -294,7 +349,10 @@ export class LabPage {
  * are, and for each of `traceColours` (#rrggbb) how many pixels are close to it (a trace
  * plotly drew shows its colour; antialiasing blends edges, so "close" is a distance).
  */
-export async function inkOf(png: Buffer, traceColours: string[] = []): Promise<{ inkShare: number; colours: number; traceColourPixels: number[] }> {
+export async function inkOf(
+  png: Buffer,
+  traceColours: string[] = [],
+): Promise<{ inkShare: number; colours: number; traceColourPixels: number[] }> {
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const targets = traceColours.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)));
   const near = targets.map(() => 0);
@@ -304,7 +362,9 @@ export async function inkOf(png: Buffer, traceColours: string[] = []): Promise<{
     const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
     if (r < 235 || g < 235 || b < 235) ink++;
     colours.add(((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4));
-    targets.forEach(([tr, tg, tb], k) => { if (Math.abs(r - tr) + Math.abs(g - tg) + Math.abs(b - tb) < 60) near[k]++; });
+    targets.forEach(([tr, tg, tb], k) => {
+      if (Math.abs(r - tr) + Math.abs(g - tg) + Math.abs(b - tb) < 60) near[k]++;
+    });
   }
   return { inkShare: ink / (info.width * info.height), colours: colours.size, traceColourPixels: near };
 }

@@ -24,8 +24,13 @@ export async function startLabServer(opts: { log?: (line: string) => void } = {}
       TFJS_LAB_LAB_VERSION: require("@jupyterlab/application/package.json").version,
     },
     command: ({ port, token, notebookDir }) => [
-      LAB_SERVER_PY, "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`, "--ServerApp.port_retries=0",
-      `--ServerApp.token=${token}`, `--ServerApp.root_dir=${notebookDir}`, "--ServerApp.open_browser=False",
+      LAB_SERVER_PY,
+      "--ServerApp.ip=127.0.0.1",
+      `--ServerApp.port=${port}`,
+      "--ServerApp.port_retries=0",
+      `--ServerApp.token=${token}`,
+      `--ServerApp.root_dir=${notebookDir}`,
+      "--ServerApp.open_browser=False",
     ],
   });
   return {

@@ -21,8 +21,13 @@ const SHOTS = path.join(KERNEL_ROOT, "out", "lab");
 const README_SHOTS = path.join(KERNEL_ROOT, "docs", "screenshots");
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--no-first-run",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
 ];
 /** A drawn chart on the screen: at least this share of its pixels is not background (a sparse
  *  line chart with its axes has about 0.9%, an empty box 0). */
@@ -36,7 +41,9 @@ let browser: Browser;
 before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
   server = await startLabServer({ log: (l) => console.log(`# ${l}`) });
-  console.log(`# JupyterLab page: ${server.bundle.built ? "built" : "reused"} in ${(server.bundle.ms / 1000).toFixed(1)} s (${server.bundle.dir})`);
+  console.log(
+    `# JupyterLab page: ${server.bundle.built ? "built" : "reused"} in ${(server.bundle.ms / 1000).toFixed(1)} s (${server.bundle.dir})`,
+  );
   mirrorRepository(server.notebookDir, KERNEL_ROOT);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 });
@@ -51,9 +58,14 @@ after(async () => {
 
 const describe = (c: CellView) =>
   `cell ${c.index} [${c.executionCount ?? " "}] ${c.outputs.length} outputs: ` +
-  c.outputs.map((o) => `{${o.outputType} ${o.mime}: ${JSON.stringify(o.text.slice(0, 160))}` +
-    `${o.plots.length ? ` plots=${JSON.stringify(o.plots)}` : ""}${o.images.length ? ` images=${JSON.stringify(o.images)}` : ""}` +
-    `${o.tables ? ` tables=${o.tables}` : ""}}`).join(", ");
+  c.outputs
+    .map(
+      (o) =>
+        `{${o.outputType} ${o.mime}: ${JSON.stringify(o.text.slice(0, 160))}` +
+        `${o.plots.length ? ` plots=${JSON.stringify(o.plots)}` : ""}${o.images.length ? ` images=${JSON.stringify(o.images)}` : ""}` +
+        `${o.tables ? ` tables=${o.tables}` : ""}}`,
+    )
+    .join(", ");
 
 function readmeShot(file: string, name: string): void {
   if (process.env.TFJS_LAB_UPDATE_SCREENSHOTS !== "1") return;
@@ -62,9 +74,14 @@ function readmeShot(file: string, name: string): void {
 }
 
 /** Every chart in the output drawn by plotly (SVG, every trace) and visible: in the viewport, with ink. */
-async function assertChartsOnScreen(nb: LabPage, cell: CellView, output: OutputView, where: string,
+async function assertChartsOnScreen(
+  nb: LabPage,
+  cell: CellView,
+  output: OutputView,
+  where: string,
   /** False for a chart known to show a stale state (its traces' colours need not show). */
-  colourCheck: (plot: number) => boolean = () => true): Promise<void> {
+  colourCheck: (plot: number) => boolean = () => true,
+): Promise<void> {
   assert.ok(output.plots.length > 0, `${where}: no plotly chart in the output: ${describe(cell)}`);
   for (const p of output.plots) {
     // plotly draws no trace group for a trace without points (a chart shown before its first epoch).
@@ -77,9 +94,16 @@ async function assertChartsOnScreen(nb: LabPage, cell: CellView, output: OutputV
     const colours = colourCheck(i) ? output.plots[i].colours : [];
     const seen = await nb.chartOnScreen(cell.index, before + i, colours);
     assert.ok(seen.inViewport, `${where}: the chart could not be brought into the viewport`);
-    assert.ok(seen.inkShare > MIN_INK && seen.colours > 3, `${where}: the chart looks blank on the screen (${(seen.inkShare * 100).toFixed(2)}% ink, ${seen.colours} colours)`);
-    colours.forEach((c, k) => assert.ok(seen.traceColourPixels[k] >= MIN_TRACE_PIXELS,
-      `${where}: trace colour ${c} shows in ${seen.traceColourPixels[k]} pixels of the chart on the screen`));
+    assert.ok(
+      seen.inkShare > MIN_INK && seen.colours > 3,
+      `${where}: the chart looks blank on the screen (${(seen.inkShare * 100).toFixed(2)}% ink, ${seen.colours} colours)`,
+    );
+    colours.forEach((c, k) =>
+      assert.ok(
+        seen.traceColourPixels[k] >= MIN_TRACE_PIXELS,
+        `${where}: trace colour ${c} shows in ${seen.traceColourPixels[k]} pixels of the chart on the screen`,
+      ),
+    );
   }
 }
 
@@ -137,19 +161,28 @@ test("lab: every kind of output shows on the screen", { timeout: 300_000 }, asyn
       await outputs.scrollIntoViewIfNeeded();
       await outputs.screenshot({ path: path.join(SHOTS, "lab-live-training.png") });
       readmeShot(path.join(SHOTS, "lab-live-training.png"), "lab-live-training.png");
-      assert.ok(samples.every((s) => s.outputs <= 2), `the chart was added again instead of updated: ${JSON.stringify(samples)}`);
+      assert.ok(
+        samples.every((s) => s.outputs <= 2),
+        `the chart was added again instead of updated: ${JSON.stringify(samples)}`,
+      );
     });
 
     // jupyterlab-plotly never redraws a graph it drew (plotly.py#3053): updates carry no plotly
     // JSON, so Lab draws them with the figure's HTML (src/display/reprs/plotly.ts).
     await t.test("live training view and figure updates: the chart on the screen grows in place", () => {
       const c = cell("training");
-      assert.ok(c.outputs[1].plots[0].points.includes(TRAIN_EPOCHS * TRAIN_BATCHES),
-        `the final chart holds all ${TRAIN_EPOCHS * TRAIN_BATCHES} batches: ${describe(c)}`);
+      assert.ok(
+        c.outputs[1].plots[0].points.includes(TRAIN_EPOCHS * TRAIN_BATCHES),
+        `the final chart holds all ${TRAIN_EPOCHS * TRAIN_BATCHES} batches: ${describe(c)}`,
+      );
       const grew = samples.filter((s, i) => i > 0 && s.points > samples[i - 1].points).length;
       assert.ok(grew > 0, `the chart's points never grew while training: ${JSON.stringify(samples)}`);
       const f = cell("figure-update");
-      assert.deepEqual(f.outputs.map((o) => o.plots.map((p) => p.points)), [[[UPDATES + 1]]], describe(f));
+      assert.deepEqual(
+        f.outputs.map((o) => o.plots.map((p) => p.points)),
+        [[[UPDATES + 1]]],
+        describe(f),
+      );
     });
 
     await t.test("%shapes and arquero tables: HTML tables, visible", async () => {
@@ -173,7 +206,11 @@ test("lab: every kind of output shows on the screen", { timeout: 300_000 }, asyn
 
     await t.test("image: the PNG shows at its size, not blank", async () => {
       const c = cell("image");
-      assert.deepEqual(c.outputs.map((o) => o.images.map((i) => [i.width, i.height])), [[[128, 96]]], describe(c));
+      assert.deepEqual(
+        c.outputs.map((o) => o.images.map((i) => [i.width, i.height])),
+        [[[128, 96]]],
+        describe(c),
+      );
       const img = nb.cell(c.index).locator(".jp-OutputArea-output img");
       await img.scrollIntoViewIfNeeded();
       const { inkOf } = await import("./lab-page");
@@ -185,7 +222,11 @@ test("lab: every kind of output shows on the screen", { timeout: 300_000 }, asyn
       const c = cell("figure");
       assert.equal(c.outputs.length, 1, describe(c));
       assert.equal(c.outputs[0].mime, "application/vnd.plotly.v1+json", `not rendered by jupyterlab-plotly: ${describe(c)}`);
-      assert.deepEqual(c.outputs[0].plots.map((p) => [p.traces, p.drawnTraces, p.title]), [[2, 2, "loss"]], describe(c));
+      assert.deepEqual(
+        c.outputs[0].plots.map((p) => [p.traces, p.drawnTraces, p.title]),
+        [[2, 2, "loss"]],
+        describe(c),
+      );
       await assertChartsOnScreen(nb, c, c.outputs[0], "figure()");
       await nb.cell(c.index).screenshot({ path: path.join(SHOTS, "lab-figure.png") });
     });
@@ -201,14 +242,28 @@ test("lab: every kind of output shows on the screen", { timeout: 300_000 }, asyn
       assert.equal(c.outputs.length, 1, describe(c));
       assert.ok(isError(c.outputs[0]), `not an error output: ${describe(c)}`);
       assert.match(c.outputs[0].text, /^ValueError: Expected input batch_size \(32\) to match target batch_size \(64\)\./, describe(c));
-      assert.match(c.outputs[0].text, new RegExp(`In\\[${c.executionCount}\\]:1:\\d+\\n\\s+lab\\.crossEntropy\\(logits, tf\\.zeros\\(\\[64\\], "int32"\\)\\)`), describe(c));
+      assert.match(
+        c.outputs[0].text,
+        new RegExp(`In\\[${c.executionCount}\\]:1:\\d+\\n\\s+lab\\.crossEntropy\\(logits, tf\\.zeros\\(\\[64\\], "int32"\\)\\)`),
+        describe(c),
+      );
       // Readable: the traceback's text is in the viewport, and not wider than the output area.
       const out = nb.cell(c.index).locator(".jp-OutputArea-output");
       await out.scrollIntoViewIfNeeded();
-      const geometry = await out.evaluate((el) => ({ width: el.getBoundingClientRect().width, scrollWidth: el.scrollWidth, visible: el.checkVisibility() }));
+      const geometry = await out.evaluate((el) => ({
+        width: el.getBoundingClientRect().width,
+        scrollWidth: el.scrollWidth,
+        visible: el.checkVisibility(),
+      }));
       assert.ok(geometry.visible && geometry.width > 300, `traceback not visible: ${JSON.stringify(geometry)}`);
       await nb.cell(c.index).screenshot({ path: path.join(SHOTS, "lab-error.png") });
-      assert.match(cell("after-error").outputs.map((o) => o.text).join(""), /kernel alive after the error: 6/, describe(cell("after-error")));
+      assert.match(
+        cell("after-error")
+          .outputs.map((o) => o.text)
+          .join(""),
+        /kernel alive after the error: 6/,
+        describe(cell("after-error")),
+      );
     });
     assert.equal(cells.filter((c) => c.cellType === "code").length, UI_CELLS.length);
   } finally {
@@ -218,18 +273,22 @@ test("lab: every kind of output shows on the screen", { timeout: 300_000 }, asyn
 });
 
 test("lab: interrupt, restart, completion, signatures and input() in the page", { timeout: 300_000 }, async (t) => {
-  fs.writeFileSync(path.join(server.notebookDir, "lab-interactions.ipynb"), notebookJson([
-    `let step = 0;\nconst w = tf.variable(tf.scalar(5));\nconst opt = tf.train.sgd(0.001);`,
-    `// A training loop that never ends: only the toolbar's interrupt stops it.\nwhile (true) {\n  opt.minimize(() => tf.square(w) as tf.Scalar);\n  step++;\n}`,
-    `console.log(\`steps \${step > 0 ? "counted" : "missing"}: \${step}, w = \${w.dataSync()[0].toFixed(3)}\`);`,
-    ``,
-  ]));
+  fs.writeFileSync(
+    path.join(server.notebookDir, "lab-interactions.ipynb"),
+    notebookJson([
+      `let step = 0;\nconst w = tf.variable(tf.scalar(5));\nconst opt = tf.train.sgd(0.001);`,
+      `// A training loop that never ends: only the toolbar's interrupt stops it.\nwhile (true) {\n  opt.minimize(() => tf.square(w) as tf.Scalar);\n  step++;\n}`,
+      `console.log(\`steps \${step > 0 ? "counted" : "missing"}: \${step}, w = \${w.dataSync()[0].toFixed(3)}\`);`,
+      ``,
+    ]),
+  );
   const nb = await LabPage.open(browser, server, "lab-interactions.ipynb");
   const { page } = nb;
   const outputText = async (index: number) => (await nb.cells())[index].outputs.map((o) => o.text).join("\n");
   // A failed step leaves a screenshot of the page as it was.
   t.afterEach(async (s) => {
-    if ((s as any).passed === false) await page.screenshot({ path: path.join(SHOTS, `lab-failed-${s.name.slice(0, 30).replace(/\W+/g, "-")}.png`) }).catch(() => {});
+    if ((s as any).passed === false)
+      await page.screenshot({ path: path.join(SHOTS, `lab-failed-${s.name.slice(0, 30).replace(/\W+/g, "-")}.png`) }).catch(() => {});
   });
   try {
     await t.test("the toolbar's interrupt stops a training loop within a second; its variables stay", async () => {
@@ -246,7 +305,10 @@ test("lab: interrupt, restart, completion, signatures and input() in the page", 
       await page.screenshot({ path: path.join(SHOTS, "lab-interrupt.png") });
       assert.ok(stoppedMs < 1000, `the loop went on for ${stoppedMs} ms after the interrupt`);
       const cells = await nb.cells();
-      assert.ok(cells[1].outputs.some(isError) && /KeyboardInterrupt/.test(cells[1].outputs.map((o) => o.text).join("")), describe(cells[1]));
+      assert.ok(
+        cells[1].outputs.some(isError) && /KeyboardInterrupt/.test(cells[1].outputs.map((o) => o.text).join("")),
+        describe(cells[1]),
+      );
       await nb.runCell(2);
       const text = await outputText(2);
       assert.match(text, /steps counted: \d+, w = \d\.\d{3}/, text);
@@ -257,7 +319,12 @@ test("lab: interrupt, restart, completion, signatures and input() in the page", 
     await t.test("Tab completes tf. and lab. in a cell", async () => {
       // Lab renders a long completion list in batches as it is scrolled: the names checked are
       // early in their (alphabetical) list, so tf.'s later names are asked for by a prefix of them.
-      for (const [prefix, want] of [["tf.", ["abs", "acos"]], ["tf.z", ["zeros", "zerosLike"]], ["tf.ti", ["tidy", "tile"]], ["lab.", ["Adam", "BatchNorm2d", "C3", "Bottleneck"]]] as const) {
+      for (const [prefix, want] of [
+        ["tf.", ["abs", "acos"]],
+        ["tf.z", ["zeros", "zerosLike"]],
+        ["tf.ti", ["tidy", "tile"]],
+        ["lab.", ["Adam", "BatchNorm2d", "C3", "Bottleneck"]],
+      ] as const) {
         await nb.editCell(3, prefix);
         await page.keyboard.press("Tab");
         const completer = page.locator(".jp-Completer:not(.lm-mod-hidden)");
@@ -319,7 +386,10 @@ test("lab: interrupt, restart, completion, signatures and input() in the page", 
 
 test("lab: the committed notebooks run from the Run menu, every figure on the screen", { timeout: 900_000 }, async (t) => {
   const dir = path.join(server.notebookDir, "notebooks");
-  const names = fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb") && !f.startsWith(".")).sort();
+  const names = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".ipynb") && !f.startsWith("."))
+    .sort();
   assert.ok(names.length > 0, "no notebooks/*.ipynb in the repository");
   for (const name of names) {
     // Figures whose points on the screen differ from the committed figure's final state.
@@ -342,7 +412,8 @@ test("lab: the committed notebooks run from the Run menu, every figure on the sc
           const c = cells[e.index];
           assert.notEqual(c.executionCount, null, `${name}: cell ${c.index} did not run: ${describe(c)}`);
           const errors = c.outputs.filter(isError);
-          if (e.tags.includes("raises-exception")) assert.ok(errors.length > 0, `${name}: cell tagged raises-exception shows no error: ${describe(c)}`);
+          if (e.tags.includes("raises-exception"))
+            assert.ok(errors.length > 0, `${name}: cell tagged raises-exception shows no error: ${describe(c)}`);
           else assert.equal(errors.length, 0, `${name}: unexpected error: ${describe(c)}`);
           const plots = c.outputs.flatMap((o) => o.plots);
           assert.equal(plots.length, e.figures, `${name}: cell ${c.index} should show ${e.figures} figures: ${describe(c)}`);
@@ -350,7 +421,10 @@ test("lab: the committed notebooks run from the Run menu, every figure on the sc
           // (one point of a line): its traces' colours are not asked for, its axes still are.
           const isStale = plots.map((p, i) => JSON.stringify(p.points) !== JSON.stringify(e.figurePoints[i]));
           plots.forEach((p, i) => {
-            if (isStale[i]) stale.push(`cell ${c.index}: ${JSON.stringify(p.points)} points on the screen, ${JSON.stringify(e.figurePoints[i])} in the committed figure`);
+            if (isStale[i])
+              stale.push(
+                `cell ${c.index}: ${JSON.stringify(p.points)} points on the screen, ${JSON.stringify(e.figurePoints[i])} in the committed figure`,
+              );
           });
           let first = 0;
           for (const o of c.outputs.filter((o) => o.plots.length > 0)) {
@@ -361,7 +435,9 @@ test("lab: the committed notebooks run from the Run menu, every figure on the sc
           figures += e.figures;
         }
         compared = true;
-        s.diagnostic(`${name}: Run All ${(ran / 1000).toFixed(1)} s, checks ${((Date.now() - begin - ran) / 1000).toFixed(1)} s; ${figures} figures on the screen`);
+        s.diagnostic(
+          `${name}: Run All ${(ran / 1000).toFixed(1)} s, checks ${((Date.now() - begin - ran) / 1000).toFixed(1)} s; ${figures} figures on the screen`,
+        );
       } finally {
         await nb.close();
         await server.shutdownKernels();

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { crossEntropy, CrossEntropyOptions } from "../../src/toolkit/losses";
+import { crossEntropy, type CrossEntropyOptions } from "../../src/toolkit/losses";
 import { assertAllClose, assertClose, assertPythonError, BACKENDS, finiteDifference, loadFixture, useBackend } from "./helpers";
 
 const values = loadFixture("torch-loss-values.json").cross_entropy;
@@ -45,7 +45,10 @@ test("crossEntropy raises PyTorch's errors with their names and texts (case 1)",
   const ids = (n: number, v = 0) => tf.fill([n], v, "int32");
   assertPythonError(() => crossEntropy(logits32x10, ids(64)), errors.ce_batch_mismatch_long);
   assertPythonError(() => crossEntropy(logits32x10, tf.fill([64, 10], 0.1)), errors.ce_batch_mismatch_prob);
-  assertPythonError(() => crossEntropy(tf.zeros([32, 2]), tf.oneHot(ids(32), 2).toFloat().reshape([-1])), errors.ce_batch_mismatch_flat_onehot);
+  assertPythonError(
+    () => crossEntropy(tf.zeros([32, 2]), tf.oneHot(ids(32), 2).toFloat().reshape([-1])),
+    errors.ce_batch_mismatch_flat_onehot,
+  );
   assertPythonError(() => crossEntropy(logits32x10, ids(64), { labelSmoothing: 0.1 }), errors.ce_batch_mismatch_smoothing);
   assertPythonError(() => crossEntropy(logits32x10, tf.zeros([32])), errors.ce_float_class_ids);
   assertPythonError(() => crossEntropy(logits32x10, tf.zeros([32]), { labelSmoothing: 0.1 }), errors.ce_float_class_ids_smoothing);
@@ -66,7 +69,10 @@ test("crossEntropy raises PyTorch's errors with their names and texts (case 1)",
 test("the fixes of case 1 work: ids with labelSmoothing equal the hand-smoothed [B, C] soft target", async () => {
   await useBackend("cpu");
   const logits = tf.randomNormal([32, 10], 0, 1, "float32", 7);
-  const y = tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 10), "int32");
+  const y = tf.tensor1d(
+    Array.from({ length: 32 }, (_, i) => i % 10),
+    "int32",
+  );
   const viaOption = crossEntropy(logits, y, { labelSmoothing: 0.1 }).dataSync()[0];
   const soft = tf.add(tf.mul(tf.oneHot(y, 10).toFloat(), 0.9), 0.01);
   const viaSoftTarget = crossEntropy(logits, soft).dataSync()[0];

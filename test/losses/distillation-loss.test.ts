@@ -8,8 +8,7 @@ import { assertClose, assertPythonError, BACKENDS, finiteDifference, loadFixture
 const values = loadFixture("torch-loss-values.json").distillation;
 const errors = loadFixture("torch-error-texts.json");
 
-const maps = (which: "student" | "teacher") =>
-  values[which].map((data: number[], i: number) => tf.tensor(data, values.shapes[i]));
+const maps = (which: "student" | "teacher") => values[which].map((data: number[], i: number) => tf.tensor(data, values.shapes[i]));
 
 for (const backend of BACKENDS) {
   test(`distillationLoss equals torch for sigmoid/softmax × bce/kl × temperature (${backend})`, async () => {
@@ -54,26 +53,45 @@ test("softmax (the documented mistake) differs from sigmoid and couples the chan
     return tf.tensor(v, t.shape);
   });
   const no = student[0].shape[4] as number;
-  for (const [activation, changedInRow0] of [["sigmoid", 1], ["softmax", no]] as const) {
+  for (const [activation, changedInRow0] of [
+    ["sigmoid", 1],
+    ["softmax", no],
+  ] as const) {
     const grad = (tch: tf.Tensor[]) =>
-      tf.grad((x: tf.Tensor) => distillationLoss([x, student[1], student[2]], tch, { activation, kind: "bce" }))(student[0]).dataSync();
+      tf
+        .grad((x: tf.Tensor) => distillationLoss([x, student[1], student[2]], tch, { activation, kind: "bce" }))(student[0])
+        .dataSync();
     const before = Array.from(grad(teacher));
     const after = grad(bumped);
     const changed = Array.from(before, (b, k): number => (Math.abs(b - after[k]) > 1e-9 ? 1 : 0));
-    assert.equal(changed.slice(0, no).reduce((a, b) => a + b, 0), changedInRow0, `${activation}: channels of row 0 affected`);
-    assert.equal(changed.slice(no).reduce((a, b) => a + b, 0), 0, `${activation}: other rows unaffected`);
+    assert.equal(
+      changed.slice(0, no).reduce((a, b) => a + b, 0),
+      changedInRow0,
+      `${activation}: channels of row 0 affected`,
+    );
+    assert.equal(
+      changed.slice(no).reduce((a, b) => a + b, 0),
+      0,
+      `${activation}: other rows unaffected`,
+    );
   }
 });
 
 test("student and teacher rows that do not line up raise PyTorch's elementwise error (case 3)", async () => {
   await useBackend("cpu");
   const at = (h: number, w: number, no = 85) => [8, 16, 32].map((s) => tf.zeros([1, 3, h / s, w / s, no]));
-  assertPythonError(() => distillationLoss(at(640, 640), at(384, 640), { activation: "sigmoid", kind: "bce" }),
-    errors.elementwise_rows_mismatch);
-  assertPythonError(() => distillationLoss(at(640, 640), at(640, 640, 133), { activation: "sigmoid", kind: "kl" }),
-    { name: "RuntimeError", message: "The size of tensor a (85) must match the size of tensor b (133) at non-singleton dimension 2" });
-  assert.deepEqual(errors.elementwise_no_mismatch.message,
-    "The size of tensor a (85) must match the size of tensor b (133) at non-singleton dimension 2");
+  assertPythonError(
+    () => distillationLoss(at(640, 640), at(384, 640), { activation: "sigmoid", kind: "bce" }),
+    errors.elementwise_rows_mismatch,
+  );
+  assertPythonError(() => distillationLoss(at(640, 640), at(640, 640, 133), { activation: "sigmoid", kind: "kl" }), {
+    name: "RuntimeError",
+    message: "The size of tensor a (85) must match the size of tensor b (133) at non-singleton dimension 2",
+  });
+  assert.deepEqual(
+    errors.elementwise_no_mismatch.message,
+    "The size of tensor a (85) must match the size of tensor b (133) at non-singleton dimension 2",
+  );
 });
 
 test("distillationLoss gradient flows to the student only and matches finite differences", async () => {
@@ -87,7 +105,9 @@ test("distillationLoss gradient flows to the student only and matches finite dif
     for (const index of [0, 3, 50]) {
       assertClose(grad[index], finiteDifference(f, student[0], index, 1e-2), 2e-2, `${activation} grad[${index}]`);
     }
-    const teacherGrad = tf.grad((t: tf.Tensor) => distillationLoss(student, [t, teacher[1], teacher[2]], { activation, kind: "bce" }))(teacher[0]);
+    const teacherGrad = tf.grad((t: tf.Tensor) => distillationLoss(student, [t, teacher[1], teacher[2]], { activation, kind: "bce" }))(
+      teacher[0],
+    );
     assert.equal(tf.max(tf.abs(teacherGrad)).dataSync()[0], 0, "teacher is a constant");
   }
 });

@@ -23,8 +23,10 @@ export async function useBackend(name: string): Promise<void> {
 export function assertClose(actual: number, expected: number, relTol: number, what: string): void {
   const scale = Math.max(Math.abs(expected), 1e-6);
   assert.ok(Number.isFinite(actual), `${what}: got ${actual}`);
-  assert.ok(Math.abs(actual - expected) / scale <= relTol,
-    `${what}: got ${actual}, expected ${expected} (relative error ${Math.abs(actual - expected) / scale} > ${relTol})`);
+  assert.ok(
+    Math.abs(actual - expected) / scale <= relTol,
+    `${what}: got ${actual}, expected ${expected} (relative error ${Math.abs(actual - expected) / scale} > ${relTol})`,
+  );
 }
 
 export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, relTol: number, what: string): void {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { multiLabelLoss, MultiLabelLossOptions } from "../../src/toolkit/losses";
+import { multiLabelLoss, type MultiLabelLossOptions } from "../../src/toolkit/losses";
 import { assertClose, assertPythonError, BACKENDS, finiteDifference, loadFixture, useBackend } from "./helpers";
 
 // PaddleClas's MultiLabelLoss written line by line in torch (test/losses/make_torch_fixtures.py)
@@ -28,8 +28,14 @@ test("multiLabelLoss matches a hand computation", async () => {
   // x = 0 for every entry: BCE = ln 2 whatever the label, so only the weights matter.
   // Labels [[1, 0], [0, 1]], ratios r = [[0.2, 0.4], [0.2, 0.4]]:
   // weights e^(1-0.2), e^0.4 (row 0) and e^0.2, e^(1-0.4) (row 1).
-  const labels = [[1, 0], [0, 1]];
-  const ratio = [[0.2, 0.4], [0.2, 0.4]];
+  const labels = [
+    [1, 0],
+    [0, 1],
+  ];
+  const ratio = [
+    [0.2, 0.4],
+    [0.2, 0.4],
+  ];
   const target = tf.tensor3d(labels.map((row, i) => [row, ratio[i]]));
   const w = [Math.exp(0.8), Math.exp(0.4), Math.exp(0.2), Math.exp(0.6)];
   const ln2 = Math.log(2);
@@ -41,7 +47,7 @@ test("multiLabelLoss matches a hand computation", async () => {
   // ε = 0.5 smoothing on x = 2: y ∈ {1, 0} → 0.75, 0.25; BCE = softplus(2) − 2y
   const smoothed = multiLabelLoss(tf.fill([1, 2], 2), tf.tensor2d([[1, 0]]), { epsilon: 0.5 }).dataSync()[0];
   const sp = Math.log1p(Math.exp(2));
-  assertClose(smoothed, ((sp - 1.5) + (sp - 0.5)) / 2, 1e-6, "smoothing");
+  assertClose(smoothed, (sp - 1.5 + (sp - 0.5)) / 2, 1e-6, "smoothing");
 });
 
 test("PaddleClas 2.5.2 fails on plain [B, 33] multi-hot targets with Paddle's error and works on [B, 1, 33] (case 5)", async () => {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ComputeLoss, computeLoss, ComputeLossOptions, YoloLossHyp } from "../../src/toolkit/losses";
+import { ComputeLoss, computeLoss, type ComputeLossOptions, type YoloLossHyp } from "../../src/toolkit/losses";
 import { buildLevelTargets } from "../../src/toolkit/losses/yolo-build-targets";
 import { assertAllClose, assertClose, BACKENDS, finiteDifference, loadFixture, useBackend } from "./helpers";
 
@@ -62,7 +62,13 @@ test("computeLoss is differentiable inside tf.variableGrads and its gradient is 
   // Level 0 assignments: a class logit of an assigned cell and the objectness logit of an
   // unassigned cell depend on nothing else, so finite differences must agree there.
   const [bs, na, ny, nx, no] = maps[0].shape;
-  const level = buildLevelTargets(targets.dataSync(), targets.shape[0], c.anchors_px[0].map(([w, h]: number[]) => [w / 8, h / 8]), [ny, nx], 4);
+  const level = buildLevelTargets(
+    targets.dataSync(),
+    targets.shape[0],
+    c.anchors_px[0].map(([w, h]: number[]) => [w / 8, h / 8]),
+    [ny, nx],
+    4,
+  );
   assert.ok(level.image.length > 0, "case A assigns targets on level 0");
   const cell = (b: number, a: number, y: number, x: number) => (((b * na + a) * ny + y) * nx + x) * no;
   const assigned = new Set(level.image.map((b, k) => cell(b, level.anchor[k], level.gridY[k], level.gridX[k])));
@@ -83,7 +89,11 @@ test("computeLoss is differentiable inside tf.variableGrads and its gradient is 
 test("build_targets: anchor_t matching, neighbour cells and clamping follow yolov5", () => {
   // one target at (x, y) = (0.30, 0.70) of an 8×8 grid → (2.4, 5.6): the cell (2, 5), its
   // left neighbour (x frac 0.4 < 0.5, x > 1) and its lower neighbour ((8 - 5.6) frac 0.4 < 0.5)
-  const anchors: [number, number][] = [[1, 1], [2, 2], [8, 8]];
+  const anchors: [number, number][] = [
+    [1, 1],
+    [2, 2],
+    [8, 8],
+  ];
   const level = buildLevelTargets([0, 3, 0.3, 0.7, 0.125, 0.125], 1, anchors, [8, 8], 4);
   // w = h = 1 grid cell: ratios 1, 2, 8 → anchors 0 and 1 match, 2 does not
   assert.deepEqual(level.anchor, [0, 1, 0, 1, 0, 1]);

@@ -2,9 +2,9 @@
 // script on PATH), a failing nvidia-smi, and its UsageError.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { cellRunner } from "./run-cell";
 import { parseSmiCsv } from "../../src/magics/gpu";
 
@@ -38,7 +38,9 @@ test("%gpu with nvidia-smi absent: one line saying so and which backend runs", a
     assert.equal(r.status, "ok", r.evalue);
     assert.match(r.text, /^No GPU \(nvidia-smi not found\); TensorFlow\.js runs on the (wasm|cpu) backend \(CPU\)\.\n$/);
     assert.equal(r.displayText, "");
-  } finally { process.env.PATH = savedPath; }
+  } finally {
+    process.env.PATH = savedPath;
+  }
 });
 
 test("%gpu with a GPU: per-GPU name and memory from nvidia-smi, and the backend in use", async () => {
@@ -55,7 +57,10 @@ test("%gpu when nvidia-smi fails: its message, no stack trace", async () => {
   fakeSmi('echo "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver." >&2; exit 9');
   const r = await cells.run("%gpu");
   assert.equal(r.status, "ok", r.evalue);
-  assert.match(r.text, /^No GPU \(nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver\.\); TensorFlow\.js runs on the \w+ backend \(CPU\)\.\n$/);
+  assert.match(
+    r.text,
+    /^No GPU \(nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver\.\); TensorFlow\.js runs on the \w+ backend \(CPU\)\.\n$/,
+  );
   assert.ok(!/\s+at /.test(r.text));
 });
 

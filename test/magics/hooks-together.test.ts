@@ -24,19 +24,26 @@ function printedFigures(text: string): { startBytes: number; peakBytes: number; 
 test("device memory measured inside %%trace while %memory tracks: each sees every event once", async () => {
   // Counts how often each Add runs through the dispatcher: the engine must be wrapped once.
   let adds = 0;
-  const off = subscribeTfHooks({ name: "test counter", kernelStart: (c) => { if (c.name === "Add") adds++; } });
+  const off = subscribeTfHooks({
+    name: "test counter",
+    kernelStart: (c) => {
+      if (c.name === "Add") adds++;
+    },
+  });
   try {
     const start = await cells.run("%memory");
     assert.equal(start.status, "ok", start.evalue);
     assert.equal((await cells.run("const x = tf.ones([256, 1024]);")).status, "ok");
 
-    const traced = await cells.run([
-      "%%trace",
-      "const m = await lab.measureMemory(() => tf.tidy(() => tf.sum(tf.add(x, 1))), { phase: 'traced' });",
-      "m.result.dispose();",
-      "tf.mul(x, 2);",
-      "console.log(JSON.stringify(m.memory));",
-    ].join("\n"));
+    const traced = await cells.run(
+      [
+        "%%trace",
+        "const m = await lab.measureMemory(() => tf.tidy(() => tf.sum(tf.add(x, 1))), { phase: 'traced' });",
+        "m.result.dispose();",
+        "tf.mul(x, 2);",
+        "console.log(JSON.stringify(m.memory));",
+      ].join("\n"),
+    );
     assert.equal(traced.status, "ok", traced.evalue);
     assert.match(traced.displayText, /^1\s+Add\s+\[256, 1024\], \[\]\s+\[256, 1024\]/m, traced.displayText);
     assert.match(traced.displayText, /^2\s+Sum\s+\[256, 1024\]\s+\[\]/m);
@@ -50,22 +57,32 @@ test("device memory measured inside %%trace while %memory tracks: each sees ever
 
     // %%trace has left; the tracker still names what the traced cell left behind, by kernel.
     const report = await cells.run("%memory");
-    assert.match(report.text, /^\u26a0 In\[\d+\] left 1 tensor \(1\.00 MiB\) that no variable holds .*: 1 \u00d7 Multiply \[256, 1024\] float32$/m, report.text);
+    assert.match(
+      report.text,
+      /^\u26a0 In\[\d+\] left 1 tensor \(1\.00 MiB\) that no variable holds .*: 1 \u00d7 Multiply \[256, 1024\] float32$/m,
+      report.text,
+    );
     assert.ok(tfHooksInstalled(), "the tracker and the device model keep the engine wrapped");
 
     // and the device model still measures after %%trace left
-    const again = await cells.run("const m2 = await lab.measureMemory(() => tf.tidy(() => tf.sum(tf.mul(x, 3))));\nm2.result.dispose();\nconsole.log(JSON.stringify(m2.memory));");
+    const again = await cells.run(
+      "const m2 = await lab.measureMemory(() => tf.tidy(() => tf.sum(tf.mul(x, 3))));\nm2.result.dispose();\nconsole.log(JSON.stringify(m2.memory));",
+    );
     assert.equal(again.status, "ok", again.evalue);
     const second = printedFigures(again.text);
     assert.ok(second.peakBytes - second.startBytes >= MiB && second.peakBytes - second.startBytes <= MiB + 16, JSON.stringify(second));
-  } finally { off(); }
+  } finally {
+    off();
+  }
 });
 
 test("a step over the budget inside %%trace fails with the device model's error, freed, while %memory tracks", async () => {
   const before = tf.memory().numTensors;
   const set = await cells.run("%memory --budget 1MiB");
   assert.equal(set.status, "ok", set.evalue);
-  const r = await cells.run("%%trace\nawait lab.withMemoryBudget(() => tf.tidy(() => tf.sum(tf.add(tf.ones([512, 1024]), 1))), { phase: 'val' })");
+  const r = await cells.run(
+    "%%trace\nawait lab.withMemoryBudget(() => tf.tidy(() => tf.sum(tf.add(tf.ones([512, 1024]), 1))), { phase: 'val' })",
+  );
   assert.equal(r.status, "error");
   assert.equal(r.ename, "OutOfMemoryError", r.evalue);
   assert.match(r.evalue!, /failed during val\)$/);

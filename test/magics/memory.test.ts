@@ -19,10 +19,15 @@ test("%memory reports live tensors, peak, RSS and starts tracking", async () => 
 });
 
 test("%memory names the tensors the previous cell leaked (kernel and shape) and those it kept", async () => {
-  const made = await cells.run("const kept = tf.ones([256, 1024]);\ntf.add(kept, 1);\ntf.mul(kept, 2);\nconst fine = tf.tidy(() => tf.sum(tf.add(kept, 3)));");
+  const made = await cells.run(
+    "const kept = tf.ones([256, 1024]);\ntf.add(kept, 1);\ntf.mul(kept, 2);\nconst fine = tf.tidy(() => tf.sum(tf.add(kept, 3)));",
+  );
   assert.equal(made.status, "ok", made.evalue);
   const r = await cells.run("%memory");
-  assert.match(r.text, /^\u26a0 In\[\d+\] left 2 tensors \(2\.00 MiB\) that no variable holds and nothing disposed \(use tf\.tidy or dispose\(\)\): 1 \u00d7 Add \[256, 1024\] float32, 1 \u00d7 Multiply \[256, 1024\] float32$/m);
+  assert.match(
+    r.text,
+    /^\u26a0 In\[\d+\] left 2 tensors \(2\.00 MiB\) that no variable holds and nothing disposed \(use tf\.tidy or dispose\(\)\): 1 \u00d7 Add \[256, 1024\] float32, 1 \u00d7 Multiply \[256, 1024\] float32$/m,
+  );
   assert.match(r.text, /^In\[\d+\] kept kept \(1 tensor, 1\.00 MiB\), fine \(1 tensor, 4 B\)$/m);
   assert.match(r.text, /^Change since %memory in In\[\d+\]: \+4 tensors, \+3\.00 MiB; RSS [+-]/m);
   assert.match(r.text, /^Peak tensor bytes since reset: 4\.00 MiB$/m, "kept + two leaks + tidy's intermediate");
@@ -59,7 +64,9 @@ test("%memory: bad arguments are UsageErrors", async () => {
 });
 
 test("%%memit prints memory_profiler's line: peak and increment of tensor memory", async () => {
-  const r = await cells.run("%%memit\nconst big = tf.zeros([1024, 1024]);\nconst twice = tf.tidy(() => tf.add(big, 1).mul(2));\ntwice.shape");
+  const r = await cells.run(
+    "%%memit\nconst big = tf.zeros([1024, 1024]);\nconst twice = tf.tidy(() => tf.add(big, 1).mul(2));\ntwice.shape",
+  );
   assert.equal(r.status, "ok", r.evalue);
   assert.equal(r.sink.result(), "[ 1024, 1024 ]");
   const m = /^peak memory: ([\d.]+) MiB, increment: ([\d.]+) MiB$/m.exec(r.text);

@@ -37,7 +37,14 @@ test("line magics follow the same rule: a %name line after a complete statement 
   assert.deepEqual(kinds("const r = total\n  %time"), ["code", "line-magic"]);
   assert.deepEqual(kinds("const r = (total\n%time\n)"), ["code"]);
   const parts = parseCell("let a = 1;\n%time a + 1\n%who?");
-  assert.deepEqual(parts.map((p) => [p.kind, p.line]), [["code", 1], ["line-magic", 2], ["magic-help", 3]]);
+  assert.deepEqual(
+    parts.map((p) => [p.kind, p.line]),
+    [
+      ["code", 1],
+      ["line-magic", 2],
+      ["magic-help", 3],
+    ],
+  );
 });
 
 test("endsInsideStatement: the parser's errors at the very end mean the next line continues", () => {

@@ -36,10 +36,14 @@ export function cellRunner(): CellRunner {
     },
     async run(code: string): Promise<CellOutput> {
       const sink = new RecordingSink();
-      const reply = await engine.execute(code, sink) as { status: string; ename?: string; evalue?: string };
+      const reply = (await engine.execute(code, sink)) as { status: string; ename?: string; evalue?: string };
       const displays = sink.events.filter((e) => e.type === "display_data").map((e) => e.data as Record<string, string>);
       return {
-        sink, status: reply.status, ename: reply.ename, evalue: reply.evalue, text: sink.text(),
+        sink,
+        status: reply.status,
+        ename: reply.ename,
+        evalue: reply.evalue,
+        text: sink.text(),
         displayText: displays.map((d) => d["text/plain"] ?? "").join("\n"),
         html: displays.map((d) => d["text/html"] ?? "").join("\n"),
       };

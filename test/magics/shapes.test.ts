@@ -46,7 +46,11 @@ test("%shapes flags the tensor whose batch dimension disagrees, in text and HTML
 test("%shapes NAMES shows only those; an unknown name is a UsageError naming it", async () => {
   const r = await cells.run("%shapes logits targets");
   assert.equal(r.status, "ok");
-  const names = r.displayText.split("\n").slice(2).map((l) => l.trim().split(/\s+/)[0]).filter((n) => n && !n.startsWith("\u26a0"));
+  const names = r.displayText
+    .split("\n")
+    .slice(2)
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((n) => n && !n.startsWith("\u26a0"));
   assert.deepEqual(names, ["logits", "targets"]);
   const bad = await cells.run("%shapes logits nosuch");
   assert.equal(bad.ename, "UsageError");

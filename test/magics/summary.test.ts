@@ -18,9 +18,9 @@ test("%summary of yolov5s: torchinfo's tree and totals, 7,235,389 params", async
   assert.match(text[1], /^Layer \(type:depth-idx\)\s+Output Shape\s+Param #$/);
   assert.match(text[3], /^YOLOv5\s+\[1, 252, 85\]\s+--$/, "eval-mode decoded output: 3 anchors x (8x8 + 4x4 + 2x2) rows of 85");
   assert.match(text[4], /^├─ModuleList: 1-1\s+--\s+--$/);
-  assert.match(text[5], /^│    └─Conv: 2-1\s+\[1, 32, 32, 32\]\s+--$/);
-  assert.match(text[6], /^│    │    └─Conv2d: 3-1\s+\[1, 32, 32, 32\]\s+3,456$/);
-  assert.match(text[7], /^│    │    └─BatchNorm2d: 3-2\s+\[1, 32, 32, 32\]\s+64$/);
+  assert.match(text[5], /^│ {4}└─Conv: 2-1\s+\[1, 32, 32, 32\]\s+--$/);
+  assert.match(text[6], /^│ {4}│ {4}└─Conv2d: 3-1\s+\[1, 32, 32, 32\]\s+3,456$/);
+  assert.match(text[7], /^│ {4}│ {4}└─BatchNorm2d: 3-2\s+\[1, 32, 32, 32\]\s+64$/);
   assert.ok(text.includes("Total params: 7,235,389"));
   assert.ok(text.includes("Trainable params: 7,235,389"));
   assert.ok(text.includes("Non-trainable params: 0"));

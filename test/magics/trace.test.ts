@@ -26,7 +26,10 @@ test("%%trace on [64, C] targets fed to [32, C] logits names the loss call, both
   // The table: the Softmax kernel, then the failing call, highlighted.
   const rows = r.displayText.split("\n");
   assert.match(rows.find((l) => /Softmax/.test(l))!, /^\s*1\s+Softmax\s+\[32, 10\]\s+\[32, 10\]/);
-  assert.match(rows.find((l) => /crossEntropy/.test(l))!, /call\s+crossEntropy\(logits \[32, 10\], target \[64, 10\]\)\s+\[32, 10\], \[64, 10\]\s+\u2717 ValueError/);
+  assert.match(
+    rows.find((l) => /crossEntropy/.test(l))!,
+    /call\s+crossEntropy\(logits \[32, 10\], target \[64, 10\]\)\s+\[32, 10\], \[64, 10\]\s+\u2717 ValueError/,
+  );
   const styled = r.html.match(/<tr style="[^"]*background-color[^"]*">[\s\S]*?<\/tr>/g) ?? [];
   assert.equal(styled.length, 1);
   assert.match(styled[0], /crossEntropy/);

@@ -42,8 +42,14 @@ test("train mode normalises with batch stats and moves the running stats by mome
   const y = bn.forward(x).dataSync();
   const expected = Array.from(data, (v, i) => (v - mean[i % 4]) / Math.sqrt(biased[i % 4] + 1e-3));
   assertClose(y, expected);
-  assertClose(bn.runningMean.dataSync(), mean.map((m) => 0.03 * m));
-  assertClose(bn.runningVar.dataSync(), unbiased.map((v) => 0.97 + 0.03 * v));
+  assertClose(
+    bn.runningMean.dataSync(),
+    mean.map((m) => 0.03 * m),
+  );
+  assertClose(
+    bn.runningVar.dataSync(),
+    unbiased.map((v) => 0.97 + 0.03 * v),
+  );
   tf.dispose(x);
   bn.dispose();
 });
@@ -67,7 +73,10 @@ test("the running-stat update works inside tf.variableGrads and leaks nothing", 
   const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(conv.forward(x))) as tf.Scalar, conv.parameters());
   assert.deepEqual(Object.keys(grads).length, 3);
   const mean = conv.bn.runningMean.dataSync();
-  assert.ok(mean.some((v) => v !== 0), "running mean moved");
+  assert.ok(
+    mean.some((v) => v !== 0),
+    "running mean moved",
+  );
   tf.dispose([value, ...Object.values(grads)]);
   assert.equal(tf.memory().numTensors, tensorsBefore);
   // In eval mode nothing moves.

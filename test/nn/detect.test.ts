@@ -9,10 +9,18 @@ import { switchBackend } from "../../src/tfjs";
 import { Detect, detectDecode, DEFAULT_ANCHORS, manualSeed } from "../../src/toolkit/nn";
 
 interface DecodeCase {
-  nc: number; preds: number[][][][][][]; decoded_shape: number[]; decoded_sum: number;
-  decoded_first_rows: number[][]; strides: number[]; anchors_px: number[][][];
+  nc: number;
+  preds: number[][][][][][];
+  decoded_shape: number[];
+  decoded_sum: number;
+  decoded_first_rows: number[][];
+  strides: number[];
+  anchors_px: number[][][];
 }
-const fixture = JSON.parse(readFileSync(join(__dirname, "../../../test/fixtures/yolov5-v7.0-loss-and-decode.json"), "utf8")) as Record<string, DecodeCase>;
+const fixture = JSON.parse(readFileSync(join(__dirname, "../../../test/fixtures/yolov5-v7.0-loss-and-decode.json"), "utf8")) as Record<
+  string,
+  DecodeCase
+>;
 
 before(async () => {
   await switchBackend("wasm");
@@ -31,11 +39,16 @@ for (const name of ["A", "B"]) {
     const sum = decoded.sum().arraySync() as number;
     assert.ok(close(sum, c.decoded_sum), `sum ${sum} vs ${c.decoded_sum}`);
     const rows = decoded.slice([0, 0, 0], [1, c.decoded_first_rows.length, -1]).arraySync() as number[][][];
-    rows[0].forEach((row, r) => row.forEach((v, k) => {
-      assert.ok(close(v, c.decoded_first_rows[r][k]), `row ${r} col ${k}: ${v} vs ${c.decoded_first_rows[r][k]}`);
-    }));
+    rows[0].forEach((row, r) =>
+      row.forEach((v, k) => {
+        assert.ok(close(v, c.decoded_first_rows[r][k]), `row ${r} col ${k}: ${v} vs ${c.decoded_first_rows[r][k]}`);
+      }),
+    );
     // The default anchors and strides are the fixture's.
-    assert.deepEqual(c.anchors_px.map((l) => l.flat()), DEFAULT_ANCHORS);
+    assert.deepEqual(
+      c.anchors_px.map((l) => l.flat()),
+      DEFAULT_ANCHORS,
+    );
     tf.dispose([...maps, decoded]);
   });
 }
@@ -46,10 +59,22 @@ test("Detect splits conv channels as PyTorch's view(bs, na, no, ny, nx)", () => 
   manualSeed(undefined);
   const xs = [4, 2, 1].map((s, i) => tf.randomNormal([2, s, s + 1, 4], 0, 1, "float32", i) as tf.Tensor4D);
   const maps = detect.maps(xs);
-  assert.deepEqual(maps.map((m) => m.shape), [[2, 3, 4, 5, 7], [2, 3, 2, 3, 7], [2, 3, 1, 2, 7]]);
+  assert.deepEqual(
+    maps.map((m) => m.shape),
+    [
+      [2, 3, 4, 5, 7],
+      [2, 3, 2, 3, 7],
+      [2, 3, 1, 2, 7],
+    ],
+  );
   const raw = detect.m.items[1].forward(xs[1]).arraySync() as number[][][][]; // [bs, ny, nx, na*no]
   const map = maps[1].arraySync() as number[][][][][];
-  for (const [b, a, y, x, k] of [[0, 0, 0, 0, 0], [1, 2, 1, 2, 6], [0, 1, 1, 0, 4], [1, 2, 0, 1, 3]]) {
+  for (const [b, a, y, x, k] of [
+    [0, 0, 0, 0, 0],
+    [1, 2, 1, 2, 6],
+    [0, 1, 1, 0, 4],
+    [1, 2, 0, 1, 3],
+  ]) {
     assert.equal(map[b][a][y][x][k], raw[b][y][x][a * 7 + k]);
   }
   tf.dispose([...xs, ...maps]);

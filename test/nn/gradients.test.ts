@@ -4,7 +4,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { switchBackend } from "../../src/tfjs";
-import { Module, } from "../../src/toolkit/nn/module";
+import type { Module } from "../../src/toolkit/nn/module";
 import { yolov5, yolov5cls, mobilenetV1, smallCnn, manualSeed } from "../../src/toolkit/nn";
 
 before(async () => {
@@ -15,7 +15,10 @@ before(async () => {
 /** Checks that d(loss)/d(p) exists, is finite and is not all zero for every parameter. */
 function assertAllGradients(model: Module, loss: () => tf.Scalar): void {
   const named = model.namedParameters();
-  const { value, grads } = tf.variableGrads(loss, named.map(([, p]) => p));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    named.map(([, p]) => p),
+  );
   assert.ok(Number.isFinite(value.dataSync()[0]));
   for (const [name, p] of named) {
     const g = grads[p.name];
@@ -23,7 +26,10 @@ function assertAllGradients(model: Module, loss: () => tf.Scalar): void {
     assert.deepEqual(g.shape, p.shape, name);
     const data = g.dataSync();
     assert.ok(data.every(Number.isFinite), `non-finite gradient for ${name}`);
-    assert.ok(data.some((v) => v !== 0), `zero gradient for ${name}`);
+    assert.ok(
+      data.some((v) => v !== 0),
+      `zero gradient for ${name}`,
+    );
   }
   tf.dispose([value, ...Object.values(grads)]);
 }

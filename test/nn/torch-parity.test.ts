@@ -8,12 +8,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { switchBackend } from "../../src/tfjs";
-import { yolov5, YOLOv5 } from "../../src/toolkit/nn";
+import { yolov5, type YOLOv5 } from "../../src/toolkit/nn";
 
 interface Parity {
-  eval_decoded_shape: number[]; eval_decoded_sum: number; eval_decoded_abs_sum: number;
+  eval_decoded_shape: number[];
+  eval_decoded_sum: number;
+  eval_decoded_abs_sum: number;
   eval_decoded_rows: Record<string, number[]>;
-  train_map_sums: number[]; train_map_abs_sums: number[]; train_map_samples: number[][];
+  train_map_sums: number[];
+  train_map_abs_sums: number[];
+  train_map_samples: number[][];
   running_mean_model_23_cv3_bn: number[];
 }
 const expected = JSON.parse(readFileSync(join(__dirname, "../../../test/nn/fixtures/yolov5n-torch-parity.json"), "utf8")) as Parity;
@@ -62,13 +66,22 @@ before(async () => {
   model = yolov5({ scale: "n", nc: 80 });
   loadDeterministicWeights(model);
   const n = 2 * 3 * 64 * 64;
-  x = tf.tidy(() => tf.transpose(tf.tensor(Float32Array.from({ length: n }, (_, i) => 0.5 + 0.5 * Math.sin(0.01 * i)), [2, 3, 64, 64]), [0, 2, 3, 1])) as tf.Tensor4D;
+  x = tf.tidy(() =>
+    tf.transpose(
+      tf.tensor(
+        Float32Array.from({ length: n }, (_, i) => 0.5 + 0.5 * Math.sin(0.01 * i)),
+        [2, 3, 64, 64],
+      ),
+      [0, 2, 3, 1],
+    ),
+  ) as tf.Tensor4D;
 });
 
 test("eval decode equals PyTorch's", () => {
   const [decoded, maps] = model.eval().forward(x) as [tf.Tensor, tf.Tensor[]];
   assert.deepEqual(decoded.shape, expected.eval_decoded_shape);
-  const sum = decoded.sum().dataSync()[0], absSum = decoded.abs().sum().dataSync()[0];
+  const sum = decoded.sum().dataSync()[0],
+    absSum = decoded.abs().sum().dataSync()[0];
   assert.ok(close(sum, expected.eval_decoded_sum), `sum ${sum} vs ${expected.eval_decoded_sum}`);
   assert.ok(close(absSum, expected.eval_decoded_abs_sum), `abs sum ${absSum} vs ${expected.eval_decoded_abs_sum}`);
   const image1 = decoded.arraySync() as number[][][];
@@ -81,10 +94,11 @@ test("eval decode equals PyTorch's", () => {
 test("train maps (batch statistics) and the running-stat update equal PyTorch's", () => {
   const maps = model.train().forward(x) as tf.Tensor[];
   maps.forEach((m, i) => {
-    const sum = m.sum().dataSync()[0], absSum = m.abs().sum().dataSync()[0];
+    const sum = m.sum().dataSync()[0],
+      absSum = m.abs().sum().dataSync()[0];
     assert.ok(close(sum, expected.train_map_sums[i], 1e-4, 1e-2), `map ${i} sum ${sum} vs ${expected.train_map_sums[i]}`);
     assert.ok(close(absSum, expected.train_map_abs_sums[i]), `map ${i} abs sum ${absSum} vs ${expected.train_map_abs_sums[i]}`);
-    const sample = (m.slice([1, 2, 1, 1, 0], [1, 1, 1, 1, 8]).dataSync());
+    const sample = m.slice([1, 2, 1, 1, 0], [1, 1, 1, 1, 8]).dataSync();
     expected.train_map_samples[i].forEach((v, k) => assert.ok(close(sample[k], v), `map ${i} [${k}] ${sample[k]} vs ${v}`));
   });
   const bn = model.namedBuffers().find(([n]) => n === "model.23.cv3.bn.running_mean")![1];

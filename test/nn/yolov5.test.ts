@@ -4,7 +4,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { switchBackend } from "../../src/tfjs";
-import { yolov5, checkImgSize, makeDivisible, YOLOv5 } from "../../src/toolkit/nn";
+import { yolov5, checkImgSize, makeDivisible, type YOLOv5 } from "../../src/toolkit/nn";
 
 let model: YOLOv5;
 before(async () => {
@@ -25,7 +25,10 @@ function outShapes(forward: () => unknown): unknown {
 
 test("trainable parameter counts equal PyTorch's", () => {
   assert.equal(model.numParams(), 1_872_157);
-  for (const [scale, nc, expected] of [["s", 80, 7_235_389], ["n", 3, 1_767_976]] as const) {
+  for (const [scale, nc, expected] of [
+    ["s", 80, 7_235_389],
+    ["n", 3, 1_767_976],
+  ] as const) {
     const m = yolov5({ scale, nc });
     assert.equal(m.numParams(), expected, `yolov5${scale} nc=${nc}`);
     m.dispose();
@@ -36,14 +39,30 @@ test("layers are named as in the PyTorch state_dict", () => {
   const names = model.namedParameters().map(([n]) => n);
   assert.equal(names[0], "model.0.conv.weight");
   assert.ok(names.includes("model.24.m.2.bias"));
-  assert.deepEqual(model.namedBuffers().slice(0, 2).map(([n]) => n), ["model.0.bn.running_mean", "model.0.bn.running_var"]);
-  assert.deepEqual(model.layers().filter((l) => l.depth === 2).map((l) => l.type).slice(0, 10),
-    ["Conv", "Conv", "C3", "Conv", "C3", "Conv", "C3", "Conv", "C3", "SPPF"]);
+  assert.deepEqual(
+    model
+      .namedBuffers()
+      .slice(0, 2)
+      .map(([n]) => n),
+    ["model.0.bn.running_mean", "model.0.bn.running_var"],
+  );
+  assert.deepEqual(
+    model
+      .layers()
+      .filter((l) => l.depth === 2)
+      .map((l) => l.type)
+      .slice(0, 10),
+    ["Conv", "Conv", "C3", "Conv", "C3", "Conv", "C3", "Conv", "C3", "SPPF"],
+  );
 });
 
 test("640x640: train gives three maps, eval decoded plus maps, export decoded only", () => {
   const x = tf.zeros([1, 640, 640, 3]);
-  const maps = [[1, 3, 80, 80, 85], [1, 3, 40, 40, 85], [1, 3, 20, 20, 85]];
+  const maps = [
+    [1, 3, 80, 80, 85],
+    [1, 3, 40, 40, 85],
+    [1, 3, 20, 20, 85],
+  ];
   const train = outShapes(() => model.train().forward(x as tf.Tensor4D));
   assert.deepEqual(train, maps);
   const evalOut = outShapes(() => model.eval().forward(x as tf.Tensor4D));
@@ -61,16 +80,23 @@ test("384x640 (issue #12479): [1,3,48,80,no] ... and [1,15120,no]", () => {
   const x = tf.zeros([1, 384, 640, 3]) as tf.Tensor4D;
   const out = outShapes(() => m.forward(x));
   x.dispose();
-  assert.deepEqual(out, [[1, 15120, 133], [[1, 3, 48, 80, 133], [1, 3, 24, 40, 133], [1, 3, 12, 20, 133]]]);
+  assert.deepEqual(out, [
+    [1, 15120, 133],
+    [
+      [1, 3, 48, 80, 133],
+      [1, 3, 24, 40, 133],
+      [1, 3, 12, 20, 133],
+    ],
+  ]);
   m.dispose();
 });
 
 test("400x640 fails in the neck concat with PyTorch's RuntimeError", () => {
   const before = tf.memory().numTensors;
-  assert.throws(
-    () => tf.tidy(() => model.eval().forward(tf.zeros([1, 400, 640, 3]))),
-    { name: "RuntimeError", message: "Sizes of tensors must match except in dimension 1. Expected size 26 but got size 25 for tensor number 1 in the list." },
-  );
+  assert.throws(() => tf.tidy(() => model.eval().forward(tf.zeros([1, 400, 640, 3]))), {
+    name: "RuntimeError",
+    message: "Sizes of tensors must match except in dimension 1. Expected size 26 but got size 25 for tensor number 1 in the list.",
+  });
   assert.equal(tf.memory().numTensors, before);
 });
 
@@ -85,8 +111,14 @@ test("check_img_size rounds up to the stride and warns in YOLOv5's words", () =>
   assert.equal(makeDivisible(400, 32), 416);
   assert.equal(makeDivisible(0.25 * 1024, 8), 256);
   assert.deepEqual(checkImgSize(640), { size: 640 });
-  assert.deepEqual(checkImgSize(400), { size: 416, warning: "WARNING ⚠️ --img-size 400 must be multiple of max stride 32, updating to 416" });
-  assert.deepEqual(checkImgSize([400, 640]), { size: [416, 640], warning: "WARNING ⚠️ --img-size [400, 640] must be multiple of max stride 32, updating to [416, 640]" });
+  assert.deepEqual(checkImgSize(400), {
+    size: 416,
+    warning: "WARNING ⚠️ --img-size 400 must be multiple of max stride 32, updating to 416",
+  });
+  assert.deepEqual(checkImgSize([400, 640]), {
+    size: [416, 640],
+    warning: "WARNING ⚠️ --img-size [400, 640] must be multiple of max stride 32, updating to [416, 640]",
+  });
 });
 
 test("Detect biases start at YOLOv5's priors", () => {
@@ -95,7 +127,8 @@ test("Detect biases start at YOLOv5's priors", () => {
   const bias = conv.bias!.arraySync() as number[];
   // Initial U(+-1/sqrt(fan_in)) plus log(8/(640/8)^2) on objectness, log(0.6/(80-0.99)) on classes.
   const bound = 1 / Math.sqrt(conv.inChannels);
-  const obj = Math.log(8 / 80 ** 2), cls = Math.log(0.6 / 79.01);
+  const obj = Math.log(8 / 80 ** 2),
+    cls = Math.log(0.6 / 79.01);
   for (let a = 0; a < 3; a++) {
     assert.ok(Math.abs(bias[a * 85 + 4] - obj) <= bound + 1e-6);
     assert.ok(Math.abs(bias[a * 85 + 5] - cls) <= bound + 1e-6);
@@ -110,13 +143,23 @@ test("forward gives memory back as PyTorch does: only what it returns stays aliv
     const before = tf.memory().numTensors;
     const out = model.forward(x as tf.Tensor4D);
     const returned = tf.tensor_util.getTensorsInContainer(out as tf.TensorContainer).length;
-    assert.equal(tf.memory().numTensors - before, returned, `${mode}: ${tf.memory().numTensors - before} tensors alive, ${returned} returned`);
+    assert.equal(
+      tf.memory().numTensors - before,
+      returned,
+      `${mode}: ${tf.memory().numTensors - before} tensors alive, ${returned} returned`,
+    );
     tf.dispose(out as tf.TensorContainer);
   }
   model.train();
   const params = model.parameters();
-  const { grads } = tf.variableGrads(() => tf.addN((model.forward(x as tf.Tensor4D) as tf.Tensor[]).map((m) => tf.mean(tf.square(m)))) as tf.Scalar, params);
+  const { grads } = tf.variableGrads(
+    () => tf.addN((model.forward(x as tf.Tensor4D) as tf.Tensor[]).map((m) => tf.mean(tf.square(m)))) as tf.Scalar,
+    params,
+  );
   assert.equal(Object.keys(grads).length, params.length, "every parameter has a gradient");
-  assert.ok(Object.values(grads).some((g) => tf.any(tf.notEqual(g, 0)).dataSync()[0] === 1), "the gradients are not all zero");
+  assert.ok(
+    Object.values(grads).some((g) => tf.any(tf.notEqual(g, 0)).dataSync()[0] === 1),
+    "the gradients are not all zero",
+  );
   tf.dispose([x, ...Object.values(grads)]);
 });

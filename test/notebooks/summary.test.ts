@@ -25,7 +25,7 @@ test("without tagged cells or a reason the notebook has no failure to reproduce"
 });
 
 test("a tagged cell's documented error is the reproduced failure; one that did not raise is a NO", () => {
-  const src = "// expected-error: ValueError: bad\n// %% tags=[\"raises-exception\"]\nf()\n// %%\n2\n";
+  const src = '// expected-error: ValueError: bad\n// %% tags=["raises-exception"]\nf()\n// %%\n2\n';
   const raised: CellRecord = { index: 0, status: "error", raisesTag: true, ename: "ValueError", evalue: "bad", ms: 1 };
   assert.equal(run(src, [raised, ok(1)]).reproduced, "ValueError: bad");
   const s = run(src, [{ ...raised, status: "ok", ename: undefined, evalue: undefined }, ok(1)]);
@@ -36,10 +36,17 @@ test("a tagged cell's documented error is the reproduced failure; one that did n
 test("a notebook without a failure prints what its finding-tagged cell printed last, and only if that cell ran", () => {
   const src = "// %%\n1\n// %% tags=[\"finding\"]\nconsole.log('x')\n";
   const nb = percentToNotebook(src);
-  nb.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: ["checking\n", "lab.val agrees with val.py: mAP50-95 0.585 vs 0.585\n"] }];
+  nb.cells[1].outputs = [
+    { output_type: "stream", name: "stdout", text: ["checking\n", "lab.val agrees with val.py: mAP50-95 0.585 vs 0.585\n"] },
+  ];
   const s = summarize({ file: "/x/nb.ipynb", notebook: nb, cells: [ok(0), ok(1)], ms: 1000 });
   assert.equal(s.reproduced, "lab.val agrees with val.py: mAP50-95 0.585 vs 0.585");
-  const failed = summarize({ file: "/x/nb.ipynb", notebook: nb, cells: [ok(0), { index: 1, status: "error", raisesTag: false, ename: "Error", evalue: "x", ms: 1 }], ms: 1000 });
+  const failed = summarize({
+    file: "/x/nb.ipynb",
+    notebook: nb,
+    cells: [ok(0), { index: 1, status: "error", raisesTag: false, ename: "Error", evalue: "x", ms: 1 }],
+    ms: 1000,
+  });
   assert.equal(failed.reproduced, "(no failure to reproduce)");
   assert.equal(failed.ok, false);
 });

@@ -22,15 +22,26 @@ export async function runDriver(script: string, scenarios: string[], timeoutMs: 
   assert.equal(missing, null, missing ?? "");
   const workdir = mkdtempSync(path.join(os.tmpdir(), "tfjs-lab-robustness-"));
   const here = path.join(REPO_ROOT, "test", "robustness");
-  const r = await runPython([path.join(here, script), KERNEL_NAME, workdir, ...scenarios],
-    { JUPYTER_PATH: makeJupyterPath(), PYTHONPATH: here }, timeoutMs);
+  const r = await runPython(
+    [path.join(here, script), KERNEL_NAME, workdir, ...scenarios],
+    { JUPYTER_PATH: makeJupyterPath(), PYTHONPATH: here },
+    timeoutMs,
+  );
   const rows = new Map<string, Json>();
-  for (const line of r.stdout.split("\n")) if (line.startsWith("{")) { const row = JSON.parse(line); rows.set(row.scenario, row); }
+  for (const line of r.stdout.split("\n"))
+    if (line.startsWith("{")) {
+      const row = JSON.parse(line);
+      rows.set(row.scenario, row);
+    }
   if (rows.size === 0) throw new Error(`${script} produced nothing (exit ${r.code}):\n${r.stderr.slice(-4000)}`);
   const row = (name: string) => {
     const x = rows.get(name);
     assert.ok(x, `scenario ${name} did not run (driver exit ${r.code})\n${r.stderr.slice(-4000)}`);
-    assert.equal(x.error, undefined, `scenario ${name} failed in the driver: ${x.error}\n--- kernel/driver stderr ---\n${r.stderr.slice(-4000)}`);
+    assert.equal(
+      x.error,
+      undefined,
+      `scenario ${name} failed in the driver: ${x.error}\n--- kernel/driver stderr ---\n${r.stderr.slice(-4000)}`,
+    );
     return x;
   };
   return { result: (n) => row(n).result, seconds: (n) => row(n).seconds, kernelLog: r.stderr, workdir };

@@ -31,16 +31,23 @@ describe("faults through jupyter_client", () => {
       if (x.seconds > 1) problems.push(`${where}: reply after ${x.seconds.toFixed(2)} s`);
       if (x.after && x.after.kept !== 7) problems.push(`${where}: kept = ${x.after.kept}`);
       if (x.after && x.after.n !== x.before.n) problems.push(`${where}: numTensors ${x.before.n} before, ${x.after.n} after`);
-      if (x.after && x.after.sinceStep < 200) problems.push(`${where}: the loop still runs after its interrupt (last step ${x.after.sinceStep} ms before the next cell)`);
-      if (x.settled && x.settled.n !== x.after.n) problems.push(`${where}: numTensors still moving after the interrupt (${x.after.n} -> ${x.settled.n} 1 s later)`);
+      if (x.after && x.after.sinceStep < 200)
+        problems.push(`${where}: the loop still runs after its interrupt (last step ${x.after.sinceStep} ms before the next cell)`);
+      if (x.settled && x.settled.n !== x.after.n)
+        problems.push(`${where}: numTensors still moving after the interrupt (${x.after.n} -> ${x.settled.n} 1 s later)`);
     });
     const failed = new Map<string, string>(); // failed trial -> its variant
-    for (const p of problems) { const m = /^trial (\d+) \((.*?)\)/.exec(p)!; failed.set(m[1], m[2]); }
+    for (const p of problems) {
+      const m = /^trial (\d+) \((.*?)\)/.exec(p)!;
+      failed.set(m[1], m[2]);
+    }
     const byVariant = new Map<string, number>();
     for (const v of failed.values()) byVariant.set(v, (byVariant.get(v) ?? 0) + 1);
     const sigintFallbacks = (run.kernelLog.match(/interrupt: closed \d+ TensorFlow\.js scope/g) ?? []).length;
-    t.diagnostic(`interrupts: ${trials.length} trials, ${failed.size} failures, max ${maxSeconds.toFixed(2)} s, ${sigintFallbacks} stopped by the SIGINT fallback inside a tidy` +
-      (byVariant.size ? ` (failures by variant: ${[...byVariant].map(([v, n]) => `${v} ${n}`).join(", ")})` : ""));
+    t.diagnostic(
+      `interrupts: ${trials.length} trials, ${failed.size} failures, max ${maxSeconds.toFixed(2)} s, ${sigintFallbacks} stopped by the SIGINT fallback inside a tidy` +
+        (byVariant.size ? ` (failures by variant: ${[...byVariant].map(([v, n]) => `${v} ${n}`).join(", ")})` : ""),
+    );
     assert.equal(run.result("interrupts").hb, true);
     assert.deepEqual(problems, []);
   });
@@ -52,17 +59,24 @@ describe("faults through jupyter_client", () => {
     const model = smallCnn({ nc: 2, channels: [4] });
     const shapesBefore = model.namedParameters().map(([n, p]) => [n, p.shape]);
     const info = loadCheckpoint(path.join(r.checkpoint_dir, "last.ckpt"), model);
-    assert.deepEqual(model.namedParameters().map(([n, p]) => [n, p.shape]), shapesBefore);
+    assert.deepEqual(
+      model.namedParameters().map(([n, p]) => [n, p.shape]),
+      shapesBefore,
+    );
     const log = readRunLog(r.run_log);
     // Epochs 0..info.epoch are all in the log, in order; the log may be one epoch ahead
     // (the record is written before the checkpoint), never behind.
     const epochs = log.map((x) => x.epoch as number);
-    assert.deepEqual(epochs.slice(0, info.epoch + 1), Array.from({ length: info.epoch + 1 }, (_, i) => i));
+    assert.deepEqual(
+      epochs.slice(0, info.epoch + 1),
+      Array.from({ length: info.epoch + 1 }, (_, i) => i),
+    );
     assert.ok(epochs.length <= info.epoch + 2, `run log has ${epochs.length} epochs, checkpoint is epoch ${info.epoch}`);
     const y = model.forward(tf.zeros([1, 8, 8, 3]));
     assert.ok(Array.from(y.dataSync()).every(Number.isFinite));
     t.diagnostic(`kill: checkpoint epoch ${info.epoch} loaded; run log ${epochs.length} records (${r.log_lines} lines on disk)`);
-    y.dispose(); model.dispose();
+    y.dispose();
+    model.dispose();
   });
 
   test("restart requests: variables are gone, the new kernel answers", (t) => {
@@ -87,12 +101,18 @@ describe("faults through jupyter_client", () => {
   test("a throw inside a timer and an unhandled rejection are reported in the cell that caused them", () => {
     const r = run.result("async_errors");
     const expect: Record<string, [string, string]> = {
-      timer: ["Error", "boom-from-timer"], rejection: ["Error", "boom-from-rejection"], "async-timer": ["TypeError", "boom-from-async-timer"],
+      timer: ["Error", "boom-from-timer"],
+      rejection: ["Error", "boom-from-rejection"],
+      "async-timer": ["TypeError", "boom-from-async-timer"],
     };
     for (const [name, [ename, evalue]] of Object.entries(expect)) {
       const c = r[name];
       assert.equal(c.later_status, "ok", name);
-      assert.deepEqual(c.errors.map((e: Json) => [e.parent, e.ename, e.evalue]), [[c.cause, ename, evalue]], name);
+      assert.deepEqual(
+        c.errors.map((e: Json) => [e.parent, e.ename, e.evalue]),
+        [[c.cause, ename, evalue]],
+        name,
+      );
     }
     assert.equal(r.alive, "2");
     assert.equal(r.hb, true);
@@ -104,7 +124,10 @@ describe("faults through jupyter_client", () => {
     const r = run.result("oom");
     assert.equal(r.reply.status, "error");
     assert.equal(r.reply.ename, "OutOfMemoryError");
-    assert.match(r.reply.evalue, /^CUDA out of memory\. Tried to allocate .*\(simulated: budget set by setMemoryBudget; .*failed during train\)$/);
+    assert.match(
+      r.reply.evalue,
+      /^CUDA out of memory\. Tried to allocate .*\(simulated: budget set by setMemoryBudget; .*failed during train\)$/,
+    );
     assert.equal(r.errors.length, 1);
     assert.deepEqual(r.after, r.before);
     assert.equal(r.alive, "42");

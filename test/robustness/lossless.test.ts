@@ -65,14 +65,20 @@ describe("nothing lost, nothing wrong (jupyter_client)", () => {
     assert.match(tb[tb.length - 1], /^ {4}\[previous line repeated \d+ more times\]$/);
     const at: string[] = r.at_lines.traceback;
     assert.equal(at[0], "Error: bad input\nat position 3 of the file\n  at least twice");
-    assert.deepEqual(at.filter((l) => /^\s+at /.test(l)), ["    at In[5]:1:7"]);
+    assert.deepEqual(
+      at.filter((l) => /^\s+at /.test(l)),
+      ["    at In[5]:1:7"],
+    );
   });
 
   test("huge and deeply nested displays come back short, the kernel keeps its state", () => {
     const r = run.result("reprs");
     assert.equal(r.huge.status, "ok", `${r.huge.ename}: ${r.huge.evalue}`);
     assert.equal(r.huge.sizes.length, 4);
-    assert.ok(r.huge.sizes.every((n: number) => n < 20_000), `text sizes ${r.huge.sizes}`);
+    assert.ok(
+      r.huge.sizes.every((n: number) => n < 20_000),
+      `text sizes ${r.huge.sizes}`,
+    );
     assert.equal(r.huge.cyc, "<ref *1> { name: 'cyc', self: [Circular *1] }");
     assert.equal(r.alive, 99999);
     assert.equal(r.hb, true);
@@ -87,13 +93,19 @@ describe("nothing lost, nothing wrong (jupyter_client)", () => {
 
   test("filling the wasm heap: OutOfMemoryError naming the bytes and the 4 GiB limit, no tensor corrupted, wasm works after", (t) => {
     const r: Json = run.result("wasm_oom");
-    assert.match(r.fill.failure, /^["']OutOfMemoryError: wasm out of memory: tried to allocate 64\.0 MiB \(67,108,864 bytes\).*limit of 4 GiB/);
+    assert.match(
+      r.fill.failure,
+      /^["']OutOfMemoryError: wasm out of memory: tried to allocate 64\.0 MiB \(67,108,864 bytes\).*limit of 4 GiB/,
+    );
     assert.ok(r.count >= 60 && r.count < 64, `made ${r.count} tensors`);
     assert.equal(r.values, true, "a tensor reads another tensor's values");
     assert.equal(r.after.join(","), "3,3,3");
     // A tensor too large for any array fails before the backend sees it; the error says so.
     assert.equal(r.zeros.status, "error");
-    assert.match(r.zeros.evalue, /out of memory: could not allocate a typed array of 10,000,000,000 elements \(37\.3 GiB as float32\).*What to do/);
+    assert.match(
+      r.zeros.evalue,
+      /out of memory: could not allocate a typed array of 10,000,000,000 elements \(37\.3 GiB as float32\).*What to do/,
+    );
     assert.equal(r.backend_after, "wasm");
     assert.equal(r.hb, true);
     t.diagnostic(`wasm: ${r.count} tensors of 64 MiB, then OutOfMemoryError; %memory: ${String(r.memory_text).split("\n")[0]}`);

@@ -24,9 +24,11 @@ describe("soak through jupyter_client", () => {
     // them, so the bound applies from the probe at 1,000 cells to the end.
     const warm = probes.find((p) => p.cells >= 1000) ?? r.start;
     const steadyGrowth = (r.end.rss - warm.rss) / MiB;
-    t.diagnostic(`soak: ${r.cells} cells in ${run.seconds("soak").toFixed(0)} s, ${r.tokens} tokens, ${r.problem_count} lost/misattributed; ` +
-      `tensors ${r.start.n} -> ${r.end.n}; RSS ${(r.start.rss / MiB).toFixed(0)} -> ${(r.end.rss / MiB).toFixed(0)} MiB (+${growth.toFixed(0)}); ` +
-      `heap ${(r.start.heap / MiB).toFixed(0)} -> ${(r.end.heap / MiB).toFixed(0)} MiB; RSS by cells: ${probes.map((p) => `${p.cells}:${(p.rss / MiB).toFixed(0)}`).join(" ")}`);
+    t.diagnostic(
+      `soak: ${r.cells} cells in ${run.seconds("soak").toFixed(0)} s, ${r.tokens} tokens, ${r.problem_count} lost/misattributed; ` +
+        `tensors ${r.start.n} -> ${r.end.n}; RSS ${(r.start.rss / MiB).toFixed(0)} -> ${(r.end.rss / MiB).toFixed(0)} MiB (+${growth.toFixed(0)}); ` +
+        `heap ${(r.start.heap / MiB).toFixed(0)} -> ${(r.end.heap / MiB).toFixed(0)} MiB; RSS by cells: ${probes.map((p) => `${p.cells}:${(p.rss / MiB).toFixed(0)}`).join(" ")}`,
+    );
     assert.equal(r.cells, CELLS);
     assert.deepEqual(r.problems, []);
     assert.ok(r.tokens > CELLS / 2, `${r.tokens} tokens`);
@@ -35,7 +37,9 @@ describe("soak through jupyter_client", () => {
     assert.equal(r.end.bytes, r.start.bytes);
     assert.equal(r.kept, "[ 2, 3 ]");
     assert.equal(r.hb, true);
-    t.diagnostic(`RSS growth after warm-up (from ${warm.cells ?? 0} cells to the end): ${steadyGrowth.toFixed(0)} MiB; over all ${CELLS} cells: ${growth.toFixed(0)} MiB`);
+    t.diagnostic(
+      `RSS growth after warm-up (from ${warm.cells ?? 0} cells to the end): ${steadyGrowth.toFixed(0)} MiB; over all ${CELLS} cells: ${growth.toFixed(0)} MiB`,
+    );
   });
 
   // Before the compiler cache (src/engine/convert-cache.ts) every re-run cell was checked
@@ -46,7 +50,10 @@ describe("soak through jupyter_client", () => {
     const probes: Json[] = r.probes;
     const warm = probes.find((p) => p.cells >= 1000) ?? r.start;
     const steadyGrowth = (r.end.rss - warm.rss) / MiB;
-    assert.ok(steadyGrowth < RSS_GROWTH_LIMIT_MIB, `RSS grew ${steadyGrowth.toFixed(0)} MiB from ${warm.cells} cells to ${CELLS} (limit ${RSS_GROWTH_LIMIT_MIB})`);
+    assert.ok(
+      steadyGrowth < RSS_GROWTH_LIMIT_MIB,
+      `RSS grew ${steadyGrowth.toFixed(0)} MiB from ${warm.cells} cells to ${CELLS} (limit ${RSS_GROWTH_LIMIT_MIB})`,
+    );
   });
 
   test("issue 2: after 1,000 consecutive cells the kernel answers a trivial cell, with no growth in live tensors", (t) => {
@@ -56,7 +63,9 @@ describe("soak through jupyter_client", () => {
     assert.equal(mid.hb, true);
     assert.equal(mid.probe.n, r.start.n);
     assert.equal(mid.probe.bytes, r.start.bytes);
-    t.diagnostic(`after ${mid.cells} cells: trivial cell ${(mid.latency * 1000).toFixed(1)} ms median (at start ${(r.start_latency * 1000).toFixed(1)} ms), ` +
-      `live tensors ${r.start.n} -> ${mid.probe.n}`);
+    t.diagnostic(
+      `after ${mid.cells} cells: trivial cell ${(mid.latency * 1000).toFixed(1)} ms median (at start ${(r.start_latency * 1000).toFixed(1)} ms), ` +
+        `live tensors ${r.start.n} -> ${mid.probe.n}`,
+    );
   });
 });

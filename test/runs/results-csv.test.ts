@@ -15,7 +15,10 @@ test("the real v7.0 results.csv: 40 epochs, 14 trimmed columns, numbers", () => 
   assert.deepEqual(warnings, []);
   assert.deepEqual(table.columnNames(), DETECT_COLUMNS);
   assert.equal(table.numRows(), 40);
-  assert.deepEqual(Array.from(table.array("epoch") as ArrayLike<number>), Array.from({ length: 40 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(table.array("epoch") as ArrayLike<number>),
+    Array.from({ length: 40 }, (_, i) => i),
+  );
   const first = table.objects({ limit: 1 })[0] as Record<string, unknown>;
   assert.equal(first["train/box_loss"], 0.1213);
   assert.equal(first["metrics/mAP_0.5:0.95"], 0.00045376);
@@ -24,10 +27,12 @@ test("the real v7.0 results.csv: 40 epochs, 14 trimmed columns, numbers", () => 
 
 test("a partial last line (killed mid-write) is left out with file:line and the counts", () => {
   const full = resultsCsvText(DETECT_COLUMNS, detectRows(17));
-  const cut = full + "                  17,             0.1,            0.02,";
+  const cut = `${full}                  17,             0.1,            0.02,`;
   const r = parseResultsCsv(cut, "/x/results.csv");
   assert.equal(r.values.epoch.length, 17);
-  assert.deepEqual(r.warnings, ["/x/results.csv:19: expected 14 values, found 4 (the last line is cut off: was the run stopped while writing it?)"]);
+  assert.deepEqual(r.warnings, [
+    "/x/results.csv:19: expected 14 values, found 4 (the last line is cut off: was the run stopped while writing it?)",
+  ]);
   // The same short row in the middle of the file is a bad row, not a cut-off one.
   const lines = full.split("\n");
   lines.splice(5, 0, "1,2,3,4,5,6,7,8,9");
@@ -42,11 +47,14 @@ test("nan and inf as Python prints them are numbers; garbage is NaN with a warni
   assert.deepEqual(r.columns, ["epoch", "train/box_loss", "metrics/mAP_0.5"]);
   assert.deepEqual(r.values["train/box_loss"], [NaN, Infinity, NaN]);
   assert.deepEqual(r.values["metrics/mAP_0.5"], [0.1, -Infinity, NaN]);
-  assert.deepEqual(r.warnings, ['r.csv:4: "0x?" in column train/box_loss is not a number', 'r.csv:4: "" in column metrics/mAP_0.5 is not a number']);
+  assert.deepEqual(r.warnings, [
+    'r.csv:4: "0x?" in column train/box_loss is not a number',
+    'r.csv:4: "" in column metrics/mAP_0.5 is not a number',
+  ]);
 });
 
 test("a garbled file lists ten bad rows and counts the rest", () => {
-  const text = "a,b,c\n" + Array.from({ length: 25 }, () => "1,2\n").join("");
+  const text = `a,b,c\n${Array.from({ length: 25 }, () => "1,2\n").join("")}`;
   const r = parseResultsCsv(text, "g.csv");
   assert.equal(r.warnings.length, 11);
   assert.equal(r.warnings[0], "g.csv:2: expected 3 values, found 2");
@@ -73,7 +81,16 @@ test("missing, empty and header-only files: an empty table and a warning", () =>
 });
 
 test("other YOLOv5 versions' columns: segmentation and classification", () => {
-  const seg = ["epoch", "train/box_loss", "train/seg_loss", "train/obj_loss", "train/cls_loss", "metrics/precision(B)", "metrics/mAP_0.5(B)", "metrics/mAP_0.5(M)"];
+  const seg = [
+    "epoch",
+    "train/box_loss",
+    "train/seg_loss",
+    "train/obj_loss",
+    "train/cls_loss",
+    "metrics/precision(B)",
+    "metrics/mAP_0.5(B)",
+    "metrics/mAP_0.5(M)",
+  ];
   const s = parseResultsCsv(resultsCsvText(seg, [[0, 0.1, 0.2, 0.03, 0.04, 0.5, 0.6, 0.55]]), "seg.csv");
   assert.deepEqual(s.columns, seg);
   assert.equal(s.values["train/seg_loss"][0], 0.2);

@@ -26,7 +26,10 @@ test("the real v7.0 opt.yaml: plain object with the hyp mapping inside", () => {
 
 test("!!python/object/apply:os.system is kept as data with a warning, and nothing runs", () => {
   const marker = path.join(root, "pwned");
-  const f = write("evil.yaml", `epochs: 3\nname: !!python/object/apply:os.system ["touch ${marker}"]\nnested:\n  x: !!python/object/new:subprocess.Popen [["touch", "${marker}"]]\n`);
+  const f = write(
+    "evil.yaml",
+    `epochs: 3\nname: !!python/object/apply:os.system ["touch ${marker}"]\nnested:\n  x: !!python/object/new:subprocess.Popen [["touch", "${marker}"]]\n`,
+  );
   const r = readRunYaml(f);
   assert.equal(fs.existsSync(marker), false);
   assert.equal(r.value!.epochs, 3);
@@ -39,15 +42,21 @@ test("!!python/object/apply:os.system is kept as data with a warning, and nothin
 });
 
 test("PyYAML's pathlib paths, tuples and argparse namespaces become plain data", () => {
-  const f = write("old-opt.yaml", [
-    "save_dir: !!python/object/apply:pathlib.PosixPath",
-    "- runs", "- train", "- exp3",
-    "weights: !!python/object/apply:pathlib.PosixPath ['/', 'abs', 'best.pt']",
-    "img_size: !!python/tuple [640, 640]",
-    "opt: !!python/object:argparse.Namespace {epochs: 3}",
-    "js: !!js/function 'function () { return 1 }'",
-    "local: !custom 5", "",
-  ].join("\n"));
+  const f = write(
+    "old-opt.yaml",
+    [
+      "save_dir: !!python/object/apply:pathlib.PosixPath",
+      "- runs",
+      "- train",
+      "- exp3",
+      "weights: !!python/object/apply:pathlib.PosixPath ['/', 'abs', 'best.pt']",
+      "img_size: !!python/tuple [640, 640]",
+      "opt: !!python/object:argparse.Namespace {epochs: 3}",
+      "js: !!js/function 'function () { return 1 }'",
+      "local: !custom 5",
+      "",
+    ].join("\n"),
+  );
   const r = readRunYaml(f);
   assert.equal(r.value!.save_dir, "runs/train/exp3");
   assert.equal(r.value!.weights, "/abs/best.pt");
@@ -68,6 +77,8 @@ test("broken yaml: one warning with file:line, an empty mapping; missing: no val
   const dup = readRunYaml(write("dup.yaml", "a: 1\na: 2\n"));
   assert.match(dup.warnings[0], /dup\.yaml:2: duplicated mapping key/);
   assert.deepEqual(readRunYaml(path.join(root, "none.yaml")), { warnings: [] });
-  assert.deepEqual(readRunYaml(write("list.yaml", "- 1\n- 2\n")).warnings, [`${path.join(root, "list.yaml")}: expected a mapping of names to values, found a list`]);
+  assert.deepEqual(readRunYaml(write("list.yaml", "- 1\n- 2\n")).warnings, [
+    `${path.join(root, "list.yaml")}: expected a mapping of names to values, found a list`,
+  ]);
   assert.deepEqual(readRunYaml(write("empty.yaml", "")).warnings, [`${path.join(root, "empty.yaml")}: empty`]);
 });

@@ -6,7 +6,11 @@ import * as tf from "@tensorflow/tfjs";
 import { registerBroadcastingBatchNormGradient } from "../../src/tfjs";
 
 function gradsOf(f: (...t: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): Float32Array[] {
-  return tf.tidy(() => tf.grads(f)(inputs).map((g) => g.dataSync() as Float32Array));
+  return tf.tidy(() =>
+    tf
+      .grads(f)(inputs)
+      .map((g) => g.dataSync() as Float32Array),
+  );
 }
 
 test("FusedBatchNorm gradient (batch statistics, as in training) matches the composed formula", async () => {

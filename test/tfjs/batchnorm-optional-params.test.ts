@@ -2,7 +2,6 @@
 // differentiated then (the gradient tape reads the id of an undefined input). After backend
 // selection it can, with the values and gradients of the formula written out with basic ops.
 import { test } from "node:test";
-import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";

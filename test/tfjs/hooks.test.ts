@@ -12,14 +12,15 @@ const engine = () => tf.engine() as unknown as Record<string, unknown> & { profi
 /** True when the engine runs its own methods (no own property shadows its prototype's). */
 function engineIsPristine(): boolean {
   const e = engine();
-  return PATCHED.every((k) => !Object.prototype.hasOwnProperty.call(e, k)) && !Object.prototype.hasOwnProperty.call(e.profiler, "profileKernel");
+  return PATCHED.every((k) => !Object.hasOwn(e, k)) && !Object.hasOwn(e.profiler, "profileKernel");
 }
 
 /** A subscriber that writes down what it was told, in order. */
 function recorder(name: string): TfHookSubscriber & { log: string[] } {
   const log: string[] = [];
   return {
-    name, log,
+    name,
+    log,
     tensorTracked: (e) => log.push(`tracked ${e.tensor.id} ${e.tensor.dtype} ${e.backend} new=${e.newData} ${e.bufferBytes}`),
     tensorDisposed: (t) => log.push(`disposed ${t.id}`),
     dataFreed: () => log.push("freed"),
@@ -35,7 +36,8 @@ before(async () => {
 
 test("two subscribers see the same events; each may leave first; the engine is restored after the last", () => {
   for (const leaveFirst of ["a", "b"]) {
-    const a = recorder("a"), b = recorder("b");
+    const a = recorder("a"),
+      b = recorder("b");
     const offA = subscribeTfHooks(a);
     const offB = subscribeTfHooks(b);
     assert.ok(tfHooksInstalled());
@@ -54,7 +56,10 @@ test("two subscribers see the same events; each may leave first; the engine is r
     const before = first.log.length;
     tf.tidy(() => tf.mul(tf.scalar(2), 3));
     assert.equal(first.log.length, before, "nothing reaches a subscriber that left");
-    assert.ok(second.log.slice(-12).some((l) => l === "start Multiply"), second.log.join("\n"));
+    assert.ok(
+      second.log.slice(-12).some((l) => l === "start Multiply"),
+      second.log.join("\n"),
+    );
     assert.ok(tfHooksInstalled(), "still wrapped while one subscriber remains");
     offSecond();
     offSecond(); // a second call does nothing
@@ -66,7 +71,10 @@ test("a view of a buffer is tracked as not new and frees nothing until its last 
   const r = recorder("r");
   const off = subscribeTfHooks(r);
   try {
-    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const v = tf.reshape(x, [4]); // shares x's buffer
     assert.ok(r.log.includes(`tracked ${v.id} float32 cpu new=false 16`), r.log.join("\n"));
     const freedBefore = r.log.filter((l) => l === "freed").length;
@@ -74,15 +82,27 @@ test("a view of a buffer is tracked as not new and frees nothing until its last 
     assert.equal(r.log.filter((l) => l === "freed").length, freedBefore, "v still holds the buffer");
     v.dispose();
     assert.equal(r.log.filter((l) => l === "freed").length, freedBefore + 1);
-  } finally { off(); }
+  } finally {
+    off();
+  }
 });
 
 test("a subscriber that throws is reported once and skipped; the op and the other subscribers go on", () => {
   const errors: string[] = [];
   const consoleError = console.error;
-  console.error = (...args: unknown[]) => { errors.push(args.map(String).join(" ")); };
+  console.error = (...args: unknown[]) => {
+    errors.push(args.map(String).join(" "));
+  };
   const good = recorder("good");
-  const offBad = subscribeTfHooks({ name: "a broken subscriber", tensorTracked: () => { throw new Error("boom"); }, kernelStart: () => { throw new Error("bang"); } });
+  const offBad = subscribeTfHooks({
+    name: "a broken subscriber",
+    tensorTracked: () => {
+      throw new Error("boom");
+    },
+    kernelStart: () => {
+      throw new Error("bang");
+    },
+  });
   const offGood = subscribeTfHooks(good);
   try {
     const y = tf.tidy(() => tf.add(tf.tensor1d([1, 2]), tf.tensor1d([10, 20])));
@@ -90,7 +110,10 @@ test("a subscriber that throws is reported once and skipped; the op and the othe
     y.dispose();
     assert.ok(good.log.includes("start Add") && good.log.some((l) => l.startsWith(`tracked ${y.id}`)), good.log.join("\n"));
     assert.equal(errors.length, 1, errors.join("\n"));
-    assert.match(errors[0], /^tfjs-lab: a broken subscriber's (tensorTracked|kernelStart) hook failed and was skipped \(TensorFlow\.js went on; reported once\): Error: (boom|bang)/);
+    assert.match(
+      errors[0],
+      /^tfjs-lab: a broken subscriber's (tensorTracked|kernelStart) hook failed and was skipped \(TensorFlow\.js went on; reported once\): Error: (boom|bang)/,
+    );
   } finally {
     console.error = consoleError;
     offBad();
@@ -100,10 +123,14 @@ test("a subscriber that throws is reported once and skipped; the op and the othe
 });
 
 test("beforeTopLevelKernel stops a top-level kernel by throwing, and is not asked inside one", () => {
-  let asked = 0, refuse = false;
+  let asked = 0,
+    refuse = false;
   const off = subscribeTfHooks({
     name: "gate",
-    beforeTopLevelKernel: () => { asked++; if (refuse) throw new Error("refused"); },
+    beforeTopLevelKernel: () => {
+      asked++;
+      if (refuse) throw new Error("refused");
+    },
   });
   try {
     const x = tf.tensor1d([1, 2, 3]);
@@ -119,26 +146,40 @@ test("beforeTopLevelKernel stops a top-level kernel by throwing, and is not aske
     assert.equal(asked, 1, "one top-level call, its inner kernels not gated");
     y.dispose();
     x.dispose();
-  } finally { off(); }
+  } finally {
+    off();
+  }
 });
 
 test("under tf.profile a failing kernel throws where it was called while a subscriber asks for it", async () => {
   const failures: string[] = [];
   const off = subscribeTfHooks({
-    name: "profile guard", throwProfiledKernelErrors: true,
-    kernelEnd: (c, err) => { if (err) failures.push(`${c.name}: ${(err.error as Error).message}`); },
+    name: "profile guard",
+    throwProfiledKernelErrors: true,
+    kernelEnd: (c, err) => {
+      if (err) failures.push(`${c.name}: ${(err.error as Error).message}`);
+    },
   });
   let caught: unknown;
   try {
-    const a = tf.ones([2, 3]), b = tf.ones([4, 5]);
+    const a = tf.ones([2, 3]),
+      b = tf.ones([4, 5]);
     const info = await tf.profile(() => {
-      try { tf.matMul(a, b); } catch (e) { caught = e; }
+      try {
+        tf.matMul(a, b);
+      } catch (e) {
+        caught = e;
+      }
       return tf.add(a, 1);
     });
     assert.ok(caught instanceof Error, "the matMul error reached the caller");
     assert.match(failures.join("\n"), /^BatchMatMul: Error in matMul/m);
-    assert.ok(info.kernels.some((k) => k.name === "Add"), "the profile went on after the failure");
-    a.dispose(); b.dispose();
+    assert.ok(
+      info.kernels.some((k) => k.name === "Add"),
+      "the profile went on after the failure",
+    );
+    a.dispose();
+    b.dispose();
     (info.result as tf.Tensor).dispose();
   } finally {
     off();
@@ -152,7 +193,10 @@ test("a wrapper put on the engine after ours is kept when our last subscriber le
   const e = engine();
   const ours = e.runKernel as (...a: unknown[]) => unknown;
   let theirs = 0;
-  const theirWrapper = function (this: unknown, ...args: unknown[]) { theirs++; return ours.apply(this, args); };
+  const theirWrapper = function (this: unknown, ...args: unknown[]) {
+    theirs++;
+    return ours.apply(this, args);
+  };
   e.runKernel = theirWrapper;
   try {
     off();

@@ -11,7 +11,10 @@ const ROOT = path.join(__dirname, "../../..");
 /** Runs a CommonJS script from the repo root (so "tfjs-lab" resolves to this package), returns its last stdout line as JSON. */
 function runScript(source: string, env: Record<string, string> = {}): Record<string, unknown> {
   const out = execFileSync(process.execPath, ["-e", source], {
-    cwd: ROOT, env: { ...process.env, TFJS_LAB_BACKEND: "", ...env }, encoding: "utf8", timeout: 120_000,
+    cwd: ROOT,
+    env: { ...process.env, TFJS_LAB_BACKEND: "", ...env },
+    encoding: "utf8",
+    timeout: 120_000,
   });
   return JSON.parse(out.trim().split("\n").pop()!);
 }

@@ -16,9 +16,14 @@ function expectedGradient(axes: number[], w: Float32Array, divide: boolean): Flo
   const out = new Float32Array(size);
   for (let flat = 0; flat < size; flat++) {
     // The index of x, then the matching index of w (reduced axes at 0).
-    let rest = flat, wIndex = 0, wStride = 1;
+    let rest = flat,
+      wIndex = 0,
+      wStride = 1;
     const index = SHAPE.map(() => 0);
-    for (let d = SHAPE.length - 1; d >= 0; d--) { index[d] = rest % SHAPE[d]; rest = Math.floor(rest / SHAPE[d]); }
+    for (let d = SHAPE.length - 1; d >= 0; d--) {
+      index[d] = rest % SHAPE[d];
+      rest = Math.floor(rest / SHAPE[d]);
+    }
     for (let d = SHAPE.length - 1; d >= 0; d--) {
       wIndex += (axes.includes(d) ? 0 : index[d]) * wStride;
       wStride *= kept[d];
@@ -29,7 +34,13 @@ function expectedGradient(axes: number[], w: Float32Array, divide: boolean): Flo
 }
 
 for (const backend of ["cpu", "wasm"]) {
-  for (const [axes, keepDims] of [[[0, 1, 2], false], [[1, 2], true], [[3], false], [[0, 1, 2, 3], false], [[-1, 0], true]] as [number[], boolean][]) {
+  for (const [axes, keepDims] of [
+    [[0, 1, 2], false],
+    [[1, 2], true],
+    [[3], false],
+    [[0, 1, 2, 3], false],
+    [[-1, 0], true],
+  ] as [number[], boolean][]) {
     for (const op of ["sum", "mean"] as const) {
       test(`${op} gradient over axes ${JSON.stringify(axes)}${keepDims ? " (keepDims)" : ""} on ${backend}`, async () => {
         await switchBackend(backend); // also registers the gradients under test
@@ -40,7 +51,11 @@ for (const backend of ["cpu", "wasm"]) {
         const reduce = op === "sum" ? tf.sum : tf.mean;
         const grad = tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(reduce(a, axes, keepDims), w)))(x));
         assert.deepEqual(grad.shape, SHAPE);
-        assertClose(grad.dataSync() as Float32Array, expectedGradient(positive, w.dataSync() as Float32Array, op === "mean"), `${op} ${JSON.stringify(axes)}`);
+        assertClose(
+          grad.dataSync() as Float32Array,
+          expectedGradient(positive, w.dataSync() as Float32Array, op === "mean"),
+          `${op} ${JSON.stringify(axes)}`,
+        );
         tf.dispose([x, w, grad]);
       });
     }

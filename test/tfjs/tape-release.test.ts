@@ -21,11 +21,14 @@ function smallNet() {
     tf.variable(tf.randomNormal([3, 3, 3, 8], 0, 0.3, "float32", 1)),
     tf.variable(tf.randomNormal([3, 3, 8, 8], 0, 0.3, "float32", 2)),
     tf.variable(tf.randomNormal([1, 1, 16, 4], 0, 0.3, "float32", 3)),
-    tf.variable(tf.ones([8])), tf.variable(tf.zeros([8])),
+    tf.variable(tf.ones([8])),
+    tf.variable(tf.zeros([8])),
   ]);
   const x = tf.randomNormal<tf.Rank.R4>([4, 16, 16, 3], 0, 1, "float32", 4);
   const loss = () => {
-    const a = tf.relu(batchNormTrain(tf.conv2d(x, w1 as tf.Tensor4D, 1, "same"), gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5).y) as tf.Tensor4D;
+    const a = tf.relu(
+      batchNormTrain(tf.conv2d(x, w1 as tf.Tensor4D, 1, "same"), gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5).y,
+    ) as tf.Tensor4D;
     const b = tf.add(a, tf.sigmoid(tf.conv2d(a, w2 as tf.Tensor4D, 1, "same"))) as tf.Tensor4D;
     const c = tf.conv2d(tf.concat([a, b], 3), w3 as tf.Tensor4D, 1, "valid");
     return tf.mean(tf.square(c)) as tf.Scalar;
@@ -81,12 +84,19 @@ test("a custom gradient that hands dy through to two inputs keeps it for both; t
     save([a]);
     return { value: tf.add(a, b), gradFunc: (dy: tf.Tensor) => [dy, dy] };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const x = tf.tensor1d([1, 2, 3]), y = tf.tensor1d([4, 5, 6]);
+  const x = tf.tensor1d([1, 2, 3]),
+    y = tf.tensor1d([4, 5, 6]);
   const dy = tf.tensor1d([1, 10, 100]);
   const tensorsBefore = tf.memory().numTensors;
   const [gx, gy] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(handThrough(tf.exp(a), tf.square(b)) as tf.Tensor, 2))([x, y], dy);
-  assert.deepEqual(Array.from(gx.dataSync()), [1, 2, 3].map((v, i) => 2 * [1, 10, 100][i] * Math.exp(v)).map((v) => Math.fround(v)));
-  assert.deepEqual(Array.from(gy.dataSync()), [4, 5, 6].map((v, i) => 2 * [1, 10, 100][i] * 2 * v));
+  assert.deepEqual(
+    Array.from(gx.dataSync()),
+    [1, 2, 3].map((v, i) => 2 * [1, 10, 100][i] * Math.exp(v)).map((v) => Math.fround(v)),
+  );
+  assert.deepEqual(
+    Array.from(gy.dataSync()),
+    [4, 5, 6].map((v, i) => 2 * [1, 10, 100][i] * 2 * v),
+  );
   assert.equal(dy.isDisposed, false, "the caller's dy is the caller's");
   assert.deepEqual(Array.from(dy.dataSync()), [1, 10, 100]);
   tf.dispose([gx, gy]);

@@ -56,7 +56,9 @@ test("backendOf names the backend that holds the tensor's data, also after the a
 });
 
 test("%who and %shapes show bool tensors at 1 byte an element and each tensor's own backend", async () => {
-  const made = await cells.run("await tf.setBackend('cpu');\nconst mask = tf.zeros([10, 10], 'bool');\nawait tf.setBackend('wasm');\nconst w = tf.ones([3]);");
+  const made = await cells.run(
+    "await tf.setBackend('cpu');\nconst mask = tf.zeros([10, 10], 'bool');\nawait tf.setBackend('wasm');\nconst w = tf.ones([3]);",
+  );
   assert.equal(made.status, "ok", made.evalue);
   const who = await cells.run("%whos");
   assert.match(who.text + who.displayText, /mask\b.*bool \[10, 10\], 100 B/, who.text + who.displayText);
@@ -82,7 +84,12 @@ test("scope recovery closes the scopes and the tape an interrupted step left ope
   // a gradient that threw leaves its tape and saved tensors; discardAbandonedTape frees them
   const x = tf.variable(tf.ones([4]));
   const tensorsBefore = tf.memory().numTensors;
-  assert.throws(() => tf.variableGrads(() => { tf.mul(x, 2).sum(); throw new Error("step failed"); }));
+  assert.throws(() =>
+    tf.variableGrads(() => {
+      tf.mul(x, 2).sum();
+      throw new Error("step failed");
+    }),
+  );
   discardAbandonedTape();
   const state = (engine as unknown as { state: { activeTape: unknown; gradientDepth: number } }).state;
   assert.equal(state.activeTape, null);

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { batchNormTrainGrad } from "../../src/tfjs/wasm-kernels/batchnorm-train-grad";
-import { KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
+import { type KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { batchNormTrain, BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../src/toolkit/ops/batchnorm-train";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
@@ -17,16 +17,24 @@ import { kernelCallsWithoutSimd } from "../helpers/without-simd";
 type Result = Record<"y" | "mean" | "variance" | "dx" | "dgamma" | "dbeta", Float32Array>;
 
 /** The value, the statistics, and the gradients of sum(bn(x) * r) for x, gamma, beta. */
-async function run(shape: [number, number, number, number], op: (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor }): Promise<Result> {
-  const size = shape.reduce((a, b) => a * b), c = shape[3];
+async function run(
+  shape: [number, number, number, number],
+  op: (x: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor },
+): Promise<Result> {
+  const size = shape.reduce((a, b) => a * b),
+    c = shape[3];
   // An offset mean and a spread unlike 1, as real activations have.
-  const x = tf.tensor4d(randomArray(size, 1, 6, 3), shape), r = tf.tensor(randomArray(size, 2), shape);
-  const gamma = tf.tensor1d(randomArray(c, 3, 1, 1)), beta = tf.tensor1d(randomArray(c, 4));
+  const x = tf.tensor4d(randomArray(size, 1, 6, 3), shape),
+    r = tf.tensor(randomArray(size, 2), shape);
+  const gamma = tf.tensor1d(randomArray(c, 3, 1, 1)),
+    beta = tf.tensor1d(randomArray(c, 4));
   const [dx, dgamma, dbeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(op(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D).y, r)))([x, gamma, beta]);
+    tf.sum(tf.mul(op(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D).y, r)),
+  )([x, gamma, beta]);
   const out = tf.tidy(() => op(x, gamma, beta));
-  const result = Object.fromEntries(await Promise.all(Object.entries({ ...out, dx, dgamma, dbeta })
-    .map(async ([k, t]) => [k, (await t.data()) as Float32Array]))) as Result;
+  const result = Object.fromEntries(
+    await Promise.all(Object.entries({ ...out, dx, dgamma, dbeta }).map(async ([k, t]) => [k, (await t.data()) as Float32Array])),
+  ) as Result;
   tf.dispose([x, r, gamma, beta, dx, dgamma, dbeta, out.y, out.mean, out.variance]);
   return result;
 }
@@ -41,7 +49,13 @@ before(async () => {
   registerWasmKernels();
 });
 
-for (const shape of [[2, 5, 7, 16], [3, 4, 4, 4], [1, 3, 5, 20], [4, 9, 9, 3], [8, 40, 20, 64]] as [number, number, number, number][]) {
+for (const shape of [
+  [2, 5, 7, 16],
+  [3, 4, 4, 4],
+  [1, 3, 5, 20],
+  [4, 9, 9, 3],
+  [8, 40, 20, 64],
+] as [number, number, number, number][]) {
   test(`batch norm (training) on wasm, ${shape.join("x")}: value, statistics and gradients match autodiff on cpu to 1e-4`, async () => {
     await tf.setBackend("cpu");
     const reference = await run(shape, autodiff);
@@ -56,17 +70,22 @@ test("without our SIMD module the wasm kernel gives the same gradients from stoc
   await tf.setBackend("wasm");
   const calls = kernelCallsWithoutSimd();
   const withSimd = new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
-  const shape = [2, 5, 7, 16], size = 2 * 5 * 7 * 16;
-  const x = tf.tensor(randomArray(size, 1, 6, 3), shape), dy = tf.tensor(randomArray(size, 2), shape);
+  const shape = [2, 5, 7, 16],
+    size = 2 * 5 * 7 * 16;
+  const x = tf.tensor(randomArray(size, 1, 6, 3), shape),
+    dy = tf.tensor(randomArray(size, 2), shape);
   const gamma = tf.tensor1d(randomArray(16, 3, 1, 1));
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
   const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
-  const read = async (infos: tf.TensorInfo[]) => Promise.all(infos.map(async (i) => {
-    const t = tf.engine().makeTensorFromDataId(i.dataId, i.shape, "float32");
-    const d = (await t.data()) as Float32Array;
-    t.dispose();
-    return d;
-  }));
+  const read = async (infos: tf.TensorInfo[]) =>
+    Promise.all(
+      infos.map(async (i) => {
+        const t = tf.engine().makeTensorFromDataId(i.dataId, i.shape, "float32");
+        const d = (await t.data()) as Float32Array;
+        t.dispose();
+        return d;
+      }),
+    );
   const a = await read(batchNormTrainGrad(calls, info(dy), info(x), info(gamma), info(mean), info(variance), 1e-3));
   const b = await read(batchNormTrainGrad(withSimd, info(dy), info(x), info(gamma), info(mean), info(variance), 1e-3));
   a.forEach((d, i) => assertClose(d, b[i], ["dx", "dgamma", "dbeta"][i]));
@@ -75,13 +94,15 @@ test("without our SIMD module the wasm kernel gives the same gradients from stoc
 
 test("statistics of activations far from zero (mean 1000, std 1): variance to 1e-4 of the float64 value", async () => {
   await tf.setBackend("wasm");
-  const rows = 8 * 40 * 40, channels = 16;
+  const rows = 8 * 40 * 40,
+    channels = 16;
   const values = randomArray(rows * channels, 5, Math.sqrt(12), 1000);
   const x = tf.tensor4d(values, [8, 40, 40, channels]);
   const [mean, variance] = tf.engine().runKernel(CHANNEL_MOMENTS_KERNEL, { x }) as unknown as tf.Tensor[];
   const [m, v] = [await mean.data(), await variance.data()];
   for (let c = 0; c < channels; c++) {
-    let sum = 0, squares = 0;
+    let sum = 0,
+      squares = 0;
     for (let r = 0; r < rows; r++) sum += values[r * channels + c];
     const exactMean = sum / rows;
     for (let r = 0; r < rows; r++) squares += (values[r * channels + c] - exactMean) ** 2;

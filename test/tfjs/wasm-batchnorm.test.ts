@@ -10,7 +10,15 @@ function values(size: number, seed: number, shift = 0): number[] {
   return Array.from({ length: size }, (_, i) => Math.sin(i * 1.7 + seed) * 2 + shift);
 }
 
-interface Case { label: string; x: number[]; param: number[]; withScale: boolean; withOffset: boolean; eps: number; shift?: number }
+interface Case {
+  label: string;
+  x: number[];
+  param: number[];
+  withScale: boolean;
+  withOffset: boolean;
+  eps: number;
+  shift?: number;
+}
 const cases: Case[] = [
   { label: "4-D, [C] params", x: [2, 5, 7, 3], param: [3], withScale: true, withOffset: true, eps: 1e-3 },
   { label: "4-D, [1,1,1,C] params", x: [3, 4, 5, 6], param: [1, 1, 1, 6], withScale: true, withOffset: true, eps: 1e-5 },
@@ -25,7 +33,10 @@ async function run(backend: string, c: Case): Promise<{ y: number[]; dx: number[
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
   const x = tf.tensor(values(size(c.x), 1, c.shift ?? 0), c.x);
   const mean = tf.tensor(values(size(c.param), 2, c.shift ?? 0), c.param);
-  const variance = tf.tensor(values(size(c.param), 3).map((v) => v * v + 0.5), c.param);
+  const variance = tf.tensor(
+    values(size(c.param), 3).map((v) => v * v + 0.5),
+    c.param,
+  );
   const scale = c.withScale ? tf.tensor(values(size(c.param), 4), c.param) : undefined;
   const offset = c.withOffset ? tf.tensor(values(size(c.param), 5), c.param) : undefined;
   const r = tf.tensor(values(size(c.x), 6), c.x);
@@ -49,7 +60,9 @@ function close(actual: number[], expected: number[], what: string): void {
   assert.ok(worst <= 1e-4 * scale, `${what}: max |wasm - cpu| = ${worst} (scale ${scale})`);
 }
 
-before(async () => { await switchBackend("wasm"); });
+before(async () => {
+  await switchBackend("wasm");
+});
 
 for (const c of cases) {
   test(`FusedBatchNorm ${c.label}: wasm matches cpu to 1e-4`, async () => {
@@ -63,7 +76,8 @@ for (const c of cases) {
 
 test("FusedBatchNorm on wasm leaves no tensors or buffers behind", async () => {
   await switchBackend("wasm");
-  const x = tf.ones([2, 3, 3, 4]), p = tf.ones([4]);
+  const x = tf.ones([2, 3, 3, 4]),
+    p = tf.ones([4]);
   const before = tf.memory();
   const y = tf.batchNorm(x, p, p, p, p, 1e-3);
   y.dispose();

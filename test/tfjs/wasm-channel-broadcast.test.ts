@@ -8,7 +8,10 @@ import { switchBackend } from "../../src/tfjs";
 
 function values(shape: number[], seed: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 3), shape);
+  return tf.tensor(
+    Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 3),
+    shape,
+  );
 }
 
 async function both(f: () => tf.Tensor): Promise<[Float32Array, Float32Array]> {
@@ -29,10 +32,16 @@ function close(actual: Float32Array, expected: Float32Array, what: string): void
   assert.ok(worst <= 1e-4 * 10, `${what}: max |wasm - cpu| = ${worst}`);
 }
 
-before(async () => { await switchBackend("wasm"); });
+before(async () => {
+  await switchBackend("wasm");
+});
 
-const big = [2, 40, 40, 48];                     // 153600 elements: above the threshold
-const vectors: [string, number[]][] = [["[C]", [48]], ["[1,1,1,C]", [1, 1, 1, 48]], ["[1,C]", [1, 48]]];
+const big = [2, 40, 40, 48]; // 153600 elements: above the threshold
+const vectors: [string, number[]][] = [
+  ["[C]", [48]],
+  ["[1,1,1,C]", [1, 1, 1, 48]],
+  ["[1,C]", [1, 48]],
+];
 for (const [vLabel, vShape] of vectors) {
   for (const op of ["mul", "add", "sub"] as const) {
     test(`${op} of [2,40,40,48] and ${vLabel}, both orders: wasm matches cpu`, async () => {
@@ -74,13 +83,22 @@ test("other shapes and dtypes keep the stock kernels' results", async () => {
 });
 
 test("the BatchNorm chain's gradient through broadcast channel ops matches cpu", async () => {
-  const [c, w] = await both(() => tf.tidy(() => {
-    const x = values([2, 20, 20, 64], 1);
-    return tf.grad((t: tf.Tensor) => {
-      const { mean, variance } = tf.moments(t, [0, 1, 2]);
-      const y = tf.batchNorm4d(t as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, tf.fill([64], 0.1) as tf.Tensor1D, tf.fill([64], 1.5) as tf.Tensor1D, 1e-5);
-      return tf.sum(tf.mul(tf.mul(y, tf.sigmoid(y)), values([2, 20, 20, 64], 5)));
-    })(x);
-  }));
+  const [c, w] = await both(() =>
+    tf.tidy(() => {
+      const x = values([2, 20, 20, 64], 1);
+      return tf.grad((t: tf.Tensor) => {
+        const { mean, variance } = tf.moments(t, [0, 1, 2]);
+        const y = tf.batchNorm4d(
+          t as tf.Tensor4D,
+          mean as tf.Tensor1D,
+          variance as tf.Tensor1D,
+          tf.fill([64], 0.1) as tf.Tensor1D,
+          tf.fill([64], 1.5) as tf.Tensor1D,
+          1e-5,
+        );
+        return tf.sum(tf.mul(tf.mul(y, tf.sigmoid(y)), values([2, 20, 20, 64], 5)));
+      })(x);
+    }),
+  );
   close(w, c, "dx");
 });

@@ -9,11 +9,11 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { rowConvForward, rowConvForwardApplies, conv2dRowsGeometry } from "../../src/tfjs/wasm-kernels/conv2d-forward-rows";
-import { KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
+import { type KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { simdKernelChoice } from "../../src/tfjs/wasm-simd/load";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
-import { ConvCase as Case, convCaseLabel as label } from "../helpers/conv-gradients";
+import { type ConvCase as Case, convCaseLabel as label } from "../helpers/conv-gradients";
 import { randomArray } from "../helpers/random-array";
 
 const calls = () => new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
@@ -42,23 +42,83 @@ async function forward(backend: string, c: Case, dilation = 1): Promise<Float32A
 /** Whether our kernel takes `c` on the wasm backend as it is now. */
 function taken(c: Case, dilation = 1): boolean {
   const info = (shape: number[]) => ({ shape, dtype: "float32", dataId: {} }) as tf.TensorInfo;
-  const g = conv2dRowsGeometry(info([c.n, c.h, c.w, c.ci]), info([c.k, c.k, c.ci, c.co]),
-    { strides: c.s, pad: c.pad, dataFormat: "NHWC", dilations: dilation } as tf.Conv2DAttrs);
+  const g = conv2dRowsGeometry(info([c.n, c.h, c.w, c.ci]), info([c.k, c.k, c.ci, c.co]), {
+    strides: c.s,
+    pad: c.pad,
+    dataFormat: "NHWC",
+    dilations: dilation,
+  } as tf.Conv2DAttrs);
   return g !== undefined && rowConvForwardApplies(calls(), g, c.co);
 }
 
 const cases: Case[] = [
-  { n: 2, h: 9, w: 7, ci: 5, co: 8, k: 3, s: 1, pad: "same" },                          // 8 columns, 7 pixels: 4 + 1 + 1 + 1 a row
-  { n: 2, h: 9, w: 11, ci: 3, co: 12, k: 3, s: 2, pad: "same" },                        // 8 + 4 columns
-  { n: 2, h: 9, w: 11, ci: 8, co: 4, k: 3, s: 1, pad: "valid" },                        // one vector of columns, no edges
-  { n: 2, h: 13, w: 13, ci: 3, co: 16, k: 6, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }, // YOLOv5's stem
-  { n: 2, h: 10, w: 10, ci: 16, co: 32, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // YOLOv5's downsampling
-  { n: 1, h: 9, w: 8, ci: 4, co: 4, k: 3, s: 2, pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },   // asymmetric
-  { n: 2, h: 6, w: 10, ci: 2, co: 4, k: 3, s: 1, pad: [[0, 0], [0, 0], [2, 0], [0, 0]] },  // left padding only
-  { n: 2, h: 5, w: 2, ci: 4, co: 8, k: 3, s: 1, pad: "same" },                          // narrower than the filter: edges only
-  { n: 3, h: 9, w: 9, ci: 4, co: 4, k: 2, s: 3, pad: "valid" },                         // stride above the filter
-  { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, s: 2, pad: "same" },                        // strided 1x1
-  { n: 2, h: 5, w: 6, ci: 64, co: 24, k: 1, s: 1, pad: "valid" },                       // 1x1: one GEMM
+  { n: 2, h: 9, w: 7, ci: 5, co: 8, k: 3, s: 1, pad: "same" }, // 8 columns, 7 pixels: 4 + 1 + 1 + 1 a row
+  { n: 2, h: 9, w: 11, ci: 3, co: 12, k: 3, s: 2, pad: "same" }, // 8 + 4 columns
+  { n: 2, h: 9, w: 11, ci: 8, co: 4, k: 3, s: 1, pad: "valid" }, // one vector of columns, no edges
+  {
+    n: 2,
+    h: 13,
+    w: 13,
+    ci: 3,
+    co: 16,
+    k: 6,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 2],
+      [2, 2],
+      [0, 0],
+    ],
+  }, // YOLOv5's stem
+  {
+    n: 2,
+    h: 10,
+    w: 10,
+    ci: 16,
+    co: 32,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  }, // YOLOv5's downsampling
+  {
+    n: 1,
+    h: 9,
+    w: 8,
+    ci: 4,
+    co: 4,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 1],
+      [0, 0],
+    ],
+  }, // asymmetric
+  {
+    n: 2,
+    h: 6,
+    w: 10,
+    ci: 2,
+    co: 4,
+    k: 3,
+    s: 1,
+    pad: [
+      [0, 0],
+      [0, 0],
+      [2, 0],
+      [0, 0],
+    ],
+  }, // left padding only
+  { n: 2, h: 5, w: 2, ci: 4, co: 8, k: 3, s: 1, pad: "same" }, // narrower than the filter: edges only
+  { n: 3, h: 9, w: 9, ci: 4, co: 4, k: 2, s: 3, pad: "valid" }, // stride above the filter
+  { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, s: 2, pad: "same" }, // strided 1x1
+  { n: 2, h: 5, w: 6, ci: 64, co: 24, k: 1, s: 1, pad: "valid" }, // 1x1: one GEMM
 ];
 
 for (const c of cases) {
@@ -100,11 +160,28 @@ test("handed back to XNNPACK, still matching cpu: Detect's 255 channels, dilatio
     Object.assign(rowConvForward, defaults);
   }
   // The bench's small classifier's first layer: 3x3 over 3 channels, 9 products per filter row.
-  const shallow: Case = { n: 2, h: 64, w: 64, ci: 3, co: 16, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] };
+  const shallow: Case = {
+    n: 2,
+    h: 64,
+    w: 64,
+    ci: 3,
+    co: 16,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  };
   assert.equal(taken(shallow), false, "little depth per pixel");
   assert.equal(taken({ ...shallow, k: 6 }), true, "YOLOv5's stem, 6x6 over 3 channels");
   rowConvForward.minDepth = 0;
-  for (const [c, dilation] of [[detect, 1], [dilated, 2]] as const) {
+  for (const [c, dilation] of [
+    [detect, 1],
+    [dilated, 2],
+  ] as const) {
     const reference = await forward("cpu", c, dilation);
     assertClose(await forward("wasm", c, dilation), reference, `${label(c)} dilation ${dilation}`);
   }

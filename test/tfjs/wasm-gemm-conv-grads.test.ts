@@ -4,7 +4,6 @@
 // gradients, which the wasm backend takes first, are switched off here.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { gemmConvGrads, filterGemmPays, inputGemmPays } from "../../src/tfjs/wasm-kernels/gemm-conv-grads";
@@ -13,19 +12,38 @@ import { scatterInputGradient } from "../../src/tfjs/wasm-kernels/conv2d-backpro
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
-import { ConvCase as Case, convCaseLabel as label, convGradients as convGrads, Pad } from "../helpers/conv-gradients";
+import { type ConvCase as Case, convCaseLabel as label, convGradients as convGrads, type Pad } from "../helpers/conv-gradients";
 
-const explicit: Pad = [[0, 0], [2, 1], [0, 1], [0, 0]];
+const explicit: Pad = [
+  [0, 0],
+  [2, 1],
+  [0, 1],
+  [0, 0],
+];
 const cases: Case[] = [
   { n: 2, h: 9, w: 7, ci: 5, co: 6, k: 3, s: 1, pad: "same" },
   { n: 2, h: 9, w: 7, ci: 5, co: 6, k: 3, s: 2, pad: "same" },
   { n: 2, h: 9, w: 11, ci: 4, co: 3, k: 3, s: 1, pad: "valid" },
   { n: 3, h: 11, w: 9, ci: 3, co: 7, k: 3, s: 2, pad: "valid" },
   { n: 2, h: 8, w: 8, ci: 6, co: 4, k: 3, s: 2, pad: "same" },
-  { n: 2, h: 7, w: 9, ci: 12, co: 5, k: 1, s: 1, pad: "valid" },   // 1x1, dy narrower
-  { n: 2, h: 7, w: 9, ci: 3, co: 10, k: 1, s: 1, pad: "same" },    // 1x1, x narrower
-  { n: 2, h: 9, w: 7, ci: 3, co: 5, k: 1, s: 2, pad: "same" },     // 1x1 strided: im2col
-  { n: 2, h: 13, w: 13, ci: 3, co: 4, k: 6, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }, // YOLOv5's stem
+  { n: 2, h: 7, w: 9, ci: 12, co: 5, k: 1, s: 1, pad: "valid" }, // 1x1, dy narrower
+  { n: 2, h: 7, w: 9, ci: 3, co: 10, k: 1, s: 1, pad: "same" }, // 1x1, x narrower
+  { n: 2, h: 9, w: 7, ci: 3, co: 5, k: 1, s: 2, pad: "same" }, // 1x1 strided: im2col
+  {
+    n: 2,
+    h: 13,
+    w: 13,
+    ci: 3,
+    co: 4,
+    k: 6,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 2],
+      [2, 2],
+      [0, 0],
+    ],
+  }, // YOLOv5's stem
   { n: 1, h: 9, w: 8, ci: 2, co: 3, k: 3, s: 2, pad: explicit },
   { n: 2, h: 6, w: 10, ci: 3, co: 4, k: 3, s: 1, pad: explicit },
 ];
@@ -33,7 +51,21 @@ const cases: Case[] = [
 const picked: Case[] = [
   { n: 2, h: 7, w: 5, ci: 8, co: 128, k: 3, s: 1, pad: "same" },
   { n: 2, h: 9, w: 7, ci: 8, co: 128, k: 3, s: 2, pad: "same" },
-  { n: 1, h: 10, w: 10, ci: 6, co: 64, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  {
+    n: 1,
+    h: 10,
+    w: 10,
+    ci: 6,
+    co: 64,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { n: 2, h: 7, w: 7, ci: 6, co: 130, k: 3, s: 1, pad: "valid" },
 ];
 
@@ -42,7 +74,9 @@ before(async () => {
   await switchBackend("wasm");
   registerWasmKernels();
 });
-after(() => { Object.assign(gemmConvGrads, defaults); });
+after(() => {
+  Object.assign(gemmConvGrads, defaults);
+});
 
 async function check(c: Case, options: Partial<typeof gemmConvGrads>, what: string): Promise<void> {
   const reference = await convGrads("cpu", c);
@@ -62,8 +96,8 @@ async function check(c: Case, options: Partial<typeof gemmConvGrads>, what: stri
 
 for (const c of cases) {
   test(`GEMM forms forced, ${label(c)}: match cpu to 1e-4`, () => check(c, { always: true }, label(c)));
-  test(`GEMM forms forced, one output row per product, ${label(c)}: match cpu to 1e-4`,
-    () => check(c, { always: true, maxPack: 1 }, label(c)));
+  test(`GEMM forms forced, one output row per product, ${label(c)}: match cpu to 1e-4`, () =>
+    check(c, { always: true, maxPack: 1 }, label(c)));
   test(`direct forms, ${label(c)}: match cpu to 1e-4`, () => check(c, { filter: false, input: false }, label(c)));
 }
 for (const c of picked) {

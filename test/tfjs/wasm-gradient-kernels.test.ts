@@ -1,17 +1,34 @@
 // The composed wasm gradient kernels against the cpu backend's reference kernels, through
 // the same gradient functions training uses (tf.grads of conv2d / depthwiseConv2d).
 import { test, before } from "node:test";
-import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
-import { ConvCase as Case, convCaseLabel, convGradients as convGrads, Pad } from "../helpers/conv-gradients";
+import { type ConvCase as Case, convCaseLabel, convGradients as convGrads, type Pad } from "../helpers/conv-gradients";
 
-const explicit: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
+const explicit: Pad = [
+  [0, 0],
+  [1, 0],
+  [2, 1],
+  [0, 0],
+];
 const convCases: Case[] = [
-  { n: 4, h: 24, w: 20, ci: 16, co: 24, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // big enough to split across threads
+  {
+    n: 4,
+    h: 24,
+    w: 20,
+    ci: 16,
+    co: 24,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  }, // big enough to split across threads
   { n: 1, h: 8, w: 8, ci: 3, co: 16, k: 3, s: 1, pad: "same" },
   { n: 2, h: 9, w: 7, ci: 3, co: 4, k: 3, s: 2, pad: "same" },
   { n: 2, h: 9, w: 9, ci: 16, co: 8, k: 3, s: 2, pad: "valid" },
@@ -37,7 +54,10 @@ before(async () => {
   registerWasmKernels();
 });
 
-for (const [kind, cases] of [["conv2d", convCases], ["depthwiseConv2d", depthwiseCases]] as const) {
+for (const [kind, cases] of [
+  ["conv2d", convCases],
+  ["depthwiseConv2d", depthwiseCases],
+] as const) {
   for (const c of cases) {
     const label = `${kind} ${convCaseLabel(c)}`;
     test(`${label}: wasm gradients match cpu to 1e-4`, async () => {

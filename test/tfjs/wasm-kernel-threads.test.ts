@@ -16,7 +16,7 @@ import { exec, execFileSync } from "node:child_process";
 import * as vm from "node:vm";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tfjs";
-import { KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
+import { type KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { kernelThreadsFor } from "../../src/tfjs/wasm-kernels/kernel-threads";
 import { convThreads, convJobParts } from "../../src/tfjs/wasm-kernels/run-conv-job";
 import { elementwiseThreads, elementwiseParts } from "../../src/tfjs/wasm-kernels/run-elementwise-job";
@@ -25,7 +25,7 @@ import { batchNormTrain } from "../../src/toolkit/ops";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
 import { closeAbandonedTfScopes } from "../../src/tfjs/scope-recovery";
 import { assertClose } from "../helpers/assert-close";
-import { ConvCase, convCaseLabel, convGradients, Pad } from "../helpers/conv-gradients";
+import { type ConvCase, convCaseLabel, convGradients, type Pad } from "../helpers/conv-gradients";
 import { randomArray } from "../helpers/random-array";
 
 const defaults = { ...convThreads };
@@ -47,10 +47,38 @@ after(() => {
 const CASES: ConvCase[] = [
   { n: 2, h: 9, w: 7, ci: 8, co: 12, k: 3, s: 2, pad: "same" },
   { n: 2, h: 10, w: 10, ci: 16, co: 16, k: 3, s: 1, pad: "same" },
-  { n: 1, h: 12, w: 11, ci: 12, co: 20, k: 3, s: 1, pad: "valid" },     // channels split in vectors of 4
-  { n: 2, h: 8, w: 8, ci: 16, co: 255, k: 1, s: 1, pad: "valid" },      // Detect's 255: the transposed filter gradient
-  { n: 2, h: 16, w: 16, ci: 3, co: 16, k: 6, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }, // YOLOv5's stem
-  { n: 2, h: 7, w: 9, ci: 8, co: 8, k: 5, s: 2, pad: [[0, 0], [2, 1], [1, 2], [0, 0]] as Pad },
+  { n: 1, h: 12, w: 11, ci: 12, co: 20, k: 3, s: 1, pad: "valid" }, // channels split in vectors of 4
+  { n: 2, h: 8, w: 8, ci: 16, co: 255, k: 1, s: 1, pad: "valid" }, // Detect's 255: the transposed filter gradient
+  {
+    n: 2,
+    h: 16,
+    w: 16,
+    ci: 3,
+    co: 16,
+    k: 6,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 2],
+      [2, 2],
+      [0, 0],
+    ],
+  }, // YOLOv5's stem
+  {
+    n: 2,
+    h: 7,
+    w: 9,
+    ci: 8,
+    co: 8,
+    k: 5,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [1, 2],
+      [0, 0],
+    ] as Pad,
+  },
 ];
 
 /** The forward output and both gradients, concatenated, on wasm with at most `maxParts` parts. */
@@ -58,10 +86,18 @@ async function convAll(c: ConvCase, maxParts: number): Promise<Float32Array> {
   convThreads.maxParts = maxParts;
   try {
     const { dx, dw } = await convGradients("wasm", c);
-    const y = tf.tidy(() => tf.conv2d(tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]),
-      tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]), c.s, c.pad));
+    const y = tf.tidy(() =>
+      tf.conv2d(
+        tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]),
+        tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]),
+        c.s,
+        c.pad,
+      ),
+    );
     const out = new Float32Array(dx.length + dw.length + y.size);
-    out.set(dx); out.set(dw, dx.length); out.set(await y.data() as Float32Array, dx.length + dw.length);
+    out.set(dx);
+    out.set(dw, dx.length);
+    out.set((await y.data()) as Float32Array, dx.length + dw.length);
     y.dispose();
     return out;
   } finally {
@@ -82,39 +118,60 @@ test("the threaded backend starts kernel threads for every thread, and the backe
   const report = await initBackend({ prefer: "wasm" });
   assert.match(report.probes.find((p) => p.name === "wasm")?.detail ?? "", /3 threads, ours too/);
   const g = convGeometry([2, 10, 10, 16], [3, 3, 16, 16], 1, "same", undefined, false, undefined);
-  const job = { kind: "forward" as const, g, outChannels: 16, inputAt: 0, outputAt: 0, filterAt: 0, rowsPerChunk: 1, rowsPerTile: 4, fused: true };
+  const job = {
+    kind: "forward" as const,
+    g,
+    outChannels: 16,
+    inputAt: 0,
+    outputAt: 0,
+    filterAt: 0,
+    rowsPerChunk: 1,
+    rowsPerTile: 4,
+    fused: true,
+  };
   assert.equal(convJobParts(calls(), job), 2, "16 channels split in two vectors of 8");
   assert.equal(convJobParts(calls(), { ...job, outChannels: 64 }), 3);
 });
 
-for (const c of CASES) test(`threaded = one part = cpu, deterministic: ${convCaseLabel(c)}`, async () => {
-  const one = await convAll(c, 1);
-  const two = await convAll(c, 2);
-  const three = await convAll(c, Infinity);
-  const again = await convAll(c, Infinity);
-  assertSameBits(two, three, "2 parts vs 3 parts");
-  assertSameBits(three, again, "3 parts, twice");
-  assertClose(three, one, "3 parts vs 1 part");
-  const { dx, dw } = await convGradients("cpu", c);
-  const y = tf.tidy(() => tf.conv2d(tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]),
-    tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]), c.s, c.pad));
-  const ref = new Float32Array(three.length);
-  ref.set(dx); ref.set(dw, dx.length); ref.set(await y.data() as Float32Array, dx.length + dw.length);
-  y.dispose();
-  await tf.setBackend("wasm");
-  assertClose(three, ref, "3 parts vs cpu");
-});
+for (const c of CASES)
+  test(`threaded = one part = cpu, deterministic: ${convCaseLabel(c)}`, async () => {
+    const one = await convAll(c, 1);
+    const two = await convAll(c, 2);
+    const three = await convAll(c, Infinity);
+    const again = await convAll(c, Infinity);
+    assertSameBits(two, three, "2 parts vs 3 parts");
+    assertSameBits(three, again, "3 parts, twice");
+    assertClose(three, one, "3 parts vs 1 part");
+    const { dx, dw } = await convGradients("cpu", c);
+    const y = tf.tidy(() =>
+      tf.conv2d(
+        tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]),
+        tf.tensor4d(randomArray(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]),
+        c.s,
+        c.pad,
+      ),
+    );
+    const ref = new Float32Array(three.length);
+    ref.set(dx);
+    ref.set(dw, dx.length);
+    ref.set((await y.data()) as Float32Array, dx.length + dw.length);
+    y.dispose();
+    await tf.setBackend("wasm");
+    assertClose(three, ref, "3 parts vs cpu");
+  });
 
 test("the SiLU and batch norm gradients on kernel threads: the same bits as on one, 3 parts, odd sizes", async () => {
   assert.equal(elementwiseParts(calls(), 1001), 3);
   const grads = async (maxParts: number) => {
     elementwiseThreads.maxParts = maxParts;
     try {
-      const x = tf.tensor4d(randomArray(2 * 7 * 9 * 12, 5), [2, 7, 9, 12]);   // 1,512 values, 126 rows
-      const gamma = tf.tensor1d(randomArray(12, 6)), beta = tf.tensor1d(randomArray(12, 7));
+      const x = tf.tensor4d(randomArray(2 * 7 * 9 * 12, 5), [2, 7, 9, 12]); // 1,512 values, 126 rows
+      const gamma = tf.tensor1d(randomArray(12, 6)),
+        beta = tf.tensor1d(randomArray(12, 7));
       const r = tf.tensor4d(randomArray(x.size, 8), x.shape);
       const [dx, dg, db] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(silu(batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y), r)))([x, gamma, beta]);
+        tf.sum(tf.mul(silu(batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y), r)),
+      )([x, gamma, beta]);
       const out = [await dx.data(), await dg.data(), await db.data()] as Float32Array[];
       tf.dispose([x, gamma, beta, r, dx, dg, db]);
       return out;
@@ -122,7 +179,8 @@ test("the SiLU and batch norm gradients on kernel threads: the same bits as on o
       elementwiseThreads.maxParts = elementwiseDefaults.maxParts;
     }
   };
-  const one = await grads(1), three = await grads(Infinity);
+  const one = await grads(1),
+    three = await grads(Infinity);
   one.forEach((g, i) => assertSameBits(three[i], g, `gradient ${i}, 3 parts vs 1`));
 });
 
@@ -131,8 +189,13 @@ test("a kernel thread's failure is thrown to the caller, naming the kernel; the 
   // The main thread runs its parts with the callback, not the table: it dawdles on its first
   // so that the workers take the others and meet the unknown job number.
   const nap = new Int32Array(new SharedArrayBuffer(4));
-  assert.throws(() => pool.run(99, new Int32Array(4), 3, () => { Atomics.wait(nap, 0, 0, 3000); }),
-    /our wasm kernel 'job 99' failed on a kernel thread: thread \d: no job number 99/);
+  assert.throws(
+    () =>
+      pool.run(99, new Int32Array(4), 3, () => {
+        Atomics.wait(nap, 0, 0, 3000);
+      }),
+    /our wasm kernel 'job 99' failed on a kernel thread: thread \d: no job number 99/,
+  );
   assert.ok(kernelThreadsFor(calls().wasmMemory), "the threads still serve");
   const c = CASES[1];
   assertClose(await convAll(c, Infinity), await convAll(c, 1), "after a failure");
@@ -141,7 +204,8 @@ test("a kernel thread's failure is thrown to the caller, naming the kernel; the 
 test("an interrupt (SIGINT, breakOnSigint) in the middle of threaded convolutions leaves no thread stuck", async () => {
   const c = CASES[1];
   const expected = await convAll(c, 1);
-  const x = tf.randomNormal([8, 64, 64, 32], 0, 1, "float32", 1), w = tf.randomNormal([3, 3, 32, 32], 0, 1, "float32", 2);
+  const x = tf.randomNormal([8, 64, 64, 32], 0, 1, "float32", 1),
+    w = tf.randomNormal([3, 3, 32, 32], 0, 1, "float32", 2);
   const grad = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same")));
   const g = globalThis as unknown as { threadedWork?: () => number };
   let steps = 0;
@@ -190,7 +254,11 @@ test("a script that used the kernel threads exits by itself (the threads are unr
       console.log(JSON.stringify({ threads: kernelThreadsFor(tf.backend().wasm.wasmMemory)?.threads }));
     });`;
   const t0 = Date.now();
-  const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, TFJS_LAB_WASM_THREADS: "2" }, encoding: "utf8", timeout: 60_000 });
+  const out = execFileSync(process.execPath, ["-e", script], {
+    env: { ...process.env, TFJS_LAB_WASM_THREADS: "2" },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   assert.deepEqual(JSON.parse(out.trim().split("\n").at(-1)!), { threads: 2 });
   assert.ok(Date.now() - t0 < 60_000);
 });

@@ -6,26 +6,40 @@ import * as tf from "@tensorflow/tfjs";
 import { switchBackend } from "../../src/tfjs";
 
 type Pad = "same" | "valid" | number;
-interface Case { shape: [number, number, number, number]; k: number; s: number; pad: Pad; ties?: boolean }
+interface Case {
+  shape: [number, number, number, number];
+  k: number;
+  s: number;
+  pad: Pad;
+  ties?: boolean;
+}
 
 function input(c: Case): tf.Tensor4D {
   const n = c.shape.reduce((a, b) => a * b, 1);
   // With ties: few distinct values, so windows hold several equal maxima.
-  return tf.tensor4d(Array.from({ length: n }, (_, i) => c.ties ? (i * 7) % 5 : Math.sin(i * 1.3) * 4), c.shape);
+  return tf.tensor4d(
+    Array.from({ length: n }, (_, i) => (c.ties ? (i * 7) % 5 : Math.sin(i * 1.3) * 4)),
+    c.shape,
+  );
 }
 
 async function grads(backend: string, c: Case): Promise<Float32Array> {
   await switchBackend(backend);
   const x = input(c);
   const outShape = tf.tidy(() => tf.maxPool(x, c.k, c.s, c.pad).shape);
-  const r = tf.tensor(Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, (_, i) => Math.cos(i)), outShape);
+  const r = tf.tensor(
+    Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, (_, i) => Math.cos(i)),
+    outShape,
+  );
   const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, c.k, c.s, c.pad), r)))(x);
   const out = (await dx.data()) as Float32Array;
   tf.dispose([x, r, dx]);
   return out;
 }
 
-before(async () => { await switchBackend("wasm"); });
+before(async () => {
+  await switchBackend("wasm");
+});
 
 const cases: Case[] = [
   { shape: [2, 10, 10, 16], k: 5, s: 1, pad: "same" },

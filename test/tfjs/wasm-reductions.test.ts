@@ -16,7 +16,9 @@ const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] =
   { shape: [4, 96, 80, 8], axis: [0, 1, 2], keepDims: false }, // a long window: float32 accumulation stays within 1e-4
 ];
 
-before(async () => { await switchBackend("wasm"); });
+before(async () => {
+  await switchBackend("wasm");
+});
 
 for (const op of ["sum", "mean"] as const) {
   for (const c of cases) {
@@ -33,14 +35,26 @@ for (const op of ["sum", "mean"] as const) {
       const expected = await run("cpu");
       const actual = await run("wasm");
       assert.deepEqual(actual.shape, expected.shape);
-      actual.data.forEach((v, i) => assert.ok(Math.abs(v - expected.data[i]) <= 1e-4 * Math.max(1, Math.abs(expected.data[i])), `${i}: ${v} vs ${expected.data[i]}`));
+      actual.data.forEach((v, i) =>
+        assert.ok(Math.abs(v - expected.data[i]) <= 1e-4 * Math.max(1, Math.abs(expected.data[i])), `${i}: ${v} vs ${expected.data[i]}`),
+      );
     });
   }
 }
 
 test("integer sums keep the stock kernel", async () => {
   await tf.setBackend("wasm");
-  const y = tf.sum(tf.tensor2d([[1, 2], [3, 4]], [2, 2], "int32"), 0);
+  const y = tf.sum(
+    tf.tensor2d(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [2, 2],
+      "int32",
+    ),
+    0,
+  );
   assert.equal(y.dtype, "int32");
   assert.deepEqual(Array.from(await y.data()), [4, 6]);
 });

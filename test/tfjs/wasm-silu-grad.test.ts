@@ -16,7 +16,8 @@ import { kernelCallsWithoutSimd } from "../helpers/without-simd";
 /** silu(x) and d/dx sum(silu(x) * r), with `op` on the current backend. */
 async function valueAndGradient(shape: number[], op: (x: tf.Tensor) => tf.Tensor): Promise<{ y: Float32Array; dx: Float32Array }> {
   const size = shape.reduce((a, b) => a * b);
-  const x = tf.tensor(randomArray(size, 1, 8), shape), r = tf.tensor(randomArray(size, 2), shape);
+  const x = tf.tensor(randomArray(size, 1, 8), shape),
+    r = tf.tensor(randomArray(size, 2), shape);
   const { value, grad } = tf.valueAndGrad((a: tf.Tensor) => tf.sum(tf.mul(op(a), r)))(x);
   const y = op(x);
   const result = { y: (await y.data()) as Float32Array, dx: (await grad.data()) as Float32Array };
@@ -30,7 +31,12 @@ before(async () => {
   registerWasmKernels();
 });
 
-for (const shape of [[2, 6, 6, 4], [3, 5, 7, 3], [1, 1, 1, 3], [4, 20, 20, 16]]) {
+for (const shape of [
+  [2, 6, 6, 4],
+  [3, 5, 7, 3],
+  [1, 1, 1, 3],
+  [4, 20, 20, 16],
+]) {
   test(`silu on wasm, ${shape.join("x")}: value and gradient match the composed op on cpu to 1e-4`, async () => {
     await tf.setBackend("cpu");
     const reference = await valueAndGradient(shape, composed);
@@ -45,7 +51,8 @@ for (const shape of [[2, 6, 6, 4], [3, 5, 7, 3], [1, 1, 1, 3], [4, 20, 20, 16]])
 test("without our SIMD module the wasm kernel composes the same gradient from stock kernels", async () => {
   await tf.setBackend("wasm");
   const calls = kernelCallsWithoutSimd();
-  const shape = [3, 5, 7, 3], size = 315;
+  const shape = [3, 5, 7, 3],
+    size = 315;
   const [dy, x] = [tf.tensor(randomArray(size, 3), shape), tf.tensor(randomArray(size, 4, 8), shape)];
   const s = tf.sigmoid(x);
   const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
@@ -59,7 +66,8 @@ test("without our SIMD module the wasm kernel composes the same gradient from st
 test("on a backend without the kernel (cpu) silu is the composed op", async () => {
   await tf.setBackend("cpu");
   assert.equal(tf.getKernel(SILU_GRAD_KERNEL, "cpu"), undefined);
-  const a = await valueAndGradient([2, 3, 3, 4], silu), b = await valueAndGradient([2, 3, 3, 4], composed);
+  const a = await valueAndGradient([2, 3, 3, 4], silu),
+    b = await valueAndGradient([2, 3, 3, 4], composed);
   assert.deepEqual(a, b);
   await tf.setBackend("wasm");
 });

@@ -13,12 +13,12 @@ import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { outerFilterGradient, outerFilterGradientApplies } from "../../src/tfjs/wasm-kernels/conv2d-backprop-filter-outer";
 import { scatterInputGradient, scatterInputGradientApplies } from "../../src/tfjs/wasm-kernels/conv2d-backprop-input-scatter";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
-import { KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
+import { type KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { simdKernelsFor } from "../../src/tfjs/wasm-simd/load";
 import { enableRelaxedSimd } from "../../src/tfjs/wasm-simd/relaxed-simd";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
-import { ConvCase as Case, convCaseLabel as label, convGradients } from "../helpers/conv-gradients";
+import { type ConvCase as Case, convCaseLabel as label, convGradients } from "../helpers/conv-gradients";
 import { randomArray } from "../helpers/random-array";
 
 const calls = () => new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
@@ -34,12 +34,19 @@ after(() => {
 });
 
 /** Both builds of the GEMM-like kernels; Node >= 20 has relaxed SIMD (behind a flag on 20, which enableRelaxedSimd sets). */
-const VARIANTS = [{ fused: false, name: "SIMD128" }, { fused: true, name: "fused multiply-add" }];
+const VARIANTS = [
+  { fused: false, name: "SIMD128" },
+  { fused: true, name: "fused multiply-add" },
+];
 
 test("both assembled builds load against the wasm backend's memory (a missing build fails here, not silently)", () => {
   const memory = calls().wasmMemory;
   assert.ok(memory instanceof WebAssembly.Memory, "the wasm backend exposes its memory");
-  assert.equal(enableRelaxedSimd(), true, `V8 ${process.versions.v8} should run relaxed SIMD (shipped from 11.4, behind a flag in Node 20)`);
+  assert.equal(
+    enableRelaxedSimd(),
+    true,
+    `V8 ${process.versions.v8} should run relaxed SIMD (shipped from 11.4, behind a flag in Node 20)`,
+  );
   for (const { fused } of VARIANTS) {
     assert.equal(typeof simdKernelsFor(memory, fused)?.outerAccumulate, "function");
     assert.equal(typeof simdKernelsFor(memory, fused)?.rowScatter, "function");
@@ -47,64 +54,116 @@ test("both assembled builds load against the wasm backend's memory (a missing bu
   assert.notEqual(simdKernelsFor(memory, true), simdKernelsFor(memory, false), "two instances, one per build");
 });
 
-for (const { fused, name } of VARIANTS) test(`outerAccumulate: C += sum of outer products of strided rows, every tile shape and remainder (${name})`, () => {
-  const k = calls();
-  // Rows of A and B with padding between them (strides larger than the widths), several segments.
-  for (const [m, n] of [[1, 4], [3, 4], [4, 8], [5, 12], [9, 20], [18, 16], [7, 36]]) {
-    const lda = m + 3, ldb = n + 5;
-    const runs = [[0, 0, 5], [6, 7, 1], [9, 2, 0], [2, 10, 4]]; // [first row of A, first row of B, rows]
-    const rowsA = 16, rowsB = 16;
-    const a = k.alloc([rowsA * lda]), b = k.alloc([rowsB * ldb]), c = k.alloc([m * n]);
-    const segs = k.backendMakeOutput([runs.length * 3], "int32");
-    try {
-      const [A, B, C, S] = [k.heap(a), k.heap(b), k.heap(c), k.heapOf(segs) as Int32Array];
-      A.set(randomArray(A.length, m)); B.set(randomArray(B.length, n)); C.set(randomArray(C.length, m * n));
-      const expected = Float64Array.from(C);
-      for (const [ra, rb, rows] of runs) {
-        for (let p = 0; p < rows; p++) {
-          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expected[i * n + j] += A[(ra + p) * lda + i] * B[(rb + p) * ldb + j];
-        }
-      }
-      runs.forEach(([ra, rb, rows], s) => S.set([A.byteOffset + ra * lda * 4, B.byteOffset + rb * ldb * 4, rows], 3 * s));
-      simdKernelsFor(k.wasmMemory!, fused)!.outerAccumulate(C.byteOffset, n * 4, S.byteOffset, runs.length, lda * 4, ldb * 4, m, n);
-      assertClose(C, Float32Array.from(expected), `${name} m=${m} n=${n}`);
-    } finally {
-      k.free(a, b, c, segs);
-    }
-  }
-});
-
-for (const { fused, name } of VARIANTS) test(`rowScatter: rows of C += row of A times B, overlapping rows of C, tiles across segments, every tile shape and remainder (${name})`, () => {
-  const k = calls();
-  // [k, width, C's row stride (floats; below width the rows overlap), pixels per tile]
-  for (const [depth, width, ldc, rowsPerTile] of [[1, 4, 4, 1], [5, 8, 8, 4], [3, 12, 4, 1], [16, 12, 8, 4], [7, 36, 12, 4], [9, 20, 20, 1], [2, 48, 16, 4]]) {
-    const lda = depth + 2, ldb = width + 3;
-    // [first row of A, first row of C, pixels]: short segments, so tiles of 4 take pixels of several.
-    const runs = [[0, 0, 6], [7, 9, 1], [3, 20, 0], [8, 12, 5], [1, 22, 2], [12, 26, 3], [5, 30, 1]];
-    const cRows = 32;
-    const a = k.alloc([16 * lda]), b = k.alloc([depth * ldb]), c = k.alloc([cRows * ldc + width]);
-    const segs = k.backendMakeOutput([runs.length * 3], "int32");
-    try {
-      const [A, B, C, S] = [k.heap(a), k.heap(b), k.heap(c), k.heapOf(segs) as Int32Array];
-      A.set(randomArray(A.length, depth)); B.set(randomArray(B.length, width)); C.set(randomArray(C.length, ldc));
-      const expected = Float64Array.from(C);
-      for (const [ra, rc, pixels] of runs) {
-        for (let p = 0; p < pixels; p++) {
-          for (let n = 0; n < width; n++) {
-            let sum = 0;
-            for (let o = 0; o < depth; o++) sum += A[(ra + p) * lda + o] * B[o * ldb + n];
-            expected[(rc + p) * ldc + n] += sum;
+for (const { fused, name } of VARIANTS)
+  test(`outerAccumulate: C += sum of outer products of strided rows, every tile shape and remainder (${name})`, () => {
+    const k = calls();
+    // Rows of A and B with padding between them (strides larger than the widths), several segments.
+    for (const [m, n] of [
+      [1, 4],
+      [3, 4],
+      [4, 8],
+      [5, 12],
+      [9, 20],
+      [18, 16],
+      [7, 36],
+    ]) {
+      const lda = m + 3,
+        ldb = n + 5;
+      const runs = [
+        [0, 0, 5],
+        [6, 7, 1],
+        [9, 2, 0],
+        [2, 10, 4],
+      ]; // [first row of A, first row of B, rows]
+      const rowsA = 16,
+        rowsB = 16;
+      const a = k.alloc([rowsA * lda]),
+        b = k.alloc([rowsB * ldb]),
+        c = k.alloc([m * n]);
+      const segs = k.backendMakeOutput([runs.length * 3], "int32");
+      try {
+        const [A, B, C, S] = [k.heap(a), k.heap(b), k.heap(c), k.heapOf(segs) as Int32Array];
+        A.set(randomArray(A.length, m));
+        B.set(randomArray(B.length, n));
+        C.set(randomArray(C.length, m * n));
+        const expected = Float64Array.from(C);
+        for (const [ra, rb, rows] of runs) {
+          for (let p = 0; p < rows; p++) {
+            for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expected[i * n + j] += A[(ra + p) * lda + i] * B[(rb + p) * ldb + j];
           }
         }
+        runs.forEach(([ra, rb, rows], s) => S.set([A.byteOffset + ra * lda * 4, B.byteOffset + rb * ldb * 4, rows], 3 * s));
+        simdKernelsFor(k.wasmMemory!, fused)!.outerAccumulate(C.byteOffset, n * 4, S.byteOffset, runs.length, lda * 4, ldb * 4, m, n);
+        assertClose(C, Float32Array.from(expected), `${name} m=${m} n=${n}`);
+      } finally {
+        k.free(a, b, c, segs);
       }
-      runs.forEach(([ra, rc, pixels], i) => S.set([A.byteOffset + ra * lda * 4, C.byteOffset + rc * ldc * 4, pixels], 3 * i));
-      simdKernelsFor(k.wasmMemory!, fused)!.rowScatter(S.byteOffset, runs.length, ldc * 4, lda * 4, B.byteOffset, ldb * 4, depth, width, rowsPerTile);
-      assertClose(C, Float32Array.from(expected), `${name} k=${depth} width=${width} ldc=${ldc} tile rows=${rowsPerTile}`);
-    } finally {
-      k.free(a, b, c, segs);
     }
-  }
-});
+  });
+
+for (const { fused, name } of VARIANTS)
+  test(`rowScatter: rows of C += row of A times B, overlapping rows of C, tiles across segments, every tile shape and remainder (${name})`, () => {
+    const k = calls();
+    // [k, width, C's row stride (floats; below width the rows overlap), pixels per tile]
+    for (const [depth, width, ldc, rowsPerTile] of [
+      [1, 4, 4, 1],
+      [5, 8, 8, 4],
+      [3, 12, 4, 1],
+      [16, 12, 8, 4],
+      [7, 36, 12, 4],
+      [9, 20, 20, 1],
+      [2, 48, 16, 4],
+    ]) {
+      const lda = depth + 2,
+        ldb = width + 3;
+      // [first row of A, first row of C, pixels]: short segments, so tiles of 4 take pixels of several.
+      const runs = [
+        [0, 0, 6],
+        [7, 9, 1],
+        [3, 20, 0],
+        [8, 12, 5],
+        [1, 22, 2],
+        [12, 26, 3],
+        [5, 30, 1],
+      ];
+      const cRows = 32;
+      const a = k.alloc([16 * lda]),
+        b = k.alloc([depth * ldb]),
+        c = k.alloc([cRows * ldc + width]);
+      const segs = k.backendMakeOutput([runs.length * 3], "int32");
+      try {
+        const [A, B, C, S] = [k.heap(a), k.heap(b), k.heap(c), k.heapOf(segs) as Int32Array];
+        A.set(randomArray(A.length, depth));
+        B.set(randomArray(B.length, width));
+        C.set(randomArray(C.length, ldc));
+        const expected = Float64Array.from(C);
+        for (const [ra, rc, pixels] of runs) {
+          for (let p = 0; p < pixels; p++) {
+            for (let n = 0; n < width; n++) {
+              let sum = 0;
+              for (let o = 0; o < depth; o++) sum += A[(ra + p) * lda + o] * B[o * ldb + n];
+              expected[(rc + p) * ldc + n] += sum;
+            }
+          }
+        }
+        runs.forEach(([ra, rc, pixels], i) => S.set([A.byteOffset + ra * lda * 4, C.byteOffset + rc * ldc * 4, pixels], 3 * i));
+        simdKernelsFor(k.wasmMemory!, fused)!.rowScatter(
+          S.byteOffset,
+          runs.length,
+          ldc * 4,
+          lda * 4,
+          B.byteOffset,
+          ldb * 4,
+          depth,
+          width,
+          rowsPerTile,
+        );
+        assertClose(C, Float32Array.from(expected), `${name} k=${depth} width=${width} ldc=${ldc} tile rows=${rowsPerTile}`);
+      } finally {
+        k.free(a, b, c, segs);
+      }
+    }
+  });
 
 /** dW of sum(conv2d(x, w) * r) on `backend`. */
 async function filterGradient(backend: string, c: Case): Promise<Float32Array> {
@@ -114,16 +173,58 @@ async function filterGradient(backend: string, c: Case): Promise<Float32Array> {
 const geometry = (c: Case) => convGeometry([c.n, c.h, c.w, c.ci], [c.k, c.k, c.ci, c.co], c.s, c.pad, undefined, false, undefined);
 
 const cases: Case[] = [
-  { n: 2, h: 9, w: 7, ci: 5, co: 8, k: 3, s: 1, pad: "same" },                         // dW's columns as vectors
-  { n: 2, h: 9, w: 7, ci: 3, co: 12, k: 3, s: 2, pad: "same" },                        // 8 + 4 columns, 9 rows of C: every tile
-  { n: 2, h: 9, w: 11, ci: 8, co: 7, k: 3, s: 1, pad: "valid" },                       // co % 4 != 0: transposed
-  { n: 2, h: 7, w: 9, ci: 12, co: 255, k: 1, s: 1, pad: "valid" },                     // YOLOv5's Detect: transposed 1x1
-  { n: 2, h: 13, w: 13, ci: 3, co: 16, k: 6, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] }, // YOLOv5's stem
-  { n: 1, h: 9, w: 8, ci: 4, co: 3, k: 3, s: 2, pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },   // asymmetric, transposed
-  { n: 2, h: 6, w: 10, ci: 2, co: 4, k: 3, s: 1, pad: [[0, 0], [0, 0], [2, 0], [0, 0]] },  // left padding only
-  { n: 2, h: 5, w: 2, ci: 4, co: 8, k: 3, s: 1, pad: "same" },                         // narrower than the filter: edges only
+  { n: 2, h: 9, w: 7, ci: 5, co: 8, k: 3, s: 1, pad: "same" }, // dW's columns as vectors
+  { n: 2, h: 9, w: 7, ci: 3, co: 12, k: 3, s: 2, pad: "same" }, // 8 + 4 columns, 9 rows of C: every tile
+  { n: 2, h: 9, w: 11, ci: 8, co: 7, k: 3, s: 1, pad: "valid" }, // co % 4 != 0: transposed
+  { n: 2, h: 7, w: 9, ci: 12, co: 255, k: 1, s: 1, pad: "valid" }, // YOLOv5's Detect: transposed 1x1
+  {
+    n: 2,
+    h: 13,
+    w: 13,
+    ci: 3,
+    co: 16,
+    k: 6,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 2],
+      [2, 2],
+      [0, 0],
+    ],
+  }, // YOLOv5's stem
+  {
+    n: 1,
+    h: 9,
+    w: 8,
+    ci: 4,
+    co: 3,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 1],
+      [0, 0],
+    ],
+  }, // asymmetric, transposed
+  {
+    n: 2,
+    h: 6,
+    w: 10,
+    ci: 2,
+    co: 4,
+    k: 3,
+    s: 1,
+    pad: [
+      [0, 0],
+      [0, 0],
+      [2, 0],
+      [0, 0],
+    ],
+  }, // left padding only
+  { n: 2, h: 5, w: 2, ci: 4, co: 8, k: 3, s: 1, pad: "same" }, // narrower than the filter: edges only
   { n: 3, h: 4, w: 4, ci: 4, co: 4, k: 5, s: 2, pad: "same" },
-  { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, s: 2, pad: "same" },                       // strided 1x1
+  { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, s: 2, pad: "same" }, // strided 1x1
 ];
 
 for (const c of cases) {
@@ -151,17 +252,73 @@ test("neither channel count a multiple of 4: handed to the other forms, still ma
 });
 
 const inputCases: Case[] = [
-  { n: 2, h: 9, w: 7, ci: 8, co: 6, k: 3, s: 1, pad: "same" },                          // 4-pixel tiles, 8 + 8 + 8 columns
-  { n: 2, h: 9, w: 7, ci: 4, co: 5, k: 3, s: 1, pad: "same" },                          // rows 4 apart: one pixel a tile
-  { n: 2, h: 9, w: 11, ci: 4, co: 8, k: 3, s: 2, pad: "same" },                         // strided: 4-pixel tiles, 8 + 4 columns
-  { n: 2, h: 10, w: 10, ci: 16, co: 32, k: 3, s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }, // YOLOv5's downsampling
-  { n: 2, h: 7, w: 9, ci: 12, co: 255, k: 1, s: 1, pad: "valid" },                      // YOLOv5's Detect
-  { n: 2, h: 13, w: 13, ci: 4, co: 16, k: 6, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] },
-  { n: 1, h: 9, w: 8, ci: 4, co: 3, k: 3, s: 2, pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },   // asymmetric
-  { n: 2, h: 6, w: 10, ci: 8, co: 4, k: 3, s: 1, pad: [[0, 0], [0, 0], [2, 0], [0, 0]] },  // left padding only
-  { n: 2, h: 5, w: 2, ci: 4, co: 8, k: 3, s: 1, pad: "same" },                          // narrower than the filter
-  { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, s: 2, pad: "same" },                        // strided 1x1: pixels dx never sees
-  { n: 3, h: 9, w: 9, ci: 4, co: 4, k: 2, s: 3, pad: "valid" },                         // stride above the filter: gaps
+  { n: 2, h: 9, w: 7, ci: 8, co: 6, k: 3, s: 1, pad: "same" }, // 4-pixel tiles, 8 + 8 + 8 columns
+  { n: 2, h: 9, w: 7, ci: 4, co: 5, k: 3, s: 1, pad: "same" }, // rows 4 apart: one pixel a tile
+  { n: 2, h: 9, w: 11, ci: 4, co: 8, k: 3, s: 2, pad: "same" }, // strided: 4-pixel tiles, 8 + 4 columns
+  {
+    n: 2,
+    h: 10,
+    w: 10,
+    ci: 16,
+    co: 32,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  }, // YOLOv5's downsampling
+  { n: 2, h: 7, w: 9, ci: 12, co: 255, k: 1, s: 1, pad: "valid" }, // YOLOv5's Detect
+  {
+    n: 2,
+    h: 13,
+    w: 13,
+    ci: 4,
+    co: 16,
+    k: 6,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 2],
+      [2, 2],
+      [0, 0],
+    ],
+  },
+  {
+    n: 1,
+    h: 9,
+    w: 8,
+    ci: 4,
+    co: 3,
+    k: 3,
+    s: 2,
+    pad: [
+      [0, 0],
+      [2, 1],
+      [0, 1],
+      [0, 0],
+    ],
+  }, // asymmetric
+  {
+    n: 2,
+    h: 6,
+    w: 10,
+    ci: 8,
+    co: 4,
+    k: 3,
+    s: 1,
+    pad: [
+      [0, 0],
+      [0, 0],
+      [2, 0],
+      [0, 0],
+    ],
+  }, // left padding only
+  { n: 2, h: 5, w: 2, ci: 4, co: 8, k: 3, s: 1, pad: "same" }, // narrower than the filter
+  { n: 2, h: 8, w: 8, ci: 16, co: 32, k: 1, s: 2, pad: "same" }, // strided 1x1: pixels dx never sees
+  { n: 3, h: 9, w: 9, ci: 4, co: 4, k: 2, s: 3, pad: "valid" }, // stride above the filter: gaps
 ];
 
 for (const c of inputCases) {
@@ -228,7 +385,13 @@ test("threaded wasm build (shared memory): the shared variant loads, the filter 
       console.log(JSON.stringify({ shared: calls.wasmMemory.buffer instanceof SharedArrayBuffer, filter: outerFilterGradientApplies(calls, g, 12), input: scatterInputGradientApplies(calls, g), forward: rowConvForwardApplies(calls, g, 12), worst }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, TFJS_LAB_WASM_THREADS: "2" }, encoding: "utf8" });
-  const result = JSON.parse(out.trim().split("\n").at(-1)!) as { shared: boolean; filter: boolean; input: boolean; forward: boolean; worst: number };
+  const result = JSON.parse(out.trim().split("\n").at(-1)!) as {
+    shared: boolean;
+    filter: boolean;
+    input: boolean;
+    forward: boolean;
+    worst: number;
+  };
   assert.equal(result.shared, true, "TFJS_LAB_WASM_THREADS=2 starts the threaded build");
   assert.equal(result.filter, true, "the filter gradient takes our kernel");
   assert.equal(result.input, true, "the input gradient takes our kernel (kernel threads started)");

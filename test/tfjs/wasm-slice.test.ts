@@ -10,7 +10,11 @@ import { concatHeap, sliceHeap } from "../../src/tfjs/wasm-kernels/slice";
 
 function iota(shape: number[], dtype: "float32" | "int32" = "float32"): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Array.from({ length: n }, (_, i) => (dtype === "int32" ? i : i * 0.5 - 3)), shape, dtype);
+  return tf.tensor(
+    Array.from({ length: n }, (_, i) => (dtype === "int32" ? i : i * 0.5 - 3)),
+    shape,
+    dtype,
+  );
 }
 
 async function onBoth<T>(f: () => tf.Tensor | tf.Tensor[]): Promise<[T, T]> {
@@ -25,7 +29,9 @@ async function onBoth<T>(f: () => tf.Tensor | tf.Tensor[]): Promise<[T, T]> {
   return [results[0], results[1]];
 }
 
-before(async () => { await switchBackend("wasm"); });
+before(async () => {
+  await switchBackend("wasm");
+});
 
 const sliceCases: [string, number[], number[], number[]][] = [
   ["channels of 4-D", [2, 3, 4, 5], [0, 0, 0, 1], [2, 3, 4, 3]],
@@ -60,7 +66,9 @@ test("Concat along every axis, three inputs, an empty one, int32: wasm equals cp
   for (let axis = 0; axis < 4; axis++) {
     const shapeB = [4, 5, 6, 7];
     shapeB[axis] = 2;
-    const [cpu, wasm] = await onBoth(() => tf.tidy(() => tf.concat([iota([4, 5, 6, 7]), iota(shapeB), iota([4, 5, 6, 7].map((d, i) => i === axis ? 3 : d))], axis)));
+    const [cpu, wasm] = await onBoth(() =>
+      tf.tidy(() => tf.concat([iota([4, 5, 6, 7]), iota(shapeB), iota([4, 5, 6, 7].map((d, i) => (i === axis ? 3 : d)))], axis)),
+    );
     assert.deepEqual(wasm, cpu, `axis ${axis}`);
   }
   const [cpuE, wasmE] = await onBoth(() => tf.tidy(() => tf.concat([iota([2, 3]), tf.zeros([2, 0]), iota([2, 70])], 1)));
@@ -71,7 +79,8 @@ test("Concat along every axis, three inputs, an empty one, int32: wasm equals cp
 
 test("the gradient of a channel concat (SplitV) on wasm equals cpu", async () => {
   const [cpu, wasm] = await onBoth(() => {
-    const a = iota([2, 4, 4, 3]), b = iota([2, 4, 4, 5]);
+    const a = iota([2, 4, 4, 3]),
+      b = iota([2, 4, 4, 5]);
     const r = iota([2, 4, 4, 8]);
     const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.concat([p, q], 3), r)))([a, b]);
     tf.dispose([a, b, r]);

@@ -23,15 +23,16 @@ test("a small conv classifier trains on wasm", async () => {
     return tf.add(tf.add(tf.mul(top, y), tf.mul(tf.sub(1, top), tf.sub(1, y))), noise);
   });
   const onehot = tf.oneHot(labels, 2);
-  const loss = () => tf.tidy(() => {
-    let h: tf.Tensor = tf.conv2d(images as tf.Tensor4D, w1, 2, "same");
-    const { mean, variance } = tf.moments(h, [0, 1, 2]);
-    h = tf.relu(tf.batchNorm(h, mean, variance, beta, gamma, 1e-3));
-    h = tf.relu(tf.depthwiseConv2d(h as tf.Tensor4D, dw, 1, "same"));
-    h = tf.conv2d(h as tf.Tensor4D, w2, 1, "valid");
-    const logits = tf.matMul(tf.mean(h, [1, 2]), dense);
-    return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
-  });
+  const loss = () =>
+    tf.tidy(() => {
+      let h: tf.Tensor = tf.conv2d(images as tf.Tensor4D, w1, 2, "same");
+      const { mean, variance } = tf.moments(h, [0, 1, 2]);
+      h = tf.relu(tf.batchNorm(h, mean, variance, beta, gamma, 1e-3));
+      h = tf.relu(tf.depthwiseConv2d(h as tf.Tensor4D, dw, 1, "same"));
+      h = tf.conv2d(h as tf.Tensor4D, w2, 1, "valid");
+      const logits = tf.matMul(tf.mean(h, [1, 2]), dense);
+      return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+    });
   const optimizer = tf.train.sgd(0.2);
   const losses: number[] = [];
   let buffersAfterFirstStep = 0;

@@ -34,21 +34,47 @@ test("the trainer runs with its hyp table: defaults, a run's hyp.yaml, and the o
   const made = [
     new Trainer({ model, data: regressionData(1, 16), epochs: 1, loss: mse, batchSize: 16 }),
     new Trainer({ model, data: regressionData(1, 16), epochs: 1, loss: mse, batchSize: 16, hyp: run.hyp }),
-    new Trainer({ model, data: regressionData(1, 16), epochs: 1, loss: mse, batchSize: 16, lr0: 0.01, momentum: 0.937, weightDecay: 0.0005 }),
+    new Trainer({
+      model,
+      data: regressionData(1, 16),
+      epochs: 1,
+      loss: mse,
+      batchSize: 16,
+      lr0: 0.01,
+      momentum: 0.937,
+      weightDecay: 0.0005,
+    }),
   ];
   for (const t of made) {
     assert.deepEqual(t.hyp, { ...HYP_DEFAULTS });
     assert.equal(t.nbs, 64);
     assert.equal(t.accumulate, 4);
     assert.ok(Math.abs(t.weightDecay - 0.0005) < 1e-12); // 0.0005 * 16 * 4 / 64
-    assert.deepEqual(t.optimizer.paramGroups.map((g) => [g.lr, g.momentum]), [[0.01, 0.937], [0.01, 0.937], [0.01, 0.937]]);
+    assert.deepEqual(
+      t.optimizer.paramGroups.map((g) => [g.lr, g.momentum]),
+      [
+        [0.01, 0.937],
+        [0.01, 0.937],
+        [0.01, 0.937],
+      ],
+    );
     t.dispose();
   }
-  const custom = new Trainer({ model, data: regressionData(1, 16), epochs: 1, loss: mse, batchSize: 8, hyp: { lr0: 0.1, weight_decay: 0.001 } });
+  const custom = new Trainer({
+    model,
+    data: regressionData(1, 16),
+    epochs: 1,
+    loss: mse,
+    batchSize: 8,
+    hyp: { lr0: 0.1, weight_decay: 0.001 },
+  });
   assert.equal(custom.optimizer.paramGroups[0].lr, 0.1);
   assert.ok(Math.abs(custom.weightDecay - 0.001) < 1e-12); // 0.001 * 8 * 8 / 64
   custom.dispose();
-  assert.throws(() => new Trainer({ model, data: regressionData(1, 16), epochs: 1, loss: mse, hyp: { lr0: 0.1 }, lr0: 0.2 }), /contradicts hyp\.lr0/);
+  assert.throws(
+    () => new Trainer({ model, data: regressionData(1, 16), epochs: 1, loss: mse, hyp: { lr0: 0.1 }, lr0: 0.2 }),
+    /contradicts hyp\.lr0/,
+  );
   model.dispose();
   assert.equal(tf.memory().numTensors, baseline);
 });

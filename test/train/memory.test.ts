@@ -2,12 +2,23 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
-  autobatch, CachingAllocator, deviceMemoryStats, formatSize, linearFit, measureMemory, OutOfMemoryError,
-  parseBytes, resetDeviceMemory, setMemoryBudget, Trainer, withMemoryBudget,
+  autobatch,
+  CachingAllocator,
+  deviceMemoryStats,
+  formatSize,
+  linearFit,
+  measureMemory,
+  OutOfMemoryError,
+  parseBytes,
+  resetDeviceMemory,
+  setMemoryBudget,
+  Trainer,
+  withMemoryBudget,
 } from "../../src/toolkit/train";
 import { mse, regressionData, TinyConv, TinyLinear } from "./tiny-models";
 
-const MiB = 1 << 20, GiB = 1 << 30;
+const MiB = 1 << 20,
+  GiB = 1 << 30;
 
 test("sizes are printed and parsed as PyTorch/users write them", () => {
   assert.equal(formatSize(100 * MiB), "100.00 MiB");
@@ -51,7 +62,10 @@ test("caching allocator: over capacity it releases free segments, then fails if 
   assert.equal(pinned.stats().reserved, 130 * MiB);
   blocks.forEach((b) => pinned.free(b));
   // 130 + 60 > 150 and no segment is wholly free: out of memory, with only 7.5 MiB allocated
-  assert.throws(() => pinned.allocate(60 * MiB), (e: Error & { requested?: number }) => e.requested === 60 * MiB);
+  assert.throws(
+    () => pinned.allocate(60 * MiB),
+    (e: Error & { requested?: number }) => e.requested === 60 * MiB,
+  );
   assert.equal(pinned.stats().allocated, 7.5 * MiB); // each 1.25 MiB request holds its whole 1.5 MiB block (remainder too small to split)
   kept.forEach((b) => pinned.free(b));
 });
@@ -63,11 +77,23 @@ test("a step over the budget fails with CUDA's message, returns its memory, and 
   const before = tf.memory().numTensors;
   try {
     await assert.rejects(
-      withMemoryBudget(() => tf.tidy(() => tf.ones([1024 * 1024]).add(1).sum()), { phase: "val" }),
+      withMemoryBudget(
+        () =>
+          tf.tidy(() =>
+            tf
+              .ones([1024 * 1024])
+              .add(1)
+              .sum(),
+          ),
+        { phase: "val" },
+      ),
       (e: Error) => {
         assert.ok(e instanceof OutOfMemoryError);
         assert.equal(e.name, "OutOfMemoryError");
-        assert.match(e.message, /^CUDA out of memory\. Tried to allocate 4\.00 MiB\. GPU 0 has a total capacity of 4\.00 MiB of which .* is free\. /);
+        assert.match(
+          e.message,
+          /^CUDA out of memory\. Tried to allocate 4\.00 MiB\. GPU 0 has a total capacity of 4\.00 MiB of which .* is free\. /,
+        );
         assert.match(e.message, /Of the allocated memory .* is allocated by PyTorch, and .* is reserved by PyTorch but unallocated\./);
         assert.match(e.message, /\(simulated: budget set by setMemoryBudget; backend cpu has no device memory limit; failed during val\)$/);
         return true;
@@ -105,25 +131,62 @@ test("the trainer fails a step over budget, frees it, and leaves the model usabl
 
 test("phases report measured peaks; reserved is a high-water mark across phases", async () => {
   resetDeviceMemory();
-  const big = await measureMemory(() => { tf.tidy(() => tf.ones([4 * MiB / 4]).mul(2).sum()); }, { phase: "train" });
-  const small = await measureMemory(() => { tf.tidy(() => tf.ones([2 * MiB / 4]).mul(2).sum()); }, { phase: "val" });
+  const big = await measureMemory(
+    () => {
+      tf.tidy(() =>
+        tf
+          .ones([(4 * MiB) / 4])
+          .mul(2)
+          .sum(),
+      );
+    },
+    { phase: "train" },
+  );
+  const small = await measureMemory(
+    () => {
+      tf.tidy(() =>
+        tf
+          .ones([(2 * MiB) / 4])
+          .mul(2)
+          .sum(),
+      );
+    },
+    { phase: "val" },
+  );
   assert.ok(big.memory.peakBytes - big.memory.startBytes >= 8 * MiB); // ones + mul alive together
   assert.ok(small.memory.peakBytes - small.memory.startBytes < big.memory.peakBytes - big.memory.startBytes);
   assert.equal(small.memory.reservedAfter, big.memory.reservedAfter); // served from the segments training left in the cache
-  assert.deepEqual(deviceMemoryStats().phases.map((p) => p.phase), ["train", "val"]);
+  assert.deepEqual(
+    deviceMemoryStats().phases.map((p) => p.phase),
+    ["train", "val"],
+  );
 });
 
 test("AutoBatch fits YOLOv5's line on injected measurements and applies its guards", async () => {
   resetDeviceMemory();
   const lines: string[] = [];
   // memory(b) = 0.5 GiB + 0.25 GiB * b on a 16 GiB budget: b = int((16 * 0.8 - 0.5) / 0.25) = 49
-  const r = await autobatch(null, { totalBytes: 16 * GiB, profile: async (b) => (0.5 + 0.25 * b) * GiB, device: "CUDA:0", log: (l) => lines.push(l) });
+  const r = await autobatch(null, {
+    totalBytes: 16 * GiB,
+    profile: async (b) => (0.5 + 0.25 * b) * GiB,
+    device: "CUDA:0",
+    log: (l) => lines.push(l),
+  });
   assert.equal(r.batchSize, 49);
-  const fit = linearFit([1, 2, 4, 8, 16], [1, 2, 4, 8, 16].map((b) => 0.5 + 0.25 * b));
+  const fit = linearFit(
+    [1, 2, 4, 8, 16],
+    [1, 2, 4, 8, 16].map((b) => 0.5 + 0.25 * b),
+  );
   assert.ok(Math.abs(fit[0] - 0.25) < 1e-12 && Math.abs(fit[1] - 0.5) < 1e-12);
   assert.equal(lines.at(-1), "AutoBatch: Using batch-size 49 for CUDA:0 12.75G/16.00G (80%) ✅");
   // a size that fails: step back to the size before it
-  const failing = await autobatch(null, { totalBytes: 16 * GiB, profile: async (b) => { if (b >= 16) throw new Error("CUDA out of memory"); return (0.5 + 0.25 * b) * GiB; } });
+  const failing = await autobatch(null, {
+    totalBytes: 16 * GiB,
+    profile: async (b) => {
+      if (b >= 16) throw new Error("CUDA out of memory");
+      return (0.5 + 0.25 * b) * GiB;
+    },
+  });
   assert.equal(failing.batchSize, 8);
   // nonsense fit: fall back to 16 with YOLOv5's warning
   const bad = await autobatch(null, { totalBytes: 16 * GiB, profile: async (b) => (10 - 0.1 * b) * GiB });
@@ -142,7 +205,10 @@ test("AutoBatch profiles a real model: memory grows with the batch and the choic
   const r = await autobatch(model, { imgsz: 64, totalBytes: 64 * MiB });
   assert.equal(tf.memory().numTensors, before);
   const mem = r.profiled.map((p) => p.gib as number);
-  assert.ok(mem.every((m, i) => i === 0 || m >= mem[i - 1]), `profile ${mem}`);
+  assert.ok(
+    mem.every((m, i) => i === 0 || m >= mem[i - 1]),
+    `profile ${mem}`,
+  );
   assert.ok(mem[4] > mem[0]);
   assert.ok(r.batchSize >= 1 && r.batchSize <= 1024);
   assert.ok((r.predictedFraction ?? 1) <= 0.85, `fraction ${r.predictedFraction}`);

@@ -15,11 +15,16 @@ class Pair extends Module {
     this.w = this.param("w", tf.tensor1d(w));
     this.stat = this.buffer("stat", tf.tensor1d(stat));
   }
-  forward(x: tf.Tensor): tf.Tensor { return tf.mul(x, this.w); }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.mul(x, this.w);
+  }
 }
 
 const close = (got: ArrayLike<number>, want: number[], tol = 1e-6) =>
-  assert.ok(want.every((w, i) => Math.abs(got[i] - w) <= tol * Math.max(1, Math.abs(w))), `${Array.from(got)} vs ${want}`);
+  assert.ok(
+    want.every((w, i) => Math.abs(got[i] - w) <= tol * Math.max(1, Math.abs(w))),
+    `${Array.from(got)} vs ${want}`,
+  );
 
 test("the decay ramps as YOLOv5's: d(n) = 0.9999 (1 - exp(-n / 2000))", () => {
   const ema = new ModelEMA(new Pair([1], [1]), { copy: () => new Pair([0], [0]) });
@@ -72,7 +77,10 @@ test("a YOLOv5 is copied from its own yaml; another module without `copy` or a d
   model.dispose();
   const tiny = new TinyLinear(2, 1);
   assert.throws(() => new ModelEMA(tiny), /cannot copy a TinyLinear by itself: pass \{ copy: \(\) => new TinyLinear\(\.\.\.\) \}/);
-  assert.throws(() => new ModelEMA(tiny, { copy: () => new TinyLinear(3, 1) }), /'weight' is float32 \[2,1\] in the model but float32 \[3,1\] in the copy/);
+  assert.throws(
+    () => new ModelEMA(tiny, { copy: () => new TinyLinear(3, 1) }),
+    /'weight' is float32 \[2,1\] in the model but float32 \[3,1\] in the copy/,
+  );
   tiny.dispose();
 });
 
@@ -82,11 +90,24 @@ test("Trainer with ema: one update per optimizer step, validation sees the EMA, 
   const model = new TinyLinear(2, 1);
   const validated: Module[] = [];
   const trainer = new Trainer({
-    model, data: regressionData(6, 8), epochs: 2, loss: mse, batchSize: 8, nbs: 16, warmupEpochs: 0, minWarmupIterations: 0,
-    ema: { copy: () => new TinyLinear(2, 1, 7) }, validate: ({ model: m }) => { validated.push(m); return {}; },
+    model,
+    data: regressionData(6, 8),
+    epochs: 2,
+    loss: mse,
+    batchSize: 8,
+    nbs: 16,
+    warmupEpochs: 0,
+    minWarmupIterations: 0,
+    ema: { copy: () => new TinyLinear(2, 1, 7) },
+    validate: ({ model: m }) => {
+      validated.push(m);
+      return {};
+    },
   });
   let steps = 0;
-  trainer.on("batch", (e) => { if (e.optimizerStep) steps++; });
+  trainer.on("batch", (e) => {
+    if (e.optimizerStep) steps++;
+  });
   await trainer.fit();
   assert.ok(steps > 0);
   assert.equal(trainer.ema!.updates, steps);

@@ -1,8 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  accumulateFor, interp, loaderBatchSizes, lrLambda, roundHalfEven, scaledWeightDecay,
-  warmupAccumulate, warmupIterations, warmupLr, warmupMomentum,
+  accumulateFor,
+  interp,
+  loaderBatchSizes,
+  lrLambda,
+  roundHalfEven,
+  scaledWeightDecay,
+  warmupAccumulate,
+  warmupIterations,
+  warmupLr,
+  warmupMomentum,
 } from "../../src/toolkit/train";
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -13,12 +21,15 @@ test("roundHalfEven rounds halves like numpy/Python 3", () => {
 
 test("accumulate = max(round(nbs / batch_size), 1)", () => {
   // 64/16 = 4; 64/24 = 2.67 -> 3; 64/40 = 1.6 -> 2; 64/48 = 1.33 -> 1; 64/128 = 0.5 -> 0 -> 1
-  assert.deepEqual([16, 24, 40, 48, 64, 128, 1].map((b) => accumulateFor(b)), [4, 3, 2, 1, 1, 1, 64]);
+  assert.deepEqual(
+    [16, 24, 40, 48, 64, 128, 1].map((b) => accumulateFor(b)),
+    [4, 3, 2, 1, 1, 1, 64],
+  );
 });
 
 test("weight_decay *= batch_size * accumulate / nbs", () => {
   close(scaledWeightDecay(0.0005, 16, 4), 0.0005);
-  close(scaledWeightDecay(0.0005, 24, 3), 0.0005 * 72 / 64);
+  close(scaledWeightDecay(0.0005, 24, 3), (0.0005 * 72) / 64);
   close(scaledWeightDecay(0.0005, 40, 2), 0.000625);
   close(scaledWeightDecay(0.0005, 128, 1), 0.001);
 });
@@ -46,9 +57,14 @@ test("warm-up lr and momentum interpolate as YOLOv5", () => {
 });
 
 test("lr schedules: linear and one_cycle cosine", () => {
-  const lin = lrLambda("linear", 300, 0.01), cos = lrLambda("cosine", 300, 0.01);
-  close(lin(0), 1); close(lin(150), 0.505); close(lin(300), 0.01);
-  close(cos(0), 1); close(cos(150), 0.505); close(cos(300), 0.01, 1e-12);
+  const lin = lrLambda("linear", 300, 0.01),
+    cos = lrLambda("cosine", 300, 0.01);
+  close(lin(0), 1);
+  close(lin(150), 0.505);
+  close(lin(300), 0.01);
+  close(cos(0), 1);
+  close(cos(150), 0.505);
+  close(cos(300), 0.01, 1e-12);
   close(cos(75), ((1 - Math.cos(Math.PI / 4)) / 2) * -0.99 + 1);
 });
 

@@ -43,4 +43,5 @@ export function regressionData(batches: number, batchSize: number) {
   };
 }
 
-export const mse = (out: unknown, batch: { targets: tf.Tensor }) => tf.losses.meanSquaredError(batch.targets, out as tf.Tensor) as tf.Scalar;
+export const mse = (out: unknown, batch: { targets: tf.Tensor }) =>
+  tf.losses.meanSquaredError(batch.targets, out as tf.Tensor) as tf.Scalar;

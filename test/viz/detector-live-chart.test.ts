@@ -37,23 +37,42 @@ model.dispose();
 require("fs").rmSync(liveRoot, { recursive: true, force: true });
 `;
 
-interface DisplayMessage { type: "display_data" | "update_display_data"; display_id: string | null; text: string | null; traces: [string, number, number | null][] | null }
-interface Saved { output_type: string; data: Record<string, any>; ename?: string; evalue?: string; text?: string }
+interface DisplayMessage {
+  type: "display_data" | "update_display_data";
+  display_id: string | null;
+  text: string | null;
+  traces: [string, number, number | null][] | null;
+}
+interface Saved {
+  output_type: string;
+  data: Record<string, any>;
+  ename?: string;
+  evalue?: string;
+  text?: string;
+}
 
 function executeInNbclient(code: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [path.join(REPO_ROOT, "test", "viz", "detector_live_chart.py"), KERNEL_NAME], { env: { ...process.env, ...env } });
-    let stdout = "", stderr = "";
+    const child = spawn(PYTHON, [path.join(REPO_ROOT, "test", "viz", "detector_live_chart.py"), KERNEL_NAME], {
+      env: { ...process.env, ...env },
+    });
+    let stdout = "",
+      stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), 170_000);
     child.on("error", reject);
-    child.on("close", (c) => { clearTimeout(timer); resolve({ code: c, stdout, stderr }); });
+    child.on("close", (c) => {
+      clearTimeout(timer);
+      resolve({ code: c, stdout, stderr });
+    });
     child.stdin.end(code);
   });
 }
 
-test("training the synthetic detector updates its chart in place every epoch; nbclient saves the final figure", { timeout: 200_000 }, async (t) => {
+test("training the synthetic detector updates its chart in place every epoch; nbclient saves the final figure", {
+  timeout: 200_000,
+}, async (t) => {
   assert.equal(pythonJupyterMissing(["nbclient", "nbformat", "jupyter_client"]), null);
   const jupyterPath = makeJupyterPath();
   try {
@@ -61,7 +80,10 @@ test("training the synthetic detector updates its chart in place every epoch; nb
     const r = await executeInNbclient(CELL, { JUPYTER_PATH: jupyterPath });
     t.diagnostic(`nbclient ran the training cell in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
-    const { outputs, display_messages: messages } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { outputs: Saved[]; display_messages: DisplayMessage[] };
+    const { outputs, display_messages: messages } = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
+      outputs: Saved[];
+      display_messages: DisplayMessage[];
+    };
     assert.ok(!outputs.some((o) => o.output_type === "error"), JSON.stringify(outputs.filter((o) => o.output_type === "error")));
 
     // The kernel showed one figure (after the first batch) and then only updated it, at least
@@ -86,7 +108,10 @@ test("training the synthetic detector updates its chart in place every epoch; nb
     const displays = outputs.filter((o) => o.output_type === "display_data");
     assert.equal(displays.length, 3, JSON.stringify(outputs).slice(0, 2000));
     assert.match(displays[0].data["text/plain"], /^train: Scanning .* 100%/);
-    assert.match(displays[1].data["text/plain"], new RegExp(`^yolov5n-synthetic {2}done: ${EPOCHS}/${EPOCHS} epochs in \\d+:\\d\\d {2}train loss [\\d.e+-]+`));
+    assert.match(
+      displays[1].data["text/plain"],
+      new RegExp(`^yolov5n-synthetic {2}done: ${EPOCHS}/${EPOCHS} epochs in \\d+:\\d\\d {2}train loss [\\d.e+-]+`),
+    );
     const fig = displays[2].data["application/vnd.plotly.v1+json"];
     assert.ok(fig, "the second output is the plotly figure");
     const traces = Object.fromEntries(fig.data.map((tr: { name: string; x: number[]; y: number[] }) => [tr.name, tr]));
@@ -95,7 +120,10 @@ test("training the synthetic detector updates its chart in place every epoch; nb
       assert.equal(traces[part].y.length, EPOCHS * BATCHES_PER_EPOCH, `${part} holds every batch of every epoch`);
     }
     assert.deepEqual(traces.box.x, [0.5, 1, 1.5, 2, 2.5, 3]);
-    assert.ok(traces.box.y.every((v: number) => Number.isFinite(v) && v > 0), `box loss ${traces.box.y}`);
+    assert.ok(
+      traces.box.y.every((v: number) => Number.isFinite(v) && v > 0),
+      `box loss ${traces.box.y}`,
+    );
   } finally {
     fs.rmSync(jupyterPath, { recursive: true, force: true });
   }

@@ -6,11 +6,14 @@ import sharp from "sharp";
 import { classColor, drawDetections, imageGrid } from "../../src/toolkit/viz";
 import type { PngImage } from "../../src/display";
 
-before(async () => { await tf.setBackend("cpu"); });
+before(async () => {
+  await tf.setBackend("cpu");
+});
 
 async function pixels(img: PngImage) {
   const { data, info } = await sharp(Buffer.from(img.png)).raw().toBuffer({ resolveWithObject: true });
-  const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
+  const at = (x: number, y: number) =>
+    Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
   return { info, at, data };
 }
 
@@ -41,7 +44,10 @@ test("drawDetections: a PNG of the image's size, box edges in the class colour, 
 
 test("drawDetections takes NMS detections and raw RGB, skips low scores and rejects bad rows", async () => {
   const raw = { data: new Uint8Array(32 * 32 * 3).fill(10), width: 32, height: 32 };
-  const dets = [{ box: [2, 2, 20, 20] as [number, number, number, number], conf: 0.9, cls: 0 }, { box: [4, 4, 30, 30] as [number, number, number, number], conf: 0.1, cls: 5 }];
+  const dets = [
+    { box: [2, 2, 20, 20] as [number, number, number, number], conf: 0.9, cls: 0 },
+    { box: [4, 4, 30, 30] as [number, number, number, number], conf: 0.1, cls: 5 },
+  ];
   const png = await drawDetections(raw, dets, { minConf: 0.5, labels: false });
   assert.equal(png.caption, "1 detection");
   const { at } = await pixels(png);
@@ -57,7 +63,8 @@ test("imageGrid: B=4 with 2 columns is 2x2 tiles 2 px apart, with YOLO target bo
   // Image 3 (bottom right), class 0, centred, half the size.
   const targets = tf.tensor2d([[3, 0, 0.5, 0.5, 0.5, 0.5]]);
   const png = await imageGrid(images, targets, { cols: 2, names: ["person"] });
-  images.dispose(); targets.dispose();
+  images.dispose();
+  targets.dispose();
   assert.deepEqual([png.width, png.height], [62, 42]);
   const { info, at } = await pixels(png);
   assert.deepEqual([info.width, info.height], [62, 42]);

@@ -29,13 +29,19 @@ trainer.dispose();
 
 function execute(code: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [path.join(REPO_ROOT, "test", "viz", "execute_notebook.py"), KERNEL_NAME], { env: { ...process.env, ...env } });
-    let stdout = "", stderr = "";
+    const child = spawn(PYTHON, [path.join(REPO_ROOT, "test", "viz", "execute_notebook.py"), KERNEL_NAME], {
+      env: { ...process.env, ...env },
+    });
+    let stdout = "",
+      stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), 150_000);
     child.on("error", reject);
-    child.on("close", (c) => { clearTimeout(timer); resolve({ code: c, stdout, stderr }); });
+    child.on("close", (c) => {
+      clearTimeout(timer);
+      resolve({ code: c, stdout, stderr });
+    });
     child.stdin.end(code);
   });
 }
@@ -49,9 +55,16 @@ test("nbclient saves the live view's final progress line and figure in place of 
     const outputs = JSON.parse(r.stdout.trim().split("\n").pop()!) as { output_type: string; data: Record<string, any> }[];
     const displays = outputs.filter((o) => o.output_type === "display_data");
     assert.equal(displays.length, 2, JSON.stringify(outputs).slice(0, 2000));
-    assert.match(displays[0].data["text/plain"], /^nb  done: 3\/3 epochs in \d+:\d\d  train loss [\d.e+-]+  top1 0\.6667$/);
+    assert.match(displays[0].data["text/plain"], /^nb {2}done: 3\/3 epochs in \d+:\d\d {2}train loss [\d.e+-]+ {2}top1 0\.6667$/);
     const fig = displays[1].data["application/vnd.plotly.v1+json"];
-    assert.deepEqual(fig.data.map((t: { name: string; y: number[] }) => [t.name, t.y.length]), [["loss", 15], ["lr", 15], ["top1", 3]]);
+    assert.deepEqual(
+      fig.data.map((t: { name: string; y: number[] }) => [t.name, t.y.length]),
+      [
+        ["loss", 15],
+        ["lr", 15],
+        ["top1", 3],
+      ],
+    );
     // The saved figure stands alone: its own static image, in its HTML too, and no plotly.js.
     const html = [].concat(displays[1].data["text/html"]).join("");
     assert.ok(displays[1].data["image/png"] && html.includes(String(displays[1].data["image/png"]).trim()) && html.length < 100_000);

@@ -14,7 +14,9 @@ let engine: LabEngine;
 let figureIdOfA: string | undefined;
 const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), "tfjs-lab-viz-runs-"));
 
-before(() => { engine = createToolkitEngine({ log: () => {} }); });
+before(() => {
+  engine = createToolkitEngine({ log: () => {} });
+});
 after(async () => {
   await engine.shutdown();
   fs.rmSync(runsDir, { recursive: true, force: true });
@@ -27,7 +29,10 @@ async function run(code: string) {
   return { sink, reply };
 }
 
-interface Fig { data: { name: string; x: number[]; y: number[]; yaxis?: string }[]; layout: Record<string, any> }
+interface Fig {
+  data: { name: string; x: number[]; y: number[]; yaxis?: string }[];
+  layout: Record<string, any>;
+}
 // An update carries the figure in its HTML only (src/display/reprs/plotly.ts says why).
 const plotly = (e: Recorded) => figureOfBundle(e.data as Record<string, unknown>) as Fig | undefined;
 const displayId = (e: Recorded) => (e.transient as { display_id?: string } | undefined)?.display_id;
@@ -74,7 +79,10 @@ test("the live view shows a figure and a progress line, then updates both in pla
   assert.equal(reply.status, "ok", JSON.stringify(sink.events.filter((e) => e.type === "error")));
   const displays = sink.events.filter((e) => e.type === "display_data" || e.type === "update_display_data");
   // First the progress line, then the figure, both new outputs with display ids.
-  assert.deepEqual(displays.slice(0, 2).map((e) => e.type), ["display_data", "display_data"]);
+  assert.deepEqual(
+    displays.slice(0, 2).map((e) => e.type),
+    ["display_data", "display_data"],
+  );
   const [progressId, figureId] = displays.slice(0, 2).map(displayId);
   assert.ok(progressId && figureId && progressId !== figureId);
   figureIdOfA = figureId;
@@ -93,7 +101,10 @@ test("the live view shows a figure and a progress line, then updates both in pla
   assert.equal(box.x.length, 15);
   assert.equal(box.x[box.x.length - 1], 3);
   assert.equal(final.data[2].yaxis, "y2", "the learning rate has its own axis");
-  assert.deepEqual(final.data[3].y.map((v) => +v.toFixed(3)), [0.1, 0.2, 0.3]);
+  assert.deepEqual(
+    final.data[3].y.map((v) => +v.toFixed(3)),
+    [0.1, 0.2, 0.3],
+  );
   assert.equal(final.layout.title.text, "a");
   // Every update is a whole figure with its own static image: none depends on another output.
   for (const e of [displays[1], ...figUpdates]) {
@@ -103,13 +114,16 @@ test("the live view shows a figure and a progress line, then updates both in pla
   // The progress line moves, then ends with the summary.
   const texts = progUpdates.map((e) => String((e.data as Record<string, string>)["text/plain"]));
   assert.ok(texts.length >= 3);
-  assert.ok(texts.some((t) => /^a {2}epoch [123]\/3 {2}batch [1-5]\/5 {2}[\d.]+ img\/s {2}ETA \d+:\d\d {2}box [\d.e+-]+ obj [\d.e+-]+$/.test(t)), texts.join("\n"));
+  assert.ok(
+    texts.some((t) => /^a {2}epoch [123]\/3 {2}batch [1-5]\/5 {2}[\d.]+ img\/s {2}ETA \d+:\d\d {2}box [\d.e+-]+ obj [\d.e+-]+$/.test(t)),
+    texts.join("\n"),
+  );
   assert.match(texts[texts.length - 1], /^a {2}done: 3\/3 epochs in \d+:\d\d {2}train loss [\d.e+-]+ {2}mAP@0\.5 0\.3$/);
   assert.ok(fs.existsSync(path.join(runsDir, "a.json")), "the run was saved in runsDir");
 });
 
 test("every batch can redraw when the throttle is off; each run gets its own display id", async () => {
-  const { sink, reply } = await run(trainingCell("b", 0.01, ", every: \"batch\", minIntervalMs: 0"));
+  const { sink, reply } = await run(trainingCell("b", 0.01, ', every: "batch", minIntervalMs: 0'));
   assert.equal(reply.status, "ok");
   const figs = sink.events.filter((e) => plotly(e));
   // 15 batches + 3 epoch ends + the end: one new output and 18 updates.
@@ -122,13 +136,22 @@ test("%loss overlays runs by name, all runs, a metric, and saved runs from --dir
   const two = await run("%loss a b");
   assert.equal(two.reply.status, "ok");
   const fig = plotly(two.sink.events.find((e) => e.type === "execute_result")!)!;
-  assert.deepEqual(fig.data.map((t) => t.name), ["a", "b"]);
+  assert.deepEqual(
+    fig.data.map((t) => t.name),
+    ["a", "b"],
+  );
   assert.ok(fig.data.every((t) => t.y.length === 15));
   assert.notDeepEqual(fig.data[0].y, fig.data[1].y, "different learning rates give different curves");
 
   const metric = await run("%loss --metric mAP@0.5");
   const mf = plotly(metric.sink.events.find((e) => e.type === "execute_result")!)!;
-  assert.deepEqual(mf.data.map((t) => [t.name, t.x]), [["a", [1, 2, 3]], ["b", [1, 2, 3]]]);
+  assert.deepEqual(
+    mf.data.map((t) => [t.name, t.x]),
+    [
+      ["a", [1, 2, 3]],
+      ["b", [1, 2, 3]],
+    ],
+  );
 
   // A run saved by an earlier session shows up with --dir; this session's own saved runs are not doubled.
   const saved = JSON.parse(fs.readFileSync(path.join(runsDir, "a.json"), "utf8"));
@@ -136,7 +159,10 @@ test("%loss overlays runs by name, all runs, a metric, and saved runs from --dir
   fs.writeFileSync(path.join(runsDir, "notes.json"), JSON.stringify({ not: "a run" }));
   const withDir = await run(`%loss --dir ${runsDir}`);
   const df = plotly(withDir.sink.events.find((e) => e.type === "execute_result")!)!;
-  assert.deepEqual(df.data.map((t) => t.name), ["a", "b", "yesterday"]);
+  assert.deepEqual(
+    df.data.map((t) => t.name),
+    ["a", "b", "yesterday"],
+  );
 });
 
 test("%loss errors: unknown run lists the known ones, unknown curve lists the curves, bad --dir", async () => {

@@ -26,7 +26,9 @@ test("software adapters are recognised by name or by the fallback flag", () => {
 test("the skip line names the adapter, says why, and how to use it anyway", () => {
   const kind = classifyAdapter({ vendor: "google", architecture: "swiftshader", description: "SwiftShader driver 5.0.0" });
   assert.equal(kind.name, "SwiftShader driver 5.0.0");
-  assert.equal(skippedSoftwareAdapter(kind, "TFJS_LAB_BACKEND"),
-    "skipped the software adapter 'SwiftShader driver 5.0.0' (SwiftShader, CPU emulation, slower than wasm); TFJS_LAB_BACKEND=webgpu uses it");
+  assert.equal(
+    skippedSoftwareAdapter(kind, "TFJS_LAB_BACKEND"),
+    "skipped the software adapter 'SwiftShader driver 5.0.0' (SwiftShader, CPU emulation, slower than wasm); TFJS_LAB_BACKEND=webgpu uses it",
+  );
   assert.equal(classifyAdapter({ vendor: "nvidia", architecture: "hopper" }).name, "nvidia hopper");
 });

@@ -17,16 +17,20 @@ async function readAll(make: () => Outputs): Promise<Record<string, Float32Array
 }
 
 /** Each output on wasm and on webgpu: largest |difference| over the output's largest |value|. */
-export async function compareBackends(make: () => Outputs): Promise<Record<string, { worst: number; scale: number; webgpu: Float32Array; wasm: Float32Array }>> {
+export async function compareBackends(
+  make: () => Outputs,
+): Promise<Record<string, { worst: number; scale: number; webgpu: Float32Array; wasm: Float32Array }>> {
   await switchBackend("wasm");
   const wasm = await readAll(make);
   await useWebgpu();
   const webgpu = await readAll(make);
   const result: Record<string, { worst: number; scale: number; webgpu: Float32Array; wasm: Float32Array }> = {};
   for (const name of Object.keys(wasm)) {
-    const a = webgpu[name], e = wasm[name];
+    const a = webgpu[name],
+      e = wasm[name];
     assert.equal(a.length, e.length, `${name}: length`);
-    let scale = 0, worst = 0;
+    let scale = 0,
+      worst = 0;
     for (let i = 0; i < e.length; i++) {
       scale = Math.max(scale, Math.abs(e[i]));
       worst = Math.max(worst, Math.abs(a[i] - e[i]));
@@ -41,7 +45,10 @@ export function assertAgree(results: Awaited<ReturnType<typeof compareBackends>>
   const lines: string[] = [];
   for (const [name, r] of Object.entries(results)) {
     assert.ok(r.webgpu.every(Number.isFinite), `${name}: webgpu gave non-finite values`);
-    assert.ok(r.worst <= tol * Math.max(r.scale, 1e-12), `${name}: max |webgpu - wasm| = ${r.worst} (largest |wasm| ${r.scale}, tolerance ${tol} of it)`);
+    assert.ok(
+      r.worst <= tol * Math.max(r.scale, 1e-12),
+      `${name}: max |webgpu - wasm| = ${r.worst} (largest |wasm| ${r.scale}, tolerance ${tol} of it)`,
+    );
     lines.push(`${name} ${(r.worst / Math.max(r.scale, 1e-12)).toExponential(1)}`);
   }
   return lines.join(", ");

@@ -14,12 +14,12 @@ before(requireSwiftShader);
 
 /** [x shape, filter shape, stride, pad] as YOLOv5n has them, at 32-64 px. */
 const SHAPES: [[number, number, number, number], [number, number, number, number], number, "same" | "valid" | number][] = [
-  [[2, 32, 32, 3], [6, 6, 3, 16], 2, 2],     // model.0: Conv(3, 16, 6, 2, 2)
-  [[2, 16, 16, 16], [3, 3, 16, 32], 2, 1],   // model.1: Conv(16, 32, 3, 2)
-  [[2, 8, 8, 32], [1, 1, 32, 16], 1, 0],     // C3's cv1
-  [[2, 8, 8, 16], [3, 3, 16, 16], 1, 1],     // Bottleneck's cv2
-  [[1, 4, 4, 64], [3, 3, 64, 128], 2, 1],    // model.5: Conv(64, 128, 3, 2)
-  [[2, 4, 4, 64], [1, 1, 64, 24], 1, 0],     // Detect: 3 * (5 + nc 3) outputs
+  [[2, 32, 32, 3], [6, 6, 3, 16], 2, 2], // model.0: Conv(3, 16, 6, 2, 2)
+  [[2, 16, 16, 16], [3, 3, 16, 32], 2, 1], // model.1: Conv(16, 32, 3, 2)
+  [[2, 8, 8, 32], [1, 1, 32, 16], 1, 0], // C3's cv1
+  [[2, 8, 8, 16], [3, 3, 16, 16], 1, 1], // Bottleneck's cv2
+  [[1, 4, 4, 64], [3, 3, 64, 128], 2, 1], // model.5: Conv(64, 128, 3, 2)
+  [[2, 4, 4, 64], [1, 1, 64, 24], 1, 0], // Detect: 3 * (5 + nc 3) outputs
 ];
 
 /** The names of the programs the webgpu backend runs while fn runs. */
@@ -27,8 +27,15 @@ function programsRun(fn: () => void): Set<string> {
   const backend = tf.backend() as unknown as { runWebGPUProgram: (p: { constructor: { name: string } }, ...rest: unknown[]) => unknown };
   const run = backend.runWebGPUProgram;
   const names = new Set<string>();
-  backend.runWebGPUProgram = function (this: unknown, p, ...rest) { names.add(p.constructor.name); return run.call(this, p, ...rest); };
-  try { fn(); } finally { backend.runWebGPUProgram = run; }
+  backend.runWebGPUProgram = function (this: unknown, p, ...rest) {
+    names.add(p.constructor.name);
+    return run.call(this, p, ...rest);
+  };
+  try {
+    fn();
+  } finally {
+    backend.runWebGPUProgram = run;
+  }
   return names;
 }
 
@@ -41,16 +48,26 @@ test("the pixel axis is cut into chunks only where tiles alone leave the device 
 for (const [xShape, wShape, stride, pad] of SHAPES) {
   const name = `Conv2DBackpropFilter, x [${xShape}] filter [${wShape}] stride ${stride} pad ${pad}`;
   test(name, async (t) => {
-    const x = randomArray(xShape.reduce((a, b) => a * b), 31);
-    const w = randomArray(wShape.reduce((a, b) => a * b), 32, 0.3);
+    const x = randomArray(
+      xShape.reduce((a, b) => a * b),
+      31,
+    );
+    const w = randomArray(
+      wShape.reduce((a, b) => a * b),
+      32,
+      0.3,
+    );
     const conv = (a: tf.Tensor4D, f: tf.Tensor4D) => tf.conv2d(a, f, stride, pad as "same");
     let programs = new Set<string>();
     const r = await compareBackends(() => {
-      const input = tf.tensor4d(x, xShape), filter = tf.tensor4d(w, wShape);
+      const input = tf.tensor4d(x, xShape),
+        filter = tf.tensor4d(w, wShape);
       const y = conv(input, filter);
       const dy = tf.tensor4d(randomArray(y.size, 33), y.shape as [number, number, number, number]);
       let dw!: tf.Tensor;
-      const ran = programsRun(() => { dw = tf.grad((f: tf.Tensor) => tf.sum(tf.mul(conv(input, f as tf.Tensor4D), dy)))(filter); });
+      const ran = programsRun(() => {
+        dw = tf.grad((f: tf.Tensor) => tf.sum(tf.mul(conv(input, f as tf.Tensor4D), dy)))(filter);
+      });
       if (tf.getBackend() === "webgpu") programs = ran;
       return { dw };
     });

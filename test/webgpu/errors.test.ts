@@ -9,14 +9,17 @@ import { SYNC_READ_MESSAGE, stockWebgpuKernel } from "../../src/tfjs/webgpu";
 
 before(useWebgpu);
 
-interface DeviceView { device: { createBuffer(d: object): object; queue: { writeBuffer(b: object, offset: number, data: Float32Array): void } } }
+interface DeviceView {
+  device: { createBuffer(d: object): object; queue: { writeBuffer(b: object, offset: number, data: Float32Array): void } };
+}
 
 test("tfjs-backend-webgpu's own AddN past the limit throws Dawn's error instead of returning zeros", async () => {
   const xs = Array.from({ length: 20 }, (_, i) => tf.add(tf.zeros([4]), i));
   const stock = stockWebgpuKernel("AddN")!;
   assert.throws(() => stock({ inputs: xs, backend: tf.backend(), attrs: {} }), {
     name: "GPUValidationError",
-    message: /^WebGPU validation error while running 'AddNPackedProgram'; the op was not run:\nThe number of storage buffers \(21\) in the Compute stage exceeds the maximum per-stage limit \(8\)/,
+    message:
+      /^WebGPU validation error while running 'AddNPackedProgram'; the op was not run:\nThe number of storage buffers \(21\) in the Compute stage exceeds the maximum per-stage limit \(8\)/,
   });
   // The failed op left nothing behind: the next ones run and are right.
   assert.deepEqual(Array.from(await tf.add(xs[1], xs[2]).data()), [3, 3, 3, 3]);
@@ -28,7 +31,10 @@ test("an error Dawn reports outside an op throws from the next op, then from not
   const buffer = device.createBuffer({ size: 16, usage: 8 /* COPY_DST */ | 128 /* STORAGE */ });
   const a = tf.add(tf.ones([2]), 1);
   device.queue.writeBuffer(buffer, 2, new Float32Array(1)); // offset not a multiple of 4
-  assert.throws(() => tf.mul(a, 3), { name: "GPUValidationError", message: /^WebGPU validation error; ops queued since the last read may not have run/ });
+  assert.throws(() => tf.mul(a, 3), {
+    name: "GPUValidationError",
+    message: /^WebGPU validation error; ops queued since the last read may not have run/,
+  });
   device.queue.writeBuffer(buffer, 2, new Float32Array(1));
   await assert.rejects(a.data(), { name: "GPUValidationError", message: /multiple of 4/ });
   assert.deepEqual(Array.from(await tf.mul(a, 3).data()), [6, 6]);
@@ -49,9 +55,11 @@ test("dataSync on a tensor in GPU memory says to use await t.data(); data still 
 
 test("tfjs-backend-webgpu's own Multiply of a 5-D tensor by a short vector does not compile; ours does", async () => {
   tf.env().set("WEBGPU_CPU_FORWARD", false);
-  const map = tf.add(tf.zeros([1, 3, 2, 2, 4]), 1), vector = tf.add(tf.tensor1d([1, 2, 3, 4]), 0);
+  const map = tf.add(tf.zeros([1, 3, 2, 2, 4]), 1),
+    vector = tf.add(tf.tensor1d([1, 2, 3, 4]), 0);
   assert.throws(() => stockWebgpuKernel("Multiply")!({ inputs: { a: map, b: vector }, backend: tf.backend(), attrs: {} }), {
-    name: "GPUValidationError", message: /cannot index type 'vec5'/,
+    name: "GPUValidationError",
+    message: /cannot index type 'vec5'/,
   });
   const product = tf.mul(map, vector);
   assert.deepEqual(product.shape, [1, 3, 2, 2, 4]);

@@ -15,7 +15,8 @@ function numbered(n: number, size: number, step = 1000): tf.Tensor1D[] {
 }
 
 test("the device's limit is what makes these cases hard", () => {
-  const limit = (tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device.limits.maxStorageBuffersPerShaderStage;
+  const limit = (tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device.limits
+    .maxStorageBuffersPerShaderStage;
   assert.ok(limit < 200, `maxStorageBuffersPerShaderStage ${limit}`);
   assert.equal(maxInputsPerProgram(tf.backend() as never), limit - 1);
 });
@@ -27,8 +28,11 @@ test("addN of 300 tensors is the exact sum, and frees its partial sums", async (
   const sum = tf.addN(xs);
   assert.equal(tf.memory().numTensors, before + 1);
   assert.equal(tf.engine().backend.numDataIds(), buffers + 1, "partial sums freed");
-  const total = 300 * 299 / 2;
-  assert.deepEqual(Array.from(await sum.data()), [0, 1, 2, 3].map((j) => total + 300 * j));
+  const total = (300 * 299) / 2;
+  assert.deepEqual(
+    Array.from(await sum.data()),
+    [0, 1, 2, 3].map((j) => total + 300 * j),
+  );
   tf.dispose([sum, ...xs]);
 });
 
@@ -48,6 +52,9 @@ test("the gradients through addN and concat of 200 inputs are right", async () =
   const xs = numbered(200, 2);
   const grads = tf.grads((...ts: tf.Tensor[]) => tf.add(tf.sum(tf.addN(ts)), tf.sum(tf.mul(tf.concat(ts), 2))))(xs);
   const values = await Promise.all(grads.map((g) => g.data()));
-  assert.ok(values.every((v) => v[0] === 3 && v[1] === 3), "d/dx of sum(addN) + 2 sum(concat) is 3 everywhere");
+  assert.ok(
+    values.every((v) => v[0] === 3 && v[1] === 3),
+    "d/dx of sum(addN) + 2 sum(concat) is 3 everywhere",
+  );
   tf.dispose([...grads, ...xs]);
 });

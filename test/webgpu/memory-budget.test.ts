@@ -44,7 +44,10 @@ test("a step over the %memory budget fails in the cell on webgpu, frees the devi
     const r = await cells.run("await train(4);");
     assert.equal(r.status, "error");
     assert.equal(r.ename, "OutOfMemoryError");
-    assert.match(r.evalue!, /^CUDA out of memory\. Tried to allocate .* GPU 0 has a total capacity of 2\.00 MiB .*\(simulated: budget set by setMemoryBudget; backend webgpu has no device memory limit; failed during train\)$/s);
+    assert.match(
+      r.evalue!,
+      /^CUDA out of memory\. Tried to allocate .* GPU 0 has a total capacity of 2\.00 MiB .*\(simulated: budget set by setMemoryBudget; backend webgpu has no device memory limit; failed during train\)$/s,
+    );
   } finally {
     await ok("%memory --budget none");
   }
@@ -54,7 +57,9 @@ test("a step over the %memory budget fails in the cell on webgpu, frees the devi
   const fitted = await ok("console.log((await train(2)).epochs[0].trainLoss);");
   assert.ok(Number.isFinite(Number(fitted)), fitted);
   await ok("model.dispose();");
-  t.diagnostic(`device buffers in use before and after the failed step: ${device0.bytesInUse} bytes; the next step's loss ${Number(fitted).toFixed(3)}`);
+  t.diagnostic(
+    `device buffers in use before and after the failed step: ${device0.bytesInUse} bytes; the next step's loss ${Number(fitted).toFixed(3)}`,
+  );
 });
 
 const AUTOBATCH = `
@@ -73,12 +78,20 @@ test("AutoBatch profiles YOLOv5n on webgpu, as on wasm, and picks a batch that f
     profiles[backend] = JSON.parse((await ok(AUTOBATCH)).trim().split("\n").pop()!);
     assert.equal(tf.memory().numTensors, tensors0, `${backend}: profiling leaves nothing behind`);
   }
-  const gpu = profiles.webgpu, wasm = profiles.wasm;
-  assert.ok(gpu.gib.every((g, i) => g > 0 && (i === 0 || g > gpu.gib[i - 1])), `webgpu profile grows with the batch: ${gpu.gib}`);
+  const gpu = profiles.webgpu,
+    wasm = profiles.wasm;
+  assert.ok(
+    gpu.gib.every((g, i) => g > 0 && (i === 0 || g > gpu.gib[i - 1])),
+    `webgpu profile grows with the batch: ${gpu.gib}`,
+  );
   assert.match(gpu.line, /^AutoBatch: Using batch-size \d+ for WEBGPU:0 [\d.]+G\/0\.25G \((\d+)%\) ✅$/);
   assert.ok(Number(/\((\d+)%\)/.exec(gpu.line)![1]) <= 85, gpu.line);
-  gpu.gib.forEach((g, i) => assert.ok(g >= wasm.gib[i] && g <= 2.5 * wasm.gib[i], `batch ${[2, 4, 8][i]}: webgpu ${g} GiB, wasm ${wasm.gib[i]} GiB`));
-  t.diagnostic(`batch 2, 4, 8 at 32 px: webgpu ${gpu.gib.map((g) => (g * 1024).toFixed(1)).join(", ")} MiB, wasm ${wasm.gib.map((g) => (g * 1024).toFixed(1)).join(", ")} MiB; ` +
-    `chosen ${gpu.batchSize} (webgpu), ${wasm.batchSize} (wasm)`);
+  gpu.gib.forEach((g, i) =>
+    assert.ok(g >= wasm.gib[i] && g <= 2.5 * wasm.gib[i], `batch ${[2, 4, 8][i]}: webgpu ${g} GiB, wasm ${wasm.gib[i]} GiB`),
+  );
+  t.diagnostic(
+    `batch 2, 4, 8 at 32 px: webgpu ${gpu.gib.map((g) => (g * 1024).toFixed(1)).join(", ")} MiB, wasm ${wasm.gib.map((g) => (g * 1024).toFixed(1)).join(", ")} MiB; ` +
+      `chosen ${gpu.batchSize} (webgpu), ${wasm.batchSize} (wasm)`,
+  );
   await ok("model.dispose();");
 });

@@ -6,7 +6,7 @@ import { requireSwiftShader } from "./swiftshader";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { needsGpuCopy, SyncReadBackend } from "../../src/tfjs/webgpu/sync-read";
+import { needsGpuCopy, type SyncReadBackend } from "../../src/tfjs/webgpu/sync-read";
 import { clipGradNorm } from "../../src/toolkit";
 import { cellRunner } from "../magics/run-cell";
 
@@ -69,8 +69,10 @@ test("YOLOv5n training, val, %memory and %gpu on webgpu make no synchronous read
   const gpu = await ok("%gpu");
   assert.match(gpu, /WebGPU buffers: [\d.]+ \w+ in use/);
   assert.deepEqual(reads.fromGpu, [], "synchronous reads of GPU memory");
-  t.diagnostic(`train loss ${printed.loss.toFixed(3)}, mAP@0.5 ${printed.map50.toFixed(3)}, balance ${printed.balance.map((b) => b.toFixed(4)).join(", ")}; ` +
-    `${reads.all} synchronous reads, all of values still on the CPU; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  t.diagnostic(
+    `train loss ${printed.loss.toFixed(3)}, mAP@0.5 ${printed.map50.toFixed(3)}, balance ${printed.balance.map((b) => b.toFixed(4)).join(", ")}; ` +
+      `${reads.all} synchronous reads, all of values still on the CPU; ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   await ok("model.dispose(); criterion.dispose(); require('fs').rmSync(root, { recursive: true, force: true });");
 });
 
@@ -80,11 +82,21 @@ test("clipGradNorm scales on the device as torch does and resolves to the norm",
   const grads = { a: tf.mul(tf.tensor1d([3, 0]), 1), b: tf.mul(tf.tensor1d([4]), 1) }; // computed on the device; norm 5
   const norm = await clipGradNorm(grads, 1);
   assert.equal(norm, 5);
-  assert.deepEqual(Array.from(await grads.a.data()).map((v) => +v.toFixed(5)), [0.6, 0]);
-  assert.deepEqual(Array.from(await grads.b.data()).map((v) => +v.toFixed(5)), [0.8]);
+  assert.deepEqual(
+    Array.from(await grads.a.data()).map((v) => +v.toFixed(5)),
+    [0.6, 0],
+  );
+  assert.deepEqual(
+    Array.from(await grads.b.data()).map((v) => +v.toFixed(5)),
+    [0.8],
+  );
   const under = { c: tf.mul(tf.tensor1d([0.3, 0.4]), 1) };
   assert.equal(+(await clipGradNorm(under, 1)).toFixed(5), 0.5);
-  assert.deepEqual(Array.from(await under.c.data()).map((v) => +v.toFixed(5)), [0.3, 0.4], "below maxNorm: unchanged");
+  assert.deepEqual(
+    Array.from(await under.c.data()).map((v) => +v.toFixed(5)),
+    [0.3, 0.4],
+    "below maxNorm: unchanged",
+  );
   assert.deepEqual(reads.fromGpu, []);
   tf.dispose([...Object.values(grads), under.c]);
 });
@@ -99,6 +111,9 @@ lab.crossEntropy(tf.randomNormal([2, 3]), ids);`);
   tf.env().set("WEBGPU_CPU_FORWARD", true);
   assert.equal(r.status, "error");
   assert.equal(r.ename, "RuntimeError");
-  assert.match(r.evalue!, /^crossEntropy: the class ids \[2\] are in webgpu memory only, .*Make them with tf\.tensor1d\(ids, "int32"\) just before the loss/);
+  assert.match(
+    r.evalue!,
+    /^crossEntropy: the class ids \[2\] are in webgpu memory only, .*Make them with tf\.tensor1d\(ids, "int32"\) just before the loss/,
+  );
   await ok("ids.dispose();");
 });

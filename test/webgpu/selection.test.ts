@@ -17,7 +17,10 @@ test("the default selection skips SwiftShader, with its reason; TFJS_LAB_BACKEND
   const report = await initBackend();
   const webgpu = report.probes.find((p) => p.name === "webgpu")!;
   assert.equal(webgpu.ok, false);
-  assert.match(webgpu.detail, /^skipped the software adapter 'SwiftShader[^']*' \(SwiftShader, CPU emulation, slower than wasm\); TFJS_LAB_BACKEND=webgpu uses it$/);
+  assert.match(
+    webgpu.detail,
+    /^skipped the software adapter 'SwiftShader[^']*' \(SwiftShader, CPU emulation, slower than wasm\); TFJS_LAB_BACKEND=webgpu uses it$/,
+  );
   assert.equal(report.name, "wasm");
   assert.ok(report.describe().includes(`webgpu: ${webgpu.detail}`), report.describe());
 
@@ -45,7 +48,10 @@ test("%backend webgpu, then %gpu shows the adapter and the device's buffers", as
   assert.equal(r.status, "ok", r.evalue);
   assert.match(r.text, /^Backend in use: webgpu\n/);
   assert.match(r.text, /WebGPU adapter: SwiftShader[^\n]* \(software: SwiftShader, CPU emulation\)\n/);
-  const inUse = /WebGPU buffers: ([\d.]+) (KiB|MiB) in use in (\d+) buffers; [\d.]+ \w+ allocated \([\d.]+ \w+ in \d+ freed buffers kept for reuse\)/.exec(r.text);
+  const inUse =
+    /WebGPU buffers: ([\d.]+) (KiB|MiB) in use in (\d+) buffers; [\d.]+ \w+ allocated \([\d.]+ \w+ in \d+ freed buffers kept for reuse\)/.exec(
+      r.text,
+    );
   assert.ok(inUse, r.text);
   assert.ok(Number(inUse[1]) * (inUse[2] === "MiB" ? 1024 : 1) >= 256, r.text);
   assert.match(r.text, /WebGPU limits: largest buffer [\d.]+ \w+, largest storage binding [\d.]+ \w+\n/);

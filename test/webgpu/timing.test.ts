@@ -31,9 +31,11 @@ const ok = (code: string) => cells.ok(code);
 
 /** What one matMul really takes on the device (dispatch to values read), and its dispatch alone. */
 async function matMulTimes(): Promise<{ work: number; dispatch: number }> {
-  const a = tf.randomNormal([192, 192]), b = tf.randomNormal([192, 192]);
+  const a = tf.randomNormal([192, 192]),
+    b = tf.randomNormal([192, 192]);
   await tf.matMul(a, b).data(); // pipelines compiled
-  const works: number[] = [], dispatches: number[] = [];
+  const works: number[] = [],
+    dispatches: number[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
@@ -58,8 +60,10 @@ test("%timeit and %%time on webgpu time the device's work, not the dispatch", as
   assert.ok(timeit > 0.4 * work, `%timeit ${timeit} s per loop; the work takes ${work} s`);
   const wall = wallTime(await ok("%%time\nfor (let i = 0; i < 3; i++) tf.matMul(a, b).dispose();"));
   assert.ok(wall > 3 * 0.4 * work, `%%time of 3 matMuls: ${wall} s; one takes ${work} s`);
-  t.diagnostic(`matMul 192^3 on SwiftShader: ${(work * 1e3).toFixed(1)} ms of work, ${(dispatch * 1e3).toFixed(2)} ms to dispatch; ` +
-    `%timeit ${(timeit * 1e3).toFixed(1)} ms per loop; %%time of 3: ${(wall * 1e3).toFixed(1)} ms`);
+  t.diagnostic(
+    `matMul 192^3 on SwiftShader: ${(work * 1e3).toFixed(1)} ms of work, ${(dispatch * 1e3).toFixed(2)} ms to dispatch; ` +
+      `%timeit ${(timeit * 1e3).toFixed(1)} ms per loop; %%time of 3: ${(wall * 1e3).toFixed(1)} ms`,
+  );
   await ok("tf.dispose([a, b]);");
 });
 

@@ -16,7 +16,11 @@ test("YOLOv5n: loss, loss items and all parameter gradients agree with wasm", as
   const named = model.namedParameters();
   const params = named.map(([, p]) => p);
   const images = randomArray(2 * 64 * 64 * 3, 21, 1, 0.5);
-  const targets = [[0, 1, 0.5, 0.5, 0.3, 0.4], [0, 2, 0.25, 0.3, 0.1, 0.15], [1, 0, 0.7, 0.6, 0.5, 0.35]];
+  const targets = [
+    [0, 1, 0.5, 0.5, 0.3, 0.4],
+    [0, 2, 0.25, 0.3, 0.1, 0.15],
+    [1, 0, 0.7, 0.6, 0.5, 0.35],
+  ];
   const hyp = { box: 0.05, obj: 1.0, cls: 0.5, anchor_t: 4, cls_pw: 1, obj_pw: 1, fl_gamma: 0, label_smoothing: 0 };
   const criterion = new lab.ComputeLoss({ nc: 3, anchors: lab.anchorPairs(lab.DEFAULT_ANCHORS), strides: lab.DEFAULT_STRIDES, hyp });
   const started = performance.now();
@@ -34,7 +38,8 @@ test("YOLOv5n: loss, loss items and all parameter gradients agree with wasm", as
     return outputs;
   });
   // Gradients through 20-odd layers of batch norm and SiLU: a few 1e-4 of each tensor's largest value.
-  let worstGrad = 0, worstName = "";
+  let worstGrad = 0,
+    worstName = "";
   for (const [name, c] of Object.entries(r)) {
     assert.ok(c.webgpu.every(Number.isFinite), `${name}: non-finite on webgpu`);
     const rel = c.worst / Math.max(c.scale, 1e-12);
@@ -46,7 +51,9 @@ test("YOLOv5n: loss, loss items and all parameter gradients agree with wasm", as
     }
   }
   assert.ok(worstGrad <= 2e-3, `worst gradient ${worstName}: ${worstGrad} of its largest value`);
-  t.diagnostic(`loss ${r.loss.wasm[0].toFixed(5)} (wasm) vs ${r.loss.webgpu[0].toFixed(5)} (webgpu); ${params.length} gradients, ` +
-    `worst ${worstName} ${worstGrad.toExponential(1)}; both backends ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  t.diagnostic(
+    `loss ${r.loss.wasm[0].toFixed(5)} (wasm) vs ${r.loss.webgpu[0].toFixed(5)} (webgpu); ${params.length} gradients, ` +
+      `worst ${worstName} ${worstGrad.toExponential(1)}; both backends ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   model.dispose();
 });

@@ -34,7 +34,11 @@ before(async () => {
   x = tf.randomUniform([1, 160, 160, 3], 0, 1, "float32", 7) as tf.Tensor4D;
   want = await decoded(reference);
 });
-after(() => { rmSync(dir, { recursive: true, force: true }); reference.dispose(); x.dispose(); });
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+  reference.dispose();
+  x.dispose();
+});
 
 test("train.py's checkpoint: weights from 'model' (ema is None after strip_optimizer), epoch and options read", () => {
   assert.equal(reference.checkpoint.format, "train.py checkpoint");

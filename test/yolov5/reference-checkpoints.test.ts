@@ -28,7 +28,17 @@ interface Reference {
   decoded_first_rows: number[][];
   decoded_obj_top5: number[];
   "detect_conf0.25_iou0.45": Record<string, number[][]>;
-  val: { conf_thres: number; iou_thres: number; batch_size: number; imgsz: number; P: number; R: number; mAP50: number; "mAP50-95": number; "per_class_mAP50-95": number[] };
+  val: {
+    conf_thres: number;
+    iou_thres: number;
+    batch_size: number;
+    imgsz: number;
+    P: number;
+    R: number;
+    mAP50: number;
+    "mAP50-95": number;
+    "per_class_mAP50-95": number[];
+  };
 }
 
 const runs = readdirSync(FIXTURES).filter((d) => /^yolov5-.*-run$/.test(d) && existsSync(path.join(FIXTURES, d, "outputs.json")));
@@ -36,14 +46,20 @@ const runs = readdirSync(FIXTURES).filter((d) => /^yolov5-.*-run$/.test(d) && ex
 function findFile(dir: string, name: string): string {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) { const f = findFile(p, name); if (f) return f; } else if (e.name === name) return p;
+    if (e.isDirectory()) {
+      const f = findFile(p, name);
+      if (f) return f;
+    } else if (e.name === name) return p;
   }
   return "";
 }
 
-before(async () => { await initBackend(); });
+before(async () => {
+  await initBackend();
+});
 
-test("there is at least one reference run", () => assert.ok(runs.length >= 1, `no test/fixtures/yolov5-*-run/outputs.json under ${FIXTURES}`));
+test("there is at least one reference run", () =>
+  assert.ok(runs.length >= 1, `no test/fixtures/yolov5-*-run/outputs.json under ${FIXTURES}`));
 
 for (const run of runs) {
   const dir = path.join(FIXTURES, run);
@@ -57,7 +73,12 @@ for (const run of runs) {
   test(`${run}: loads best.pt with the yaml, names, strides and parameters PyTorch has`, async () => {
     model = await loadYolov5(weights);
     assert.equal(model.nc, ref.nc);
-    assert.deepEqual(model.names, Object.keys(ref.names).sort((a, b) => +a - +b).map((k) => ref.names[k]));
+    assert.deepEqual(
+      model.names,
+      Object.keys(ref.names)
+        .sort((a, b) => +a - +b)
+        .map((k) => ref.names[k]),
+    );
     assert.deepEqual(model.stride, ref.stride);
     assert.equal(model.numParams(), ref.params_unfused);
     assert.equal(model.checkpoint.format, "train.py checkpoint");
@@ -78,9 +99,15 @@ for (const run of runs) {
     for (const r of rows[0]) for (const v of r) sum += v;
     // fp16 weights in float32 on both sides: agreement to a few parts in 10^4 of the values.
     assert.ok(Math.abs(sum - ref.decoded_sum) <= 1e-4 * Math.abs(ref.decoded_sum), `sum ${sum} vs ${ref.decoded_sum}`);
-    ref.decoded_first_rows.forEach((want, i) => want.forEach((w, k) =>
-      assert.ok(Math.abs(rows[0][i][k] - w) <= 2e-3 * Math.max(1, Math.abs(w)), `row ${i} col ${k}: ${rows[0][i][k]} vs ${w}`)));
-    const obj = rows[0].map((r) => r[4]).sort((a, b) => b - a).slice(0, ref.decoded_obj_top5.length);
+    ref.decoded_first_rows.forEach((want, i) =>
+      want.forEach((w, k) =>
+        assert.ok(Math.abs(rows[0][i][k] - w) <= 2e-3 * Math.max(1, Math.abs(w)), `row ${i} col ${k}: ${rows[0][i][k]} vs ${w}`),
+      ),
+    );
+    const obj = rows[0]
+      .map((r) => r[4])
+      .sort((a, b) => b - a)
+      .slice(0, ref.decoded_obj_top5.length);
     obj.forEach((o, i) => assert.ok(Math.abs(o - ref.decoded_obj_top5[i]) <= 1e-3, `objectness #${i}: ${o} vs ${ref.decoded_obj_top5[i]}`));
     assert.equal(no, 5 + ref.nc);
     tf.dispose([x, decoded]);
@@ -89,10 +116,19 @@ for (const run of runs) {
   test(`${run}: lab.detect gives detect.py's rows for every validation image (conf 0.25, IoU 0.45)`, async () => {
     const want = ref["detect_conf0.25_iou0.45"];
     const files = Object.keys(want).sort();
-    const got = await detect(model, files.map((f) => path.join(valImages, f)), { imgsz: detectSize, conf: 0.25, iou: 0.45 });
+    const got = await detect(
+      model,
+      files.map((f) => path.join(valImages, f)),
+      { imgsz: detectSize, conf: 0.25, iou: 0.45 },
+    );
     files.forEach((f, i) => {
-      const w = want[f], g = got[i];
-      assert.equal(g.length, w.length, `${f}: ${g.length} detections, detect.py ${w.length}\n ours ${JSON.stringify(g)}\n want ${JSON.stringify(w)}`);
+      const w = want[f],
+        g = got[i];
+      assert.equal(
+        g.length,
+        w.length,
+        `${f}: ${g.length} detections, detect.py ${w.length}\n ours ${JSON.stringify(g)}\n want ${JSON.stringify(w)}`,
+      );
       w.forEach((row, k) => {
         for (let c = 0; c < 4; c++) assert.ok(Math.abs(g[k][c] - row[c]) <= 1, `${f} det ${k} coord ${c}: ${g[k][c]} vs ${row[c]}`);
         assert.ok(Math.abs(g[k][4] - row[4]) <= 1e-3, `${f} det ${k} conf ${g[k][4]} vs ${row[4]}`);
@@ -103,11 +139,24 @@ for (const run of runs) {
 
   test(`${run}: lab.val reproduces val.py's P, R, mAP50, mAP50-95 and per-class mAP50-95 to 1e-3`, async () => {
     const v = ref.val;
-    const res = await val(model, path.join(dir, "data.yaml"), { imgsz: v.imgsz, batchSize: v.batch_size, confThres: v.conf_thres, iouThres: v.iou_thres, warn: () => {}, labelCache: false, progress: false });
+    const res = await val(model, path.join(dir, "data.yaml"), {
+      imgsz: v.imgsz,
+      batchSize: v.batch_size,
+      confThres: v.conf_thres,
+      iouThres: v.iou_thres,
+      warn: () => {},
+      labelCache: false,
+      progress: false,
+    });
     for (const k of ["P", "R", "mAP50", "mAP50-95"] as const) {
       assert.ok(Math.abs(res[k] - v[k]) <= 1e-3, `${k}: ${res[k]} vs val.py ${v[k]}`);
     }
     assert.equal(res.perClass.length, v["per_class_mAP50-95"].length);
-    res.perClass.forEach((c, i) => assert.ok(Math.abs(c["mAP50-95"] - v["per_class_mAP50-95"][i]) <= 1e-3, `class ${c.name}: ${c["mAP50-95"]} vs ${v["per_class_mAP50-95"][i]}`));
+    res.perClass.forEach((c, i) =>
+      assert.ok(
+        Math.abs(c["mAP50-95"] - v["per_class_mAP50-95"][i]) <= 1e-3,
+        `class ${c.name}: ${c["mAP50-95"]} vs ${v["per_class_mAP50-95"][i]}`,
+      ),
+    );
   });
 }

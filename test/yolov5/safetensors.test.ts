@@ -16,7 +16,10 @@ import { readTorchFile, moduleStateDict, pyGet, decodeSafetensors, encodeSafeten
 
 const BEST = path.join(__dirname, "../../../test/fixtures/yolov5-v7.0-run/run/weights/best.pt");
 let dir: string;
-before(async () => { await initBackend(); dir = mkdtempSync(path.join(tmpdir(), "tfjs-lab-st-")); });
+before(async () => {
+  await initBackend();
+  dir = mkdtempSync(path.join(tmpdir(), "tfjs-lab-st-"));
+});
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Header of a safetensors file, parsed by Python from the spec: {name: [dtype, shape]} and the metadata. */
@@ -56,7 +59,11 @@ test("a model saved as safetensors loads back (lab.loadYolov5 and loadSafetensor
   // Move the running statistics and anchors off their defaults so the round trip has something to carry.
   model.train();
   model.forward(tf.randomUniform([2, 64, 64, 3]) as tf.Tensor4D);
-  model.setAnchors([[12, 14, 18, 31, 35, 25], [31, 62, 63, 46, 60, 120], [117, 91, 157, 199, 374, 327]]);
+  model.setAnchors([
+    [12, 14, 18, 31, 35, 25],
+    [31, 62, 63, 46, 60, 120],
+    [117, 91, 157, 199, 374, 327],
+  ]);
   const file = path.join(dir, "model.safetensors");
   await saveSafetensors(model, file);
   const x = tf.randomUniform([1, 96, 128, 3]) as tf.Tensor4D;
@@ -101,7 +108,10 @@ test("loading a state_dict of another shape fails as PyTorch's load_state_dict d
   const before = await other.model.items[24].namedParameters()[0][1].data();
   await assert.rejects(loadSafetensors(other, file), (e: Error) => {
     assert.equal(e.name, "RuntimeError");
-    assert.match(e.message, /^Error\(s\) in loading state_dict for YOLOv5:\n\tsize mismatch for model\.24\.m\.0\.weight: copying a param with shape torch\.Size\(\[24, 64, 1, 1\]\) from checkpoint, the shape in current model is torch\.Size\(\[36, 64, 1, 1\]\)\./);
+    assert.match(
+      e.message,
+      /^Error\(s\) in loading state_dict for YOLOv5:\n\tsize mismatch for model\.24\.m\.0\.weight: copying a param with shape torch\.Size\(\[24, 64, 1, 1\]\) from checkpoint, the shape in current model is torch\.Size\(\[36, 64, 1, 1\]\)\./,
+    );
     return true;
   });
   assert.deepEqual(await other.model.items[24].namedParameters()[0][1].data(), before);
@@ -113,9 +123,9 @@ test("an anchors buffer of the wrong shape is refused before any weight loads (l
   const good = path.join(dir, "n3-anchors.safetensors");
   await saveSafetensors(small, good);
   const { tensors, metadata } = decodeSafetensors(readFileSync(good), good);
-  const edited = [...tensors].map(([name, t]) => name === "model.24.anchors"
-    ? { name, dtype: t.dtype, shape: [3, 2, 2], data: (t.data as Float32Array).slice(0, 12) }
-    : { name, ...t });
+  const edited = [...tensors].map(([name, t]) =>
+    name === "model.24.anchors" ? { name, dtype: t.dtype, shape: [3, 2, 2], data: (t.data as Float32Array).slice(0, 12) } : { name, ...t },
+  );
   const bad = path.join(dir, "n3-bad-anchors.safetensors");
   writeFileSync(bad, encodeSafetensors(edited, metadata));
   const other = yolov5({ scale: "n", nc: 3 });

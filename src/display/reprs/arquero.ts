@@ -11,7 +11,14 @@ export interface TableLike {
 
 export function isTable(v: unknown): v is TableLike {
   const t = v as TableLike | null;
-  return !!t && typeof t === "object" && typeof t.numRows === "function" && typeof t.columnNames === "function" && typeof t.toHTML === "function" && typeof t.objects === "function";
+  return (
+    !!t &&
+    typeof t === "object" &&
+    typeof t.numRows === "function" &&
+    typeof t.columnNames === "function" &&
+    typeof t.toHTML === "function" &&
+    typeof t.objects === "function"
+  );
 }
 
 const LIMIT = 50;

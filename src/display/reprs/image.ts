@@ -2,7 +2,12 @@
 import { JUPYTER_DISPLAY } from "../mime";
 
 export class PngImage {
-  constructor(readonly png: Uint8Array, readonly width: number, readonly height: number, readonly caption = "") {}
+  constructor(
+    readonly png: Uint8Array,
+    readonly width: number,
+    readonly height: number,
+    readonly caption = "",
+  ) {}
   [JUPYTER_DISPLAY]() {
     return {
       "image/png": Buffer.from(this.png).toString("base64"),

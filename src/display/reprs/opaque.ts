@@ -2,7 +2,7 @@
 // Node's async bookkeeping attaches to them: AsyncLocalStorage puts the running cell's
 // context there, and printing it dumped the kernel's output sink and request identities.
 // A displayed Promise also gets a hint to `await` it.
-import { inspect, types } from "util";
+import { inspect, types } from "node:util";
 import { registerRepr, textPlain } from "../mime";
 
 const formatting = new WeakSet<object>();
@@ -29,7 +29,7 @@ function withoutOwnSymbols(this: object, depth: number, options: object, format:
 }
 
 function install(proto: object): void {
-  if (!Object.prototype.hasOwnProperty.call(proto, inspect.custom)) {
+  if (!Object.hasOwn(proto, inspect.custom)) {
     Object.defineProperty(proto, inspect.custom, { value: withoutOwnSymbols, configurable: true, writable: true });
   }
 }

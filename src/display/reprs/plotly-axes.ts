@@ -6,15 +6,17 @@
 export type AxisKind = "linear" | "log" | "category";
 
 export interface Axis {
-  id: string;                      // "x", "x2", "y", "y3": what traces name in trace.xaxis
+  id: string; // "x", "x2", "y", "y3": what traces name in trace.xaxis
   letter: "x" | "y";
-  spec: Record<string, any>;       // layout.xaxis2 etc. ({} when the layout has none)
+  spec: Record<string, any>; // layout.xaxis2 etc. ({} when the layout has none)
   kind: AxisKind;
   categories: Map<string, number>; // category axes: label -> index, in order of appearance
-  lo: number; hi: number;          // range in axis units
-  domain: [number, number];        // fraction of the plot area
-  p0: number; p1: number;          // pixels of lo and hi
-  anchor: string;                  // the crossing axis this one is drawn against
+  lo: number;
+  hi: number; // range in axis units
+  domain: [number, number]; // fraction of the plot area
+  p0: number;
+  p1: number; // pixels of lo and hi
+  anchor: string; // the crossing axis this one is drawn against
   side: "left" | "right" | "bottom" | "top";
   overlaying?: string;
   reversed: boolean;
@@ -35,7 +37,8 @@ function isNumeric(v: unknown): boolean {
 /** plotly's autotype, simplified: a category axis when its values are mostly non-numeric strings. */
 export function detectKind(spec: Record<string, any>, values: Iterable<unknown>): AxisKind {
   if (spec.type === "log" || spec.type === "category" || spec.type === "linear") return spec.type;
-  let numbers = 0, strings = 0;
+  let numbers = 0,
+    strings = 0;
   for (const v of values) {
     if (typeof v === "string" && v !== "" && !isNumeric(v)) strings++;
     else if (isNumeric(v)) numbers++;
@@ -52,8 +55,18 @@ export function newAxis(id: string, layout: Record<string, any>, kind: AxisKind)
   const side = spec.side ?? (letter === "x" ? "bottom" : "left");
   const dom = Array.isArray(spec.domain) && spec.domain.length === 2 ? [Number(spec.domain[0]), Number(spec.domain[1])] : [0, 1];
   return {
-    id, letter, spec, kind, categories: new Map(), lo: Infinity, hi: -Infinity,
-    domain: [dom[0], dom[1]] as [number, number], p0: 0, p1: 0, anchor, side,
+    id,
+    letter,
+    spec,
+    kind,
+    categories: new Map(),
+    lo: Infinity,
+    hi: -Infinity,
+    domain: [dom[0], dom[1]] as [number, number],
+    p0: 0,
+    p1: 0,
+    anchor,
+    side,
     overlaying: typeof spec.overlaying === "string" ? axisId(spec.overlaying, letter) : undefined,
     reversed: spec.autorange === "reversed",
   };
@@ -65,7 +78,10 @@ export function toUnit(axis: Axis, v: unknown): number {
   if (axis.kind === "category") {
     const key = String(v);
     let i = axis.categories.get(key);
-    if (i === undefined) { i = axis.categories.size; axis.categories.set(key, i); }
+    if (i === undefined) {
+      i = axis.categories.size;
+      axis.categories.set(key, i);
+    }
     return i;
   }
   const n = typeof v === "number" ? v : Number(v);
@@ -83,20 +99,37 @@ export function extend(axis: Axis, u: number): void {
 export function settleRange(axis: Axis, pad: number, includeZero: boolean): void {
   const r = axis.spec.range;
   if (Array.isArray(r) && r.length === 2 && Number.isFinite(Number(r[0])) && Number.isFinite(Number(r[1]))) {
-    const a = Number(r[0]), b = Number(r[1]);
-    axis.lo = Math.min(a, b); axis.hi = Math.max(a, b);
+    const a = Number(r[0]),
+      b = Number(r[1]);
+    axis.lo = Math.min(a, b);
+    axis.hi = Math.max(a, b);
     if (a > b) axis.reversed = true;
     return;
   }
   if (axis.kind === "category") {
     const n = Math.max(axis.categories.size, 1);
-    axis.lo = Math.min(axis.lo, -0.5); axis.hi = Math.max(axis.hi, n - 0.5);
-    if (!Number.isFinite(axis.lo)) { axis.lo = -0.5; axis.hi = n - 0.5; }
+    axis.lo = Math.min(axis.lo, -0.5);
+    axis.hi = Math.max(axis.hi, n - 0.5);
+    if (!Number.isFinite(axis.lo)) {
+      axis.lo = -0.5;
+      axis.hi = n - 0.5;
+    }
     return;
   }
-  if (!Number.isFinite(axis.lo)) { axis.lo = axis.kind === "log" ? 0 : -1; axis.hi = axis.kind === "log" ? 1 : 1; return; }
-  if ((includeZero || axis.spec.rangemode === "tozero") && axis.kind === "linear") { axis.lo = Math.min(axis.lo, 0); axis.hi = Math.max(axis.hi, 0); }
-  if (axis.lo === axis.hi) { axis.lo -= axis.kind === "log" ? 0.5 : Math.abs(axis.lo) * 0.1 || 1; axis.hi += axis.kind === "log" ? 0.5 : Math.abs(axis.hi) * 0.1 || 1; return; }
+  if (!Number.isFinite(axis.lo)) {
+    axis.lo = axis.kind === "log" ? 0 : -1;
+    axis.hi = axis.kind === "log" ? 1 : 1;
+    return;
+  }
+  if ((includeZero || axis.spec.rangemode === "tozero") && axis.kind === "linear") {
+    axis.lo = Math.min(axis.lo, 0);
+    axis.hi = Math.max(axis.hi, 0);
+  }
+  if (axis.lo === axis.hi) {
+    axis.lo -= axis.kind === "log" ? 0.5 : Math.abs(axis.lo) * 0.1 || 1;
+    axis.hi += axis.kind === "log" ? 0.5 : Math.abs(axis.hi) * 0.1 || 1;
+    return;
+  }
   const span = axis.hi - axis.lo;
   const zeroLo = axis.lo === 0 && axis.kind === "linear" && (includeZero || axis.spec.rangemode === "tozero");
   if (!zeroLo) axis.lo -= span * pad;
@@ -115,10 +148,14 @@ export function unitAt(axis: Axis, p: number): number {
   return axis.lo + t * (axis.hi - axis.lo);
 }
 
-export interface Tick { u: number; label: string }
+export interface Tick {
+  u: number;
+  label: string;
+}
 
 function niceStep(span: number, count: number): number {
-  const raw = span / Math.max(1, count), mag = 10 ** Math.floor(Math.log10(raw));
+  const raw = span / Math.max(1, count),
+    mag = 10 ** Math.floor(Math.log10(raw));
   return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw * 0.999) ?? raw;
 }
 
@@ -141,9 +178,12 @@ export function axisTicks(axis: Axis, spacing: number): Tick[] {
   if (axis.kind === "category") {
     const names = [...axis.categories.keys()];
     const longest = names.reduce((m, s) => Math.max(m, s.length), 1);
-    const room = axis.letter === "x" ? Math.max(1, Math.floor(lengthPx / Math.max(24, longest * 6.5 + 8))) : Math.max(1, Math.floor(lengthPx / 16));
+    const room =
+      axis.letter === "x" ? Math.max(1, Math.floor(lengthPx / Math.max(24, longest * 6.5 + 8))) : Math.max(1, Math.floor(lengthPx / 16));
     const every = Math.max(1, Math.ceil(names.length / room));
-    names.forEach((name, i) => { if (i % every === 0 && i >= axis.lo && i <= axis.hi) out.push({ u: i, label: name.length > 24 ? `${name.slice(0, 23)}…` : name }); });
+    names.forEach((name, i) => {
+      if (i % every === 0 && i >= axis.lo && i <= axis.hi) out.push({ u: i, label: name.length > 24 ? `${name.slice(0, 23)}…` : name });
+    });
     return out;
   }
   const exponent = axis.spec.exponentformat === "e" || axis.spec.exponentformat === "E";
@@ -153,15 +193,21 @@ export function axisTicks(axis: Axis, spacing: number): Tick[] {
     for (let k = Math.ceil(axis.lo); k <= axis.hi + 1e-9; k++) {
       if (k % every === 0) out.push({ u: k, label: formatNumber(10 ** k, 10 ** k, exponent || Math.abs(k) >= 5) });
       if (every === 1 && decades <= count / 3) {
-        for (const m of [2, 5]) { const u = k + Math.log10(m); if (u >= axis.lo && u <= axis.hi) out.push({ u, label: formatNumber(m * 10 ** k, 10 ** k, exponent || Math.abs(k) >= 5) }); }
+        for (const m of [2, 5]) {
+          const u = k + Math.log10(m);
+          if (u >= axis.lo && u <= axis.hi) out.push({ u, label: formatNumber(m * 10 ** k, 10 ** k, exponent || Math.abs(k) >= 5) });
+        }
       }
     }
     return out.sort((a, b) => a.u - b.u);
   }
   if (axis.kind === "log") {
     // Less than a decade: nice values, placed on the log scale.
-    const a = 10 ** axis.lo, b = 10 ** axis.hi, step = niceStep(b - a, count);
-    for (let v = Math.ceil(a / step) * step; v <= b * (1 + 1e-12); v += step) out.push({ u: Math.log10(v), label: formatNumber(+v.toPrecision(12), step, exponent) });
+    const a = 10 ** axis.lo,
+      b = 10 ** axis.hi,
+      step = niceStep(b - a, count);
+    for (let v = Math.ceil(a / step) * step; v <= b * (1 + 1e-12); v += step)
+      out.push({ u: Math.log10(v), label: formatNumber(+v.toPrecision(12), step, exponent) });
     return out;
   }
   const step = niceStep(axis.hi - axis.lo, count);

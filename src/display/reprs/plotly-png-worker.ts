@@ -1,6 +1,6 @@
 // The worker behind plotly-png.ts: sharp (librsvg) turns one SVG into a PNG per request. It
 // answers on the port, then wakes the waiting thread through the shared flag.
-import { workerData, type MessagePort } from "worker_threads";
+import { workerData, type MessagePort } from "node:worker_threads";
 
 const { port, flag } = workerData as { port: MessagePort; flag: Int32Array };
 

@@ -2,8 +2,8 @@
 // display()), and sharp only renders asynchronously. So sharp runs in a worker thread and
 // this thread waits on a shared flag until the worker has answered. The worker starts on the
 // first figure (sharp loads in about 0.1 s) and is unref'd, so it never keeps a process alive.
-import * as path from "path";
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "worker_threads";
+import * as path from "node:path";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 
 let worker: Worker | undefined;
 let port: MessagePort | undefined;
@@ -12,9 +12,15 @@ const flag = new Int32Array(new SharedArrayBuffer(4));
 
 function start(): MessagePort {
   const channel = new MessageChannel();
-  worker = new Worker(path.join(__dirname, "plotly-png-worker.js"), { workerData: { port: channel.port2, flag }, transferList: [channel.port2] });
+  worker = new Worker(path.join(__dirname, "plotly-png-worker.js"), {
+    workerData: { port: channel.port2, flag },
+    transferList: [channel.port2],
+  });
   worker.unref();
-  worker.once("exit", () => { worker = undefined; port = undefined; });
+  worker.once("exit", () => {
+    worker = undefined;
+    port = undefined;
+  });
   channel.port1.unref();
   return channel.port1;
 }

@@ -26,8 +26,19 @@ import { drawScript } from "./plotly-library";
 import { svgToPng } from "./plotly-png";
 import { figureSize, figureSvg } from "./plotly-svg";
 
-export interface PlotlyTrace { type?: string; x?: ArrayLike<unknown>; y?: ArrayLike<number>; name?: string; mode?: string; [k: string]: unknown }
-export interface PlotlyFigureSpec { data: PlotlyTrace[]; layout?: Record<string, any>; config?: Record<string, unknown> }
+export interface PlotlyTrace {
+  type?: string;
+  x?: ArrayLike<unknown>;
+  y?: ArrayLike<number>;
+  name?: string;
+  mode?: string;
+  [k: string]: unknown;
+}
+export interface PlotlyFigureSpec {
+  data: PlotlyTrace[];
+  layout?: Record<string, any>;
+  config?: Record<string, unknown>;
+}
 
 export class PlotlyFigure implements PlotlyFigureSpec {
   readonly __plotlyFigure = true;
@@ -42,7 +53,11 @@ export class PlotlyFigure implements PlotlyFigureSpec {
 }
 
 /** `figure({data, layout})` or `figure(data, layout)`: a value that displays as a chart. */
-export function figure(dataOrSpec: PlotlyTrace[] | PlotlyFigureSpec, layout: Record<string, any> = {}, config: Record<string, unknown> = {}): PlotlyFigure {
+export function figure(
+  dataOrSpec: PlotlyTrace[] | PlotlyFigureSpec,
+  layout: Record<string, any> = {},
+  config: Record<string, unknown> = {},
+): PlotlyFigure {
   return Array.isArray(dataOrSpec) ? new PlotlyFigure({ data: dataOrSpec, layout, config }) : new PlotlyFigure(dataOrSpec);
 }
 
@@ -70,7 +85,11 @@ export function figureJson(f: PlotlyFigureSpec): { data: unknown[]; layout: Reco
   return plainArrays({ data: f.data, layout: objectTitles(f.layout ?? {}), config: f.config ?? {} }) as any;
 }
 
-export interface StaticImage { base64: string; width: number; height: number }
+export interface StaticImage {
+  base64: string;
+  width: number;
+  height: number;
+}
 
 /** The static PNG of a figure, or why there is none (bad data must not lose the output). */
 export function figurePng(f: PlotlyFigureSpec): StaticImage | { error: string } {
@@ -88,12 +107,15 @@ export function figureHtml(json: ReturnType<typeof figureJson>, png: StaticImage
   const id = `tfjs-lab-plot-${randomUUID()}`;
   // "<" never appears raw, so the JSON cannot close its script (or be matched past its end).
   const figure = JSON.stringify(json).replace(/</g, "\\u003c");
-  const image = "base64" in png
-    ? `<img class="tfjs-lab-static" src="data:image/png;base64,${png.base64}" width="${png.width}" height="${png.height}" alt="${escapeHtml(alt)}" style="max-width:100%;height:auto">`
-    : `<pre class="tfjs-lab-static">${escapeHtml(`${alt}\n(no static image: ${png.error})`)}</pre>`;
-  return `<div id="${id}" class="tfjs-lab-plotly" style="width:100%">${image}</div>` +
+  const image =
+    "base64" in png
+      ? `<img class="tfjs-lab-static" src="data:image/png;base64,${png.base64}" width="${png.width}" height="${png.height}" alt="${escapeHtml(alt)}" style="max-width:100%;height:auto">`
+      : `<pre class="tfjs-lab-static">${escapeHtml(`${alt}\n(no static image: ${png.error})`)}</pre>`;
+  return (
+    `<div id="${id}" class="tfjs-lab-plotly" style="width:100%">${image}</div>` +
     `<script type="application/json" class="tfjs-lab-figure" id="${id}-figure">${figure}</script>` +
-    `<script type="text/javascript">${drawScript(id, `${id}-figure`, height)}</script>`;
+    `<script type="text/javascript">${drawScript(id, `${id}-figure`, height)}</script>`
+  );
 }
 
 /** The figure a bundle shows: its plotly JSON, or (an update carries none) the JSON its HTML holds. */
@@ -106,7 +128,12 @@ export function figureOfBundle(data: Record<string, unknown>): ReturnType<typeof
 
 export function figureText(f: PlotlyFigureSpec): string {
   const title = typeof f.layout?.title === "string" ? f.layout.title : f.layout?.title?.text;
-  const size = (t: PlotlyTrace) => Math.max(...[t.x, t.y, (t as { z?: unknown }).z].map((a) => (a && typeof (a as ArrayLike<unknown>).length === "number" ? (a as ArrayLike<unknown>).length : 0)));
+  const size = (t: PlotlyTrace) =>
+    Math.max(
+      ...[t.x, t.y, (t as { z?: unknown }).z].map((a) =>
+        a && typeof (a as ArrayLike<unknown>).length === "number" ? (a as ArrayLike<unknown>).length : 0,
+      ),
+    );
   const traces = f.data.map((t) => `${t.name ?? t.type ?? "trace"} (${size(t)} ${t.type === "heatmap" ? "rows" : "points"})`).join(", ");
   return `<Figure${title ? ` "${title}"` : ""}: ${f.data.length} trace${f.data.length === 1 ? "" : "s"}${traces ? `: ${traces}` : ""}>`;
 }

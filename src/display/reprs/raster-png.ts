@@ -1,21 +1,29 @@
 // A small RGBA raster and its PNG encoding, for the parts of a static figure that would be
 // too many SVG elements (heatmap cells, 100,000s of markers): they are painted here and put
 // into the SVG as one <image>. Synchronous on purpose: figures are built synchronously.
-import { deflateSync } from "zlib";
+import { deflateSync } from "node:zlib";
 
 export class Raster {
   readonly data: Uint8Array;
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.data = new Uint8Array(width * height * 4);
   }
 
   /** Paints [x0, x1) x [y0, y1) (clipped to the raster) with an opaque colour. */
   fillRect(x0: number, y0: number, x1: number, y1: number, [r, g, b]: readonly number[], alpha = 255): void {
-    const xa = Math.max(0, Math.floor(x0)), xb = Math.min(this.width, Math.ceil(x1));
-    const ya = Math.max(0, Math.floor(y0)), yb = Math.min(this.height, Math.ceil(y1));
+    const xa = Math.max(0, Math.floor(x0)),
+      xb = Math.min(this.width, Math.ceil(x1));
+    const ya = Math.max(0, Math.floor(y0)),
+      yb = Math.min(this.height, Math.ceil(y1));
     for (let y = ya; y < yb; y++) {
       for (let x = xa, i = (y * this.width + xa) * 4; x < xb; x++, i += 4) {
-        this.data[i] = r; this.data[i + 1] = g; this.data[i + 2] = b; this.data[i + 3] = alpha;
+        this.data[i] = r;
+        this.data[i + 1] = g;
+        this.data[i + 2] = b;
+        this.data[i + 3] = alpha;
       }
     }
   }

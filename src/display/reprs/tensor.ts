@@ -7,7 +7,14 @@ import { tensorBytes } from "../../tfjs/tensor-bytes";
 
 export function isTensor(v: unknown): v is tfTypes.Tensor {
   const t = v as tfTypes.Tensor | null;
-  return !!t && typeof t === "object" && Array.isArray((t as any).shape) && typeof (t as any).dtype === "string" && typeof (t as any).dataSync === "function" && typeof (t as any).dataId === "object";
+  return (
+    !!t &&
+    typeof t === "object" &&
+    Array.isArray((t as any).shape) &&
+    typeof (t as any).dtype === "string" &&
+    typeof (t as any).dataSync === "function" &&
+    typeof (t as any).dataId === "object"
+  );
 }
 
 export { tensorBytes };
@@ -15,8 +22,12 @@ export { tensorBytes };
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024, i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  let v = n / 1024,
+    i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 

@@ -51,8 +51,9 @@ export class CellEdits {
   /** The text with every edit applied. */
   apply(text: string): string {
     if (this.edits.length === 0) return text;
-    const sorted = [...this.edits].sort((a, b) =>
-      a.start - b.start || (a.end - a.start) - (b.end - b.start) || a.order - b.order || a.seq - b.seq);
+    const sorted = [...this.edits].sort(
+      (a, b) => a.start - b.start || a.end - a.start - (b.end - b.start) || a.order - b.order || a.seq - b.seq,
+    );
     const pieces: string[] = [];
     let at = 0;
     let previous: Edit | undefined;

@@ -15,7 +15,12 @@ export { FLAG, RESUME, TICK } from "./interrupt-checks";
 export { insertInterruptChecks, hoistLoopLocals, expandNamespaceShorthands, defineThroughNamespace };
 
 /** Every transform a cell gets, in no particular order: their edits never overlap. */
-export const CELL_TRANSFORMS: readonly CellTransform[] = [expandNamespaceShorthands, hoistLoopLocals, insertInterruptChecks, defineThroughNamespace];
+export const CELL_TRANSFORMS: readonly CellTransform[] = [
+  expandNamespaceShorthands,
+  hoistLoopLocals,
+  insertInterruptChecks,
+  defineThroughNamespace,
+];
 
 export interface TransformedCell {
   js: string;
@@ -24,7 +29,11 @@ export interface TransformedCell {
 }
 
 /** `namespaceNames`: the names the shared namespace holds before the cell runs. */
-export function transformCell(js: string, namespaceNames: ReadonlySet<string>, transforms: readonly CellTransform[] = CELL_TRANSFORMS): TransformedCell {
+export function transformCell(
+  js: string,
+  namespaceNames: ReadonlySet<string>,
+  transforms: readonly CellTransform[] = CELL_TRANSFORMS,
+): TransformedCell {
   const cell = parseCompiledCell(js, namespaceNames);
   const edits = new CellEdits();
   for (const t of transforms) t.collect(cell, edits.forTransform(t.name));

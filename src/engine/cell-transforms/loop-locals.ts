@@ -14,7 +14,16 @@
 import * as ts from "@tslab/typescript-for-tslab";
 import type { CellTransform, CompiledCell } from "./compiled-cell";
 import { OUTERMOST_CLOSE, OUTERMOST_OPEN, type CellEdits } from "./edits";
-import { NAMESPACE, isAssigned, isFunctionOrClass, isLoop, isWait, namespaceMember, namespaceShorthand, topLevelDeclarations } from "./predicates";
+import {
+  NAMESPACE,
+  isAssigned,
+  isFunctionOrClass,
+  isLoop,
+  isWait,
+  namespaceMember,
+  namespaceShorthand,
+  topLevelDeclarations,
+} from "./predicates";
 
 const PREFIX = "__lab_local_";
 
@@ -47,7 +56,10 @@ function analyseLoop(loop: ts.Statement, cell: CompiledCell, locals: Set<string>
   };
   visit(loop, false);
   if (unsafe) return undefined;
-  for (const e of excluded) { vars.reads.delete(e); vars.mirrored.delete(e); }
+  for (const e of excluded) {
+    vars.reads.delete(e);
+    vars.mirrored.delete(e);
+  }
   return vars;
 }
 
@@ -56,11 +68,19 @@ function renameInLoop(loop: ts.Statement, vars: LoopVariables, sf: ts.SourceFile
   const visit = (n: ts.Node): void => {
     const member = namespaceMember(n);
     if (member !== undefined) {
-      if (vars.reads.has(member)) { edits.replace(n.getStart(sf), n.end, PREFIX + member); return; }
+      if (vars.reads.has(member)) {
+        edits.replace(n.getStart(sf), n.end, PREFIX + member);
+        return;
+      }
       // `exports.x = <expr>` where x is this cell's local: keep `<expr>` (the walk goes on
       // into it from the assignment), mirror once after the loop.
       const parent = n.parent;
-      if (vars.mirrored.has(member) && ts.isBinaryExpression(parent) && parent.left === n && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+      if (
+        vars.mirrored.has(member) &&
+        ts.isBinaryExpression(parent) &&
+        parent.left === n &&
+        parent.operatorToken.kind === ts.SyntaxKind.EqualsToken
+      ) {
         edits.replace(parent.getStart(sf), parent.right.getStart(sf), "");
         return;
       }

@@ -13,8 +13,14 @@ function isDefinePropertyOnNamespace(n: ts.Node): n is ts.CallExpression {
   if (!ts.isCallExpression(n) || !ts.isPropertyAccessExpression(n.expression)) return false;
   const callee = n.expression;
   const target = n.arguments[0];
-  return ts.isIdentifier(callee.expression) && callee.expression.text === "Object" && callee.name.text === "defineProperty" &&
-    !!target && ts.isIdentifier(target) && target.text === NAMESPACE;
+  return (
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === "Object" &&
+    callee.name.text === "defineProperty" &&
+    !!target &&
+    ts.isIdentifier(target) &&
+    target.text === NAMESPACE
+  );
 }
 
 export const defineThroughNamespace: CellTransform = {

@@ -27,8 +27,16 @@ export function waitsOutsideFunctions(n: ts.Node): boolean {
 
 /** Whether running `n` can enter other code: a call, `new`, an iterator, a wait. */
 export function callsOut(n: ts.Node): boolean {
-  if (ts.isCallExpression(n) || ts.isForOfStatement(n) || ts.isNewExpression(n) || ts.isTaggedTemplateExpression(n) ||
-      ts.isAwaitExpression(n) || ts.isYieldExpression(n) || ts.isSpreadElement(n)) return true;
+  if (
+    ts.isCallExpression(n) ||
+    ts.isForOfStatement(n) ||
+    ts.isNewExpression(n) ||
+    ts.isTaggedTemplateExpression(n) ||
+    ts.isAwaitExpression(n) ||
+    ts.isYieldExpression(n) ||
+    ts.isSpreadElement(n)
+  )
+    return true;
   return ts.forEachChild(n, callsOut) ?? false;
 }
 
@@ -91,10 +99,19 @@ function declaredInScope(node: ts.Node, name: string): boolean {
       if ((ts.isFunctionExpression(a) || ts.isClassExpression(a)) && a.name) names.add(a.name.text);
     }
     if (ts.isCatchClause(a) && a.variableDeclaration) boundNames(a.variableDeclaration.name, names);
-    if ((ts.isForStatement(a) || ts.isForOfStatement(a) || ts.isForInStatement(a)) && a.initializer && ts.isVariableDeclarationList(a.initializer)) {
+    if (
+      (ts.isForStatement(a) || ts.isForOfStatement(a) || ts.isForInStatement(a)) &&
+      a.initializer &&
+      ts.isVariableDeclarationList(a.initializer)
+    ) {
       for (const d of a.initializer.declarations) boundNames(d.name, names);
     }
-    const statements = ts.isBlock(a) || ts.isSourceFile(a) || ts.isModuleBlock(a) ? a.statements : ts.isCaseClause(a) || ts.isDefaultClause(a) ? a.statements : undefined;
+    const statements =
+      ts.isBlock(a) || ts.isSourceFile(a) || ts.isModuleBlock(a)
+        ? a.statements
+        : ts.isCaseClause(a) || ts.isDefaultClause(a)
+          ? a.statements
+          : undefined;
     for (const st of statements ?? []) {
       if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) boundNames(d.name, names);
       else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);

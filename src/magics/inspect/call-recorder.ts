@@ -2,13 +2,19 @@
 // (their shape checks run in JavaScript, before any tfjs kernel, so the profiler alone
 // would not see the call that failed), ComputeLoss.call, and forward() of the models the
 // notebook's variables hold. Everything is wrapped for the trace and restored after it.
-import * as fs from "fs";
-import * as path from "path";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { isTensor } from "../../display";
 import { isModule } from "./namespace-values";
 import type { Tensor } from "../../tfjs/internals";
 
-export interface CallArg { name: string; tensor?: Tensor; shape?: number[]; dtype?: string; text?: string }
+export interface CallArg {
+  name: string;
+  tensor?: Tensor;
+  shape?: number[];
+  dtype?: string;
+  text?: string;
+}
 
 export interface CallRecord {
   name: string;
@@ -28,7 +34,15 @@ export function parameterNames(fn: Function): string[] {
   const src = Function.prototype.toString.call(fn);
   const m = /^[^(]*\(([^)]*)\)/.exec(src);
   if (!m) return [];
-  return m[1].split(",").map((p) => p.trim().replace(/[=\s].*$/, "").replace(/^\.\.\./, "")).filter(Boolean);
+  return m[1]
+    .split(",")
+    .map((p) =>
+      p
+        .trim()
+        .replace(/[=\s].*$/, "")
+        .replace(/^\.\.\./, ""),
+    )
+    .filter(Boolean);
 }
 
 function describeArg(value: unknown, name: string): CallArg {
@@ -61,8 +75,11 @@ export class CallRecorder {
     const params = parameterNames(fn);
     const wrapped = function (this: unknown, ...args: unknown[]) {
       const record: CallRecord = {
-        name, args: args.map((a, i) => describeArg(a, params[i] ?? `arg${i}`)),
-        kernelIndex: recorder.kernelCount(), depth: recorder.depth, ms: 0,
+        name,
+        args: args.map((a, i) => describeArg(a, params[i] ?? `arg${i}`)),
+        kernelIndex: recorder.kernelCount(),
+        depth: recorder.depth,
+        ms: 0,
       };
       recorder.calls.push(record);
       recorder.depth++;
@@ -92,14 +109,20 @@ export class CallRecorder {
     const wrapped = originals.get(original) ?? this.wrap(original, label);
     originals.set(original, wrapped);
     owner[key] = wrapped;
-    this.restores.push(() => { if (owner[key] === wrapped) owner[key] = original; });
+    this.restores.push(() => {
+      if (owner[key] === wrapped) owner[key] = original;
+    });
   }
 
   /** Wraps the toolkit losses and the namespace's models (and names bound to the losses). */
   install(ns: Record<string, unknown>, names: string[]): void {
     const originals = new Map<Function, Function>();
     let lossesDir: string | undefined;
-    try { lossesDir = path.dirname(require.resolve("../../toolkit/losses")); } catch { /* toolkit not built */ }
+    try {
+      lossesDir = path.dirname(require.resolve("../../toolkit/losses"));
+    } catch {
+      /* toolkit not built */
+    }
     if (lossesDir) {
       const index = require(lossesDir) as Record<string, unknown>;
       const exported = Object.keys(index);
@@ -120,7 +143,11 @@ export class CallRecorder {
     }
     for (const name of names) {
       let value: unknown;
-      try { value = ns[name]; } catch { continue; }
+      try {
+        value = ns[name];
+      } catch {
+        continue;
+      }
       if (typeof value === "function" && originals.has(value)) {
         this.patch(ns, name, (value as { name: string }).name, originals);
       } else if (isModule(value)) {
@@ -129,7 +156,10 @@ export class CallRecorder {
         const own = Object.getOwnPropertyDescriptor(m, "forward");
         const wrapped = this.wrap(original, `${name}.forward`);
         m.forward = wrapped;
-        this.restores.push(() => { if (own) Object.defineProperty(m, "forward", own); else delete m.forward; });
+        this.restores.push(() => {
+          if (own) Object.defineProperty(m, "forward", own);
+          else delete m.forward;
+        });
       }
     }
   }

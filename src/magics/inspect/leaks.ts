@@ -19,11 +19,15 @@ export function cellLeftovers(live: Iterable<LiveTensor>, cell: number, ns: Reco
   const leaked: LiveTensor[] = [];
   for (const t of created) {
     const names = holders.get(t.id);
-    if (!names) { leaked.push(t); continue; }
+    if (!names) {
+      leaked.push(t);
+      continue;
+    }
     // Group by the variable itself ("model" for all of model's parameters).
     const variable = names[0].split(/[.[]/)[0];
     const entry = kept.get(variable) ?? { count: 0, bytes: 0 };
-    entry.count++; entry.bytes += t.bytes;
+    entry.count++;
+    entry.bytes += t.bytes;
     kept.set(variable, entry);
   }
   return { kept: [...kept].map(([variable, e]) => ({ variable, ...e })), leaked };
@@ -35,11 +39,15 @@ export function describeLeaked(leaked: LiveTensor[], max = 6): string {
   for (const t of leaked) {
     const key = `${t.origin ?? "tensor()"} ${shapeText(t.shape)} ${t.dtype}`;
     const g = groups.get(key) ?? { n: 0, bytes: 0 };
-    g.n++; g.bytes += t.bytes;
+    g.n++;
+    g.bytes += t.bytes;
     groups.set(key, g);
   }
   const sorted = [...groups].sort((a, b) => b[1].bytes - a[1].bytes || b[1].n - a[1].n);
-  const text = sorted.slice(0, max).map(([k, g]) => `${g.n} \u00d7 ${k}`).join(", ");
+  const text = sorted
+    .slice(0, max)
+    .map(([k, g]) => `${g.n} \u00d7 ${k}`)
+    .join(", ");
   return sorted.length > max ? `${text}, and ${sorted.length - max} more kinds` : text;
 }
 
@@ -47,10 +55,14 @@ export function leakLines(cell: number, left: CellLeftovers): string[] {
   const lines: string[] = [];
   if (left.leaked.length) {
     const bytes = left.leaked.reduce((s, t) => s + t.bytes, 0);
-    lines.push(`\u26a0 In[${cell}] left ${left.leaked.length} tensor${left.leaked.length === 1 ? "" : "s"} (${formatBytes(bytes)}) that no variable holds and nothing disposed (use tf.tidy or dispose()): ${describeLeaked(left.leaked)}`);
+    lines.push(
+      `\u26a0 In[${cell}] left ${left.leaked.length} tensor${left.leaked.length === 1 ? "" : "s"} (${formatBytes(bytes)}) that no variable holds and nothing disposed (use tf.tidy or dispose()): ${describeLeaked(left.leaked)}`,
+    );
   }
   if (left.kept.length) {
-    lines.push(`In[${cell}] kept ${left.kept.map((k) => `${k.variable} (${k.count} tensor${k.count === 1 ? "" : "s"}, ${formatBytes(k.bytes)})`).join(", ")}`);
+    lines.push(
+      `In[${cell}] kept ${left.kept.map((k) => `${k.variable} (${k.count} tensor${k.count === 1 ? "" : "s"}, ${formatBytes(k.bytes)})`).join(", ")}`,
+    );
   }
   return lines;
 }

@@ -7,7 +7,11 @@ import { isTensor } from "../../display";
 import { tensorBytes } from "../../tfjs/tensor-bytes";
 import { finishRows, type SummaryRow } from "./summary-rows";
 
-interface TreeInfo { path: string; depth: number; parent?: ModuleLike }
+interface TreeInfo {
+  path: string;
+  depth: number;
+  parent?: ModuleLike;
+}
 
 function moduleTree(model: ModuleLike): Map<ModuleLike, TreeInfo> {
   const tree = new Map<ModuleLike, TreeInfo>();
@@ -23,19 +27,32 @@ function moduleTree(model: ModuleLike): Map<ModuleLike, TreeInfo> {
 /** The first tensor of an output (torchinfo's rule for lists), or undefined. */
 function firstTensor(out: unknown): Tensor | undefined {
   if (isTensor(out)) return out;
-  if (Array.isArray(out)) for (const o of out) { const t = firstTensor(o); if (t) return t; }
+  if (Array.isArray(out))
+    for (const o of out) {
+      const t = firstTensor(o);
+      if (t) return t;
+    }
   return undefined;
 }
 
 function newRow(m: ModuleLike, info: TreeInfo): SummaryRow {
   const params = m.namedParameters();
   return {
-    className: m.constructor.name, path: info.path, depth: info.depth, depthIndex: 0, key: m,
-    isLeaf: m.children().length === 0, executed: false, outputShape: null, outputBytes: 0,
+    className: m.constructor.name,
+    path: info.path,
+    depth: info.depth,
+    depthIndex: 0,
+    key: m,
+    isLeaf: m.children().length === 0,
+    executed: false,
+    outputShape: null,
+    outputBytes: 0,
     numParams: params.reduce((s, [, p]) => s + p.size, 0),
     trainableParams: params.reduce((s, [, p]) => s + (p.trainable === false ? 0 : p.size), 0),
     paramBytes: params.reduce((s, [, p]) => s + tensorBytes(p), 0),
-    macs: 0, isRecursive: false, descendants: [],
+    macs: 0,
+    isRecursive: false,
+    descendants: [],
   };
 }
 
@@ -111,10 +128,13 @@ export function moduleSummaryRows(model: ModuleLike, inputShape?: number[]): { r
     };
   }
   try {
-    tf.tidy(() => { model.forward(tf.zeros(inputShape)); });
+    tf.tidy(() => {
+      model.forward(tf.zeros(inputShape));
+    });
   } finally {
     for (const { m, own, training } of saved) {
-      if (own) Object.defineProperty(m, "forward", own); else delete (m as Partial<ModuleLike>).forward;
+      if (own) Object.defineProperty(m, "forward", own);
+      else delete (m as Partial<ModuleLike>).forward;
       m.training = training;
     }
   }

@@ -16,13 +16,27 @@ export interface ModuleLike {
 }
 export function isModule(v: unknown): v is ModuleLike {
   const m = v as ModuleLike | null;
-  return !!m && typeof m === "object" && typeof m.forward === "function" && typeof m.numParams === "function" && typeof m.namedModules === "function";
+  return (
+    !!m &&
+    typeof m === "object" &&
+    typeof m.forward === "function" &&
+    typeof m.numParams === "function" &&
+    typeof m.namedModules === "function"
+  );
 }
 
 /** A tfjs LayersModel (tf.sequential, tf.model, loaded models). */
 export interface LayersModelLike {
   name: string;
-  layers: { name: string; getClassName(): string; outputShape: unknown; countParams(): number; trainableWeights: { shape: number[] }[]; nonTrainableWeights: { shape: number[] }[]; weights: { read(): Tensor }[] }[];
+  layers: {
+    name: string;
+    getClassName(): string;
+    outputShape: unknown;
+    countParams(): number;
+    trainableWeights: { shape: number[] }[];
+    nonTrainableWeights: { shape: number[] }[];
+    weights: { read(): Tensor }[];
+  }[];
   inputs: { shape: (number | null)[] }[];
   outputs: { shape: (number | null)[] }[];
   countParams(): number;
@@ -48,9 +62,13 @@ export function tensorsIn(value: unknown, path: string, depth = 2, maxItems = 64
   if (Array.isArray(value)) {
     value.slice(0, maxItems).forEach((v, i) => out.push(...tensorsIn(v, `${path}[${i}]`, depth - 1, maxItems)));
   } else if (value instanceof Map) {
-    [...value.entries()].slice(0, maxItems).forEach(([k, v]) => out.push(...tensorsIn(v, `${path}.get(${JSON.stringify(k)})`, depth - 1, maxItems)));
+    [...value.entries()]
+      .slice(0, maxItems)
+      .forEach(([k, v]) => out.push(...tensorsIn(v, `${path}.get(${JSON.stringify(k)})`, depth - 1, maxItems)));
   } else if (isPlainObject(value)) {
-    Object.entries(value).slice(0, maxItems).forEach(([k, v]) => out.push(...tensorsIn(v, `${path}.${k}`, depth - 1, maxItems)));
+    Object.entries(value)
+      .slice(0, maxItems)
+      .forEach(([k, v]) => out.push(...tensorsIn(v, `${path}.${k}`, depth - 1, maxItems)));
   }
   return out;
 }
@@ -63,11 +81,16 @@ export function tensorHolders(ns: Record<string, unknown>, names: string[]): Map
   const holders = new Map<number, string[]>();
   const add = (t: Tensor, path: string) => {
     const list = holders.get(t.id);
-    if (list) list.push(path); else holders.set(t.id, [path]);
+    if (list) list.push(path);
+    else holders.set(t.id, [path]);
   };
   for (const name of names) {
     let value: unknown;
-    try { value = ns[name]; } catch { continue; }
+    try {
+      value = ns[name];
+    } catch {
+      continue;
+    }
     if (isModule(value)) {
       for (const [p, t] of [...value.namedParameters(), ...value.namedBuffers()]) add(t, `${name}.${p}`);
     } else if (isLayersModel(value)) {

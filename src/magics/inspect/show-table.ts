@@ -28,6 +28,8 @@ export function showTable(ctx: MagicContext, arqueroTable: object, opts: ShowTab
       "text/plain": [tableText(table, limit), note].filter(Boolean).join("\n"),
       "text/html": `<div class="tfjs-lab-table">${html}${more ? `<p>${more}</p>` : ""}${note ? `<p>${esc(note)}</p>` : ""}</div>`,
     },
-    {}, {}, false,
+    {},
+    {},
+    false,
   );
 }

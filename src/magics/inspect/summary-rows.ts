@@ -42,8 +42,12 @@ export function finishRows(rows: SummaryRow[]): void {
 
 export function leftoverParams(row: SummaryRow, trainable = false): number {
   const own = trainable ? row.trainableParams : row.numParams;
-  return own - row.descendants.filter((c) => !c.isRecursive)
-    .reduce((s, c) => s + (c.isLeaf ? (trainable ? c.trainableParams : c.numParams) : leftoverParams(c, trainable)), 0);
+  return (
+    own -
+    row.descendants
+      .filter((c) => !c.isRecursive)
+      .reduce((s, c) => s + (c.isLeaf ? (trainable ? c.trainableParams : c.numParams) : leftoverParams(c, trainable)), 0)
+  );
 }
 
 export interface SummaryTotals {

@@ -8,17 +8,19 @@ const COL_WIDTH = 25;
 function treePrefix(depth: number): string {
   if (depth === 0) return "";
   if (depth === 1) return "\u251c\u2500";
-  return "\u2502    ".repeat(depth - 1) + "\u2514\u2500";
+  return `${"\u2502    ".repeat(depth - 1)}\u2514\u2500`;
 }
 
 /** The visible rows: depth <= maxDepth, with what the text and the table show for each. */
 export function visibleRows(rows: SummaryRow[], maxDepth: number): { row: SummaryRow; label: string; shape: string; params: string }[] {
-  return rows.filter((r) => r.depth <= maxDepth).map((row) => ({
-    row,
-    label: treePrefix(row.depth) + layerName(row),
-    shape: row.outputShape && row.outputShape.length ? shapeText(row.outputShape) : "--",
-    params: paramsCell(row, row.depth === maxDepth),
-  }));
+  return rows
+    .filter((r) => r.depth <= maxDepth)
+    .map((row) => ({
+      row,
+      label: treePrefix(row.depth) + layerName(row),
+      shape: row.outputShape?.length ? shapeText(row.outputShape) : "--",
+      params: paramsCell(row, row.depth === maxDepth),
+    }));
 }
 
 /** "G", 8.24: torchinfo's to_readable. */

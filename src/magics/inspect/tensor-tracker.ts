@@ -38,14 +38,25 @@ class TensorTracker {
       name: "%memory's tensor tracker",
       tensorTracked: ({ tensor: t, backend, engineBytes }) => {
         this.live.set(t.id, {
-          id: t.id, shape: t.shape, dtype: t.dtype, bytes: tensorBytes(t), backend,
-          origin: this.kernels[this.kernels.length - 1], cell: currentCell()?.executionCount,
+          id: t.id,
+          shape: t.shape,
+          dtype: t.dtype,
+          bytes: tensorBytes(t),
+          backend,
+          origin: this.kernels[this.kernels.length - 1],
+          cell: currentCell()?.executionCount,
         });
         if (engineBytes > this.peakBytes) this.peakBytes = engineBytes;
       },
-      tensorDisposed: (t) => { this.live.delete(t.id); },
-      kernelStart: (call) => { this.kernels.push(call.name); },
-      kernelEnd: () => { this.kernels.pop(); },
+      tensorDisposed: (t) => {
+        this.live.delete(t.id);
+      },
+      kernelStart: (call) => {
+        this.kernels.push(call.name);
+      },
+      kernelEnd: () => {
+        this.kernels.pop();
+      },
     });
   }
 

@@ -4,7 +4,7 @@
 // module is missing, the same formulas from stock kernels.
 import * as tf from "@tensorflow/tfjs";
 import { channelSumsOverRows } from "./channel-moments";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { Info, KernelCalls } from "./kernel-calls";
 import { elementwiseParts, runOnKernelThreads } from "./run-elementwise-job";
 import { channelAffinePart } from "./elementwise-parts";
 import { CHANNEL_AFFINE_THREAD_JOB } from "./thread-jobs";
@@ -26,26 +26,38 @@ export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma:
   }
   const [sumDy, sumDyXc] = sums;
   const coefficients = calls.alloc([3 * channels]);
-  const dgamma = calls.alloc([channels]), dbeta = calls.alloc([channels]);
+  const dgamma = calls.alloc([channels]),
+    dbeta = calls.alloc([channels]);
   const dx = calls.alloc(x.shape);
   try {
     // Views after the last allocation: growing the heap detaches them.
     const rowBytes = channels * 4;
-    const coef = calls.heap(coefficients), dg = calls.heap(dgamma), db = calls.heap(dbeta);
+    const coef = calls.heap(coefficients),
+      dg = calls.heap(dgamma),
+      db = calls.heap(dbeta);
     for (let c = 0; c < channels; c++) {
       const invStd = 1 / Math.sqrt(v[c] + eps);
       const dGamma = invStd * sumDyXc[c];
-      const a = g[c] * invStd, b = -a * invStd * dGamma / rows;
+      const a = g[c] * invStd,
+        b = (-a * invStd * dGamma) / rows;
       coef[c] = a;
       coef[channels + c] = b;
-      coef[2 * channels + c] = -a * sumDy[c] / rows - b * m[c];
+      coef[2 * channels + c] = (-a * sumDy[c]) / rows - b * m[c];
       dg[c] = dGamma;
       db[c] = sumDy[c];
     }
     const coefAt = coef.byteOffset;
     // The second pass on every kernel thread where there are some (ranges of rows).
-    const payload = [calls.heap(dy).byteOffset, calls.heap(x).byteOffset, coefAt, coefAt + rowBytes, coefAt + 2 * rowBytes,
-      calls.heap(dx).byteOffset, rows, channels];
+    const payload = [
+      calls.heap(dy).byteOffset,
+      calls.heap(x).byteOffset,
+      coefAt,
+      coefAt + rowBytes,
+      coefAt + 2 * rowBytes,
+      calls.heap(dx).byteOffset,
+      rows,
+      channels,
+    ];
     const parts = elementwiseParts(calls, rows * channels);
     runOnKernelThreads(calls, CHANNEL_AFFINE_THREAD_JOB, payload, parts, (p, part) => channelAffinePart(simd, p, part, parts));
     return [dx, reshapeTo(calls, dgamma, gamma.shape), reshapeTo(calls, dbeta, gamma.shape)];

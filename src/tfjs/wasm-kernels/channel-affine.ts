@@ -4,7 +4,13 @@
 // form ran at 0.5 to 1.8 ns an element on the same tensors.
 import type { Info, KernelCalls } from "./kernel-calls";
 
-export interface BatchNormInputs { x: Info; mean: Info; variance: Info; offset?: Info; scale?: Info }
+export interface BatchNormInputs {
+  x: Info;
+  mean: Info;
+  variance: Info;
+  offset?: Info;
+  scale?: Info;
+}
 
 /** One value per channel (the last axis of x), or a single value. */
 function perChannel(p: Info | undefined, channels: number): boolean {
@@ -23,9 +29,20 @@ function channelAffine(calls: KernelCalls, x: Info, factor: Float32Array, bias: 
     calls.heap(filter).set(factor);
     calls.heap(b).set(bias);
     const x4 = tmp(calls.reshape(x, [1, 1, total / channels, channels]));
-    const y = tmp(calls.run("FusedDepthwiseConv2D", { x: x4, filter, bias: b }, {
-      strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1], dimRoundingMode: undefined, activation: "linear",
-    }));
+    const y = tmp(
+      calls.run(
+        "FusedDepthwiseConv2D",
+        { x: x4, filter, bias: b },
+        {
+          strides: [1, 1],
+          pad: "valid",
+          dataFormat: "NHWC",
+          dilations: [1, 1],
+          dimRoundingMode: undefined,
+          activation: "linear",
+        },
+      ),
+    );
     return calls.reshape(y, x.shape);
   });
 }
@@ -38,7 +55,8 @@ export function batchNormAsDepthwise(calls: KernelCalls, inputs: BatchNormInputs
   const { x, mean, variance, offset, scale } = inputs;
   if (!calls.hasHeap || x.dtype !== "float32" || x.shape.length === 0) return undefined;
   const channels = x.shape[x.shape.length - 1];
-  if (channels === 0 || x.shape.some((d) => d === 0) || ![mean, variance, offset, scale].every((p) => perChannel(p, channels))) return undefined;
+  if (channels === 0 || x.shape.some((d) => d === 0) || ![mean, variance, offset, scale].every((p) => perChannel(p, channels)))
+    return undefined;
   const read = (p: Info | undefined, fallback: number): Float64Array => {
     const out = new Float64Array(channels).fill(fallback);
     if (p === undefined) return out;
@@ -46,8 +64,12 @@ export function batchNormAsDepthwise(calls: KernelCalls, inputs: BatchNormInputs
     for (let c = 0; c < channels; c++) out[c] = values[values.length === 1 ? 0 : c];
     return out;
   };
-  const m = read(mean, 0), v = read(variance, 1), o = read(offset, 0), s = read(scale, 1);
-  const factor = new Float32Array(channels), bias = new Float32Array(channels);
+  const m = read(mean, 0),
+    v = read(variance, 1),
+    o = read(offset, 0),
+    s = read(scale, 1);
+  const factor = new Float32Array(channels),
+    bias = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
     const f = s[c] / Math.sqrt(v[c] + varianceEpsilon);
     factor[c] = f;
@@ -73,8 +95,11 @@ export function channelBroadcastBinary(calls: KernelCalls, op: "Multiply" | "Add
     if (x.shape.length === 0) return false;
     const channels = x.shape[x.shape.length - 1];
     if (size(v) === 1) return v.shape.length <= x.shape.length;
-    return v.shape.length <= x.shape.length && size(v) === channels &&
-      v.shape.every((d, i) => i === v.shape.length - 1 ? d === channels : d === 1);
+    return (
+      v.shape.length <= x.shape.length &&
+      size(v) === channels &&
+      v.shape.every((d, i) => (i === v.shape.length - 1 ? d === channels : d === 1))
+    );
   };
   let x: Info, v: Info, vectorFirst: boolean;
   if (isVectorFor(b, a) && size(a) > size(b)) [x, v, vectorFirst] = [a, b, false];
@@ -83,14 +108,27 @@ export function channelBroadcastBinary(calls: KernelCalls, op: "Multiply" | "Add
   if (size(x) < MIN_AFFINE_ELEMENTS) return undefined;
   const channels = x.shape[x.shape.length - 1];
   const values = calls.heap(v);
-  const factor = new Float32Array(channels), bias = new Float32Array(channels);
+  const factor = new Float32Array(channels),
+    bias = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
     const value = values[values.length === 1 ? 0 : c];
-    if (op === "Multiply") { factor[c] = value; bias[c] = 0; }
-    else if (op === "RealDiv") { factor[c] = 1 / value; bias[c] = 0; }
-    else if (op === "Add") { factor[c] = 1; bias[c] = value; }
-    else if (vectorFirst) { factor[c] = -1; bias[c] = value; }          // v - x
-    else { factor[c] = 1; bias[c] = -value; }                            // x - v
+    if (op === "Multiply") {
+      factor[c] = value;
+      bias[c] = 0;
+    } else if (op === "RealDiv") {
+      factor[c] = 1 / value;
+      bias[c] = 0;
+    } else if (op === "Add") {
+      factor[c] = 1;
+      bias[c] = value;
+    } else if (vectorFirst) {
+      factor[c] = -1;
+      bias[c] = value;
+    } // v - x
+    else {
+      factor[c] = 1;
+      bias[c] = -value;
+    } // x - v
   }
   return channelAffine(calls, x, factor, bias);
 }

@@ -5,22 +5,39 @@
 // Centred before squaring, as tf.moments and PyTorch are: sum x^2 - n m^2 loses the
 // variance of activations far from zero.
 import * as tf from "@tensorflow/tfjs";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { Info, KernelCalls } from "./kernel-calls";
 
 /** Rows per call: channelSums' float32 sums stay short before they join the float64 ones. */
 export const ROWS_PER_SUM = 256;
 
 /** [sum dy, sum (dy - dyMean) (x - mean)] over all rows, per channel, in float64. */
-export function channelSumsOverRows(calls: KernelCalls, dy: Info, x: Info, mean: Info, dyMean: Info, rows: number, channels: number): [Float64Array, Float64Array] {
+export function channelSumsOverRows(
+  calls: KernelCalls,
+  dy: Info,
+  x: Info,
+  mean: Info,
+  dyMean: Info,
+  rows: number,
+  channels: number,
+): [Float64Array, Float64Array] {
   const simd = calls.simd!;
   const partial = calls.alloc([2 * channels]);
   try {
     const [dyAt, xAt, meanAt, dyMeanAt] = [dy, x, mean, dyMean].map((t) => calls.heap(t).byteOffset);
     const partialHeap = calls.heap(partial);
-    const first = new Float64Array(channels), second = new Float64Array(channels);
+    const first = new Float64Array(channels),
+      second = new Float64Array(channels);
     const rowBytes = channels * 4;
     for (let r0 = 0; r0 < rows; r0 += ROWS_PER_SUM) {
-      simd.channelSums(dyAt + r0 * rowBytes, xAt + r0 * rowBytes, meanAt, dyMeanAt, Math.min(ROWS_PER_SUM, rows - r0), channels, partialHeap.byteOffset);
+      simd.channelSums(
+        dyAt + r0 * rowBytes,
+        xAt + r0 * rowBytes,
+        meanAt,
+        dyMeanAt,
+        Math.min(ROWS_PER_SUM, rows - r0),
+        channels,
+        partialHeap.byteOffset,
+      );
       for (let c = 0; c < channels; c++) {
         first[c] += partialHeap[c];
         second[c] += partialHeap[channels + c];
@@ -37,7 +54,8 @@ export function channelMoments(calls: KernelCalls, x: Info): Info[] {
   const channels = x.shape[x.shape.length - 1];
   if (!calls.simd || channels % 4 !== 0) return stockMoments(calls, x);
   const rows = tf.util.sizeFromShape(x.shape) / channels;
-  const mean = calls.alloc([channels]), variance = calls.alloc([channels]);
+  const mean = calls.alloc([channels]),
+    variance = calls.alloc([channels]);
   try {
     calls.heap(mean).fill(0);
     const [sum] = channelSumsOverRows(calls, x, x, mean, mean, rows, channels);
@@ -46,7 +64,7 @@ export function channelMoments(calls: KernelCalls, x: Info): Info[] {
     const [, centredSquares] = channelSumsOverRows(calls, x, x, mean, mean, rows, channels);
     const [mRounded, v] = [calls.heap(mean), calls.heap(variance)];
     for (let c = 0; c < channels; c++) {
-      const offset = sum[c] / rows - mRounded[c];                  // m's float32 rounding
+      const offset = sum[c] / rows - mRounded[c]; // m's float32 rounding
       v[c] = Math.max(0, centredSquares[c] / rows - offset * offset);
     }
     return [mean, variance];

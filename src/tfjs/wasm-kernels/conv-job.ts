@@ -15,21 +15,24 @@ import type { SimdKernels } from "../wasm-simd/load";
  * filterGradientTransposed: dW[i] as [co, kw*ci] (co % 4 != 0) (co, the accumulator's rows).
  */
 export const CONV_JOB_KINDS = ["forward", "inputGradient", "filterGradient", "filterGradientTransposed"] as const;
-export type ConvJobKind = typeof CONV_JOB_KINDS[number];
+export type ConvJobKind = (typeof CONV_JOB_KINDS)[number];
 
 export interface ConvJob {
   kind: ConvJobKind;
   g: ConvGeometry;
   outChannels: number;
   /** Byte addresses on the heap: x or dx, y or dy, and the filter side (W, W transposed, or dW's accumulator). */
-  inputAt: number; outputAt: number; filterAt: number;
+  inputAt: number;
+  outputAt: number;
+  filterAt: number;
   rowsPerChunk: number;
   /** rowScatter's pixels per tile (1 where dx's rows overlap within 8 columns). */
   rowsPerTile: number;
   /** Whether the kernels with fused multiply-adds run (the threads must use the build the main thread uses). */
   fused: boolean;
   /** Segment lists: part p's starts at segmentsAt + p * segmentsLength * 4. */
-  segmentsAt: number; segmentsLength: number;
+  segmentsAt: number;
+  segmentsLength: number;
 }
 
 const F32 = 4;
@@ -37,7 +40,7 @@ const F32 = 4;
 /** The channels a job's parts split, and the unit they split them in (vectors the kernels' tiles take). */
 function splitChannels(job: ConvJob): { channels: number; unit: number } {
   const channels = job.kind === "inputGradient" ? job.g.inChannels : job.outChannels;
-  if (job.kind === "filterGradientTransposed") return { channels, unit: 4 };  // rows of the accumulator, 4 per tile
+  if (job.kind === "filterGradientTransposed") return { channels, unit: 4 }; // rows of the accumulator, 4 per tile
   return { channels, unit: channels % 8 === 0 ? 8 : 4 };
 }
 
@@ -65,52 +68,140 @@ export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory,
   const whole = c0 === 0 && c1 === splitChannels(job).channels;
   const list = new Int32Array(memory.buffer, job.segmentsAt + part * job.segmentsLength * F32, job.segmentsLength);
   const rowLength = kw * C;
-  const xStride = sw * C * F32, dyStride = co * F32;
+  const xStride = sw * C * F32,
+    dyStride = co * F32;
   switch (job.kind) {
     case "forward":
       // y's pixels += the input under them times W[i][j0*C .. (j0 + filterColumns)*C, c0 .. c1).
       walkConvSegments(list, g, rowsPerChunk, { inputAt, outputAt, outChannels: co, inputFirst: true }, (segments, i, j0, filterColumns) =>
-        kernels.rowScatterColumns(segments.address, segments.count, co * F32, xStride, filterAt + (i * kw + j0) * C * co * F32,
-          co * F32, filterColumns * C, c0, c1, rowsPerTile));
+        kernels.rowScatterColumns(
+          segments.address,
+          segments.count,
+          co * F32,
+          xStride,
+          filterAt + (i * kw + j0) * C * co * F32,
+          co * F32,
+          filterColumns * C,
+          c0,
+          c1,
+          rowsPerTile,
+        ),
+      );
       return;
     case "inputGradient":
       // dx's rows under the listed pixels += dy's pixels times Wt[i][:, j0*C .. (j0 + filterColumns)*C),
       // each filter column's channels c0 .. c1 (all of them at once when the part has every channel).
-      walkConvSegments(list, g, rowsPerChunk, { inputAt, outputAt, outChannels: co, inputFirst: false }, (segments, i, j0, filterColumns) => {
-        const b = filterAt + (i * co * rowLength + j0 * C) * F32;
-        if (whole) {
-          kernels.rowScatterColumns(segments.address, segments.count, xStride, dyStride, b, rowLength * F32, co, 0, filterColumns * C, rowsPerTile);
-          return;
-        }
-        for (let j = 0; j < filterColumns; j++) {
-          kernels.rowScatterColumns(segments.address, segments.count, xStride, dyStride, b, rowLength * F32, co, j * C + c0, j * C + c1, rowsPerTile);
-        }
-      });
+      walkConvSegments(
+        list,
+        g,
+        rowsPerChunk,
+        { inputAt, outputAt, outChannels: co, inputFirst: false },
+        (segments, i, j0, filterColumns) => {
+          const b = filterAt + (i * co * rowLength + j0 * C) * F32;
+          if (whole) {
+            kernels.rowScatterColumns(
+              segments.address,
+              segments.count,
+              xStride,
+              dyStride,
+              b,
+              rowLength * F32,
+              co,
+              0,
+              filterColumns * C,
+              rowsPerTile,
+            );
+            return;
+          }
+          for (let j = 0; j < filterColumns; j++) {
+            kernels.rowScatterColumns(
+              segments.address,
+              segments.count,
+              xStride,
+              dyStride,
+              b,
+              rowLength * F32,
+              co,
+              j * C + c0,
+              j * C + c1,
+              rowsPerTile,
+            );
+          }
+        },
+      );
       return;
     case "filterGradient":
       // dW[i, j0 .. j0 + filterColumns, :, c0 .. c1) += the listed rows of x (outer) dy.
       walkConvSegments(list, g, rowsPerChunk, { inputAt, outputAt, outChannels: co, inputFirst: true }, (segments, i, j0, filterColumns) =>
-        kernels.outerAccumulateBlock(filterAt + (i * rowLength + j0 * C) * co * F32, co * F32, segments.address, segments.count,
-          xStride, dyStride, 0, filterColumns * C, c0, c1));
+        kernels.outerAccumulateBlock(
+          filterAt + (i * rowLength + j0 * C) * co * F32,
+          co * F32,
+          segments.address,
+          segments.count,
+          xStride,
+          dyStride,
+          0,
+          filterColumns * C,
+          c0,
+          c1,
+        ),
+      );
       return;
     case "filterGradientTransposed":
       // acc[i, c0 .. c1, j0*C ..] += the listed rows of dy (outer) x.
       walkConvSegments(list, g, rowsPerChunk, { inputAt, outputAt, outChannels: co, inputFirst: false }, (segments, i, j0, filterColumns) =>
-        kernels.outerAccumulateBlock(filterAt + (i * co * rowLength + j0 * C) * F32, rowLength * F32, segments.address, segments.count,
-          dyStride, xStride, c0, c1, 0, filterColumns * C));
+        kernels.outerAccumulateBlock(
+          filterAt + (i * co * rowLength + j0 * C) * F32,
+          rowLength * F32,
+          segments.address,
+          segments.count,
+          dyStride,
+          xStride,
+          c0,
+          c1,
+          0,
+          filterColumns * C,
+        ),
+      );
       return;
   }
 }
 
-const GEOMETRY_KEYS = ["batch", "inHeight", "inWidth", "inChannels", "outHeight", "outWidth", "filterHeight", "filterWidth",
-  "strideHeight", "strideWidth", "padTop", "padLeft"] as const;
+const GEOMETRY_KEYS = [
+  "batch",
+  "inHeight",
+  "inWidth",
+  "inChannels",
+  "outHeight",
+  "outWidth",
+  "filterHeight",
+  "filterWidth",
+  "strideHeight",
+  "strideWidth",
+  "padTop",
+  "padLeft",
+] as const;
 /** Int32 values of an encoded job. */
 export const CONV_JOB_LENGTH = 1 + GEOMETRY_KEYS.length + 9;
 
 /** The job as int32s (addresses wrap above 2 GiB; decodeConvJob reads them unsigned). */
 export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
-  into.set([CONV_JOB_KINDS.indexOf(job.kind), ...GEOMETRY_KEYS.map((k) => job.g[k]), job.outChannels, job.inputAt, job.outputAt,
-    job.filterAt, job.rowsPerChunk, job.rowsPerTile, job.fused ? 1 : 0, job.segmentsAt, job.segmentsLength], at);
+  into.set(
+    [
+      CONV_JOB_KINDS.indexOf(job.kind),
+      ...GEOMETRY_KEYS.map((k) => job.g[k]),
+      job.outChannels,
+      job.inputAt,
+      job.outputAt,
+      job.filterAt,
+      job.rowsPerChunk,
+      job.rowsPerTile,
+      job.fused ? 1 : 0,
+      job.segmentsAt,
+      job.segmentsLength,
+    ],
+    at,
+  );
 }
 
 export function decodeConvJob(from: Int32Array, at = 0): ConvJob {
@@ -118,7 +209,16 @@ export function decodeConvJob(from: Int32Array, at = 0): ConvJob {
   const g = Object.fromEntries(GEOMETRY_KEYS.map((k, i) => [k, v(1 + i)])) as unknown as ConvGeometry;
   const o = 1 + GEOMETRY_KEYS.length;
   return {
-    kind: CONV_JOB_KINDS[v(0)], g, outChannels: v(o), inputAt: v(o + 1) >>> 0, outputAt: v(o + 2) >>> 0, filterAt: v(o + 3) >>> 0,
-    rowsPerChunk: v(o + 4), rowsPerTile: v(o + 5), fused: v(o + 6) === 1, segmentsAt: v(o + 7) >>> 0, segmentsLength: v(o + 8),
+    kind: CONV_JOB_KINDS[v(0)],
+    g,
+    outChannels: v(o),
+    inputAt: v(o + 1) >>> 0,
+    outputAt: v(o + 2) >>> 0,
+    filterAt: v(o + 3) >>> 0,
+    rowsPerChunk: v(o + 4),
+    rowsPerTile: v(o + 5),
+    fused: v(o + 6) === 1,
+    segmentsAt: v(o + 7) >>> 0,
+    segmentsLength: v(o + 8),
   };
 }

@@ -21,14 +21,21 @@ export function edgeRuns(g: ConvGeometry, j: number, [xa, xb]: [number, number])
   const { outWidth: ow, inWidth: W, strideWidth: sw, padLeft: pl } = g;
   const x0 = Math.min(ow, Math.max(0, Math.ceil((pl - j) / sw)));
   const x1 = Math.max(x0, Math.min(ow, Math.floor((W - 1 + pl - j) / sw) + 1));
-  const runs: [number, number][] = xb > xa ? [[x0, xa], [xb, x1]] : [[x0, x1]];
+  const runs: [number, number][] =
+    xb > xa
+      ? [
+          [x0, xa],
+          [xb, x1],
+        ]
+      : [[x0, x1]];
   return runs.filter(([s, e]) => e > s);
 }
 
 /** Calls f(n, yy, r) for the output rows r = n*oh + y in [r0, r1) whose input row yy = y*sh + i - pt is inside. */
 export function forEachInputRow(g: ConvGeometry, i: number, r0: number, r1: number, f: (n: number, yy: number, r: number) => void): void {
   for (let r = r0; r < r1; r++) {
-    const n = Math.floor(r / g.outHeight), yy = (r - n * g.outHeight) * g.strideHeight + i - g.padTop;
+    const n = Math.floor(r / g.outHeight),
+      yy = (r - n * g.outHeight) * g.strideHeight + i - g.padTop;
     if (yy >= 0 && yy < g.inHeight) f(n, yy, r);
   }
 }
@@ -41,9 +48,12 @@ export function forEachInputRow(g: ConvGeometry, i: number, r0: number, r1: numb
  * reading input row yy of image n from column xx. flush(i, j0, filterColumns): the runs added
  * so far cover filter row i, columns j0 .. j0 + filterColumns.
  */
-export function walkConvRuns(g: ConvGeometry, rowsPerChunk: number,
+export function walkConvRuns(
+  g: ConvGeometry,
+  rowsPerChunk: number,
   addRun: (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => void,
-  flush: (i: number, j0: number, filterColumns: number) => void): void {
+  flush: (i: number, j0: number, filterColumns: number) => void,
+): void {
   const { outHeight: oh, batch, filterHeight: kh, filterWidth: kw, strideWidth: sw, padLeft: pl } = g;
   const interior = interiorColumns(g);
   const [xa, xb] = interior;
@@ -71,14 +81,22 @@ export function rowsPerCall(chunkBytes: number, bytesPerRow: number): number {
 /** Segments written into an Int32Array on the heap; a run that continues the last one in both operands extends it. */
 export class SegmentList {
   count = 0;
-  constructor(private readonly view: Int32Array, private readonly strideFirst: number, private readonly strideSecond: number) {}
+  constructor(
+    private readonly view: Int32Array,
+    private readonly strideFirst: number,
+    private readonly strideSecond: number,
+  ) {}
 
   add(first: number, second: number, pixels: number): void {
     if (pixels <= 0) return;
-    const v = this.view, last = 3 * (this.count - 1);
+    const v = this.view,
+      last = 3 * (this.count - 1);
     // Addresses above 2 GiB read back negative from the Int32Array: compare them unsigned.
-    if (this.count > 0 && (v[last] >>> 0) + v[last + 2] * this.strideFirst === first &&
-      (v[last + 1] >>> 0) + v[last + 2] * this.strideSecond === second) {
+    if (
+      this.count > 0 &&
+      (v[last] >>> 0) + v[last + 2] * this.strideFirst === first &&
+      (v[last + 1] >>> 0) + v[last + 2] * this.strideSecond === second
+    ) {
       v[last + 2] += pixels;
       return;
     }
@@ -99,7 +117,12 @@ export class SegmentList {
  * addresses of the tensors' first values. `inputFirst`: whether segments list the input side's
  * address first (the operand the kernel splats or reads as A) or the output side's.
  */
-export interface ConvOperands { inputAt: number; outputAt: number; outChannels: number; inputFirst: boolean }
+export interface ConvOperands {
+  inputAt: number;
+  outputAt: number;
+  outChannels: number;
+  inputFirst: boolean;
+}
 
 /** Int32 values of the segment list one walk needs: at most two runs (left and right edge) per output row. */
 export function segmentListLength(g: ConvGeometry, rowsPerChunk: number): number {
@@ -113,15 +136,23 @@ export function segmentListLength(g: ConvGeometry, rowsPerChunk: number): number
  * after it. The three SIMD convolution kernels (forward, input gradient, filter gradient)
  * differ only in that call (conv-job.ts).
  */
-export function walkConvSegments(list: Int32Array, g: ConvGeometry, rowsPerChunk: number, operands: ConvOperands,
-  kernel: (segments: SegmentList, i: number, j0: number, filterColumns: number) => void): void {
+export function walkConvSegments(
+  list: Int32Array,
+  g: ConvGeometry,
+  rowsPerChunk: number,
+  operands: ConvOperands,
+  kernel: (segments: SegmentList, i: number, j0: number, filterColumns: number) => void,
+): void {
   const { inHeight: H, inWidth: W, inChannels: C, outWidth: ow, strideWidth: sw } = g;
   const { inputAt, outputAt, outChannels: co, inputFirst } = operands;
-  const inputStride = sw * C * F32, outputStride = co * F32;
+  const inputStride = sw * C * F32,
+    outputStride = co * F32;
   const segments = inputFirst ? new SegmentList(list, inputStride, outputStride) : new SegmentList(list, outputStride, inputStride);
   const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => {
-    const inputAddress = inputAt + ((n * H + yy) * W + xx) * C * F32, outputAddress = outputAt + (r * ow + xo) * co * F32;
-    if (inputFirst) segments.add(inputAddress, outputAddress, pixels); else segments.add(outputAddress, inputAddress, pixels);
+    const inputAddress = inputAt + ((n * H + yy) * W + xx) * C * F32,
+      outputAddress = outputAt + (r * ow + xo) * co * F32;
+    if (inputFirst) segments.add(inputAddress, outputAddress, pixels);
+    else segments.add(outputAddress, inputAddress, pixels);
   };
   walkConvRuns(g, rowsPerChunk, addRun, (i, j0, filterColumns) => {
     if (segments.count === 0) return;

@@ -4,9 +4,9 @@
 // sum over rows of x (kw*ci contiguous values, stride sw*ci) and rows of dy (stride co);
 // pixels at the left and right edges are summed per filter column j (conv-row-runs.ts).
 // Measured on YOLOv5n's shapes (1 thread): 19-31 GFLOP/s, against 5-15 for im2col + GEMM.
-import { ConvGeometry } from "./conv-geometry";
+import type { ConvGeometry } from "./conv-geometry";
 import { rowsPerCall } from "./conv-row-runs";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { Info, KernelCalls } from "./kernel-calls";
 import { runConvJob } from "./run-conv-job";
 import { simdKernelsFused } from "../wasm-simd/load";
 
@@ -44,12 +44,21 @@ export function backpropFilterOuter(calls: KernelCalls, x: Info, dy: Info, g: Co
     const accHeap = calls.heap(acc);
     accHeap.fill(0);
     // Sums the listed runs into dW[i, j0 .. j0 + filterColumns) (conv-job.ts).
-    runConvJob(calls, { kind: transposed ? "filterGradientTransposed" : "filterGradient", g, outChannels: co,
-      inputAt: calls.heap(x).byteOffset, outputAt: calls.heap(dy).byteOffset, filterAt: accHeap.byteOffset,
-      rowsPerChunk, rowsPerTile: 4, fused: simdKernelsFused() });
+    runConvJob(calls, {
+      kind: transposed ? "filterGradientTransposed" : "filterGradient",
+      g,
+      outChannels: co,
+      inputAt: calls.heap(x).byteOffset,
+      outputAt: calls.heap(dy).byteOffset,
+      filterAt: accHeap.byteOffset,
+      rowsPerChunk,
+      rowsPerTile: 4,
+      fused: simdKernelsFused(),
+    });
     if (transposed) {
       // dW[i, q, o] = acc[i, o, q] for q = j*C + c.
-      const out = calls.heap(dw), src = calls.heap(acc);
+      const out = calls.heap(dw),
+        src = calls.heap(acc);
       for (let i = 0; i < kh; i++) {
         const base = i * co * rowLength;
         for (let o = 0; o < co; o++) {

@@ -5,11 +5,11 @@
 // On wasm, sums of outer products in our SIMD kernel (conv2d-backprop-filter-outer.ts)
 // replace it, or, where that kernel cannot orient the product (neither channel count a
 // multiple of 4), im2col + one GEMM (gemm-conv-grads.ts) where that pays.
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { convGeometry } from "./conv-geometry";
 import { backpropFilterOuter, outerFilterGradientApplies } from "./conv2d-backprop-filter-outer";
 import { backpropFilterGemm, filterGemmPays, gemmConvGrads } from "./gemm-conv-grads";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { Info, KernelCalls } from "./kernel-calls";
 
 export function conv2dBackpropFilter(calls: KernelCalls, x: Info, dy: Info, attrs: tf.Conv2DBackpropFilterAttrs): Info {
   const g = convGeometry(x.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode, false, attrs.dataFormat);
@@ -23,13 +23,23 @@ export function conv2dBackpropFilter(calls: KernelCalls, x: Info, dy: Info, attr
     if (usedH < g.inHeight || usedW < g.inWidth) {
       input = tmp(calls.slice(x, [0, 0, 0, 0], [g.batch, usedH, usedW, g.inChannels]));
     }
-    const xT = tmp(calls.transpose(input, [3, 1, 2, 0]));                 // [ci, H, W, n]
-    const dyT = tmp(calls.transpose(dy, [1, 2, 0, 3]));                   // [y, x, n, co]
+    const xT = tmp(calls.transpose(input, [3, 1, 2, 0])); // [ci, H, W, n]
+    const dyT = tmp(calls.transpose(dy, [1, 2, 0, 3])); // [y, x, n, co]
     const padBottom = (g.outHeight - 1) * g.strideHeight + g.filterHeight - g.padTop - usedH;
     const padRight = (g.outWidth - 1) * g.strideWidth + g.filterWidth - g.padLeft - usedW;
-    const grad = tmp(calls.conv2d(xT, dyT,
-      [[0, 0], [g.padTop, padBottom], [g.padLeft, padRight], [0, 0]],
-      [g.strideHeight, g.strideWidth]));                                  // [ci, kh, kw, co]
+    const grad = tmp(
+      calls.conv2d(
+        xT,
+        dyT,
+        [
+          [0, 0],
+          [g.padTop, padBottom],
+          [g.padLeft, padRight],
+          [0, 0],
+        ],
+        [g.strideHeight, g.strideWidth],
+      ),
+    ); // [ci, kh, kw, co]
     return calls.transpose(grad, [1, 2, 0, 3]);
   });
 }

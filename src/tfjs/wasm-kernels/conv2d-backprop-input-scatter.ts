@@ -6,9 +6,9 @@
 // one filter column j at a time (conv-row-runs.ts). No col2im, no per-phase convolutions
 // for strides. On YOLOv5n's input-gradient shapes (1 thread): 28 GFLOP/s in all, against 20 for
 // the forward-convolution and GEMM forms (19-32 per shape, against 14-27).
-import { ConvGeometry } from "./conv-geometry";
+import type { ConvGeometry } from "./conv-geometry";
 import { rowsPerCall } from "./conv-row-runs";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { Info, KernelCalls } from "./kernel-calls";
 import { runConvJob, singleThreadOrKernelThreads } from "./run-conv-job";
 import { simdKernelsFused } from "../wasm-simd/load";
 
@@ -23,8 +23,13 @@ const F32 = 4;
  * too (kernel-threads.ts; on one thread it lost to them, 18-26 GFLOP/s against 29 at 2).
  */
 export function scatterInputGradientApplies(calls: KernelCalls, g: ConvGeometry): boolean {
-  return scatterInputGradient.enabled && calls.hasHeap && g.inChannels % 4 === 0 && singleThreadOrKernelThreads(calls.wasmMemory) &&
-    calls.simd !== undefined;
+  return (
+    scatterInputGradient.enabled &&
+    calls.hasHeap &&
+    g.inChannels % 4 === 0 &&
+    singleThreadOrKernelThreads(calls.wasmMemory) &&
+    calls.simd !== undefined
+  );
 }
 
 export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info, g: ConvGeometry): Info {
@@ -35,13 +40,22 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
   const rowsPerTile = sw * C >= 8 ? 4 : 1;
 
   return calls.scoped((tmp) => {
-    const wT = tmp(calls.transpose(filter, [0, 3, 1, 2]));                   // [kh, co, kw, ci]
+    const wT = tmp(calls.transpose(filter, [0, 3, 1, 2])); // [kh, co, kw, ci]
     const dx = calls.alloc([N, H, W, C]);
     // A view after the last allocation here: growing the heap detaches it.
     const dxHeap = calls.heap(dx);
     dxHeap.fill(0);
-    runConvJob(calls, { kind: "inputGradient", g, outChannels: co, inputAt: dxHeap.byteOffset, outputAt: calls.heap(dy).byteOffset,
-      filterAt: calls.heap(wT).byteOffset, rowsPerChunk, rowsPerTile, fused: simdKernelsFused() });
+    runConvJob(calls, {
+      kind: "inputGradient",
+      g,
+      outChannels: co,
+      inputAt: dxHeap.byteOffset,
+      outputAt: calls.heap(dy).byteOffset,
+      filterAt: calls.heap(wT).byteOffset,
+      rowsPerChunk,
+      rowsPerTile,
+      fused: simdKernelsFused(),
+    });
     return dx;
   });
 }

@@ -7,10 +7,10 @@
 // (conv-row-runs.ts). It replaces XNNPACK's Conv2D only where our kernels are built with
 // fused multiply-adds: without them the two ran at the same speed, with them ours ran faster
 // on YOLOv5n's shapes (`node dist/bench/run.js conv`).
-import * as tf from "@tensorflow/tfjs";
-import { convGeometry, ConvGeometry } from "./conv-geometry";
+import type * as tf from "@tensorflow/tfjs";
+import { convGeometry, type ConvGeometry } from "./conv-geometry";
 import { rowsPerCall } from "./conv-row-runs";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { Info, KernelCalls } from "./kernel-calls";
 import { runConvJob, singleThreadOrKernelThreads } from "./run-conv-job";
 import { simdKernelsFused } from "../wasm-simd/load";
 
@@ -30,9 +30,15 @@ const F32 = 4;
  * thread (else XNNPACK's threads, as for the input gradient); fused kernels only.
  */
 export function rowConvForwardApplies(calls: KernelCalls, g: ConvGeometry, outChannels: number): boolean {
-  return rowConvForward.enabled && calls.hasHeap && outChannels % 4 === 0 && singleThreadOrKernelThreads(calls.wasmMemory) &&
+  return (
+    rowConvForward.enabled &&
+    calls.hasHeap &&
+    outChannels % 4 === 0 &&
+    singleThreadOrKernelThreads(calls.wasmMemory) &&
     g.filterWidth * g.inChannels >= rowConvForward.minDepth &&
-    simdKernelsFused() && calls.simd !== undefined;
+    simdKernelsFused() &&
+    calls.simd !== undefined
+  );
 }
 
 export function conv2dRows(calls: KernelCalls, x: Info, filter: Info, g: ConvGeometry): Info {
@@ -43,14 +49,23 @@ export function conv2dRows(calls: KernelCalls, x: Info, filter: Info, g: ConvGeo
   const yHeap = calls.heap(y);
   yHeap.fill(0);
   // Output pixels never overlap, so four always share a tile.
-  runConvJob(calls, { kind: "forward", g, outChannels: co, inputAt: calls.heap(x).byteOffset, outputAt: yHeap.byteOffset,
-    filterAt: calls.heap(filter).byteOffset, rowsPerChunk, rowsPerTile: 4, fused: simdKernelsFused() });
+  runConvJob(calls, {
+    kind: "forward",
+    g,
+    outChannels: co,
+    inputAt: calls.heap(x).byteOffset,
+    outputAt: yHeap.byteOffset,
+    filterAt: calls.heap(filter).byteOffset,
+    rowsPerChunk,
+    rowsPerTile: 4,
+    fused: simdKernelsFused(),
+  });
   return y;
 }
 
 /** Conv2D's attributes to a geometry, or undefined where ours does not apply (dilation, NCHW). */
 export function conv2dRowsGeometry(x: Info, filter: Info, attrs: tf.Conv2DAttrs): ConvGeometry | undefined {
-  const dilations = typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : attrs.dilations ?? [1, 1];
+  const dilations = typeof attrs.dilations === "number" ? [attrs.dilations, attrs.dilations] : (attrs.dilations ?? [1, 1]);
   if (dilations[0] !== 1 || dilations[1] !== 1 || (attrs.dataFormat && attrs.dataFormat !== "NHWC")) return undefined;
   return convGeometry(x.shape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, false, "NHWC");
 }

@@ -6,8 +6,8 @@
 // GFLOP/s on YOLOv5n's shapes, the bare product at about 30; but the copies cost 1 to 5 ns
 // an element on a 2-core machine, so the GEMM forms only pay where the channel counts are
 // high (filterGemmPays / inputGemmPays, measured with fresh inputs each call).
-import { ConvGeometry } from "./conv-geometry";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { ConvGeometry } from "./conv-geometry";
+import type { Info, KernelCalls } from "./kernel-calls";
 
 /**
  * Switches for tests and benchmarks: `filter`/`input` false keep the direct forms;
@@ -60,14 +60,15 @@ function im2colTransposed(src: Float32Array, dst: Float32Array, g: ConvGeometry,
     for (let i = 0; i < kh; i++) {
       const tapRow = (i * kw + j) * C;
       for (let r = r0; r < r1; r++) {
-        const n = Math.floor(r / oh), y = r - n * oh;
+        const n = Math.floor(r / oh),
+          y = r - n * oh;
         const yy = y * sh + i - pt;
         const col = (r - r0) * ow;
         if (yy < 0 || yy >= H) {
           for (let c = 0; c < C; c++) dst.fill(0, (tapRow + c) * cols + col, (tapRow + c) * cols + col + ow);
           continue;
         }
-        const srcRow = ((n * H + yy) * W) * C + (x0 * sw + j - pl) * C;
+        const srcRow = (n * H + yy) * W * C + (x0 * sw + j - pl) * C;
         for (let c = 0; c < C; c++) {
           const d = (tapRow + c) * cols + col;
           for (let x = 0; x < x0; x++) dst[d + x] = 0;
@@ -95,8 +96,16 @@ function transpose2d(src: Float32Array, dst: Float32Array, rows: number, cols: n
 
 /** A 1x1, stride-1, unpadded convolution: the patches are x itself, channel-major. */
 function isPointwise(g: ConvGeometry): boolean {
-  return g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
-    g.padTop === 0 && g.padLeft === 0 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
+  return (
+    g.filterHeight === 1 &&
+    g.filterWidth === 1 &&
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.padTop === 0 &&
+    g.padLeft === 0 &&
+    g.outHeight === g.inHeight &&
+    g.outWidth === g.inWidth
+  );
 }
 
 /**

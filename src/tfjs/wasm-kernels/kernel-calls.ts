@@ -2,7 +2,7 @@
 // registered kernel directly on TensorInfos (no tape, no engine bookkeeping) and free
 // intermediates as soon as they are consumed.
 import * as tf from "@tensorflow/tfjs";
-import { SimdKernels, simdKernelsFor, wasmBackendMemory } from "../wasm-simd/load";
+import { type SimdKernels, simdKernelsFor, wasmBackendMemory } from "../wasm-simd/load";
 
 export type Info = tf.TensorInfo;
 export type Pads4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -17,12 +17,19 @@ export interface KernelBackendLike {
 }
 
 export class KernelCalls {
-  constructor(private readonly backend: KernelBackendLike, readonly backendName: string) {}
+  constructor(
+    private readonly backend: KernelBackendLike,
+    readonly backendName: string,
+  ) {}
 
   run(kernelName: string, inputs: Record<string, Info> | Info[], attrs: Record<string, unknown> = {}): Info {
     const config = tf.getKernel(kernelName, this.backendName);
     if (!config) throw new Error(`kernel ${kernelName} is not registered for backend ${this.backendName}`);
-    const out = config.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend as never, attrs: attrs as tf.NamedAttrMap });
+    const out = config.kernelFunc({
+      inputs: inputs as tf.NamedTensorInfoMap,
+      backend: this.backend as never,
+      attrs: attrs as tf.NamedAttrMap,
+    });
     return Array.isArray(out) ? out[0] : out;
   }
 
@@ -79,31 +86,58 @@ export class KernelCalls {
     return this.run("Sum", { x }, { axis, keepDims: false });
   }
   conv2d(x: Info, filter: Info, pads: Pads4, dilations: [number, number] = [1, 1]): Info {
-    return this.run("Conv2D", { x, filter }, {
-      strides: [1, 1], pad: pads, dataFormat: "NHWC", dilations, dimRoundingMode: undefined,
-    });
+    return this.run(
+      "Conv2D",
+      { x, filter },
+      {
+        strides: [1, 1],
+        pad: pads,
+        dataFormat: "NHWC",
+        dilations,
+        dimRoundingMode: undefined,
+      },
+    );
   }
   /** a [m, k] times b [k, n] as a 1x1 Conv2D (XNNPACK GEMM, threaded): [m, n]. */
   matMul(a: Info, b: Info): Info {
-    const [m, k] = a.shape, n = b.shape[1];
+    const [m, k] = a.shape,
+      n = b.shape[1];
     return this.scoped((tmp) => {
       const a4 = tmp(this.reshape(a, [1, 1, m, k]));
       const b4 = tmp(this.reshape(b, [1, 1, k, n]));
-      const out = tmp(this.conv2d(a4, b4, [[0, 0], [0, 0], [0, 0], [0, 0]]));
+      const out = tmp(
+        this.conv2d(a4, b4, [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ]),
+      );
       return this.reshape(out, [m, n]);
     });
   }
   depthwiseConv2d(x: Info, filter: Info, pads: Pads4): Info {
-    return this.run("DepthwiseConv2dNative", { x, filter }, {
-      strides: [1, 1], pad: pads, dataFormat: "NHWC", dilations: [1, 1], dimRoundingMode: undefined,
-    });
+    return this.run(
+      "DepthwiseConv2dNative",
+      { x, filter },
+      {
+        strides: [1, 1],
+        pad: pads,
+        dataFormat: "NHWC",
+        dilations: [1, 1],
+        dimRoundingMode: undefined,
+      },
+    );
   }
 
   /** Run `f`; every Info passed through `tmp` is freed afterwards (also when `f` throws). */
   scoped<T>(f: (tmp: (i: Info) => Info) => T): T {
     const owned: Info[] = [];
     try {
-      return f((i) => { owned.push(i); return i; });
+      return f((i) => {
+        owned.push(i);
+        return i;
+      });
     } finally {
       this.free(...owned);
     }

@@ -1,7 +1,7 @@
 // How our wasm kernels are registered: replacing a stock kernel (kept for the cases ours
 // hands back), or registering a kernel of our own. The register-*.ts files use these.
 import * as tf from "@tensorflow/tfjs";
-import { KernelBackendLike, KernelCalls } from "./kernel-calls";
+import { type KernelBackendLike, KernelCalls } from "./kernel-calls";
 
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap; backend: unknown };
 
@@ -26,19 +26,34 @@ export function replaceKernel(kernelName: string, backendName: string, make: (st
 }
 
 /** Replaces `kernelName` with `impl`, which hands back (undefined) to the stock kernel. */
-export function registerWithFallback(kernelName: string, backendName: string,
-  impl: (calls: KernelCalls, args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | undefined): void {
-  replaceKernel(kernelName, backendName, (stock) => (args) =>
-    impl(new KernelCalls(args.backend as unknown as KernelBackendLike, backendName),
-      { inputs: args.inputs, attrs: args.attrs ?? {}, backend: args.backend }) ?? stock.kernelFunc(args));
+export function registerWithFallback(
+  kernelName: string,
+  backendName: string,
+  impl: (calls: KernelCalls, args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | undefined,
+): void {
+  replaceKernel(
+    kernelName,
+    backendName,
+    (stock) => (args) =>
+      impl(new KernelCalls(args.backend as unknown as KernelBackendLike, backendName), {
+        inputs: args.inputs,
+        attrs: args.attrs ?? {},
+        backend: args.backend,
+      }) ?? stock.kernelFunc(args),
+  );
 }
 
 /** Registers a kernel of our own (ops/ names it; no stock kernel to fall back on). */
-export function registerOwnKernel(kernelName: string, backendName: string,
-  impl: (calls: KernelCalls, args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[]): void {
+export function registerOwnKernel(
+  kernelName: string,
+  backendName: string,
+  impl: (calls: KernelCalls, args: { inputs: tf.NamedTensorInfoMap; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[],
+): void {
   if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
   tf.registerKernel({
-    kernelName, backendName, kernelFunc: ({ inputs, backend, attrs }) =>
+    kernelName,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) =>
       impl(new KernelCalls(backend as unknown as KernelBackendLike, backendName), { inputs, attrs: attrs ?? {} }),
   });
 }

@@ -3,7 +3,7 @@
 // main thread posts a job, takes parts of it until none is left, and counts itself done. It never returns to its
 // event loop; the main thread ends it with terminate() (or the process exits).
 import { parentPort, workerData } from "node:worker_threads";
-import { CONTROL, ERROR_BYTES, KernelThreadData, PAYLOAD_LENGTH } from "./kernel-threads";
+import { CONTROL, ERROR_BYTES, type KernelThreadData, PAYLOAD_LENGTH } from "./kernel-threads";
 import { THREAD_JOBS } from "./thread-jobs";
 import type { SimdKernels } from "../wasm-simd/load";
 

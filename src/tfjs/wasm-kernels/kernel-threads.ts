@@ -37,12 +37,20 @@ export class KernelThreads {
   /** Why the threads can no longer be used, once one failed outside a job or stalled. */
   broken?: string;
 
-  private constructor(private readonly workers: Worker[], control: SharedArrayBuffer, errorText: SharedArrayBuffer) {
+  private constructor(
+    private readonly workers: Worker[],
+    control: SharedArrayBuffer,
+    errorText: SharedArrayBuffer,
+  ) {
     this.control = new Int32Array(control);
     this.errorText = new Uint8Array(errorText);
     for (const w of workers) {
-      w.on("error", (e) => { this.broken ??= `a kernel thread failed: ${e.message}`; });
-      w.on("exit", () => { this.broken ??= "a kernel thread exited"; });
+      w.on("error", (e) => {
+        this.broken ??= `a kernel thread failed: ${e.message}`;
+      });
+      w.on("exit", () => {
+        this.broken ??= "a kernel thread exited";
+      });
     }
   }
 
@@ -55,14 +63,21 @@ export class KernelThreads {
   static async start(memory: WebAssembly.Memory, modules: KernelThreadData["modules"], threads: number): Promise<KernelThreads> {
     const control = new SharedArrayBuffer(4 * (CONTROL.payload + PAYLOAD_LENGTH));
     const errorText = new SharedArrayBuffer(ERROR_BYTES);
-    const workers = Array.from({ length: threads - 1 }, (_, i) =>
-      new Worker(WORKER_ENTRY, { workerData: { memory, modules, control, errorText, index: i + 1 } satisfies KernelThreadData }));
+    const workers = Array.from(
+      { length: threads - 1 },
+      (_, i) => new Worker(WORKER_ENTRY, { workerData: { memory, modules, control, errorText, index: i + 1 } satisfies KernelThreadData }),
+    );
     try {
-      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-        w.once("message", (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
-        w.once("error", reject);
-        w.once("exit", (code) => reject(new Error(`a kernel thread exited (code ${code}) before it was ready`)));
-      })));
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve, reject) => {
+              w.once("message", (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
+              w.once("error", reject);
+              w.once("exit", (code) => reject(new Error(`a kernel thread exited (code ${code}) before it was ready`)));
+            }),
+        ),
+      );
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
@@ -79,7 +94,10 @@ export class KernelThreads {
    * each part once; returns when all are done, and throws what a worker threw.
    */
   run(job: number, payload: Int32Array, parts: number, runPart: (part: number) => void): void {
-    if (payload.length > PAYLOAD_LENGTH) throw new Error(`kernel thread job ${THREAD_JOBS[job]?.name ?? `job ${job}`}: payload of ${payload.length} values, the most is ${PAYLOAD_LENGTH}`);
+    if (payload.length > PAYLOAD_LENGTH)
+      throw new Error(
+        `kernel thread job ${THREAD_JOBS[job]?.name ?? `job ${job}`}: payload of ${payload.length} values, the most is ${PAYLOAD_LENGTH}`,
+      );
     const c = this.control;
     this.settle();
     c.set(payload, CONTROL.payload);
@@ -106,7 +124,8 @@ export class KernelThreads {
   /** Waits until no worker is running a part (one left running by an interrupted job included). */
   settle(): void {
     const c = this.control;
-    let last = Atomics.load(c, CONTROL.pending), since = Date.now();
+    let last = Atomics.load(c, CONTROL.pending),
+      since = Date.now();
     while (last !== 0) {
       Atomics.wait(c, CONTROL.pending, last, 1000);
       const now = Atomics.load(c, CONTROL.pending);
@@ -142,8 +161,11 @@ export function kernelThreadsFor(memory: WebAssembly.Memory | undefined): Kernel
  * Starts kernel threads for the backend's shared memory (once per memory); resolves to why
  * they were not started, or undefined. One thread (or a memory that is not shared) needs none.
  */
-export async function startKernelThreads(memory: WebAssembly.Memory | undefined, threads: number,
-  modules: () => KernelThreadData["modules"] | undefined): Promise<string | undefined> {
+export async function startKernelThreads(
+  memory: WebAssembly.Memory | undefined,
+  threads: number,
+  modules: () => KernelThreadData["modules"] | undefined,
+): Promise<string | undefined> {
   if (threads <= 1) return "1 thread";
   if (!memory || !(memory.buffer instanceof SharedArrayBuffer)) return "the wasm backend's memory is not shared";
   if (byMemory.has(memory)) return undefined;

@@ -5,17 +5,26 @@
 // than the [1, K] x [K, C] matrix product used before, which packed the activation as
 // weights on every call). Other reductions keep the stock kernel.
 import * as tf from "@tensorflow/tfjs";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { Info, KernelCalls } from "./kernel-calls";
 
 /** Number of leading axes reduced, when `axis` is exactly 0..k-1 (k < rank); else 0. */
 export function leadingAxesCount(axis: number | number[], rank: number): number {
-  const axes = tf.util.parseAxisParam(axis, Array.from({ length: rank }, () => 1)).sort((a, b) => a - b);
+  const axes = tf.util
+    .parseAxisParam(
+      axis,
+      Array.from({ length: rank }, () => 1),
+    )
+    .sort((a, b) => a - b);
   const leading = axes.every((a, i) => a === i) ? axes.length : 0;
   return leading < rank ? leading : 0;
 }
 
 export function reduceLeadingAxes(
-  calls: KernelCalls, x: Info, axis: number | number[], keepDims: boolean, mean: boolean,
+  calls: KernelCalls,
+  x: Info,
+  axis: number | number[],
+  keepDims: boolean,
+  mean: boolean,
   fallback: (x: Info) => Info,
 ): Info {
   const k = leadingAxesCount(axis, x.shape.length);
@@ -33,7 +42,9 @@ export function reduceLeadingAxes(
     const height = k >= 3 ? x.shape[1] : 1;
     let avg = tmp(averageWindow(calls, tmp(calls.reshape(x, [groups, height, rows / groups / height, cols]))));
     if (groups > 1) avg = tmp(averageWindow(calls, tmp(calls.reshape(avg, [1, groups, 1, cols]))));
-    const shaped = mean ? avg : tmp(calls.run("Multiply", { a: avg, b: tmp(calls.run("Fill", {}, { shape: [], value: rows, dtype: "float32" })) }));
+    const shaped = mean
+      ? avg
+      : tmp(calls.run("Multiply", { a: avg, b: tmp(calls.run("Fill", {}, { shape: [], value: rows, dtype: "float32" })) }));
     return calls.reshape(shaped, outShape);
   });
 }

@@ -7,21 +7,31 @@ import type { Info, KernelCalls } from "./kernel-calls";
 
 export function maxPoolGradHeap(calls: KernelCalls, dy: Info, input: Info, attrs: tf.MaxPoolGradAttrs): Info | undefined {
   if (!calls.hasHeap || input.dtype !== "float32" || dy.dtype !== "float32" || input.shape.length !== 4) return undefined;
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize,
-    attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: oh, outWidth: ow } = info;
   const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
   const { top: pt, left: pl } = info.padInfo;
   const dx = calls.alloc(input.shape);
-  const x = calls.heap(input), g = calls.heap(dy), out = calls.heap(dx);
+  const x = calls.heap(input),
+    g = calls.heap(dy),
+    out = calls.heap(dx);
   out.fill(0);
   const best = new Float32Array(C);
   const where = new Int32Array(C);
   for (let n = 0; n < N; n++) {
     for (let y = 0; y < oh; y++) {
-      const r0 = Math.max(0, y * sh - pt), r1 = Math.min(H, y * sh - pt + fh);
+      const r0 = Math.max(0, y * sh - pt),
+        r1 = Math.min(H, y * sh - pt + fh);
       for (let xo = 0; xo < ow; xo++) {
-        const c0 = Math.max(0, xo * sw - pl), c1 = Math.min(W, xo * sw - pl + fw);
+        const c0 = Math.max(0, xo * sw - pl),
+          c1 = Math.min(W, xo * sw - pl + fw);
         best.fill(Number.NEGATIVE_INFINITY);
         where.fill(-1);
         for (let r = r0; r < r1; r++) {
@@ -29,7 +39,10 @@ export function maxPoolGradHeap(calls: KernelCalls, dy: Info, input: Info, attrs
             const base = ((n * H + r) * W + col) * C;
             for (let c = 0; c < C; c++) {
               const v = x[base + c];
-              if (v > best[c]) { best[c] = v; where[c] = base + c; }
+              if (v > best[c]) {
+                best[c] = v;
+                where[c] = base + c;
+              }
             }
           }
         }

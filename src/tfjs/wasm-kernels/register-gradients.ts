@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { conv2dBackpropFilter } from "./conv2d-backprop-filter";
 import { conv2dBackpropInput } from "./conv2d-backprop-input";
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from "./depthwise-backprop";
-import { KernelBackendLike, KernelCalls } from "./kernel-calls";
+import { type KernelBackendLike, KernelCalls } from "./kernel-calls";
 import { unsortedSegmentSum } from "./unsorted-segment-sum";
 
 type Composed = (calls: KernelCalls, a: tf.TensorInfo, b: tf.TensorInfo, attrs: never) => tf.TensorInfo;
@@ -27,8 +27,12 @@ export function registerWasmGradientKernels(backendName: string): void {
       kernelName,
       backendName,
       kernelFunc: ({ inputs, backend, attrs }) =>
-        impl(new KernelCalls(backend as unknown as KernelBackendLike, backendName),
-          inputs[first] as tf.TensorInfo, inputs[second] as tf.TensorInfo, attrs as never),
+        impl(
+          new KernelCalls(backend as unknown as KernelBackendLike, backendName),
+          inputs[first] as tf.TensorInfo,
+          inputs[second] as tf.TensorInfo,
+          attrs as never,
+        ),
     });
   }
 }

@@ -4,8 +4,8 @@
 // have fused multiply-adds, FusedBatchNorm as a depthwise convolution, Mul/Add/Sub/Div by a
 // per-channel vector or a scalar, and MaxPoolGrad.
 import * as tf from "@tensorflow/tfjs";
-import { batchNormAsDepthwise, BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
-import { KernelBackendLike, KernelCalls } from "./kernel-calls";
+import { batchNormAsDepthwise, type BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
+import { type KernelBackendLike, KernelCalls } from "./kernel-calls";
 import { replaceKernel, registerWithFallback } from "./kernel-registration";
 import { reduceLeadingAxes } from "./leading-axes-reduction";
 import { maxPoolGradHeap } from "./max-pool-grad";
@@ -16,8 +16,14 @@ function registerLeadingAxesReduction(kernelName: "Sum" | "Mean", backendName: s
   replaceKernel(kernelName, backendName, (stock) => (args) => {
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
     const calls = new KernelCalls(args.backend as unknown as KernelBackendLike, backendName);
-    return reduceLeadingAxes(calls, args.inputs.x as tf.TensorInfo, axis, keepDims, kernelName === "Mean",
-      (x) => stock.kernelFunc({ ...args, inputs: { x } }) as tf.TensorInfo);
+    return reduceLeadingAxes(
+      calls,
+      args.inputs.x as tf.TensorInfo,
+      axis,
+      keepDims,
+      kernelName === "Mean",
+      (x) => stock.kernelFunc({ ...args, inputs: { x } }) as tf.TensorInfo,
+    );
   });
 }
 
@@ -62,9 +68,11 @@ function registerSlices(backendName: string): void {
     return sliceHeap(calls, x, begin, size);
   });
   registerWithFallback("SplitV", backendName, (calls, { inputs, attrs }) =>
-    splitVHeap(calls, inputs.x as tf.TensorInfo, attrs.numOrSizeSplits as number | number[], attrs.axis as number | number[]));
+    splitVHeap(calls, inputs.x as tf.TensorInfo, attrs.numOrSizeSplits as number | number[], attrs.axis as number | number[]),
+  );
   registerWithFallback("Concat", backendName, (calls, { inputs, attrs }) =>
-    concatHeap(calls, Object.values(inputs) as tf.TensorInfo[], attrs.axis as number | number[]));
+    concatHeap(calls, Object.values(inputs) as tf.TensorInfo[], attrs.axis as number | number[]),
+  );
 }
 
 /** Idempotent: replaces the stock kernels (kept once) under these names for `backendName`. */
@@ -79,11 +87,14 @@ export function replaceSlowStockKernels(backendName: string): void {
     return g && rowConvForwardApplies(calls, g, filter.shape[3]) ? conv2dRows(calls, x, filter, g) : undefined;
   });
   registerWithFallback("FusedBatchNorm", backendName, (calls, { inputs, attrs }) =>
-    batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon));
+    batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon),
+  );
   for (const op of ["Multiply", "Add", "Sub", "RealDiv"] as const) {
     registerWithFallback(op, backendName, (calls, { inputs }) =>
-      channelBroadcastBinary(calls, op, inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo));
+      channelBroadcastBinary(calls, op, inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo),
+    );
   }
   registerWithFallback("MaxPoolGrad", backendName, (calls, { inputs, attrs }) =>
-    maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs));
+    maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs),
+  );
 }

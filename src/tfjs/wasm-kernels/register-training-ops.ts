@@ -1,7 +1,7 @@
 // Kernels of our own for the toolkit's training ops (src/toolkit/ops/): the fused SiLU
 // gradient, batch norm's training gradient and its per-channel moments. The ops call them
 // where the backend registers them (wasm) and are composed from stock ops elsewhere.
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { registerOwnKernel } from "./kernel-registration";
 import { siluGrad } from "./silu-grad";
 import { batchNormTrainGrad } from "./batchnorm-train-grad";
@@ -11,7 +11,8 @@ import { channelMoments } from "./channel-moments";
 /** Idempotent: (re)registers our training-op kernels for `backendName`. */
 export function registerTrainingOpKernels(backendName: string): void {
   registerOwnKernel(SILU_GRAD_KERNEL, backendName, (calls, { inputs }) =>
-    siluGrad(calls, inputs.dy as tf.TensorInfo, inputs.x as tf.TensorInfo, inputs.s as tf.TensorInfo));
+    siluGrad(calls, inputs.dy as tf.TensorInfo, inputs.x as tf.TensorInfo, inputs.s as tf.TensorInfo),
+  );
   registerOwnKernel(BATCHNORM_TRAIN_GRAD_KERNEL, backendName, (calls, { inputs, attrs }) => {
     const i = inputs as Record<"dy" | "x" | "gamma" | "mean" | "variance", tf.TensorInfo>;
     return batchNormTrainGrad(calls, i.dy, i.x, i.gamma, i.mean, i.variance, (attrs as { varianceEpsilon: number }).varianceEpsilon);

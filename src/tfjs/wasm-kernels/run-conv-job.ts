@@ -1,7 +1,7 @@
 // Runs a SIMD convolution job (conv-job.ts) on as many kernel threads as pay: one part per
 // thread where the backend has kernel threads (kernel-threads.ts), on the main thread alone
 // otherwise. The three convolution kernels call this and nothing else to run.
-import { ConvJob, encodeConvJob, maxConvJobParts, runConvJobPart, CONV_JOB_LENGTH } from "./conv-job";
+import { type ConvJob, encodeConvJob, maxConvJobParts, runConvJobPart, CONV_JOB_LENGTH } from "./conv-job";
 import { segmentListLength } from "./conv-row-runs";
 import { kernelThreadsFor } from "./kernel-threads";
 import { CONV_THREAD_JOB } from "./thread-jobs";

@@ -18,7 +18,13 @@ export function elementwiseParts(calls: KernelCalls, values: number): number {
 }
 
 /** Runs thread job `job` (thread-jobs.ts) on `parts` parts: `runPart` is how the main thread runs one. */
-export function runOnKernelThreads(calls: KernelCalls, job: number, payload: number[], parts: number, runPart: (payload: Int32Array, part: number) => void): void {
+export function runOnKernelThreads(
+  calls: KernelCalls,
+  job: number,
+  payload: number[],
+  parts: number,
+  runPart: (payload: Int32Array, part: number) => void,
+): void {
   const p = Int32Array.from(payload);
   if (parts === 1) {
     runPart(p, 0);

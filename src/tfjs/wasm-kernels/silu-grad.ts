@@ -1,7 +1,7 @@
 // The fused SiLU gradient (ops/silu.ts) on wasm: one pass of our SIMD kernel
 // (wasm-simd/silu-grad-wat.ts), or, without it, the same arithmetic from stock kernels.
 import * as tf from "@tensorflow/tfjs";
-import { Info, KernelCalls } from "./kernel-calls";
+import type { Info, KernelCalls } from "./kernel-calls";
 import { elementwiseParts, runOnKernelThreads } from "./run-elementwise-job";
 import { siluGradPart } from "./elementwise-parts";
 import { SILU_GRAD_THREAD_JOB } from "./thread-jobs";

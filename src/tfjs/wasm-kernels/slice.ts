@@ -16,8 +16,17 @@ const SHORT_RUN = 64;
  * `count` runs of `run` elements (4 bytes each), `srcStride` apart in src and `dstStride`
  * apart in dst, offsets and strides in elements.
  */
-function copyRuns(simd: SimdKernels | undefined, src: Int32Array | Float32Array, srcAt: number, srcStride: number,
-  dst: Int32Array | Float32Array, dstAt: number, dstStride: number, run: number, count: number): void {
+function copyRuns(
+  simd: SimdKernels | undefined,
+  src: Int32Array | Float32Array,
+  srcAt: number,
+  srcStride: number,
+  dst: Int32Array | Float32Array,
+  dstAt: number,
+  dstStride: number,
+  run: number,
+  count: number,
+): void {
   if (simd) {
     simd.copyRuns(src.byteOffset + 4 * srcAt, 4 * srcStride, dst.byteOffset + 4 * dstAt, 4 * dstStride, 4 * run, count);
     return;
@@ -48,7 +57,8 @@ export function sliceHeap(calls: KernelCalls, x: Info, begin: number[], size: nu
   const strides = tf.util.computeStrides(x.shape);
   const inner = d === rank - 1 ? 1 : strides[d];
   const run = size[d] * inner;
-  const src = calls.heapOf(x), dst = calls.heapOf(out);
+  const src = calls.heapOf(x),
+    dst = calls.heapOf(out);
   if (d === 0) {
     copyRuns(calls.simd, src, begin[0] * inner, 0, dst, 0, 0, run, 1);
     return out;
@@ -64,7 +74,8 @@ export function sliceHeap(calls: KernelCalls, x: Info, begin: number[], size: nu
     for (let a = 0; a < outer; a++) s += (begin[a] + index[a]) * strides[a];
     copyRuns(simd, src, s, strides[outer], dst, o, run, run, size[outer]);
     o += run * size[outer];
-    for (let a = outer - 1; a >= 0; a--) {       // odometer over the leading axes
+    for (let a = outer - 1; a >= 0; a--) {
+      // odometer over the leading axes
       if (++index[a] < size[a]) break;
       index[a] = 0;
     }
@@ -96,7 +107,10 @@ export function concatHeap(calls: KernelCalls, inputs: Info[], axis: number | nu
   const dtype = inputs[0].dtype;
   if ((dtype !== "float32" && dtype !== "int32") || inputs.some((t) => t.dtype !== dtype)) return undefined;
   const $axis = tf.util.parseAxisParam(axis, inputs[0].shape)[0];
-  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), $axis);
+  const outShape = tf.backend_util.computeOutShape(
+    inputs.map((t) => t.shape),
+    $axis,
+  );
   const parts = inputs.filter((t) => t.shape.reduce((a, b) => a * b, 1) > 0);
   if (parts.length <= 1) return undefined;
   const out = calls.backendMakeOutput(outShape, dtype);

@@ -25,7 +25,10 @@ export const THREAD_JOBS: ThreadJob[] = [
   },
   // The element-wise kernels are one build (no multiply-add to fuse).
   { name: "SiLU gradient", runPart: (kernelsFor, _memory, payload, part, parts) => siluGradPart(kernelsFor(false), payload, part, parts) },
-  { name: "batch norm gradient", runPart: (kernelsFor, _memory, payload, part, parts) => channelAffinePart(kernelsFor(false), payload, part, parts) },
+  {
+    name: "batch norm gradient",
+    runPart: (kernelsFor, _memory, payload, part, parts) => channelAffinePart(kernelsFor(false), payload, part, parts),
+  },
 ];
 
 export const CONV_THREAD_JOB = 0;

@@ -6,7 +6,9 @@ import * as path from "node:path";
 import { SIMD_VARIANTS, simdKernelFile, simdKernelsWat } from "./module-wat";
 import { enableRelaxedSimd } from "./relaxed-simd";
 
-type Wabt = { parseWat(name: string, text: string, features: Record<string, boolean>): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void } };
+type Wabt = {
+  parseWat(name: string, text: string, features: Record<string, boolean>): { toBinary(o: object): { buffer: Uint8Array }; destroy(): void };
+};
 
 async function main(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -14,7 +16,12 @@ async function main(): Promise<void> {
   enableRelaxedSimd(); // so that the fused variants validate on engines that ship it behind a flag
   for (const variant of SIMD_VARIANTS) {
     const file = simdKernelFile(variant);
-    const parsed = wabt.parseWat(file, simdKernelsWat(variant), { simd: true, threads: true, bulk_memory: true, relaxed_simd: variant.fused });
+    const parsed = wabt.parseWat(file, simdKernelsWat(variant), {
+      simd: true,
+      threads: true,
+      bulk_memory: true,
+      relaxed_simd: variant.fused,
+    });
     try {
       const { buffer } = parsed.toBinary({});
       if (!WebAssembly.validate(buffer)) throw new Error(`${file} does not validate`);

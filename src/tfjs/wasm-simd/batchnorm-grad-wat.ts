@@ -11,25 +11,38 @@
 function sumsBlock(vectors: number): string {
   const v = Array.from({ length: vectors }, (_, i) => i);
   return `(local.set $p (i32.add (local.get $ch) (i32.const 0)))
-      ${v.map((i) => `(local.set $m${i} (v128.load offset=${16 * i} (i32.add (local.get $mean) (local.get $ch))))
+      ${v
+        .map(
+          (i) => `(local.set $m${i} (v128.load offset=${16 * i} (i32.add (local.get $mean) (local.get $ch))))
       (local.set $n${i} (v128.load offset=${16 * i} (i32.add (local.get $dyMean) (local.get $ch))))
-      (local.set $s${i} (v128.const f32x4 0 0 0 0)) (local.set $t${i} (v128.const f32x4 0 0 0 0))`).join("\n      ")}
+      (local.set $s${i} (v128.const f32x4 0 0 0 0)) (local.set $t${i} (v128.const f32x4 0 0 0 0))`,
+        )
+        .join("\n      ")}
       (local.set $r (i32.const 0))
       (block $rowsDone (loop $rowLoop
         (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-        ${v.map((i) => `(local.set $d (v128.load offset=${16 * i} (i32.add (local.get $dy) (local.get $p))))
+        ${v
+          .map(
+            (i) => `(local.set $d (v128.load offset=${16 * i} (i32.add (local.get $dy) (local.get $p))))
         (local.set $s${i} (f32x4.add (local.get $s${i}) (local.get $d)))
         (local.set $t${i} (f32x4.add (local.get $t${i}) (f32x4.mul (f32x4.sub (local.get $d) (local.get $n${i}))
-          (f32x4.sub (v128.load offset=${16 * i} (i32.add (local.get $x) (local.get $p))) (local.get $m${i})))))`).join("\n        ")}
+          (f32x4.sub (v128.load offset=${16 * i} (i32.add (local.get $x) (local.get $p))) (local.get $m${i})))))`,
+          )
+          .join("\n        ")}
         (local.set $p (i32.add (local.get $p) (local.get $rowBytes)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowLoop)))
-      ${v.map((i) => `(v128.store offset=${16 * i} (i32.add (local.get $out) (local.get $ch)) (local.get $s${i}))
-      (v128.store offset=${16 * i} (i32.add (local.get $out) (i32.add (local.get $rowBytes) (local.get $ch))) (local.get $t${i}))`).join("\n      ")}`;
+      ${v
+        .map(
+          (i) => `(v128.store offset=${16 * i} (i32.add (local.get $out) (local.get $ch)) (local.get $s${i}))
+      (v128.store offset=${16 * i} (i32.add (local.get $out) (i32.add (local.get $rowBytes) (local.get $ch))) (local.get $t${i}))`,
+        )
+        .join("\n      ")}`;
 }
 
 export function batchNormGradFunctions(): string {
-  const locals = (n: number) => Array.from({ length: n }, (_, i) => `(local $m${i} v128) (local $n${i} v128) (local $s${i} v128) (local $t${i} v128)`).join(" ");
+  const locals = (n: number) =>
+    Array.from({ length: n }, (_, i) => `(local $m${i} v128) (local $n${i} v128) (local $s${i} v128) (local $t${i} v128)`).join(" ");
   return `(func (export "channelSums") (param $dy i32) (param $x i32) (param $mean i32) (param $dyMean i32) (param $rows i32) (param $c i32) (param $out i32)
   (local $rowBytes i32) (local $ch i32) (local $p i32) (local $r i32) (local $d v128) ${locals(4)}
   (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))

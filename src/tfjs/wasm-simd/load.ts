@@ -9,16 +9,44 @@ import { relaxedSimdSupport } from "./relaxed-simd";
 
 /** Byte addresses and strides throughout; see the *-wat.ts files. */
 export interface SimdKernels {
-  outerAccumulate(c: number, ldc: number, segments: number, segmentCount: number,
-    lda: number, ldb: number, m: number, n: number): void;
+  outerAccumulate(c: number, ldc: number, segments: number, segmentCount: number, lda: number, ldb: number, m: number, n: number): void;
   /** outerAccumulate on rows [mBegin, mEnd) and columns [nBegin, nEnd) of C only. */
-  outerAccumulateBlock(c: number, ldc: number, segments: number, segmentCount: number,
-    lda: number, ldb: number, mBegin: number, mEnd: number, nBegin: number, nEnd: number): void;
-  rowScatter(segments: number, segmentCount: number, ldc: number, lda: number,
-    b: number, ldb: number, k: number, width: number, rowsPerTile: number): void;
+  outerAccumulateBlock(
+    c: number,
+    ldc: number,
+    segments: number,
+    segmentCount: number,
+    lda: number,
+    ldb: number,
+    mBegin: number,
+    mEnd: number,
+    nBegin: number,
+    nEnd: number,
+  ): void;
+  rowScatter(
+    segments: number,
+    segmentCount: number,
+    ldc: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    k: number,
+    width: number,
+    rowsPerTile: number,
+  ): void;
   /** rowScatter on columns [nBegin, nEnd) of C's rows (and B's) only. */
-  rowScatterColumns(segments: number, segmentCount: number, ldc: number, lda: number,
-    b: number, ldb: number, k: number, nBegin: number, nEnd: number, rowsPerTile: number): void;
+  rowScatterColumns(
+    segments: number,
+    segmentCount: number,
+    ldc: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    k: number,
+    nBegin: number,
+    nEnd: number,
+    rowsPerTile: number,
+  ): void;
   siluGrad(dy: number, x: number, s: number, out: number, count: number): void;
   channelSums(dy: number, x: number, mean: number, dyMean: number, rows: number, channels: number, out: number): void;
   channelAffine(dy: number, x: number, a: number, b: number, k: number, out: number, rows: number, channels: number): void;
@@ -88,7 +116,7 @@ export function simdKernelsFor(memory: WebAssembly.Memory, fused = simdKernelsFu
   try {
     const module = simdKernelModule(file);
     const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
-    if (!perFile) instances.set(memory, perFile = new Map());
+    if (!perFile) instances.set(memory, (perFile = new Map()));
     perFile.set(file, kernels);
     return kernels;
   } catch (e) {

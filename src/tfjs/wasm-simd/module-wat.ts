@@ -13,7 +13,10 @@ import { fusedMultiplyAdd, separateMultiplyAdd } from "./multiply-add";
  * `shared`: the threaded build's memory is a SharedArrayBuffer, and an import must say so.
  * `fused`: the GEMM-like kernels use relaxed SIMD's fused multiply-add (multiply-add.ts).
  */
-export interface SimdVariant { shared: boolean; fused: boolean }
+export interface SimdVariant {
+  shared: boolean;
+  fused: boolean;
+}
 
 export function simdKernelsWat({ shared, fused }: SimdVariant): string {
   const madd = fused ? fusedMultiplyAdd : separateMultiplyAdd;

@@ -10,7 +10,7 @@
 // vectors of 4 columns, and single rows for the remainder. Rows of A are splatted, vectors
 // of B loaded, and the tile's accumulators stay in registers across every segment.
 // module-wat.ts puts it in the module `npm run build` assembles (assemble.ts).
-import { MultiplyAdd } from "./multiply-add";
+import type { MultiplyAdd } from "./multiply-add";
 
 /** Rows of C per tile: 4x8 keeps 8 accumulators, 2 B vectors and 2 temporaries within x86's 16 vector registers. */
 const TILE_ROWS = 4;
@@ -40,8 +40,10 @@ function tileFunction(rows: number, vectors: number, madd: MultiplyAdd): string 
     ...Array.from({ length: vectors }, (_, v) => `      (local.set $b${v} (v128.load offset=${16 * v} (local.get $b)))`),
     ...Array.from({ length: rows }, (_, r) => [
       `      (local.set $x (v128.load32_splat offset=${4 * r} (local.get $a)))`,
-      ...Array.from({ length: vectors }, (_, v) =>
-        `      (local.set ${acc(r, v)} ${madd(`(local.get ${acc(r, v)})`, "(local.get $x)", `(local.get $b${v})`)})`),
+      ...Array.from(
+        { length: vectors },
+        (_, v) => `      (local.set ${acc(r, v)} ${madd(`(local.get ${acc(r, v)})`, "(local.get $x)", `(local.get $b${v})`)})`,
+      ),
     ]).flat(),
     `      (local.set $a (i32.add (local.get $a) (local.get $lda)))`,
     `      (local.set $b (i32.add (local.get $b) (local.get $ldb)))`,

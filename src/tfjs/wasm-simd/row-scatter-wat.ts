@@ -15,7 +15,7 @@
 // single-pixel remainders); its pixels' rows must not overlap within the 8 columns it works
 // on. Within a segment that holds when ldc >= 32 bytes, and the caller passes rowsPerTile 1
 // otherwise (one pixel at a time, in order); pixels of different segments must not overlap.
-import { MultiplyAdd } from "./multiply-add";
+import type { MultiplyAdd } from "./multiply-add";
 
 const TILE = 4;
 
@@ -23,8 +23,7 @@ const TILE = 4;
 function tileFunction(rows: number, vectors: number, madd: MultiplyAdd): string {
   const acc = (r: number, v: number) => `$acc${r}_${v}`;
   const pixels = Array.from({ length: rows }, (_, r) => r);
-  const each = (f: (r: number, v: number) => string) =>
-    pixels.map((r) => Array.from({ length: vectors }, (_, v) => f(r, v))).flat();
+  const each = (f: (r: number, v: number) => string) => pixels.flatMap((r) => Array.from({ length: vectors }, (_, v) => f(r, v)));
   return [
     `(func $scatterTile${rows}x${vectors} ${pixels.map((r) => `(param $c${r} i32)`).join(" ")} ${pixels.map((r) => `(param $a${r} i32)`).join(" ")}`,
     `    (param $b i32) (param $ldb i32) (param $k i32)`,
@@ -35,11 +34,13 @@ function tileFunction(rows: number, vectors: number, madd: MultiplyAdd): string 
     `  (local.set $o (i32.const 0))`,
     `  (loop $sum`,
     ...Array.from({ length: vectors }, (_, v) => `    (local.set $b${v} (v128.load offset=${16 * v} (local.get $b)))`),
-    ...pixels.map((r) => [
+    ...pixels.flatMap((r) => [
       `    (local.set $x (v128.load32_splat (i32.add (local.get $a${r}) (local.get $o))))`,
-      ...Array.from({ length: vectors }, (_, v) =>
-        `    (local.set ${acc(r, v)} ${madd(`(local.get ${acc(r, v)})`, "(local.get $x)", `(local.get $b${v})`)})`),
-    ]).flat(),
+      ...Array.from(
+        { length: vectors },
+        (_, v) => `    (local.set ${acc(r, v)} ${madd(`(local.get ${acc(r, v)})`, "(local.get $x)", `(local.get $b${v})`)})`,
+      ),
+    ]),
     `    (local.set $b (i32.add (local.get $b) (local.get $ldb)))`,
     `    (local.set $o (i32.add (local.get $o) (i32.const 4)))`,
     `    (br_if $sum (i32.lt_u (local.get $o) (local.get $k))))`,
@@ -79,7 +80,10 @@ function columnStrip(vectors: number): string {
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $segLoop)))
       ;; Fewer than ${TILE} pixels left over from the whole list.
-      ${slots.slice(0, TILE - 1).map((r) => `(if (i32.gt_u (local.get $filled) (i32.const ${r})) (then ${single(`(local.get $pc${r})`, `(local.get $pa${r})`)}))`).join("\n      ")}`;
+      ${slots
+        .slice(0, TILE - 1)
+        .map((r) => `(if (i32.gt_u (local.get $filled) (i32.const ${r})) (then ${single(`(local.get $pc${r})`, `(local.get $pa${r})`)}))`)
+        .join("\n      ")}`;
 }
 
 /**

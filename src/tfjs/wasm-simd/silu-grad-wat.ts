@@ -8,9 +8,8 @@ const SCALAR = (op: string) => `(f32.load (i32.add (local.get $${op}) (local.get
 
 /** dx for 4 values (f32x4) or 1 (f32), at byte offset $i of every operand. */
 function body(kind: "f32x4" | "f32"): string {
-  const [load, one, store] = kind === "f32x4"
-    ? [VECTOR, "(v128.const f32x4 1 1 1 1)", "v128.store"]
-    : [SCALAR, "(f32.const 1)", "f32.store"];
+  const [load, one, store] =
+    kind === "f32x4" ? [VECTOR, "(v128.const f32x4 1 1 1 1)", "v128.store"] : [SCALAR, "(f32.const 1)", "f32.store"];
   return `(${store} (i32.add (local.get $out) (local.get $i))
         (${kind}.mul (${kind}.mul ${load("dy")} ${load("s")})
           (${kind}.add ${one} (${kind}.mul ${load("x")} (${kind}.sub ${one} ${load("s")})))))`;

@@ -9,7 +9,7 @@
 // workgroup memory; the chunks' partial sums are added by the stock Sum kernel. im2col is
 // never materialised: each tile load computes its x index from (p, k).
 import * as tf from "@tensorflow/tfjs";
-import { KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
+import { type KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
 
 /** Tile of the output (k and co) per workgroup, and pixels per step through workgroup memory. */
 const TILE = 32;
@@ -20,10 +20,19 @@ const TARGET_WORKGROUPS = 1024;
 const MIN_CHUNK = 4 * STEP;
 
 interface ConvInfo {
-  batchSize: number; inHeight: number; inWidth: number; inChannels: number;
-  outHeight: number; outWidth: number; outChannels: number;
-  filterHeight: number; filterWidth: number; strideHeight: number; strideWidth: number;
-  dilationHeight: number; dilationWidth: number;
+  batchSize: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
   padInfo: { top: number; left: number };
   dataFormat: string;
   filterShape: [number, number, number, number];
@@ -49,7 +58,8 @@ class FilterGradProgram {
   dispatchLayout = { x: [2], y: [1], z: [0] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [16, 16, 1];
-  uniforms = "P : i32, K : i32, Co : i32, Ci : i32, KW : i32, H : i32, W : i32, OH : i32, OW : i32, strideH : i32, strideW : i32, padT : i32, padL : i32, chunk : i32, steps : i32,";
+  uniforms =
+    "P : i32, K : i32, Co : i32, Ci : i32, KW : i32, H : i32, W : i32, OH : i32, OW : i32, strideH : i32, strideW : i32, padT : i32, padL : i32, chunk : i32, steps : i32,";
   shaderKey = "labConv2DFilterGradSplitK";
 
   constructor(chunks: number, k: number, co: number) {
@@ -133,8 +143,11 @@ class FilterGradProgram {
 }
 
 interface FilterGradAttrs {
-  strides: number | [number, number]; pad: unknown; dataFormat: "NHWC" | "NCHW";
-  dimRoundingMode?: "floor" | "round" | "ceil"; filterShape: [number, number, number, number];
+  strides: number | [number, number];
+  pad: unknown;
+  dataFormat: "NHWC" | "NCHW";
+  dimRoundingMode?: "floor" | "round" | "ceil";
+  filterShape: [number, number, number, number];
 }
 
 function splitKFilterGrad(stock: KernelFunc): KernelFunc {
@@ -142,17 +155,40 @@ function splitKFilterGrad(stock: KernelFunc): KernelFunc {
     const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const attrs = args.attrs as FilterGradAttrs;
     const backend = args.backend as WebgpuBackend;
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1,
-      attrs.pad as "same", attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat)) as unknown as ConvInfo;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad as "same",
+      attrs.dimRoundingMode,
+      false,
+      tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+    ) as unknown as ConvInfo;
     if (info.dataFormat !== "channelsLast" || x.dtype !== "float32" || dy.dtype !== "float32") return stock(args);
     const pixels = info.batchSize * info.outHeight * info.outWidth;
-    const k = info.filterHeight * info.filterWidth * info.inChannels, co = info.outChannels;
+    const k = info.filterHeight * info.filterWidth * info.inChannels,
+      co = info.outChannels;
     const chunks = filterGradChunks(pixels, k, co);
     const chunk = Math.ceil(pixels / chunks);
     const program = new FilterGradProgram(chunks, k, co);
-    const uniforms = [pixels, k, co, info.inChannels, info.filterWidth, info.inHeight, info.inWidth, info.outHeight, info.outWidth,
-      info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left, chunk, Math.ceil(chunk / STEP)]
-      .map((v) => ({ type: "int32", data: [v] }));
+    const uniforms = [
+      pixels,
+      k,
+      co,
+      info.inChannels,
+      info.filterWidth,
+      info.inHeight,
+      info.inWidth,
+      info.outHeight,
+      info.outWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      chunk,
+      Math.ceil(chunk / STEP),
+    ].map((v) => ({ type: "int32", data: [v] }));
     const partial = backend.runWebGPUProgram(program, [x, dy], "float32", uniforms);
     let summed: tf.TensorInfo;
     if (chunks === 1) {

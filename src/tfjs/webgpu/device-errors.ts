@@ -7,7 +7,11 @@
 /** The parts of tfjs-backend-webgpu's WebGPUBackend that the hooks wrap. */
 export interface WebgpuBackendLike {
   device: GpuDeviceLike;
-  runWebGPUProgram(program: { constructor: { name: string }; shaderKey?: string }, inputs: unknown[], ...rest: unknown[]): { dataId: object };
+  runWebGPUProgram(
+    program: { constructor: { name: string }; shaderKey?: string },
+    inputs: unknown[],
+    ...rest: unknown[]
+  ): { dataId: object };
   read(dataId: object): Promise<unknown>;
   readSync(dataId: object): unknown;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -16,7 +20,10 @@ export interface WebgpuBackendLike {
 export interface GpuDeviceLike {
   limits: { maxStorageBuffersPerShaderStage: number; [k: string]: number };
   lost?: Promise<{ reason?: string; message?: string }>;
-  addEventListener(type: "uncapturederror", listener: (ev: { error: { message: string; constructor: { name: string } }; preventDefault?(): void }) => void): void;
+  addEventListener(
+    type: "uncapturederror",
+    listener: (ev: { error: { message: string; constructor: { name: string } }; preventDefault?(): void }) => void,
+  ): void;
   adapterInfo?: Record<string, unknown>;
 }
 
@@ -28,11 +35,18 @@ export class WebGPUDeviceError extends Error {
 }
 
 /** One error as Dawn reported it: its class name (GPUValidationError, ...) and text. */
-interface Reported { name: string; message: string; during?: string }
+interface Reported {
+  name: string;
+  message: string;
+  during?: string;
+}
 
 /** 'GPUValidationError' -> 'validation error', for the message. */
 function kindOf(name: string): string {
-  return name.replace(/^GPU/, "").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return name
+    .replace(/^GPU/, "")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .toLowerCase();
 }
 
 function toError(reports: Reported[], consequence: string): WebGPUDeviceError {

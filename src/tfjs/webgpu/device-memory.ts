@@ -2,7 +2,7 @@
 // BufferManager counts every buffer it creates (in use, and released ones it keeps pooled
 // for reuse), and the device knows its adapter and buffer limits.
 import * as tf from "@tensorflow/tfjs";
-import { AdapterInfoLike, classifyAdapter, AdapterKind } from "./adapter-kind";
+import { type AdapterInfoLike, classifyAdapter, type AdapterKind } from "./adapter-kind";
 
 export interface WebgpuDeviceMemory {
   adapter?: AdapterKind;

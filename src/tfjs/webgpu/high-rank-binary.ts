@@ -6,11 +6,30 @@
 // vector over the last axis is the same as over the rows of [rest, last], so such an op runs
 // on that 2-D view, which the stock kernel compiles.
 import type * as tf from "@tensorflow/tfjs";
-import { KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
+import { type KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
 
 /** The kernels made by tfjs-backend-webgpu's binaryKernelFunc (BinaryOpProgram, inputs a and b). */
-const BINARY_KERNELS = ["Add", "Atan2", "Equal", "FloorDiv", "Greater", "GreaterEqual", "Less", "LessEqual", "LogicalAnd",
-  "LogicalOr", "Maximum", "Minimum", "Mod", "Multiply", "NotEqual", "Pow", "RealDiv", "SquaredDifference", "Sub"];
+const BINARY_KERNELS = [
+  "Add",
+  "Atan2",
+  "Equal",
+  "FloorDiv",
+  "Greater",
+  "GreaterEqual",
+  "Less",
+  "LessEqual",
+  "LogicalAnd",
+  "LogicalOr",
+  "Maximum",
+  "Minimum",
+  "Mod",
+  "Multiply",
+  "NotEqual",
+  "Pow",
+  "RealDiv",
+  "SquaredDifference",
+  "Sub",
+];
 
 /** BinaryOpProgram's condition for its workgroup-memory form, and the rank its WGSL stops compiling at. */
 const SHARED_VECTOR_LIMIT = 128;
@@ -30,7 +49,9 @@ function view(backend: RefCountingBackend, x: tf.TensorInfo, shape: number[]): t
 function brokenPair(big: tf.TensorInfo, vector: tf.TensorInfo): boolean {
   const n = vector.shape[0];
   const last = big.shape[big.shape.length - 1];
-  return big.shape.length >= FIRST_BROKEN_RANK && vector.shape.length === 1 && n > 1 && n < SHARED_VECTOR_LIMIT && (last === n || last === 1);
+  return (
+    big.shape.length >= FIRST_BROKEN_RANK && vector.shape.length === 1 && n > 1 && n < SHARED_VECTOR_LIMIT && (last === n || last === 1)
+  );
 }
 
 function onRowsView(stock: KernelFunc): KernelFunc {

@@ -3,7 +3,7 @@
 // [bs, 3, ny, nx, no] maps runs. Such a pad is done one padded axis at a time, each as a
 // rank-3 pad of [outer, axis, inner], which the stock kernel compiles.
 import type * as tf from "@tensorflow/tfjs";
-import { KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
+import { type KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
 
 /** The highest rank the stock Pad program compiles. */
 const MAX_STOCK_RANK = 4;
@@ -13,7 +13,10 @@ interface RefCountingBackend {
   disposeData(dataId: object): boolean;
 }
 
-interface PadAttrs { paddings: [number, number][]; constantValue: number }
+interface PadAttrs {
+  paddings: [number, number][];
+  constantValue: number;
+}
 
 const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
@@ -33,9 +36,21 @@ function axisByAxisPad(stock: KernelFunc): KernelFunc {
     paddings.forEach(([before, after], axis) => {
       if (before === 0 && after === 0) return;
       const shape = current.shape;
-      const outer = product(shape.slice(0, axis)), inner = product(shape.slice(axis + 1));
+      const outer = product(shape.slice(0, axis)),
+        inner = product(shape.slice(axis + 1));
       const flat = reshaped(backend, current, [outer, shape[axis], inner]);
-      const padded = stock({ inputs: { x: flat }, backend, attrs: { paddings: [[0, 0], [before, after], [0, 0]], constantValue } }) as tf.TensorInfo;
+      const padded = stock({
+        inputs: { x: flat },
+        backend,
+        attrs: {
+          paddings: [
+            [0, 0],
+            [before, after],
+            [0, 0],
+          ],
+          constantValue,
+        },
+      }) as tf.TensorInfo;
       backend.disposeData(flat.dataId);
       backend.disposeData(current.dataId);
       const next = [...shape];

@@ -5,7 +5,7 @@
 // (webgpu, once it was used on the device) cannot be read without waiting, and the error
 // says which input it was and what to pass instead.
 import * as tf from "@tensorflow/tfjs";
-import { needsGpuCopy, SyncReadBackend } from "./sync-read";
+import { needsGpuCopy, type SyncReadBackend } from "./sync-read";
 
 /** Would reading t now have to wait for the GPU? */
 export function valuesOnlyOnGpu(t: tf.Tensor): boolean {
@@ -20,8 +20,10 @@ export function valuesOnlyOnGpu(t: tf.Tensor): boolean {
  */
 export function hostValues(t: tf.Tensor, what: string, instead: string): tf.TypedArray {
   if (valuesOnlyOnGpu(t)) {
-    const err = new Error(`${what} [${t.shape.join(", ")}] are in webgpu memory only, and they are needed on the CPU now, ` +
-      `which would mean a synchronous read from the GPU (not possible under Node). ${instead}`);
+    const err = new Error(
+      `${what} [${t.shape.join(", ")}] are in webgpu memory only, and they are needed on the CPU now, ` +
+        `which would mean a synchronous read from the GPU (not possible under Node). ${instead}`,
+    );
     err.name = "RuntimeError";
     throw err;
   }

@@ -3,7 +3,7 @@
 // many-input kernels split to fit the device's limits, and Pad and the binary ops made to compile past rank 4. Wrapping the factory means a
 // plain tf.setBackend('webgpu') gets the same backend as the toolkit's selection.
 import * as tf from "@tensorflow/tfjs";
-import { surfaceDeviceErrors, WebgpuBackendLike } from "./device-errors";
+import { surfaceDeviceErrors, type WebgpuBackendLike } from "./device-errors";
 import { guardSyncReads } from "./sync-read";
 import { registerManyInputKernels } from "./many-input-kernels";
 import { registerHighRankPad } from "./high-rank-pad";
@@ -43,10 +43,14 @@ export function installWebgpuBackend(): boolean {
     return true;
   }
   tf.removeBackend("webgpu");
-  tf.registerBackend("webgpu", async () => {
-    const backend = await stock();
-    hookBackend(backend);
-    return backend;
-  }, WEBGPU_PRIORITY);
+  tf.registerBackend(
+    "webgpu",
+    async () => {
+      const backend = await stock();
+      hookBackend(backend);
+      return backend;
+    },
+    WEBGPU_PRIORITY,
+  );
   return true;
 }

@@ -4,7 +4,7 @@
 // gradients built on it) already splits its inputs; AddN does not, so it is replaced by
 // one that sums chunks and then the chunks' sums.
 import type * as tf from "@tensorflow/tfjs";
-import { KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
+import { type KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
 
 interface LimitedBackend {
   device: { limits: { maxStorageBuffersPerShaderStage: number } };
@@ -27,7 +27,10 @@ function chunkedAddN(stock: KernelFunc): KernelFunc {
       const next: tf.TensorInfo[] = [];
       for (let i = 0; i < level.length; i += limit) {
         const chunk = level.slice(i, i + limit);
-        if (chunk.length === 1) { next.push(chunk[0]); continue; }
+        if (chunk.length === 1) {
+          next.push(chunk[0]);
+          continue;
+        }
         const sum = stock({ ...args, inputs: chunk }) as tf.TensorInfo;
         partials.push(sum);
         next.push(sum);

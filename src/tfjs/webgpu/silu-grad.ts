@@ -34,7 +34,9 @@ class SiluGradProgram {
   }
 }
 
-interface WebgpuBackend { runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: string): tf.TensorInfo }
+interface WebgpuBackend {
+  runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: string): tf.TensorInfo;
+}
 
 export function registerSiluGrad(): void {
   if (tf.getKernel(SILU_GRAD_KERNEL, "webgpu")) return;
@@ -42,6 +44,10 @@ export function registerSiluGrad(): void {
     kernelName: SILU_GRAD_KERNEL,
     backendName: "webgpu",
     kernelFunc: (({ inputs, backend }: { inputs: { dy: tf.TensorInfo; x: tf.TensorInfo; s: tf.TensorInfo }; backend: WebgpuBackend }) =>
-      backend.runWebGPUProgram(new SiluGradProgram(inputs.dy.shape), [inputs.dy, inputs.x, inputs.s], "float32")) as unknown as tf.KernelFunc,
+      backend.runWebGPUProgram(
+        new SiluGradProgram(inputs.dy.shape),
+        [inputs.dy, inputs.x, inputs.s],
+        "float32",
+      )) as unknown as tf.KernelFunc,
   });
 }

@@ -13,7 +13,9 @@ function findIcd(): string | undefined {
   const known = KNOWN_ICDS.find((p) => fs.existsSync(p));
   if (known) return known;
   const listed = spawnSync("dpkg", ["-L", "chromium-common"], { encoding: "utf8" });
-  return listed.status === 0 ? listed.stdout.split("\n").find((l) => l.endsWith("/vk_swiftshader_icd.json") && fs.existsSync(l)) : undefined;
+  return listed.status === 0
+    ? listed.stdout.split("\n").find((l) => l.endsWith("/vk_swiftshader_icd.json") && fs.existsSync(l))
+    : undefined;
 }
 
 /** Dawn dlopens the system's Vulkan loader; chromium's private copy is not on the search path. */
@@ -31,10 +33,14 @@ function vulkanLoaderInstalled(): boolean {
  */
 export function useSwiftShaderForTests(): string {
   const icd = findIcd();
-  const missing = [icd ? undefined : "SwiftShader's vk_swiftshader_icd.json (package chromium-common)",
-    vulkanLoaderInstalled() ? undefined : "the Vulkan loader libvulkan.so.1 (package libvulkan1)"].filter(Boolean);
+  const missing = [
+    icd ? undefined : "SwiftShader's vk_swiftshader_icd.json (package chromium-common)",
+    vulkanLoaderInstalled() ? undefined : "the Vulkan loader libvulkan.so.1 (package libvulkan1)",
+  ].filter(Boolean);
   if (missing.length) {
-    throw new Error(`WebGPU tests run on SwiftShader, and this machine lacks ${missing.join(" and ")}. Install them with: ${SWIFTSHADER_APT_COMMAND}`);
+    throw new Error(
+      `WebGPU tests run on SwiftShader, and this machine lacks ${missing.join(" and ")}. Install them with: ${SWIFTSHADER_APT_COMMAND}`,
+    );
   }
   process.env.VK_DRIVER_FILES = icd;
   process.env.VK_ICD_FILENAMES = icd;

@@ -2,7 +2,11 @@
 // which Node does not have: dataSync() would die with "OffscreenCanvas is not defined".
 // Say what to use instead, and let reads of data still on the CPU go through.
 
-interface TensorData { values?: unknown; dtype: string; complexTensorInfos?: { real: { dataId: object }; imag: { dataId: object } } }
+interface TensorData {
+  values?: unknown;
+  dtype: string;
+  complexTensorInfos?: { real: { dataId: object }; imag: { dataId: object } };
+}
 
 export interface SyncReadBackend {
   readSync(dataId: object): unknown;

@@ -41,12 +41,12 @@ function rint(x: number): number {
 
 function satU8(x: number): number {
   const v = rint(x);
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return v < 0 ? 0 : Math.min(v, 255);
 }
 
 function satShort(x: number): number {
   const v = rint(x);
-  return v < -32768 ? -32768 : v > 32767 ? 32767 : v;
+  return v < -32768 ? -32768 : Math.min(v, 32767);
 }
 
 /**
@@ -86,9 +86,7 @@ export function cv2Resize(img: Cv2Image, width: number, height: number, interpol
 
   let out: Uint8Array;
   if (mode === "area" && scaleX >= 1 && scaleY >= 1) {
-    out = isAreaFast
-      ? resizeAreaFast(img.data, sw, sh, dw, dh, iscaleX, iscaleY)
-      : resizeArea(img.data, sw, sh, dw, dh, scaleX, scaleY);
+    out = isAreaFast ? resizeAreaFast(img.data, sw, sh, dw, dh, iscaleX, iscaleY) : resizeArea(img.data, sw, sh, dw, dh, scaleX, scaleY);
   } else {
     out = resizeLinear(img.data, sw, sh, dw, dh, scaleX, scaleY, invX, invY, mode === "area");
   }
@@ -154,7 +152,12 @@ function resizeAreaFast(src: Uint8Array, sw: number, sh: number, dw: number, dh:
 }
 
 /** OpenCV's computeResizeAreaTab: (destination index, source index, float32 weight) triples. */
-function areaTab(ssize: number, dsize: number, cn: number, scale: number): { di: Int32Array; si: Int32Array; alpha: Float32Array; n: number } {
+function areaTab(
+  ssize: number,
+  dsize: number,
+  cn: number,
+  scale: number,
+): { di: Int32Array; si: Int32Array; alpha: Float32Array; n: number } {
   const cap = ssize * 2 + 2;
   const di = new Int32Array(cap);
   const si = new Int32Array(cap);

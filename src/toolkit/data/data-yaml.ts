@@ -49,7 +49,10 @@ export async function readDataYaml(file: string): Promise<DataYaml> {
   }
   const names = namesOf(d.names, file);
   if (d.nc !== undefined && d.nc !== names.length) {
-    throw namedError("AssertionError", `${names.length} names found for nc=${String(d.nc)} dataset in ${file}. What to do: make nc equal to the number of names.`);
+    throw namedError(
+      "AssertionError",
+      `${names.length} names found for nc=${String(d.nc)} dataset in ${file}. What to do: make nc equal to the number of names.`,
+    );
   }
   const yamlDir = path.dirname(path.resolve(file));
   const root = datasetRoot(typeof d.path === "string" || typeof d.path === "number" ? String(d.path) : "", yamlDir);
@@ -87,7 +90,8 @@ function namesOf(value: unknown, file: string): string[] {
     const out: string[] = [];
     entries.forEach(([k, v]) => (out[Number(k)] = String(v)));
     for (let i = 0; i < out.length; i++) {
-      if (out[i] === undefined) throw namedError("AssertionError", `${file}: names has no entry for class ${i}; ids must run from 0 without gaps`);
+      if (out[i] === undefined)
+        throw namedError("AssertionError", `${file}: names has no entry for class ${i}; ids must run from 0 without gaps`);
     }
     return out;
   }

@@ -48,7 +48,10 @@ export class DataLoader<D extends Dataset<any>, Batch = DefaultBatch<D>> {
   private readonly prefetch: boolean;
   private nextEpoch = 0;
 
-  constructor(readonly dataset: D, opts: DataLoaderOptions<ItemOf<D>, Batch> = {}) {
+  constructor(
+    readonly dataset: D,
+    opts: DataLoaderOptions<ItemOf<D>, Batch> = {},
+  ) {
     const { batchSize = 1, shuffle = false, seed = 0, dropLast = false, prefetch = true } = opts;
     if (!Number.isInteger(batchSize) || batchSize <= 0) {
       throw namedError("ValueError", `batch_size should be a positive integer value, but got batch_size=${batchSize}`);

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { Prng, mixSeed } from "./prng";
-import { ImageFormat, writeImageFile } from "./image";
+import { type ImageFormat, writeImageFile } from "./image";
 import { classAppearance, classNames, drawShape, noisyBackground, placeBoxes } from "./shapes";
 
 export interface ClassificationDatasetOptions {
@@ -32,7 +32,10 @@ export async function generateClassificationDataset(
 ): Promise<ClassificationDatasetInfo> {
   const { seed = 0, imgSize = 64, nc = 3, trainPerClass = 32, valPerClass = 8, format = "png" } = opts;
   const names = classNames(nc);
-  const splits: [string, number][] = [["train", trainPerClass], ["val", valPerClass]];
+  const splits: [string, number][] = [
+    ["train", trainPerClass],
+    ["val", valPerClass],
+  ];
   for (const [split, perClass] of splits) {
     const writes: Promise<void>[] = [];
     for (let k = 0; k < nc; k++) {

@@ -2,8 +2,8 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { Prng, mixSeed } from "./prng";
-import { ImageFormat, writeImageFile } from "./image";
-import { DEFAULT_SIZE_BANDS, SizeBand, classAppearance, classNames, drawShape, noisyBackground, placeBoxes } from "./shapes";
+import { type ImageFormat, writeImageFile } from "./image";
+import { DEFAULT_SIZE_BANDS, type SizeBand, classAppearance, classNames, drawShape, noisyBackground, placeBoxes } from "./shapes";
 
 export interface DetectionDatasetOptions {
   seed?: number;
@@ -53,7 +53,10 @@ export async function generateDetectionDataset(root: string, opts: DetectionData
   const names = classNames(nc);
   const smallSide = (32 / 640) * Math.min(width, height);
   const objects = { total: 0, small: 0 };
-  const splits: [string, number][] = [["train", train], ["val", val]];
+  const splits: [string, number][] = [
+    ["train", train],
+    ["val", val],
+  ];
 
   for (const [split, count] of splits) {
     const imageDir = path.join(root, "images", split);
@@ -81,7 +84,7 @@ export async function generateDetectionDataset(root: string, opts: DetectionData
       }
       const stem = `img_${String(i).padStart(digits, "0")}`;
       writes.push(writeImageFile(path.join(imageDir, `${stem}.${format}`), img, format));
-      writes.push(fs.writeFile(path.join(labelDir, `${stem}.txt`), lines.map((l) => l + "\n").join("")));
+      writes.push(fs.writeFile(path.join(labelDir, `${stem}.txt`), lines.map((l) => `${l}\n`).join("")));
     }
     await Promise.all(writes);
   }

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { Prng, mixSeed } from "./prng";
-import { ImageFormat, writeImageFile } from "./image";
+import { type ImageFormat, writeImageFile } from "./image";
 import { classAppearance, classNames, drawShape, noisyBackground, placeBoxes } from "./shapes";
 
 export interface MultiLabelDatasetOptions {

@@ -82,7 +82,12 @@ export async function decodeImage(bytes: Buffer): Promise<RgbImage> {
  * Resizes to exactly width x height as cv2.resize does (cv2-resize.ts, bit-exact for 8-bit
  * RGB): INTER_LINEAR by default (letterbox), INTER_AREA where YOLOv5 shrinks for validation.
  */
-export async function resizeImage(img: RgbImage, width: number, height: number, interpolation: Cv2Interpolation = "linear"): Promise<RgbImage> {
+export async function resizeImage(
+  img: RgbImage,
+  width: number,
+  height: number,
+  interpolation: Cv2Interpolation = "linear",
+): Promise<RgbImage> {
   if (img.width === width && img.height === height) return img;
   return cv2Resize(img, width, height, interpolation);
 }
@@ -133,7 +138,7 @@ export async function readImageOrThrow(file: string, shownAs: string, context = 
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file);
-  } catch (e) {
+  } catch (_e) {
     throw namedError(
       "FileNotFoundError",
       `[Errno 2] No such file or directory: '${shownAs}'${context}. What to do: restore the file, or remove it from the dataset.`,

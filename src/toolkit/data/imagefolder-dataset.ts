@@ -1,7 +1,16 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { FloatImage, IMAGENET_MEAN, IMAGENET_STD, IMAGE_EXTENSIONS, centerCropResize, isImageFile, readImageOrThrow, toFloatImage } from "./image";
+import {
+  type FloatImage,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  IMAGE_EXTENSIONS,
+  centerCropResize,
+  isImageFile,
+  readImageOrThrow,
+  toFloatImage,
+} from "./image";
 import { displayPath, namedError } from "./errors";
 import { walkFiles } from "./walk-files";
 import { stackImages } from "./stack";
@@ -46,7 +55,10 @@ export class ImageFolderDataset {
     const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => {
       throw namedError("FileNotFoundError", `[Errno 2] No such file or directory: '${root}'`);
     });
-    const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const classes = entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
     if (classes.length === 0) throw namedError("FileNotFoundError", `Couldn't find any class folder in ${root}.`);
     const samples: [string, number][] = [];
     const empty: string[] = [];
@@ -84,6 +96,13 @@ export class ImageFolderDataset {
 
   collate(items: ClassificationItem[]): ClassificationBatch {
     const images = stackImages(items.map((it) => it.image));
-    return { images, labels: tf.tensor1d(items.map((it) => it.label), "int32"), paths: items.map((it) => it.path) };
+    return {
+      images,
+      labels: tf.tensor1d(
+        items.map((it) => it.label),
+        "int32",
+      ),
+      paths: items.map((it) => it.path),
+    };
   }
 }

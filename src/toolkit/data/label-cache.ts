@@ -111,9 +111,14 @@ function isRecord(r: unknown): r is ScanRecord {
   return (
     !!x &&
     STATUSES.has(x.status) &&
-    Array.isArray(x.size) && x.size.length === 2 && x.size.every(Number.isFinite) &&
-    Array.isArray(x.rows) && x.rows.every((row) => Array.isArray(row) && row.length === 5 && row.every(Number.isFinite)) &&
-    Array.isArray(x.lines) && x.lines.length === x.rows.length &&
-    Array.isArray(x.messages) && x.messages.every((m) => typeof m === "string")
+    Array.isArray(x.size) &&
+    x.size.length === 2 &&
+    x.size.every(Number.isFinite) &&
+    Array.isArray(x.rows) &&
+    x.rows.every((row) => Array.isArray(row) && row.length === 5 && row.every(Number.isFinite)) &&
+    Array.isArray(x.lines) &&
+    x.lines.length === x.rows.length &&
+    Array.isArray(x.messages) &&
+    x.messages.every((m) => typeof m === "string")
   );
 }

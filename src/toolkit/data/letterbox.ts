@@ -1,4 +1,4 @@
-import { RgbImage, resizeImage } from "./image";
+import { type RgbImage, resizeImage } from "./image";
 
 export interface LetterboxOptions {
   /** Pad only to the smallest multiple of `stride` (YOLOv5's default, auto=True) instead of to newShape. */

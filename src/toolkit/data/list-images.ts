@@ -36,7 +36,10 @@ export async function listImageFiles(sources: string[], prefix = "", root?: stri
 
 async function listedFiles(listFile: string, root: string): Promise<string[]> {
   const parent = path.dirname(listFile);
-  const lines = (await fs.readFile(listFile, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = (await fs.readFile(listFile, "utf8"))
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.map((l) => (l.startsWith("./") ? path.join(parent, l.slice(2)) : path.resolve(root, l)));
 }
 

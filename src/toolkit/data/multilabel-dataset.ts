@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { FloatImage, IMAGENET_MEAN, IMAGENET_STD, readImageOrThrow, resizeImage, toFloatImage } from "./image";
+import { type FloatImage, IMAGENET_MEAN, IMAGENET_STD, readImageOrThrow, resizeImage, toFloatImage } from "./image";
 import { displayPath, namedError } from "./errors";
 import { stackImages } from "./stack";
 
@@ -71,14 +71,23 @@ export class MultiLabelListDataset {
       const at = `${listName}:${i + 1}`;
       const cut = raw.indexOf(delimiter);
       if (cut < 0) {
-        throw namedError("ValueError", `${at}: expected 'image_path${show(delimiter)}labels', found no ${show(delimiter)}. What to do: separate the path and the comma-separated labels with the delimiter.`);
+        throw namedError(
+          "ValueError",
+          `${at}: expected 'image_path${show(delimiter)}labels', found no ${show(delimiter)}. What to do: separate the path and the comma-separated labels with the delimiter.`,
+        );
       }
       const rel = raw.slice(0, cut).trim();
-      const fields = raw.slice(cut + delimiter.length).trim().split(",");
+      const fields = raw
+        .slice(cut + delimiter.length)
+        .trim()
+        .split(",");
       const labels = fields.map((f, k) => {
         const s = f.trim();
         if (!/^[+-]?\d+$/.test(s)) {
-          throw namedError("ValueError", `${at}: label ${k + 1} is '${s}', not an integer. What to do: write labels as integers separated by commas, e.g. 0,1,0.`);
+          throw namedError(
+            "ValueError",
+            `${at}: label ${k + 1} is '${s}', not an integer. What to do: write labels as integers separated by commas, e.g. 0,1,0.`,
+          );
         }
         return Number(s);
       });
@@ -86,17 +95,31 @@ export class MultiLabelListDataset {
         width = labels.length;
         widthLine = i + 1;
       } else if (labels.length !== width) {
-        throw namedError("ValueError", `${at}: expected ${width} labels (as on line ${widthLine}), got ${labels.length}. What to do: give every line one value per class.`);
+        throw namedError(
+          "ValueError",
+          `${at}: expected ${width} labels (as on line ${widthLine}), got ${labels.length}. What to do: give every line one value per class.`,
+        );
       }
       const file = path.resolve(imageRoot, rel);
-      const exists = await fs.stat(file).then((s) => s.isFile(), () => false);
+      const exists = await fs.stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       if (!exists) {
-        throw namedError("FileNotFoundError", `${at}: image not found: ${rel} (looked in ${imageRoot}). What to do: fix the path, set imageRoot, or remove the line.`);
+        throw namedError(
+          "FileNotFoundError",
+          `${at}: image not found: ${rel} (looked in ${imageRoot}). What to do: fix the path, set imageRoot, or remove the line.`,
+        );
       }
       samples.push({ file, labels, line: i + 1 });
     }
     if (samples.length === 0) throw namedError("ValueError", `${listName}: the list has no entries`);
-    const ratio = labelRatio ? columnMeans(samples.map((s) => s.labels), width) : null;
+    const ratio = labelRatio
+      ? columnMeans(
+          samples.map((s) => s.labels),
+          width,
+        )
+      : null;
     return new MultiLabelListDataset(listFile, imageRoot, samples, width, ratio, imgSize, normalize);
   }
 

@@ -1,11 +1,11 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { RgbImage } from "./image";
+import type { RgbImage } from "./image";
 import { listImageFiles } from "./list-images";
 import { imageToLabelPath } from "./yolo-labels";
-import { ScanRecord, verifyImageLabel } from "./verify-image-label";
-import { CacheMiss, LABEL_CACHE_SUFFIX, datasetHash, labelCachePath, readLabelCache, writeLabelCache } from "./label-cache";
-import { ScanCounts, ScanProgress, scanProgressText } from "./scan-progress";
+import { type ScanRecord, verifyImageLabel } from "./verify-image-label";
+import { type CacheMiss, LABEL_CACHE_SUFFIX, datasetHash, labelCachePath, readLabelCache, writeLabelCache } from "./label-cache";
+import { type ScanCounts, type ScanProgress, scanProgressText } from "./scan-progress";
 import { reasonOf } from "./errors";
 import { mapLimit } from "./concurrency";
 
@@ -67,7 +67,13 @@ export async function scanSplit(sources: string[], opts: SplitScanOptions): Prom
     const read = await readLabelCache(cacheFile, hash, files.length);
     if ("records" in read) {
       progress?.(scanProgressText(prefix, cacheFile, countsOf(read.records), files.length, files.length), true);
-      return { files, records: read.records, images: [], cache: { file: cacheFile, hit: true, written: false }, warnings: warningsOf(read.records, prefix) };
+      return {
+        files,
+        records: read.records,
+        images: [],
+        cache: { file: cacheFile, hit: true, written: false },
+        warnings: warningsOf(read.records, prefix),
+      };
     }
     cache.miss = read.miss;
   }

@@ -1,5 +1,5 @@
-import { Prng } from "./prng";
-import { RgbImage, newRgbImage } from "./image";
+import type { Prng } from "./prng";
+import { type RgbImage, newRgbImage } from "./image";
 
 /**
  * Drawing for the synthetic datasets: a class is a shape kind and a colour, painted on a
@@ -131,14 +131,7 @@ export const DEFAULT_SIZE_BANDS: SizeBand[] = [
  * label is fully visible). Gives up on an object after a few tries, so crowded images
  * may get fewer objects than asked.
  */
-export function placeBoxes(
-  width: number,
-  height: number,
-  count: number,
-  bands: SizeBand[],
-  rng: Prng,
-  minPixels = 4,
-): PixelBox[] {
+export function placeBoxes(width: number, height: number, count: number, bands: SizeBand[], rng: Prng, minPixels = 4): PixelBox[] {
   const boxes: PixelBox[] = [];
   const side = Math.min(width, height);
   const totalWeight = bands.reduce((s, b) => s + b.weight, 0);

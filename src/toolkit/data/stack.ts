@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { FloatImage } from "./image";
+import type { FloatImage } from "./image";
 import { namedError } from "./errors";
 
 /**

@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { RgbImage, decodeImage, jpegMissingEnd } from "./image";
+import { type RgbImage, decodeImage, jpegMissingEnd } from "./image";
 import { CorruptLabelError, parseYoloLabels } from "./yolo-labels";
 import { displayPath, reasonOf } from "./errors";
 
@@ -33,11 +33,21 @@ const MIN_IMAGE_SIDE = 10;
  * path. Returns the decoded image too, for callers that keep images in memory. Never
  * throws for bad data: that is a corrupt record.
  */
-export async function verifyImageLabel(imageFile: string, labelFile: string, root: string): Promise<{ record: ScanRecord; image?: RgbImage }> {
+export async function verifyImageLabel(
+  imageFile: string,
+  labelFile: string,
+  root: string,
+): Promise<{ record: ScanRecord; image?: RgbImage }> {
   const shown = displayPath(imageFile, root);
   const messages: string[] = [];
   const corrupt = (reason: string) => ({
-    record: { status: "corrupt" as const, size: [0, 0] as [number, number], rows: [], lines: [], messages: [...messages, `WARNING ⚠️ ${shown}: ignoring corrupt image/label: ${reason}`] },
+    record: {
+      status: "corrupt" as const,
+      size: [0, 0] as [number, number],
+      rows: [],
+      lines: [],
+      messages: [...messages, `WARNING ⚠️ ${shown}: ignoring corrupt image/label: ${reason}`],
+    },
   });
 
   let image: RgbImage;
@@ -45,7 +55,8 @@ export async function verifyImageLabel(imageFile: string, labelFile: string, roo
     const bytes = await fs.readFile(imageFile);
     image = await decodeImage(bytes);
     // YOLOv5 re-saves such a file in place ("corrupt JPEG restored and saved"); a user's dataset is not ours to rewrite.
-    if (jpegMissingEnd(bytes)) messages.push(`WARNING ⚠️ ${shown}: corrupt JPEG restored (its end marker is missing; the file was left unchanged)`);
+    if (jpegMissingEnd(bytes))
+      messages.push(`WARNING ⚠️ ${shown}: corrupt JPEG restored (its end marker is missing; the file was left unchanged)`);
     if (image.width < MIN_IMAGE_SIDE || image.height < MIN_IMAGE_SIDE) {
       return corrupt(`image size (${image.width}, ${image.height}) <${MIN_IMAGE_SIDE} pixels`);
     }
@@ -58,7 +69,8 @@ export async function verifyImageLabel(imageFile: string, labelFile: string, roo
   try {
     text = await fs.readFile(labelFile, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { record: { status: "missing", size, rows: [], lines: [], messages }, image };
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      return { record: { status: "missing", size, rows: [], lines: [], messages }, image };
     return corrupt(`${displayPath(labelFile, root)}: ${reasonOf(e)}`);
   }
   try {

@@ -1,12 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
-import { FloatImage, RgbImage, readImageOrThrow, resizeImage, toFloatImage } from "./image";
+import { type FloatImage, type RgbImage, readImageOrThrow, resizeImage, toFloatImage } from "./image";
 import { letterbox } from "./letterbox";
 import { checkImgSize } from "../nn";
-import { DataYaml, readDataYaml } from "./data-yaml";
+import { type DataYaml, readDataYaml } from "./data-yaml";
 import { imageToLabelPath } from "./yolo-labels";
-import { LabelCacheInfo, scanSplit } from "./scan-split";
-import { ScanProgress, defaultScanProgress } from "./scan-progress";
-import { Warn, defaultWarn, displayPath, namedError } from "./errors";
+import { type LabelCacheInfo, scanSplit } from "./scan-split";
+import { type ScanProgress, defaultScanProgress } from "./scan-progress";
+import { type Warn, defaultWarn, displayPath, namedError } from "./errors";
 import { stackImages } from "./stack";
 
 export interface YoloDatasetOptions {
@@ -155,7 +155,10 @@ export class YoloDataset {
     });
     if (stats.found === 0) warn(`${prefix}WARNING ⚠️ No labels found in ${displayPath(sources[0], data.root)}.`);
     if (entries.length === 0) {
-      throw namedError("AssertionError", `${prefix}No usable images in ${sources.join(", ")}: all ${scan.files.length} were corrupt (see the warnings above)`);
+      throw namedError(
+        "AssertionError",
+        `${prefix}No usable images in ${sources.join(", ")}: all ${scan.files.length} were corrupt (see the warnings above)`,
+      );
     }
     checkClassIds(entries, data, dataYaml);
     const shapes = opts.rect ? rectBatchShapes(entries, opts.batchSize ?? 32, imgSize, stride, opts.pad ?? 0) : null;

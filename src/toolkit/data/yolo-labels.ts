@@ -54,7 +54,10 @@ const POLYGON_MIN_VALUES = 7;
 export function parseYoloLabels(text: string, where: string): ParsedLabels {
   const rawRows: { fields: string[]; line: number }[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
-    const fields = raw.trim().split(/\s+/).filter((f) => f.length > 0);
+    const fields = raw
+      .trim()
+      .split(/\s+/)
+      .filter((f) => f.length > 0);
     if (fields.length) rawRows.push({ fields, line: i + 1 });
   });
   const polygons = rawRows.some((r) => r.fields.length >= POLYGON_MIN_VALUES);
@@ -69,7 +72,8 @@ export function parseYoloLabels(text: string, where: string): ParsedLabels {
       throw new CorruptLabelError(`${at}: expected 5 values (class x y w h), got ${fields.length}`);
     }
     const numbers = fields.map((f) => toNumber(f, at));
-    if (polygons && fields.length === 5) notes.push(`${at}: box row read as the polygon (x y) (w h), as YOLOv5 does in a file with polygon rows`);
+    if (polygons && fields.length === 5)
+      notes.push(`${at}: box row read as the polygon (x y) (w h), as YOLOv5 does in a file with polygon rows`);
     const values = polygons ? [numbers[0], ...polygonBox(numbers.slice(1), at)] : numbers;
     checkRow(values, fields[0], at, polygons);
     if (values[3] === 0 || values[4] === 0) {
@@ -103,7 +107,8 @@ function toNumber(field: string, at: string): number {
 /** segments2boxes for one polygon: the (cx, cy, w, h) of the box from its points' min and max. */
 function polygonBox(coords: number[], at: string): [number, number, number, number] {
   if (coords.length === 0) throw new CorruptLabelError(`${at}: polygon row has a class but no points`);
-  if (coords.length % 2 !== 0) throw new CorruptLabelError(`${at}: polygon row has ${coords.length} coordinates; x y pairs need an even number`);
+  if (coords.length % 2 !== 0)
+    throw new CorruptLabelError(`${at}: polygon row has ${coords.length} coordinates; x y pairs need an even number`);
   let [x1, y1, x2, y2] = [Infinity, Infinity, -Infinity, -Infinity];
   for (let k = 0; k < coords.length; k += 2) {
     x1 = Math.min(x1, coords[k]);
@@ -141,5 +146,5 @@ export function imageToLabelPath(imageFile: string): string {
   const swapped = at >= 0 ? imageFile.slice(0, at) + sb + imageFile.slice(at + sa.length) : imageFile;
   const dot = swapped.lastIndexOf(".");
   const slash = swapped.lastIndexOf(sep);
-  return (dot > slash ? swapped.slice(0, dot) : swapped) + ".txt";
+  return `${dot > slash ? swapped.slice(0, dot) : swapped}.txt`;
 }

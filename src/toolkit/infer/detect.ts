@@ -38,12 +38,16 @@ export type DetectSource = string | RgbImage;
 async function expandSources(sources: DetectSource | DetectSource[]): Promise<{ path?: string; image?: RgbImage }[]> {
   const out: { path?: string; image?: RgbImage }[] = [];
   for (const s of Array.isArray(sources) ? sources : [sources]) {
-    if (typeof s !== "string") { out.push({ image: s }); continue; }
+    if (typeof s !== "string") {
+      out.push({ image: s });
+      continue;
+    }
     const st = await fs.stat(s).catch(() => null);
     if (!st) throw frameworkError("FileNotFoundError", `${s} does not exist`);
     if (st.isDirectory()) {
       const names = (await fs.readdir(s)).filter(isImageFile).sort();
-      if (!names.length) throw frameworkError("FileNotFoundError", `No images found in ${s}. Supported formats are: ${IMAGE_EXTENSIONS.join(" ")}`);
+      if (!names.length)
+        throw frameworkError("FileNotFoundError", `No images found in ${s}. Supported formats are: ${IMAGE_EXTENSIONS.join(" ")}`);
       out.push(...names.map((n) => ({ path: path.join(s, n) })));
     } else out.push({ path: s });
   }
@@ -71,7 +75,11 @@ export async function detect(model: YOLOv5, sources: DetectSource | DetectSource
       Object.defineProperty(result, "shape", { value: [im0.height, im0.width], enumerable: false });
       results.push(result);
       if (drawn.length < (opts.drawLimit ?? 16)) {
-        drawn.push({ name: src.path ? path.basename(src.path) : `image ${results.length - 1}`, png: await drawDetections(im0, rows, { names: model.names }), summary: summarize(rows, model.names) });
+        drawn.push({
+          name: src.path ? path.basename(src.path) : `image ${results.length - 1}`,
+          png: await drawDetections(im0, rows, { names: model.names }),
+          summary: summarize(rows, model.names),
+        });
       }
     }
   });
@@ -84,16 +92,29 @@ function summarize(rows: DetectionRow[], names: string[]): string {
   const counts = new Map<number, number>();
   for (const r of rows) counts.set(r[5], (counts.get(r[5]) ?? 0) + 1);
   if (!counts.size) return "(no detections)";
-  return [...counts].sort((a, b) => a[0] - b[0]).map(([c, k]) => `${k} ${names[c] ?? c}${k > 1 ? "s" : ""}`).join(", ");
+  return [...counts]
+    .sort((a, b) => a[0] - b[0])
+    .map(([c, k]) => `${k} ${names[c] ?? c}${k > 1 ? "s" : ""}`)
+    .join(", ");
 }
 
 function detectionsBundle(results: Detections, drawn: { name: string; png: PngImage; summary: string }[]) {
-  const text = results.map((rows, i) => `${drawn[i]?.name ?? rows.path ?? `image ${i}`}: ${rows.shape[1]}x${rows.shape[0]} ${rows.length} detection${rows.length === 1 ? "" : "s"}`).join("\n");
+  const text = results
+    .map(
+      (rows, i) =>
+        `${drawn[i]?.name ?? rows.path ?? `image ${i}`}: ${rows.shape[1]}x${rows.shape[0]} ${rows.length} detection${rows.length === 1 ? "" : "s"}`,
+    )
+    .join("\n");
   // Small images (YOLOv5 users review 160-320 px runs too) are shown at least 320 px wide.
   const shown = (png: PngImage) => Math.max(1, Math.ceil(320 / png.width));
-  const figures = drawn.map(({ name, png, summary }) =>
-    `<figure style="display:inline-block;margin:4px"><img src="data:image/png;base64,${Buffer.from(png.png).toString("base64")}" width="${png.width * shown(png)}" height="${png.height * shown(png)}" style="image-rendering:pixelated"/>` +
-    `<figcaption style="font:12px sans-serif">${escapeHtml(name)}: ${escapeHtml(summary)}</figcaption></figure>`).join("");
-  const more = results.length > drawn.length ? `<p style="font:12px sans-serif">${results.length - drawn.length} more image(s) not drawn</p>` : "";
+  const figures = drawn
+    .map(
+      ({ name, png, summary }) =>
+        `<figure style="display:inline-block;margin:4px"><img src="data:image/png;base64,${Buffer.from(png.png).toString("base64")}" width="${png.width * shown(png)}" height="${png.height * shown(png)}" style="image-rendering:pixelated"/>` +
+        `<figcaption style="font:12px sans-serif">${escapeHtml(name)}: ${escapeHtml(summary)}</figcaption></figure>`,
+    )
+    .join("");
+  const more =
+    results.length > drawn.length ? `<p style="font:12px sans-serif">${results.length - drawn.length} more image(s) not drawn</p>` : "";
   return { "text/html": `<div>${figures}${more}</div>`, "text/plain": text };
 }

@@ -36,8 +36,7 @@ export async function nms(prediction: tf.Tensor | [tf.Tensor, ...unknown[]], opt
   }
   const [bs, n, no] = pred.shape;
   const data = (await pred.data()) as Float32Array;
-  return Array.from({ length: bs }, (_, i) =>
-    nmsRows(data.subarray(i * n * no, (i + 1) * n * no), n, no, opts));
+  return Array.from({ length: bs }, (_, i) => nmsRows(data.subarray(i * n * no, (i + 1) * n * no), n, no, opts));
 }
 
 /** One image's rows (row-major [n, no]) through NMS. */

@@ -5,7 +5,12 @@ import * as tf from "@tensorflow/tfjs";
 import type { YOLOv5 } from "../nn/yolo";
 
 /** Decoded predictions of one batch, read back: `data` holds bs x n rows of `no` values. */
-export interface DecodedPredictions { data: Float32Array; bs: number; n: number; no: number }
+export interface DecodedPredictions {
+  data: Float32Array;
+  bs: number;
+  n: number;
+  no: number;
+}
 
 /** Runs `fn` with the model in eval mode, restoring train mode afterwards as it was. */
 export async function inEvalMode<T>(model: YOLOv5, fn: () => Promise<T>): Promise<T> {

@@ -69,14 +69,27 @@ export async function val(model: YOLOv5, dataYaml: string, opts: ValOptions = {}
   const batchSize = opts.batchSize ?? 32;
   const rect = opts.rect ?? true;
   const ds = await YoloDataset.open(dataYaml, {
-    split: opts.task ?? "val", imgSize: imgsz, stride, rect, batchSize, pad: rect ? 0.5 : 0, warn: opts.warn,
-    labelCache: opts.labelCache, progress: opts.progress,
+    split: opts.task ?? "val",
+    imgSize: imgsz,
+    stride,
+    rect,
+    batchSize,
+    pad: rect ? 0.5 : 0,
+    warn: opts.warn,
+    labelCache: opts.labelCache,
+    progress: opts.progress,
   });
   const names = ds.names;
   if (!opts.singleCls && names.length !== model.nc) {
-    throw frameworkError("AssertionError", `${model.checkpoint ? "the checkpoint" : "the model"} has ${model.nc} classes but ${dataYaml} names ${names.length}. What to do: validate on the dataset the model was trained for, or pass singleCls.`);
+    throw frameworkError(
+      "AssertionError",
+      `${model.checkpoint ? "the checkpoint" : "the model"} has ${model.nc} classes but ${dataYaml} names ${names.length}. What to do: validate on the dataset the model was trained for, or pass singleCls.`,
+    );
   }
-  const tp: boolean[][] = [], conf: number[] = [], predCls: number[] = [], targetCls: number[] = [];
+  const tp: boolean[][] = [],
+    conf: number[] = [],
+    predCls: number[] = [],
+    targetCls: number[] = [];
   const batchShapes: [number, number][] = [];
   await inEvalMode(model, async () => {
     for (let start = 0; start < ds.length; start += batchSize) {
@@ -90,8 +103,11 @@ export async function val(model: YOLOv5, dataYaml: string, opts: ValOptions = {}
       for (let b = 0; b < bs; b++) {
         const item = items[b];
         const rows = nmsRows(data.subarray(b * n * no, (b + 1) * n * no), n, no, {
-          confThres: opts.confThres ?? 0.001, iouThres: opts.iouThres ?? 0.6, multiLabel: true,
-          agnostic: opts.singleCls, maxDet: opts.maxDet ?? 300,
+          confThres: opts.confThres ?? 0.001,
+          iouThres: opts.iouThres ?? 0.6,
+          multiLabel: true,
+          agnostic: opts.singleCls,
+          maxDet: opts.maxDet ?? 300,
         });
         if (opts.singleCls) for (const r of rows) r[5] = 0;
         const { original, ratio, pad } = item.shapes;
@@ -102,11 +118,23 @@ export async function val(model: YOLOv5, dataYaml: string, opts: ValOptions = {}
           const [c, x, y, w, h] = item.labels.data.subarray(k * 5, k * 5 + 5);
           labels.push({ cls: opts.singleCls ? 0 : c, box: xywh2xyxy([x * width, y * height, w * width, h * height]) as number[] });
         }
-        scaleBoxes([height, width], labels.map((l) => l.box), original, ratioPad);
+        scaleBoxes(
+          [height, width],
+          labels.map((l) => l.box),
+          original,
+          ratioPad,
+        );
         scaleBoxes([height, width], rows, original, ratioPad);
         if (!labels.length && !rows.length) continue;
         const dets = rows.map((r) => ({ box: [r[0], r[1], r[2], r[3]] as Box, conf: r[4], cls: r[5] }));
-        tp.push(...matchDetections(dets, labels.map((l) => ({ cls: l.cls, box: l.box as Box })), IOU_THRESHOLDS_FLOAT32, boxIouFloat32));
+        tp.push(
+          ...matchDetections(
+            dets,
+            labels.map((l) => ({ cls: l.cls, box: l.box as Box })),
+            IOU_THRESHOLDS_FLOAT32,
+            boxIouFloat32,
+          ),
+        );
         conf.push(...rows.map((r) => r[4]));
         predCls.push(...rows.map((r) => r[5]));
         targetCls.push(...labels.map((l) => l.cls));
@@ -116,21 +144,52 @@ export async function val(model: YOLOv5, dataYaml: string, opts: ValOptions = {}
   return withDisplay(summarize(tp, conf, predCls, targetCls, opts.singleCls ? ["item"] : names, ds.length, batchShapes));
 }
 
-function summarize(tp: boolean[][], conf: number[], predCls: number[], targetCls: number[], names: string[], images: number, batchShapes: [number, number][]): ValResult {
+function summarize(
+  tp: boolean[][],
+  conf: number[],
+  predCls: number[],
+  targetCls: number[],
+  names: string[],
+  images: number,
+  batchShapes: [number, number][],
+): ValResult {
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
   if (!targetCls.length || !conf.length) {
-    const perClass = [...new Set(targetCls)].sort((a, b) => a - b).map((c) => ({
-      class: c, name: names[c] ?? String(c), instances: targetCls.filter((t) => t === c).length, P: 0, R: 0, mAP50: 0, "mAP50-95": 0,
-    }));
+    const perClass = [...new Set(targetCls)]
+      .sort((a, b) => a - b)
+      .map((c) => ({
+        class: c,
+        name: names[c] ?? String(c),
+        instances: targetCls.filter((t) => t === c).length,
+        P: 0,
+        R: 0,
+        mAP50: 0,
+        "mAP50-95": 0,
+      }));
     return { P: 0, R: 0, mAP50: 0, "mAP50-95": 0, perClass, images, instances: targetCls.length, batchShapes };
   }
   const r = apPerClass(tp, conf, predCls, targetCls);
-  const ap50 = r.ap.map((row) => row[0]), ap = r.ap.map(mean);
+  const ap50 = r.ap.map((row) => row[0]),
+    ap = r.ap.map(mean);
   const perClass = r.classes.map((c, i) => ({
-    class: c, name: names[c] ?? String(c), instances: targetCls.filter((t) => t === c).length,
-    P: r.p[i], R: r.r[i], mAP50: ap50[i], "mAP50-95": ap[i],
+    class: c,
+    name: names[c] ?? String(c),
+    instances: targetCls.filter((t) => t === c).length,
+    P: r.p[i],
+    R: r.r[i],
+    mAP50: ap50[i],
+    "mAP50-95": ap[i],
   }));
-  return { P: mean(r.p), R: mean(r.r), mAP50: mean(ap50), "mAP50-95": mean(ap), perClass, images, instances: targetCls.length, batchShapes };
+  return {
+    P: mean(r.p),
+    R: mean(r.r),
+    mAP50: mean(ap50),
+    "mAP50-95": mean(ap),
+    perClass,
+    images,
+    instances: targetCls.length,
+    batchShapes,
+  };
 }
 
 /** val.py's table (Class Images Instances P R mAP50 mAP50-95) as the result's display. */
@@ -139,9 +198,15 @@ function withDisplay(res: ValResult): ValResult {
   const row = (name: string, images: number, inst: number, p: number, r: number, m50: number, m: number) =>
     `${name.padStart(22)}${String(images).padStart(11)}${String(inst).padStart(11)}${f(p).padStart(11)}${f(r).padStart(11)}${f(m50).padStart(11)}${f(m).padStart(11)}`;
   const header = `${"Class".padStart(22)}${"Images".padStart(11)}${"Instances".padStart(11)}${"P".padStart(11)}${"R".padStart(11)}${"mAP50".padStart(11)}${"mAP50-95".padStart(11)}`;
-  const lines = [header, row("all", res.images, res.instances, res.P, res.R, res.mAP50, res["mAP50-95"]),
-    ...res.perClass.map((c) => row(c.name, res.images, c.instances, c.P, c.R, c.mAP50, c["mAP50-95"]))];
+  const lines = [
+    header,
+    row("all", res.images, res.instances, res.P, res.R, res.mAP50, res["mAP50-95"]),
+    ...res.perClass.map((c) => row(c.name, res.images, c.instances, c.P, c.R, c.mAP50, c["mAP50-95"])),
+  ];
   const text = lines.join("\n");
-  Object.defineProperty(res, JUPYTER_DISPLAY, { value: () => ({ "text/plain": text, "text/html": `<pre>${escapeHtml(text)}</pre>` }), enumerable: false });
+  Object.defineProperty(res, JUPYTER_DISPLAY, {
+    value: () => ({ "text/plain": text, "text/html": `<pre>${escapeHtml(text)}</pre>` }),
+    enumerable: false,
+  });
   return res;
 }

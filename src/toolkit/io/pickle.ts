@@ -53,10 +53,6 @@ export class PyDict extends Map<PyValue, PyValue> {
   private readonly originals = new Map<string, PyValue>();
   /** Instance attributes set by BUILD (e.g. a state_dict's `_metadata`). */
   attributes: PyDict | undefined;
-
-  constructor() {
-    super(); // no entries here: Map's constructor would call set() before `originals` exists
-  }
   override get(key: PyValue): PyValue | undefined {
     if (typeof key === "string") return super.get(key);
     const original = this.originals.get(hashKey(key));
@@ -89,7 +85,10 @@ export class PyDict extends Map<PyValue, PyValue> {
 /** A Python set or frozenset. */
 export class PySet implements Iterable<PyValue> {
   private readonly slots = new Map<string, PyValue>();
-  constructor(readonly frozen: boolean, items: Iterable<PyValue> = []) {
+  constructor(
+    readonly frozen: boolean,
+    items: Iterable<PyValue> = [],
+  ) {
     for (const item of items) this.slots.set(hashKey(item), item);
   }
   get size(): number {
@@ -217,7 +216,7 @@ function dictFrom(args: readonly PyValue[], what: string): PyDict {
   if (args.length === 0) return dict;
   for (const pair of iterate(args[0], what)) {
     const items = pair instanceof PyTuple ? pair.items : Array.isArray(pair) ? pair : undefined;
-    if (!items || items.length !== 2) throw new UnpicklingError(`${what}() expects (key, value) pairs`);
+    if (items?.length !== 2) throw new UnpicklingError(`${what}() expects (key, value) pairs`);
     dict.set(items[0], items[1]);
   }
   return dict;
@@ -296,17 +295,74 @@ function hashKey(key: PyValue): string {
 
 /** Opcode bytes, named as in CPython's pickletools. */
 const Op = {
-  MARK: 0x28, STOP: 0x2e, POP: 0x30, POP_MARK: 0x31, DUP: 0x32, FLOAT: 0x46, INT: 0x49, BININT: 0x4a,
-  BININT1: 0x4b, LONG: 0x4c, BININT2: 0x4d, NONE: 0x4e, PERSID: 0x50, BINPERSID: 0x51, REDUCE: 0x52,
-  STRING: 0x53, BINSTRING: 0x54, SHORT_BINSTRING: 0x55, UNICODE: 0x56, BINUNICODE: 0x58, APPEND: 0x61,
-  BUILD: 0x62, GLOBAL: 0x63, DICT: 0x64, EMPTY_DICT: 0x7d, APPENDS: 0x65, GET: 0x67, BINGET: 0x68,
-  INST: 0x69, LONG_BINGET: 0x6a, LIST: 0x6c, EMPTY_LIST: 0x5d, OBJ: 0x6f, PUT: 0x70, BINPUT: 0x71,
-  LONG_BINPUT: 0x72, SETITEM: 0x73, TUPLE: 0x74, EMPTY_TUPLE: 0x29, SETITEMS: 0x75, BINFLOAT: 0x47,
-  PROTO: 0x80, NEWOBJ: 0x81, EXT1: 0x82, EXT2: 0x83, EXT4: 0x84, TUPLE1: 0x85, TUPLE2: 0x86,
-  TUPLE3: 0x87, NEWTRUE: 0x88, NEWFALSE: 0x89, LONG1: 0x8a, LONG4: 0x8b, BINBYTES: 0x42,
-  SHORT_BINBYTES: 0x43, SHORT_BINUNICODE: 0x8c, BINUNICODE8: 0x8d, BINBYTES8: 0x8e, EMPTY_SET: 0x8f,
-  ADDITEMS: 0x90, FROZENSET: 0x91, NEWOBJ_EX: 0x92, STACK_GLOBAL: 0x93, MEMOIZE: 0x94, FRAME: 0x95,
-  BYTEARRAY8: 0x96, NEXT_BUFFER: 0x97, READONLY_BUFFER: 0x98,
+  MARK: 0x28,
+  STOP: 0x2e,
+  POP: 0x30,
+  POP_MARK: 0x31,
+  DUP: 0x32,
+  FLOAT: 0x46,
+  INT: 0x49,
+  BININT: 0x4a,
+  BININT1: 0x4b,
+  LONG: 0x4c,
+  BININT2: 0x4d,
+  NONE: 0x4e,
+  PERSID: 0x50,
+  BINPERSID: 0x51,
+  REDUCE: 0x52,
+  STRING: 0x53,
+  BINSTRING: 0x54,
+  SHORT_BINSTRING: 0x55,
+  UNICODE: 0x56,
+  BINUNICODE: 0x58,
+  APPEND: 0x61,
+  BUILD: 0x62,
+  GLOBAL: 0x63,
+  DICT: 0x64,
+  EMPTY_DICT: 0x7d,
+  APPENDS: 0x65,
+  GET: 0x67,
+  BINGET: 0x68,
+  INST: 0x69,
+  LONG_BINGET: 0x6a,
+  LIST: 0x6c,
+  EMPTY_LIST: 0x5d,
+  OBJ: 0x6f,
+  PUT: 0x70,
+  BINPUT: 0x71,
+  LONG_BINPUT: 0x72,
+  SETITEM: 0x73,
+  TUPLE: 0x74,
+  EMPTY_TUPLE: 0x29,
+  SETITEMS: 0x75,
+  BINFLOAT: 0x47,
+  PROTO: 0x80,
+  NEWOBJ: 0x81,
+  EXT1: 0x82,
+  EXT2: 0x83,
+  EXT4: 0x84,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  NEWTRUE: 0x88,
+  NEWFALSE: 0x89,
+  LONG1: 0x8a,
+  LONG4: 0x8b,
+  BINBYTES: 0x42,
+  SHORT_BINBYTES: 0x43,
+  SHORT_BINUNICODE: 0x8c,
+  BINUNICODE8: 0x8d,
+  BINBYTES8: 0x8e,
+  EMPTY_SET: 0x8f,
+  ADDITEMS: 0x90,
+  FROZENSET: 0x91,
+  NEWOBJ_EX: 0x92,
+  STACK_GLOBAL: 0x93,
+  MEMOIZE: 0x94,
+  FRAME: 0x95,
+  BYTEARRAY8: 0x96,
+  NEXT_BUFFER: 0x97,
+  READONLY_BUFFER: 0x98,
 } as const;
 
 const opNames = new Map<number, string>(Object.entries(Op).map(([name, code]) => [code, name]));
@@ -329,7 +385,10 @@ class Unpickler {
   private readonly source: string;
   private readonly maxDepth: number;
 
-  constructor(private readonly bytes: Uint8Array, private readonly options: UnpicklerOptions) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly options: UnpicklerOptions,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.source = options.source ?? "pickle data";
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -357,43 +416,80 @@ class Unpickler {
         if (length > this.bytes.length - this.pos) throw this.fault(`frame of ${length} bytes runs past the end of the data`);
         return;
       }
-      case Op.MARK: return void this.marks.push(this.stack.length);
-      case Op.POP: return void (this.marks.length && this.marks[this.marks.length - 1] === this.stack.length ? this.popMark() : this.pop());
-      case Op.POP_MARK: return void this.popMark();
-      case Op.DUP: return this.push(this.top());
-      case Op.NONE: return this.push(null);
-      case Op.NEWTRUE: return this.push(true);
-      case Op.NEWFALSE: return this.push(false);
-      case Op.BININT: return this.push(this.view.getInt32(this.take(4), true));
-      case Op.BININT1: return this.push(this.u8());
-      case Op.BININT2: return this.push(this.view.getUint16(this.take(2), true));
-      case Op.INT: return this.push(this.textInt(this.line(), true));
-      case Op.LONG: return this.push(this.textInt(this.line().replace(/L$/, ""), false));
-      case Op.LONG1: return this.push(this.binaryLong(this.u8()));
-      case Op.LONG4: return this.push(this.binaryLong(this.length32()));
-      case Op.FLOAT: return this.push(this.textFloat(this.line()));
-      case Op.BINFLOAT: return this.push(this.view.getFloat64(this.take(8), false));
-      case Op.STRING: return this.push(this.quotedString(this.line()));
-      case Op.BINSTRING: return this.push(utf8.decode(this.slice(this.length32())));
-      case Op.SHORT_BINSTRING: return this.push(utf8.decode(this.slice(this.u8())));
-      case Op.UNICODE: return this.push(rawUnicodeEscape(this.line(), () => this.fault("bad raw-unicode-escape string")));
-      case Op.BINUNICODE: return this.push(utf8.decode(this.slice(this.length32())));
-      case Op.SHORT_BINUNICODE: return this.push(utf8.decode(this.slice(this.u8())));
-      case Op.BINUNICODE8: return this.push(utf8.decode(this.slice(this.u64())));
-      case Op.BINBYTES: return this.push(this.bytesCopy(this.length32()));
-      case Op.SHORT_BINBYTES: return this.push(this.bytesCopy(this.u8()));
-      case Op.BINBYTES8: return this.push(this.bytesCopy(this.u64()));
-      case Op.BYTEARRAY8: return this.push(this.bytesCopy(this.u64()));
-      case Op.READONLY_BUFFER: return void this.top();
-      case Op.NEXT_BUFFER: throw this.fault("out-of-band buffers (NEXT_BUFFER) are not supported");
-      case Op.EMPTY_LIST: return this.push([]);
-      case Op.EMPTY_DICT: return this.push(new PyDict());
-      case Op.EMPTY_SET: return this.push(new PySet(false));
-      case Op.EMPTY_TUPLE: return this.push(this.tuple([]));
-      case Op.TUPLE1: return this.push(this.tuple(this.popN(1)));
-      case Op.TUPLE2: return this.push(this.tuple(this.popN(2)));
-      case Op.TUPLE3: return this.push(this.tuple(this.popN(3)));
-      case Op.TUPLE: return this.push(this.tuple(this.popMark()));
+      case Op.MARK:
+        return void this.marks.push(this.stack.length);
+      case Op.POP:
+        return void (this.marks.length && this.marks[this.marks.length - 1] === this.stack.length ? this.popMark() : this.pop());
+      case Op.POP_MARK:
+        return void this.popMark();
+      case Op.DUP:
+        return this.push(this.top());
+      case Op.NONE:
+        return this.push(null);
+      case Op.NEWTRUE:
+        return this.push(true);
+      case Op.NEWFALSE:
+        return this.push(false);
+      case Op.BININT:
+        return this.push(this.view.getInt32(this.take(4), true));
+      case Op.BININT1:
+        return this.push(this.u8());
+      case Op.BININT2:
+        return this.push(this.view.getUint16(this.take(2), true));
+      case Op.INT:
+        return this.push(this.textInt(this.line(), true));
+      case Op.LONG:
+        return this.push(this.textInt(this.line().replace(/L$/, ""), false));
+      case Op.LONG1:
+        return this.push(this.binaryLong(this.u8()));
+      case Op.LONG4:
+        return this.push(this.binaryLong(this.length32()));
+      case Op.FLOAT:
+        return this.push(this.textFloat(this.line()));
+      case Op.BINFLOAT:
+        return this.push(this.view.getFloat64(this.take(8), false));
+      case Op.STRING:
+        return this.push(this.quotedString(this.line()));
+      case Op.BINSTRING:
+        return this.push(utf8.decode(this.slice(this.length32())));
+      case Op.SHORT_BINSTRING:
+        return this.push(utf8.decode(this.slice(this.u8())));
+      case Op.UNICODE:
+        return this.push(rawUnicodeEscape(this.line(), () => this.fault("bad raw-unicode-escape string")));
+      case Op.BINUNICODE:
+        return this.push(utf8.decode(this.slice(this.length32())));
+      case Op.SHORT_BINUNICODE:
+        return this.push(utf8.decode(this.slice(this.u8())));
+      case Op.BINUNICODE8:
+        return this.push(utf8.decode(this.slice(this.u64())));
+      case Op.BINBYTES:
+        return this.push(this.bytesCopy(this.length32()));
+      case Op.SHORT_BINBYTES:
+        return this.push(this.bytesCopy(this.u8()));
+      case Op.BINBYTES8:
+        return this.push(this.bytesCopy(this.u64()));
+      case Op.BYTEARRAY8:
+        return this.push(this.bytesCopy(this.u64()));
+      case Op.READONLY_BUFFER:
+        return void this.top();
+      case Op.NEXT_BUFFER:
+        throw this.fault("out-of-band buffers (NEXT_BUFFER) are not supported");
+      case Op.EMPTY_LIST:
+        return this.push([]);
+      case Op.EMPTY_DICT:
+        return this.push(new PyDict());
+      case Op.EMPTY_SET:
+        return this.push(new PySet(false));
+      case Op.EMPTY_TUPLE:
+        return this.push(this.tuple([]));
+      case Op.TUPLE1:
+        return this.push(this.tuple(this.popN(1)));
+      case Op.TUPLE2:
+        return this.push(this.tuple(this.popN(2)));
+      case Op.TUPLE3:
+        return this.push(this.tuple(this.popN(3)));
+      case Op.TUPLE:
+        return this.push(this.tuple(this.popMark()));
       case Op.LIST: {
         const list = this.popMark();
         this.noteChildren(list, list);
@@ -407,7 +503,10 @@ class Unpickler {
       }
       case Op.FROZENSET: {
         const items = this.popMark();
-        const set = new PySet(true, this.guard(() => items));
+        const set = new PySet(
+          true,
+          this.guard(() => items),
+        );
         this.noteChildren(set, items);
         return this.push(set);
       }
@@ -434,13 +533,20 @@ class Unpickler {
         this.guard(() => items.forEach((item) => set.add(item)));
         return this.noteChildren(set, items);
       }
-      case Op.GET: return this.push(this.memoGet(this.textIndex(this.line())));
-      case Op.BINGET: return this.push(this.memoGet(this.u8()));
-      case Op.LONG_BINGET: return this.push(this.memoGet(this.view.getUint32(this.take(4), true)));
-      case Op.PUT: return this.memoPut(this.textIndex(this.line()));
-      case Op.BINPUT: return this.memoPut(this.u8());
-      case Op.LONG_BINPUT: return this.memoPut(this.view.getUint32(this.take(4), true));
-      case Op.MEMOIZE: return this.memoPut(this.memo.size);
+      case Op.GET:
+        return this.push(this.memoGet(this.textIndex(this.line())));
+      case Op.BINGET:
+        return this.push(this.memoGet(this.u8()));
+      case Op.LONG_BINGET:
+        return this.push(this.memoGet(this.view.getUint32(this.take(4), true)));
+      case Op.PUT:
+        return this.memoPut(this.textIndex(this.line()));
+      case Op.BINPUT:
+        return this.memoPut(this.u8());
+      case Op.LONG_BINPUT:
+        return this.memoPut(this.view.getUint32(this.take(4), true));
+      case Op.MEMOIZE:
+        return this.memoPut(this.memo.size);
       case Op.GLOBAL: {
         const module = this.line();
         const name = this.line();
@@ -483,8 +589,10 @@ class Unpickler {
         const state = this.pop();
         return this.build(this.top(), state);
       }
-      case Op.PERSID: return this.push(this.persistent(this.line()));
-      case Op.BINPERSID: return this.push(this.persistent(this.pop()));
+      case Op.PERSID:
+        return this.push(this.persistent(this.line()));
+      case Op.BINPERSID:
+        return this.push(this.persistent(this.pop()));
       default:
         throw this.fault(`invalid load key, '${printable(this.op)}'`);
     }
@@ -494,7 +602,8 @@ class Unpickler {
 
   /** Advances past `n` bytes and returns where they start; fails if the data ends first. */
   private take(n: number): number {
-    if (n > this.bytes.length - this.pos) throw this.fault(`pickle data was truncated (needs ${n} more bytes, ${this.bytes.length - this.pos} left)`);
+    if (n > this.bytes.length - this.pos)
+      throw this.fault(`pickle data was truncated (needs ${n} more bytes, ${this.bytes.length - this.pos} left)`);
     const at = this.pos;
     this.pos += n;
     return at;
@@ -533,7 +642,8 @@ class Unpickler {
     if (allowBool && text === "01") return true;
     const digits = text.trim();
     if (!/^[+-]?\d+$/.test(digits)) throw this.fault(`invalid literal for int(): '${digits.slice(0, 40)}'`);
-    if (digits.length > MAX_DECIMAL_DIGITS) throw this.fault(`integer literal of ${digits.length} digits exceeds the limit of ${MAX_DECIMAL_DIGITS}`);
+    if (digits.length > MAX_DECIMAL_DIGITS)
+      throw this.fault(`integer literal of ${digits.length} digits exceeds the limit of ${MAX_DECIMAL_DIGITS}`);
     return narrow(BigInt(digits));
   }
 
@@ -542,7 +652,8 @@ class Unpickler {
     if (/^(?:[+-]?(?:inf|infinity|nan))$/i.test(trimmed)) {
       return /nan/i.test(trimmed) ? NaN : trimmed.startsWith("-") ? -Infinity : Infinity;
     }
-    if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(trimmed)) throw this.fault(`could not convert string to float: '${trimmed.slice(0, 40)}'`);
+    if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(trimmed))
+      throw this.fault(`could not convert string to float: '${trimmed.slice(0, 40)}'`);
     return Number(trimmed);
   }
 
@@ -685,7 +796,8 @@ class Unpickler {
   }
 
   private newObject(cls: PyValue, args: readonly PyValue[], kwargs: PyDict | undefined): PyValue {
-    if (!(cls instanceof PyGlobal) || !cls.behaviour.newObject) throw this.fault(`${typeName(cls)} cannot be instantiated with NEWOBJ here`);
+    if (!(cls instanceof PyGlobal) || !cls.behaviour.newObject)
+      throw this.fault(`${typeName(cls)} cannot be instantiated with NEWOBJ here`);
     const make = cls.behaviour.newObject;
     const result = this.guard(() => make(args, kwargs));
     if (typeof result === "object" && result !== null) this.noteChildren(result, args);
@@ -724,7 +836,19 @@ function printable(code: number): string {
   return code >= 0x20 && code < 0x7f ? String.fromCharCode(code) : `\\x${code.toString(16).padStart(2, "0")}`;
 }
 
-const simpleEscapes: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', n: "\n", t: "\t", r: "\r", a: "\x07", b: "\b", f: "\f", v: "\v", "0": "\0" };
+const simpleEscapes: Record<string, string> = {
+  "\\": "\\",
+  "'": "'",
+  '"': '"',
+  n: "\n",
+  t: "\t",
+  r: "\r",
+  a: "\x07",
+  b: "\b",
+  f: "\f",
+  v: "\v",
+  "0": "\0",
+};
 
 /** Python 2 str literal escapes: \\n, \\xHH, octal and the quote escapes. */
 function pythonEscapes(text: string, fault: () => Error): string {

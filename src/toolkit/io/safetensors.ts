@@ -72,14 +72,32 @@ const dtypes: Readonly<Record<SafetensorsDtype, DtypeInfo>> = {
 };
 
 const arrayNames: Readonly<Record<SafetensorsDtype, string>> = {
-  F64: "Float64Array", I64: "BigInt64Array", U64: "BigUint64Array", F32: "Float32Array", I32: "Int32Array",
-  U32: "Uint32Array", F16: "Uint16Array", BF16: "Uint16Array", I16: "Int16Array", U16: "Uint16Array",
-  I8: "Int8Array", U8: "Uint8Array", BOOL: "Uint8Array",
+  F64: "Float64Array",
+  I64: "BigInt64Array",
+  U64: "BigUint64Array",
+  F32: "Float32Array",
+  I32: "Int32Array",
+  U32: "Uint32Array",
+  F16: "Uint16Array",
+  BF16: "Uint16Array",
+  I16: "Int16Array",
+  U16: "Uint16Array",
+  I8: "Int8Array",
+  U8: "Uint8Array",
+  BOOL: "Uint8Array",
 };
 
 const torchDtypes: Readonly<Record<TorchDtype, SafetensorsDtype>> = {
-  float16: "F16", bfloat16: "BF16", float32: "F32", float64: "F64", int64: "I64",
-  int32: "I32", int16: "I16", int8: "I8", uint8: "U8", bool: "BOOL",
+  float16: "F16",
+  bfloat16: "BF16",
+  float32: "F32",
+  float64: "F64",
+  int64: "I64",
+  int32: "I32",
+  int16: "I16",
+  int8: "I8",
+  uint8: "U8",
+  bool: "BOOL",
 };
 
 /** The safetensors dtype code of a torch dtype ("float16" → "F16"). */
@@ -88,7 +106,7 @@ export function safetensorsDtypeOf(dtype: TorchDtype): SafetensorsDtype {
 }
 
 function isDtype(value: unknown): value is SafetensorsDtype {
-  return typeof value === "string" && Object.prototype.hasOwnProperty.call(dtypes, value);
+  return typeof value === "string" && Object.hasOwn(dtypes, value);
 }
 
 function requireLittleEndianHost(): void {
@@ -115,14 +133,21 @@ export function encodeSafetensors(tensors: readonly NamedSafetensorsTensor[], me
   requireLittleEndianHost();
   const seen = new Set<string>();
   for (const t of tensors) {
-    if (typeof t.name !== "string" || t.name.length === 0 || t.name === "__metadata__") throw new SafetensorError(`invalid tensor name ${JSON.stringify(t.name)}`);
+    if (typeof t.name !== "string" || t.name.length === 0 || t.name === "__metadata__")
+      throw new SafetensorError(`invalid tensor name ${JSON.stringify(t.name)}`);
     if (seen.has(t.name)) throw new SafetensorError(`tensor '${t.name}' is given twice`);
     seen.add(t.name);
     if (!isDtype(t.dtype)) throw new SafetensorError(`tensor '${t.name}': unknown dtype ${JSON.stringify(t.dtype)}`);
     const numel = numelOf(t.shape);
     if (numel === undefined) throw new SafetensorError(`tensor '${t.name}': invalid shape ${JSON.stringify(t.shape)}`);
-    if (!dtypes[t.dtype].is(t.data)) throw new SafetensorError(`tensor '${t.name}': ${t.dtype} data must be a ${arrayNames[t.dtype]}, not ${t.data?.constructor?.name ?? typeof t.data}`);
-    if (t.data.length !== numel) throw new SafetensorError(`tensor '${t.name}': shape [${t.shape.join(", ")}] has ${numel} elements but the data has ${t.data.length}`);
+    if (!dtypes[t.dtype].is(t.data))
+      throw new SafetensorError(
+        `tensor '${t.name}': ${t.dtype} data must be a ${arrayNames[t.dtype]}, not ${t.data?.constructor?.name ?? typeof t.data}`,
+      );
+    if (t.data.length !== numel)
+      throw new SafetensorError(
+        `tensor '${t.name}': shape [${t.shape.join(", ")}] has ${numel} elements but the data has ${t.data.length}`,
+      );
   }
   if (metadata !== undefined) {
     for (const [key, value] of Object.entries(metadata)) {
@@ -130,7 +155,9 @@ export function encodeSafetensors(tensors: readonly NamedSafetensorsTensor[], me
     }
   }
 
-  const ordered = [...tensors].sort((a, b) => dtypes[b.dtype].size - dtypes[a.dtype].size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ordered = [...tensors].sort(
+    (a, b) => dtypes[b.dtype].size - dtypes[a.dtype].size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) header.__metadata__ = metadata;
   let offset = 0;
@@ -141,7 +168,8 @@ export function encodeSafetensors(tensors: readonly NamedSafetensorsTensor[], me
   }
   const json = Buffer.from(JSON.stringify(header), "utf8");
   const headerLength = Math.ceil(json.length / 8) * 8;
-  if (headerLength > MAX_HEADER_BYTES) throw new SafetensorError(`the header would be ${headerLength} bytes, over the limit of ${MAX_HEADER_BYTES}`);
+  if (headerLength > MAX_HEADER_BYTES)
+    throw new SafetensorError(`the header would be ${headerLength} bytes, over the limit of ${MAX_HEADER_BYTES}`);
 
   const out = new Uint8Array(8 + headerLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
@@ -165,7 +193,8 @@ export function decodeSafetensors(bytes: Uint8Array, name = "safetensors data"):
   const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
   if (declared > BigInt(MAX_HEADER_BYTES)) throw fail(`the header length ${declared} is over the limit of ${MAX_HEADER_BYTES} bytes`);
   const headerLength = Number(declared);
-  if (8 + headerLength > bytes.length) throw fail(`the header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated?)`);
+  if (8 + headerLength > bytes.length)
+    throw fail(`the header length ${headerLength} runs past the end of the ${bytes.length}-byte file (truncated?)`);
 
   let text: string;
   try {
@@ -200,13 +229,20 @@ export function decodeSafetensors(bytes: Uint8Array, name = "safetensors data"):
     if (!Array.isArray(shape)) throw fail(`tensor '${key}' has no shape list`);
     const numel = numelOf(shape);
     if (numel === undefined) throw fail(`tensor '${key}' has invalid shape ${JSON.stringify(shape).slice(0, 80)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => typeof o === "number" && Number.isSafeInteger(o) && o >= 0)) {
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => typeof o === "number" && Number.isSafeInteger(o) && o >= 0)
+    ) {
       throw fail(`tensor '${key}' has invalid data_offsets ${JSON.stringify(offsets)?.slice(0, 80)}`);
     }
     const [begin, end] = offsets as [number, number];
     if (begin > end) throw fail(`tensor '${key}' has data_offsets [${begin}, ${end}] that end before they begin`);
     const expected = numel * dtypes[dtype].size;
-    if (end - begin !== expected) throw fail(`tensor '${key}' of ${dtype} shape [${shape.join(", ")}] needs ${expected} bytes but data_offsets [${begin}, ${end}] give ${end - begin}`);
+    if (end - begin !== expected)
+      throw fail(
+        `tensor '${key}' of ${dtype} shape [${shape.join(", ")}] needs ${expected} bytes but data_offsets [${begin}, ${end}] give ${end - begin}`,
+      );
     described.push({ name: key, dtype, shape: shape as number[], begin, end });
   }
 
@@ -251,7 +287,11 @@ export async function readSafetensorsFile(file: string): Promise<DecodedSafetens
  * Writes a .safetensors file atomically: to a temporary file in the same folder, flushed,
  * then renamed over `file`, so readers never see a half-written file.
  */
-export async function writeSafetensorsFile(file: string, tensors: readonly NamedSafetensorsTensor[], metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensorsFile(
+  file: string,
+  tensors: readonly NamedSafetensorsTensor[],
+  metadata?: Record<string, string>,
+): Promise<void> {
   const bytes = encodeSafetensors(tensors, metadata);
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {

@@ -11,17 +11,17 @@ import { bfloat16ToFloat32Array, float16ToFloat32Array } from "./float16";
 import {
   PyDict,
   PyGlobal,
-  PyHostValue,
+  type PyHostValue,
   PyObject,
   PySet,
   PyTuple,
-  PyValue,
+  type PyValue,
   recordClass,
   safeDataGlobal,
   typeName,
   unpickle,
 } from "./pickle";
-import { ZipArchive, ZipLimits, defaultZipLimits, looksLikeZip } from "./zip-reader";
+import { ZipArchive, type ZipLimits, defaultZipLimits, looksLikeZip } from "./zip-reader";
 
 export type TorchDtype = "float16" | "bfloat16" | "float32" | "float64" | "int64" | "int32" | "int16" | "int8" | "uint8" | "bool";
 
@@ -29,21 +29,51 @@ export type StorageArray = Uint16Array | Float32Array | Float64Array | BigInt64A
 
 /** Bytes per element of each dtype. */
 export const dtypeSize: Readonly<Record<TorchDtype, number>> = {
-  float16: 2, bfloat16: 2, float32: 4, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float16: 2,
+  bfloat16: 2,
+  float32: 4,
+  float64: 8,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 /** torch's legacy storage classes, as persistent ids name them. */
 const storageDtypes: Readonly<Record<string, TorchDtype>> = {
-  HalfStorage: "float16", BFloat16Storage: "bfloat16", FloatStorage: "float32", DoubleStorage: "float64",
-  LongStorage: "int64", IntStorage: "int32", ShortStorage: "int16", CharStorage: "int8",
-  ByteStorage: "uint8", BoolStorage: "bool", UntypedStorage: "uint8",
+  HalfStorage: "float16",
+  BFloat16Storage: "bfloat16",
+  FloatStorage: "float32",
+  DoubleStorage: "float64",
+  LongStorage: "int64",
+  IntStorage: "int32",
+  ShortStorage: "int16",
+  CharStorage: "int8",
+  ByteStorage: "uint8",
+  BoolStorage: "bool",
+  UntypedStorage: "uint8",
 };
 
 /** torch.<name> dtype globals and the dtype they stand for. */
 const dtypeGlobals: Readonly<Record<string, TorchDtype>> = {
-  float16: "float16", half: "float16", bfloat16: "bfloat16", float32: "float32", float: "float32",
-  float64: "float64", double: "float64", int64: "int64", long: "int64", int32: "int32", int: "int32",
-  int16: "int16", short: "int16", int8: "int8", uint8: "uint8", bool: "bool",
+  float16: "float16",
+  half: "float16",
+  bfloat16: "bfloat16",
+  float32: "float32",
+  float: "float32",
+  float64: "float64",
+  double: "float64",
+  int64: "int64",
+  long: "int64",
+  int32: "int32",
+  int: "int32",
+  int16: "int16",
+  short: "int16",
+  int8: "int8",
+  uint8: "uint8",
+  bool: "bool",
 };
 
 /** Most dimensions a tensor may have (torch's own limit). */
@@ -54,7 +84,8 @@ const MAX_DIMS = 64;
  */
 const MAX_EXPANDED_NUMEL = 1 << 26;
 
-const REFUSAL = "only the classes and functions torch.save writes for tensors and modules are allowed (this file is not a checkpoint, or it was made to run code)";
+const REFUSAL =
+  "only the classes and functions torch.save writes for tensors and modules are allowed (this file is not a checkpoint, or it was made to run code)";
 
 /** A dtype value (torch.float16, ...) named by the pickle. */
 export class TorchDtypeValue implements PyHostValue {
@@ -201,7 +232,8 @@ export function parseTorchArchive(bytes: Uint8Array, name = "<bytes>", options: 
   const text = (path: string) => (zip.has(entry(path)) ? new TextDecoder().decode(zip.read(entry(path))).trim() : undefined);
 
   const byteorderText = text("byteorder") ?? "little";
-  if (byteorderText !== "little" && byteorderText !== "big") throw new TorchFileError(`${name}: unknown byteorder '${byteorderText.slice(0, 20)}'`);
+  if (byteorderText !== "little" && byteorderText !== "big")
+    throw new TorchFileError(`${name}: unknown byteorder '${byteorderText.slice(0, 20)}'`);
   const byteorder: "little" | "big" = byteorderText;
 
   const storages = new Map<string, TorchStorage>();
@@ -209,7 +241,8 @@ export function parseTorchArchive(bytes: Uint8Array, name = "<bytes>", options: 
     const storage = loadStorage(pid, zip, entry, byteorder, name);
     const known = storages.get(storage.key);
     if (known) {
-      if (known.dtype !== storage.dtype) throw new TorchFileError(`${name}: storage '${storage.key}' is loaded as both ${known.dtype} and ${storage.dtype}`);
+      if (known.dtype !== storage.dtype)
+        throw new TorchFileError(`${name}: storage '${storage.key}' is loaded as both ${known.dtype} and ${storage.dtype}`);
       return known;
     }
     storages.set(storage.key, storage);
@@ -236,7 +269,9 @@ function notAZip(bytes: Uint8Array, name: string): TorchFileError {
         `re-save it with a newer torch, e.g. torch.save(torch.load(path), path)`,
     );
   }
-  return new TorchFileError(`${name} is not a torch.save file: it is not a zip archive (PytorchStreamReader failed reading zip archive: failed finding central directory)`);
+  return new TorchFileError(
+    `${name} is not a torch.save file: it is not a zip archive (PytorchStreamReader failed reading zip archive: failed finding central directory)`,
+  );
 }
 
 /** The top folder holding data.pkl: torch writes every entry under one such folder. */
@@ -256,7 +291,13 @@ function findArchiveName(zip: ZipArchive, name: string): string {
 }
 
 /** persistent_load: ('storage', torch.<Type>Storage, key, location, numel) → the storage, checked against its entry. */
-function loadStorage(pid: PyValue, zip: ZipArchive, entry: (path: string) => string, byteorder: "little" | "big", name: string): TorchStorage {
+function loadStorage(
+  pid: PyValue,
+  zip: ZipArchive,
+  entry: (path: string) => string,
+  byteorder: "little" | "big",
+  name: string,
+): TorchStorage {
   if (!(pid instanceof PyTuple) || pid.length !== 5 || pid.items[0] !== "storage") {
     throw new UnpicklingError(`unsupported persistent id ${describe(pid)}: torch.save writes ('storage', type, key, location, numel)`);
   }
@@ -268,11 +309,16 @@ function loadStorage(pid: PyValue, zip: ZipArchive, entry: (path: string) => str
   if (!isCount(numel)) throw new UnpicklingError(`bad element count ${describe(numel)} for storage '${key}'`);
   const path = entry(`data/${key}`);
   const zipEntry = zip.entry(path);
-  if (!zipEntry) throw new TorchFileError(`${name}: storage '${key}' has no entry ${path} (PytorchStreamReader failed locating file data/${key}: file not found)`);
+  if (!zipEntry)
+    throw new TorchFileError(
+      `${name}: storage '${key}' has no entry ${path} (PytorchStreamReader failed locating file data/${key}: file not found)`,
+    );
   const expected = numel * dtypeSize[dtype];
   // Checked before reading, so a storage that claims a huge size cannot make us allocate it.
   if (zipEntry.uncompressedSize !== expected) {
-    throw new TorchFileError(`${name}: storage '${key}' declares ${numel} ${dtype} elements (${expected} bytes) but ${path} holds ${zipEntry.uncompressedSize} bytes`);
+    throw new TorchFileError(
+      `${name}: storage '${key}' declares ${numel} ${dtype} elements (${expected} bytes) but ${path} holds ${zipEntry.uncompressedSize} bytes`,
+    );
   }
   return new TorchStorage(key, dtype, numel, location, zip.read(zipEntry), byteorder);
 }
@@ -337,16 +383,21 @@ function rebuildTensor(args: readonly PyValue[], arityOk: boolean, requiresGrad:
   if (!isCount(offset)) throw new UnpicklingError(`bad storage offset ${describe(offset)}`);
   const shape = sizeItems(size);
   const strides = sizeItems(stride);
-  if (strides.length !== shape.length) throw new UnpicklingError(`tensor size ${describe(size)} and stride ${describe(stride)} differ in length`);
+  if (strides.length !== shape.length)
+    throw new UnpicklingError(`tensor size ${describe(size)} and stride ${describe(stride)} differ in length`);
   const numel = shape.reduce((a, b) => a * b, 1);
   if (numel > 0) {
     // The last element the view reads must lie inside the storage.
     const last = shape.reduce((sum, dim, i) => sum + (dim - 1) * strides[i], offset);
     if (last >= storage.numel) {
-      throw new TorchFileError(`tensor of size ${describe(size)}, stride ${describe(stride)} at offset ${offset} reads element ${last} of storage '${storage.key}', which has ${storage.numel}`);
+      throw new TorchFileError(
+        `tensor of size ${describe(size)}, stride ${describe(stride)} at offset ${offset} reads element ${last} of storage '${storage.key}', which has ${storage.numel}`,
+      );
     }
     if (numel > storage.numel && numel > MAX_EXPANDED_NUMEL) {
-      throw new TorchFileError(`tensor of size ${describe(size)} repeats storage '${storage.key}' to ${numel} elements, over the limit of ${MAX_EXPANDED_NUMEL}`);
+      throw new TorchFileError(
+        `tensor of size ${describe(size)} repeats storage '${storage.key}' to ${numel} elements, over the limit of ${MAX_EXPANDED_NUMEL}`,
+      );
     }
   }
   return new TorchTensor(storage, offset, shape, strides, requiresGrad);
@@ -409,7 +460,8 @@ function isCount(value: PyValue | undefined): value is number {
 
 /** A short rendering of a value for messages. */
 function describe(value: PyValue | undefined): string {
-  if (value instanceof PyTuple) return `(${value.items.slice(0, 8).map(describe).join(", ")}${value.length > 8 ? ", ..." : value.length === 1 ? "," : ""})`;
+  if (value instanceof PyTuple)
+    return `(${value.items.slice(0, 8).map(describe).join(", ")}${value.length > 8 ? ", ..." : value.length === 1 ? "," : ""})`;
   if (typeof value === "string") return JSON.stringify(value.slice(0, 60));
   if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
   return typeName(value);
@@ -422,12 +474,18 @@ function typedArrayOf(dtype: TorchDtype, buffer: ArrayBuffer): StorageArray {
     case "float16":
     case "bfloat16":
       return new Uint16Array(buffer);
-    case "float32": return new Float32Array(buffer);
-    case "float64": return new Float64Array(buffer);
-    case "int64": return new BigInt64Array(buffer);
-    case "int32": return new Int32Array(buffer);
-    case "int16": return new Int16Array(buffer);
-    case "int8": return new Int8Array(buffer);
+    case "float32":
+      return new Float32Array(buffer);
+    case "float64":
+      return new Float64Array(buffer);
+    case "int64":
+      return new BigInt64Array(buffer);
+    case "int32":
+      return new Int32Array(buffer);
+    case "int16":
+      return new Int16Array(buffer);
+    case "int8":
+      return new Int8Array(buffer);
     case "uint8":
     case "bool":
       return new Uint8Array(buffer);
@@ -513,10 +571,12 @@ function collectState(module: PyObject, prefix: string, out: Map<string, TorchTe
   const tensors = (field: string, filter: (name: string) => boolean) => {
     const entries = dict.get(field);
     if (entries === undefined) return;
-    if (!(entries instanceof PyDict)) throw new TorchFileError(`${module.className} at '${prefix}' has ${field} of type ${typeName(entries)}`);
+    if (!(entries instanceof PyDict))
+      throw new TorchFileError(`${module.className} at '${prefix}' has ${field} of type ${typeName(entries)}`);
     for (const [name, tensor] of entries) {
       if (tensor === null || typeof name !== "string" || !filter(name)) continue;
-      if (!(tensor instanceof TorchTensor)) throw new TorchFileError(`'${prefix}${String(name)}' in ${field} is ${typeName(tensor)}, not a tensor`);
+      if (!(tensor instanceof TorchTensor))
+        throw new TorchFileError(`'${prefix}${String(name)}' in ${field} is ${typeName(tensor)}, not a tensor`);
       out.set(prefix + name, tensor);
     }
   };

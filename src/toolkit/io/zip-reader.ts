@@ -125,7 +125,8 @@ export class ZipArchive {
   private dataStart(entry: ZipEntry): number {
     const at = entry.localHeaderOffset;
     this.need(at, 30, `the local header of '${entry.name}'`);
-    if (this.view.getUint32(at, true) !== LOCAL_SIGNATURE) throw this.fault(`bad local header signature for entry '${entry.name}' at offset ${at}`);
+    if (this.view.getUint32(at, true) !== LOCAL_SIGNATURE)
+      throw this.fault(`bad local header signature for entry '${entry.name}' at offset ${at}`);
     const start = at + 30 + this.view.getUint16(at + 26, true) + this.view.getUint16(at + 28, true);
     this.need(start, entry.compressedSize, `the data of '${entry.name}'`);
     return start;
@@ -139,13 +140,15 @@ export class ZipArchive {
     if (count === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
       ({ count, size, offset } = this.readZip64End(eocd));
     }
-    if (count > this.limits.maxEntries) throw this.fault(`the central directory lists ${count} entries, over the limit of ${this.limits.maxEntries}`);
+    if (count > this.limits.maxEntries)
+      throw this.fault(`the central directory lists ${count} entries, over the limit of ${this.limits.maxEntries}`);
     this.need(offset, size, "the central directory");
     const entries: ZipEntry[] = [];
     let at = offset;
     for (let i = 0; i < count; i++) {
       this.need(at, 46, `central directory entry ${i}`);
-      if (this.view.getUint32(at, true) !== CENTRAL_SIGNATURE) throw this.fault(`bad central directory entry signature at offset ${at} (entry ${i})`);
+      if (this.view.getUint32(at, true) !== CENTRAL_SIGNATURE)
+        throw this.fault(`bad central directory entry signature at offset ${at} (entry ${i})`);
       const flags = this.view.getUint16(at + 8, true);
       const methodCode = this.view.getUint16(at + 10, true);
       const crc = this.view.getUint32(at + 16, true);
@@ -159,9 +162,11 @@ export class ZipArchive {
       const nameBytes = this.bytes.subarray(at + 46, at + 46 + nameLength);
       const name = flags & 0x800 ? utf8(nameBytes, () => this.fault(`entry ${i} has a name that is not UTF-8`)) : latin1(nameBytes);
       if (compressedSize === 0xffffffff || uncompressedSize === 0xffffffff || localHeaderOffset === 0xffffffff) {
-        ({ compressedSize, uncompressedSize, localHeaderOffset } = this.readZip64Extra(
-          at + 46 + nameLength, extraLength, name, { compressedSize, uncompressedSize, localHeaderOffset },
-        ));
+        ({ compressedSize, uncompressedSize, localHeaderOffset } = this.readZip64Extra(at + 46 + nameLength, extraLength, name, {
+          compressedSize,
+          uncompressedSize,
+          localHeaderOffset,
+        }));
       }
       if (flags & 0x1) throw this.fault(`entry '${name}' is encrypted`);
       const method = methodCode === 0 ? "stored" : methodCode === 8 ? "deflate" : undefined;
@@ -186,7 +191,11 @@ export class ZipArchive {
         return at;
       }
     }
-    throw this.fault(this.bytes.length < EOCD_SIZE ? "file is too short to be a zip archive" : "no end of central directory record (not a zip archive, or truncated)");
+    throw this.fault(
+      this.bytes.length < EOCD_SIZE
+        ? "file is too short to be a zip archive"
+        : "no end of central directory record (not a zip archive, or truncated)",
+    );
   }
 
   private readZip64End(eocd: number): { count: number; size: number; offset: number } {

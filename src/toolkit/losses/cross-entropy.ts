@@ -53,10 +53,7 @@ export function crossEntropy(logits: tf.Tensor, target: tf.Tensor, options: Cros
   if (labelSmoothing > 0) checkSmoothingRange(labelSmoothing);
   // nll_loss_nd and nll_loss's own checks, in their order
   if (target.rank > 0 && logits.shape[0] !== target.shape[0]) {
-    throw pythonError(
-      "ValueError",
-      `Expected input batch_size (${logits.shape[0]}) to match target batch_size (${target.shape[0]}).`,
-    );
+    throw pythonError("ValueError", `Expected input batch_size (${logits.shape[0]}) to match target batch_size (${target.shape[0]}).`);
   }
   if (target.rank > 1) {
     throw pythonError("RuntimeError", "0D or 1D target tensor expected, multi-target not supported");
@@ -65,7 +62,11 @@ export function crossEntropy(logits: tf.Tensor, target: tf.Tensor, options: Cros
   if (target.dtype !== "int32") {
     throw pythonError("RuntimeError", `expected scalar type Long but found ${torchDtypeName(target.dtype)}`);
   }
-  const ids = hostValues(target, "crossEntropy: the class ids", "Make them with tf.tensor1d(ids, \"int32\") just before the loss (as the DataLoader does).");
+  const ids = hostValues(
+    target,
+    "crossEntropy: the class ids",
+    'Make them with tf.tensor1d(ids, "int32") just before the loss (as the DataLoader does).',
+  );
   for (const id of ids) {
     if (id !== ignoreIndex && (id < 0 || id >= numClasses)) {
       throw pythonError("IndexError", `Target ${id} is out of bounds.`);
@@ -83,7 +84,9 @@ function checkSmoothingRange(labelSmoothing: number): void {
 
 function classWeights(weight: tf.Tensor | number[] | undefined, numClasses: number, prefix: string): Float32Array | undefined {
   if (weight === undefined) return undefined;
-  const values = Array.isArray(weight) ? Float32Array.from(weight) : (hostValues(weight, `crossEntropy: the ${prefix}class weights`, "Pass them as a number[].") as Float32Array);
+  const values = Array.isArray(weight)
+    ? Float32Array.from(weight)
+    : (hostValues(weight, `crossEntropy: the ${prefix}class weights`, "Pass them as a number[].") as Float32Array);
   const shape = Array.isArray(weight) ? [weight.length] : weight.shape;
   if (shape.length !== 1 || shape[0] !== numClasses) {
     throw pythonError(
@@ -96,7 +99,11 @@ function classWeights(weight: tf.Tensor | number[] | undefined, numClasses: numb
 
 /** −Σ_c t̃_c·w_c·log p_c per row, t̃ = t(1-ε)+ε/C; the mean divides by B. */
 function probabilityTargetLoss(
-  logits: tf.Tensor, target: tf.Tensor, weight: Float32Array | undefined, eps: number, reduction: Reduction,
+  logits: tf.Tensor,
+  target: tf.Tensor,
+  weight: Float32Array | undefined,
+  eps: number,
+  reduction: Reduction,
 ): tf.Tensor {
   return tf.tidy(() => {
     const numClasses = logits.shape[1] as number;
@@ -116,8 +123,12 @@ function probabilityTargetLoss(
  * without class weights), as PyTorch does.
  */
 function classIdTargetLoss(
-  logits: tf.Tensor, ids: ArrayLike<number>, weight: Float32Array | undefined, eps: number,
-  ignoreIndex: number, reduction: Reduction,
+  logits: tf.Tensor,
+  ids: ArrayLike<number>,
+  weight: Float32Array | undefined,
+  eps: number,
+  ignoreIndex: number,
+  reduction: Reduction,
 ): tf.Tensor {
   const [batch, numClasses] = logits.shape as [number, number];
   const oneHot = new Float32Array(batch * numClasses);
@@ -139,9 +150,7 @@ function classIdTargetLoss(
 
     const weighted = weight ? tf.mul(logP, tf.tensor1d(weight)) : logP;
     const smooth = tf.mul(tf.neg(tf.sum(weighted, 1)), tf.tensor1d(kept));
-    const smoothReduced = reduction === "none" ? smooth
-      : reduction === "sum" ? tf.sum(smooth)
-      : tf.div(tf.sum(smooth), weightSum);
+    const smoothReduced = reduction === "none" ? smooth : reduction === "sum" ? tf.sum(smooth) : tf.div(tf.sum(smooth), weightSum);
     return tf.add(tf.mul(nllReduced, 1 - eps), tf.mul(smoothReduced, eps / numClasses));
   });
 }

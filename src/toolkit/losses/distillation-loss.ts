@@ -26,7 +26,12 @@ export interface DistillationLossOptions {
  * the eval output (25200 rows at 640×640).
  */
 export function flattenDetectorMaps(maps: tf.Tensor[]): tf.Tensor {
-  return tf.tidy(() => tf.concat(maps.map((m) => tf.reshape(m, [m.shape[0], -1, m.shape[m.rank - 1]])), 1));
+  return tf.tidy(() =>
+    tf.concat(
+      maps.map((m) => tf.reshape(m, [m.shape[0], -1, m.shape[m.rank - 1]])),
+      1,
+    ),
+  );
 }
 
 /**
@@ -35,9 +40,7 @@ export function flattenDetectorMaps(maps: tf.Tensor[]): tf.Tensor {
  * not line up (different input sizes, e.g. 25200 vs 15120) it fails as PyTorch's
  * elementwise op between the two flattened tensors does.
  */
-export function distillationLoss(
-  studentMaps: tf.Tensor[], teacherMaps: tf.Tensor[], options: DistillationLossOptions,
-): tf.Tensor {
+export function distillationLoss(studentMaps: tf.Tensor[], teacherMaps: tf.Tensor[], options: DistillationLossOptions): tf.Tensor {
   const temperature = options.temperature ?? 1;
   return tf.tidy(() => {
     const student = tf.div(flattenDetectorMaps(studentMaps), temperature);
@@ -46,9 +49,8 @@ export function distillationLoss(
     if (student.shape.some((d, i) => d !== teacher.shape[i])) {
       throw new Error(`distillationLoss: student [${student.shape}] and teacher [${teacher.shape}] must have the same shape`);
     }
-    const loss = options.activation === "sigmoid"
-      ? sigmoidLoss(student, teacher, options.kind)
-      : softmaxLoss(student, teacher, options.kind);
+    const loss =
+      options.activation === "sigmoid" ? sigmoidLoss(student, teacher, options.kind) : softmaxLoss(student, teacher, options.kind);
     return tf.mul(loss, temperature * temperature);
   });
 }

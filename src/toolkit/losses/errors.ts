@@ -11,11 +11,16 @@ export function pythonError(name: PythonExceptionName, message: string): Error {
  *  int32 is this toolkit's class-id dtype, the counterpart of torch's Long. */
 export function torchDtypeName(dtype: string): string {
   switch (dtype) {
-    case "int32": return "Long";
-    case "float32": return "Float";
-    case "bool": return "Bool";
-    case "complex64": return "ComplexFloat";
-    default: return dtype;
+    case "int32":
+      return "Long";
+    case "float32":
+      return "Float";
+    case "bool":
+      return "Bool";
+    case "complex64":
+      return "ComplexFloat";
+    default:
+      return dtype;
   }
 }
 

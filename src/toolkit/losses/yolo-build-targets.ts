@@ -16,7 +16,13 @@ export interface LevelTargets {
 }
 
 /** Neighbour-cell offsets (yolov5's `off`) times g = 0.5: self, left, up, right, down. */
-const CELL_OFFSETS: readonly (readonly [number, number])[] = [[0, 0], [0.5, 0], [0, 0.5], [-0.5, 0], [0, -0.5]];
+const CELL_OFFSETS: readonly (readonly [number, number])[] = [
+  [0, 0],
+  [0.5, 0],
+  [0, 0.5],
+  [-0.5, 0],
+  [0, -0.5],
+];
 const HALF_CELL = 0.5;
 const f32 = Math.fround;
 
@@ -31,8 +37,11 @@ const f32 = Math.fround;
  * @param gridShape [ny, nx] of this level
  */
 export function buildLevelTargets(
-  targets: ArrayLike<number>, numTargets: number, anchorsGrid: readonly (readonly [number, number])[],
-  gridShape: readonly [number, number], anchorT: number,
+  targets: ArrayLike<number>,
+  numTargets: number,
+  anchorsGrid: readonly (readonly [number, number])[],
+  gridShape: readonly [number, number],
+  anchorT: number,
 ): LevelTargets {
   const [ny, nx] = gridShape;
   const gain = [nx, ny, nx, ny];
@@ -41,25 +50,42 @@ export function buildLevelTargets(
   anchorsGrid.forEach(([aw, ah], anchor) => {
     for (let row = 0; row < numTargets; row++) {
       const o = row * 6;
-      const gx = f32(targets[o + 2] * gain[0]), gy = f32(targets[o + 3] * gain[1]);
-      const gw = f32(targets[o + 4] * gain[2]), gh = f32(targets[o + 5] * gain[3]);
-      const rw = f32(gw / aw), rh = f32(gh / ah);
+      const gx = f32(targets[o + 2] * gain[0]),
+        gy = f32(targets[o + 3] * gain[1]);
+      const gw = f32(targets[o + 4] * gain[2]),
+        gh = f32(targets[o + 5] * gain[3]);
+      const rw = f32(gw / aw),
+        rh = f32(gh / ah);
       const worst = Math.max(rw, f32(1 / rw), rh, f32(1 / rh));
       if (worst < anchorT) matched.push({ row, anchor, gx, gy, gw, gh });
     }
   });
 
-  const out: LevelTargets = { image: [], anchor: [], gridY: [], gridX: [], classId: [], box: new Float32Array(0), anchorWh: new Float32Array(0) };
+  const out: LevelTargets = {
+    image: [],
+    anchor: [],
+    gridY: [],
+    gridX: [],
+    classId: [],
+    box: new Float32Array(0),
+    anchorWh: new Float32Array(0),
+  };
   const box: number[] = [];
   const anchorWh: number[] = [];
   const offsetUsed = (m: (typeof matched)[number], k: number): boolean => {
-    const gxi = f32(nx - m.gx), gyi = f32(ny - m.gy);
+    const gxi = f32(nx - m.gx),
+      gyi = f32(ny - m.gy);
     switch (k) {
-      case 0: return true;
-      case 1: return m.gx % 1 < HALF_CELL && m.gx > 1;
-      case 2: return m.gy % 1 < HALF_CELL && m.gy > 1;
-      case 3: return gxi % 1 < HALF_CELL && gxi > 1;
-      default: return gyi % 1 < HALF_CELL && gyi > 1;
+      case 0:
+        return true;
+      case 1:
+        return m.gx % 1 < HALF_CELL && m.gx > 1;
+      case 2:
+        return m.gy % 1 < HALF_CELL && m.gy > 1;
+      case 3:
+        return gxi % 1 < HALF_CELL && gxi > 1;
+      default:
+        return gyi % 1 < HALF_CELL && gyi > 1;
     }
   };
   // t.repeat((5, 1, 1))[j]: offset-major order

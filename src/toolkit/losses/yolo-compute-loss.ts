@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { bceWithLogitsElementwise } from "./bce";
 import { bboxCiou } from "./bbox-iou";
 import { computeDetached, detach } from "./grad-utils";
-import { buildLevelTargets, LevelTargets } from "./yolo-build-targets";
+import { buildLevelTargets, type LevelTargets } from "./yolo-build-targets";
 import { hostValues } from "../../tfjs/webgpu/host-values";
 
 /** The loss hyper-parameters yolov5 reads from `hyp` (after train.py's scaling). */
@@ -71,7 +71,8 @@ export class ComputeLoss {
     this.balance = nl === 3 ? [4.0, 1.0, 0.4] : [4.0, 1.0, 0.25, 0.06, 0.02].slice(0, nl);
     this.ssi = opts.autobalance ? opts.strides.indexOf(16) : 0;
     this.anchorsGrid = opts.anchors.map((level, i) =>
-      level.map(([w, h]) => [Math.fround(w / opts.strides[i]), Math.fround(h / opts.strides[i])] as [number, number]));
+      level.map(([w, h]) => [Math.fround(w / opts.strides[i]), Math.fround(h / opts.strides[i])] as [number, number]),
+    );
   }
 
   /**
@@ -87,9 +88,11 @@ export class ComputeLoss {
     const balance = this.levelWeights();
     const { positive, negative } = smoothBce(hyp.label_smoothing ?? 0);
     const levelBce = (logits: tf.Tensor, target: tf.Tensor | number, posWeight: number): tf.Tensor =>
-      tf.mean(hyp.fl_gamma > 0
-        ? focalLossElementwise(logits, target, posWeight, hyp.fl_gamma)
-        : bceWithLogitsElementwise(logits, target, posWeight));
+      tf.mean(
+        hyp.fl_gamma > 0
+          ? focalLossElementwise(logits, target, posWeight, hyp.fl_gamma)
+          : bceWithLogitsElementwise(logits, target, posWeight),
+      );
 
     const parts = tf.tidy(() => {
       let lbox: tf.Tensor = tf.scalar(0);
@@ -147,11 +150,13 @@ export class ComputeLoss {
   /** yolov5: balance[i] = balance[i] * 0.9999 + 0.0001 / lobj_i.item(), then / balance[ssi]; on the device. */
   private updateBalance(objPerLevel: tf.Tensor[]): void {
     const inUse = this.balanceInUse!;
-    this.balanceOnDevice = tf.keep(tf.tidy(() => {
-      const losses = detach(tf.stack(objPerLevel) as tf.Tensor1D);
-      const next = tf.add(tf.mul(inUse, 0.9999), tf.div(0.0001, losses));
-      return tf.div(next, tf.slice(next, [this.ssi], [1])) as tf.Tensor1D;
-    }));
+    this.balanceOnDevice = tf.keep(
+      tf.tidy(() => {
+        const losses = detach(tf.stack(objPerLevel) as tf.Tensor1D);
+        const next = tf.add(tf.mul(inUse, 0.9999), tf.div(0.0001, losses));
+        return tf.div(next, tf.slice(next, [this.ssi], [1])) as tf.Tensor1D;
+      }),
+    );
   }
 
   /** The objectness weights the next call uses (read asynchronously). */
@@ -178,7 +183,11 @@ function labelRows(targets: tf.Tensor | ArrayLike<number>[]): { rows: ArrayLike<
     if (targets.rank !== 2 || targets.shape[1] !== 6) {
       throw new Error(`ComputeLoss: targets must be [nt, 6] (image, class, x, y, w, h); got [${targets.shape.join(", ")}]`);
     }
-    const rows = hostValues(targets, "ComputeLoss: the targets", "Make them with tf.tensor2d(rows, [nt, 6]) just before the loss (as the DataLoader does), or pass the rows as arrays.");
+    const rows = hostValues(
+      targets,
+      "ComputeLoss: the targets",
+      "Make them with tf.tensor2d(rows, [nt, 6]) just before the loss (as the DataLoader does), or pass the rows as arrays.",
+    );
     return { rows, count: targets.shape[0] };
   }
   const flat = new Float32Array(targets.length * 6);
@@ -202,7 +211,11 @@ function objectnessTarget(iou: tf.Tensor, cells: number[], shape: number[], gr: 
     let score = tf.relu(v);
     if (gr < 1) score = tf.add(1 - gr, tf.mul(gr, score));
     const updates = tf.gather(score, tf.tensor1d(keep, "int32"));
-    const indices = tf.tensor2d(keep.map((k) => cells[k]), [keep.length, 1], "int32");
+    const indices = tf.tensor2d(
+      keep.map((k) => cells[k]),
+      [keep.length, 1],
+      "int32",
+    );
     return tf.reshape(tf.scatterND(indices, updates, [size]), shape);
   }, iou);
 }
@@ -211,7 +224,9 @@ function objectnessTarget(iou: tf.Tensor, cells: number[], shape: number[], gr: 
 function classTargets(level: LevelTargets, nc: number, positive: number, negative: number): tf.Tensor {
   const n = level.classId.length;
   const t = new Float32Array(n * nc).fill(negative);
-  level.classId.forEach((c, k) => { t[k * nc + c] = positive; });
+  level.classId.forEach((c, k) => {
+    t[k * nc + c] = positive;
+  });
   return tf.tensor2d(t, [n, nc]);
 }
 
@@ -219,7 +234,13 @@ function classTargets(level: LevelTargets, nc: number, positive: number, negativ
  * yolov5's FocalLoss around BCE-with-logits, elementwise:
  * bce · (y·α + (1−y)(1−α)) · (1 − p_t)^γ with p_t = y·σ(x) + (1−y)(1−σ(x)), α = 0.25.
  */
-export function focalLossElementwise(logits: tf.Tensor, target: tf.Tensor | number, posWeight: number, gamma: number, alpha = 0.25): tf.Tensor {
+export function focalLossElementwise(
+  logits: tf.Tensor,
+  target: tf.Tensor | number,
+  posWeight: number,
+  gamma: number,
+  alpha = 0.25,
+): tf.Tensor {
   return tf.tidy(() => {
     const y = typeof target === "number" ? tf.scalar(target) : target;
     const bce = bceWithLogitsElementwise(logits, y, posWeight);

@@ -1,10 +1,10 @@
 // YOLOv5-cls (models/yolo.py ClassificationModel, v7.0): the detector's backbone with its
 // last layer (SPPF, index 9) replaced by the Classify head.
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { Classify, ModuleList } from "./common";
 import { DEFAULT_ANCHORS } from "./detect";
-import { buildLayers, runLayers, YOLO_SCALES, YOLOV5_BACKBONE, YoloScale, makeDivisible } from "./yolo";
+import { buildLayers, runLayers, YOLO_SCALES, YOLOV5_BACKBONE, type YoloScale, makeDivisible } from "./yolo";
 import { frameworkError } from "./errors";
 
 export interface YoloClsOptions {
@@ -20,7 +20,12 @@ export class YOLOv5Cls extends Module {
   readonly model: ModuleList;
   private readonly built: { from: number | number[]; module: Module }[];
 
-  constructor(readonly scale: YoloScale, readonly nc: number, inputChannels: number, dropout: number) {
+  constructor(
+    readonly scale: YoloScale,
+    readonly nc: number,
+    inputChannels: number,
+    dropout: number,
+  ) {
     super();
     const { depth, width } = YOLO_SCALES[scale];
     // cutoff=10: layers 0..8 of the backbone, then Classify on the channels SPPF would have read.

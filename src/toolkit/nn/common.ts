@@ -168,7 +168,10 @@ export class Concat extends Module {
   }
 
   forward(xs: tf.Tensor4D[]): tf.Tensor4D {
-    checkCatShapes(xs.map((x) => x.shape), this.dimension);
+    checkCatShapes(
+      xs.map((x) => x.shape),
+      this.dimension,
+    );
     return tf.concat(xs, 3);
   }
 }
@@ -184,8 +187,10 @@ export function checkCatShapes(shapes: number[][], dim: number): void {
     }
     for (let d = 0; d < s.length; d++) {
       if (d !== dim && s[d] !== first[d]) {
-        throw frameworkError("RuntimeError",
-          `Sizes of tensors must match except in dimension ${dim}. Expected size ${first[d]} but got size ${s[d]} for tensor number ${i} in the list.`);
+        throw frameworkError(
+          "RuntimeError",
+          `Sizes of tensors must match except in dimension ${dim}. Expected size ${first[d]} but got size ${s[d]} for tensor number ${i} in the list.`,
+        );
       }
     }
   });

@@ -86,7 +86,12 @@ export class Detect extends Module {
   readonly m: ModuleList<Conv2d>;
   exportMode = false;
 
-  constructor(readonly nc: number, anchors: number[][] | number[][][], ch: number[], readonly strides: number[] = DEFAULT_STRIDES) {
+  constructor(
+    readonly nc: number,
+    anchors: number[][] | number[][][],
+    ch: number[],
+    readonly strides: number[] = DEFAULT_STRIDES,
+  ) {
     super();
     this.anchors = anchorPairs(anchors);
     this.no = nc + 5;

@@ -25,7 +25,12 @@ export class Conv2d extends Module {
   readonly padding: number;
   readonly depthwise: boolean;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, opts: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    opts: Conv2dOptions = {},
+  ) {
     super();
     const groups = opts.groups ?? 1;
     if (groups !== 1 && groups !== inChannels) {
@@ -41,7 +46,8 @@ export class Conv2d extends Module {
       : [kernelSize, kernelSize, inChannels, outChannels];
     const bound = 1 / Math.sqrt(fanIn);
     this.weight = this.param("weight", opts.init === "kaiming" ? kaimingNormalInit(shape, fanIn) : uniformInit(shape, bound));
-    if (opts.bias ?? true) this.bias = this.param("bias", opts.init === "kaiming" ? tf.zeros([outChannels]) : uniformInit([outChannels], bound));
+    if (opts.bias ?? true)
+      this.bias = this.param("bias", opts.init === "kaiming" ? tf.zeros([outChannels]) : uniformInit([outChannels], bound));
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
@@ -56,15 +62,24 @@ export class Conv2d extends Module {
   /** PyTorch's checks and texts for a wrong input (the shapes shown in its NCHW order). */
   private checkInput(shape: number[]): void {
     if (shape.length === 3) {
-      throw frameworkError("ValueError", `conv2d takes batched NHWC input [bs, H, W, C]; got [${shape.join(", ")}] (add a batch axis with expandDims(0))`);
+      throw frameworkError(
+        "ValueError",
+        `conv2d takes batched NHWC input [bs, H, W, C]; got [${shape.join(", ")}] (add a batch axis with expandDims(0))`,
+      );
     }
     if (shape.length !== 4) {
-      throw frameworkError("RuntimeError", `Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [${shape.join(", ")}]`);
+      throw frameworkError(
+        "RuntimeError",
+        `Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [${shape.join(", ")}]`,
+      );
     }
     const groups = this.depthwise ? this.inChannels : 1;
     if (shape[3] !== this.inChannels) {
       const [n, h, w, c] = shape;
-      throw frameworkError("RuntimeError", `Given groups=${groups}, weight of size [${this.outChannels}, ${this.inChannels / groups}, ${this.kernelSize}, ${this.kernelSize}], expected input[${n}, ${c}, ${h}, ${w}] to have ${this.inChannels} channels, but got ${c} channels instead`);
+      throw frameworkError(
+        "RuntimeError",
+        `Given groups=${groups}, weight of size [${this.outChannels}, ${this.inChannels / groups}, ${this.kernelSize}, ${this.kernelSize}], expected input[${n}, ${c}, ${h}, ${w}] to have ${this.inChannels} channels, but got ${c} channels instead`,
+      );
     }
   }
 }
@@ -81,7 +96,11 @@ export class BatchNorm2d extends Module {
   readonly runningMean: tf.Variable;
   readonly runningVar: tf.Variable;
 
-  constructor(readonly numFeatures: number, readonly eps = 1e-5, readonly momentum = 0.1) {
+  constructor(
+    readonly numFeatures: number,
+    readonly eps = 1e-5,
+    readonly momentum = 0.1,
+  ) {
     super();
     this.weight = this.param("weight", tf.ones([numFeatures]));
     this.bias = this.param("bias", tf.zeros([numFeatures]));
@@ -90,7 +109,15 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    if (!this.training) return tf.batchNorm4d(x, this.runningMean as tf.Tensor1D, this.runningVar as tf.Tensor1D, this.bias as tf.Tensor1D, this.weight as tf.Tensor1D, this.eps);
+    if (!this.training)
+      return tf.batchNorm4d(
+        x,
+        this.runningMean as tf.Tensor1D,
+        this.runningVar as tf.Tensor1D,
+        this.bias as tf.Tensor1D,
+        this.weight as tf.Tensor1D,
+        this.eps,
+      );
     const count = x.shape[0] * x.shape[1] * x.shape[2];
     if (count <= 1) {
       throw frameworkError("ValueError", `Expected more than 1 value per channel when training, got input size ${torchSizeNCHW(x.shape)}`);
@@ -115,18 +142,24 @@ export class Linear extends Module {
   readonly weight: tf.Variable;
   readonly bias?: tf.Variable;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: { bias?: boolean; init?: "torch" | "kaiming" } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: { bias?: boolean; init?: "torch" | "kaiming" } = {},
+  ) {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = this.param("weight", opts.init === "kaiming"
-      ? kaimingNormalInit([outFeatures, inFeatures], inFeatures)
-      : uniformInit([outFeatures, inFeatures], bound));
-    if (opts.bias ?? true) this.bias = this.param("bias", opts.init === "kaiming" ? tf.zeros([outFeatures]) : uniformInit([outFeatures], bound));
+    this.weight = this.param(
+      "weight",
+      opts.init === "kaiming" ? kaimingNormalInit([outFeatures, inFeatures], inFeatures) : uniformInit([outFeatures, inFeatures], bound),
+    );
+    if (opts.bias ?? true)
+      this.bias = this.param("bias", opts.init === "kaiming" ? tf.zeros([outFeatures]) : uniformInit([outFeatures], bound));
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {
     const y = tf.matMul(x, this.weight as tf.Tensor2D, false, true) as tf.Tensor2D;
-    return this.bias ? tf.add(y, this.bias) as tf.Tensor2D : y;
+    return this.bias ? (tf.add(y, this.bias) as tf.Tensor2D) : y;
   }
 }
 
@@ -146,7 +179,11 @@ export class ReLU extends Module {
 
 /** nn.MaxPool2d for the two shapes the models use: no padding, or stride 1 with padding k//2 ("same"). */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: number, readonly stride = kernelSize, readonly padding = 0) {
+  constructor(
+    readonly kernelSize: number,
+    readonly stride = kernelSize,
+    readonly padding = 0,
+  ) {
     super();
     const same = stride === 1 && padding === Math.floor(kernelSize / 2) && kernelSize % 2 === 1;
     if (padding !== 0 && !same) throw frameworkError("ValueError", "MaxPool2d: padding must be 0, or k//2 with stride 1");

@@ -1,6 +1,6 @@
 // MobileNetV1 as PaddleClas builds it (ppcls/arch/backbone/legacy_models... MobileNetV1):
 // conv-BN-ReLU stem, 13 depthwise separable blocks, global pool, Linear.
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, ReLU } from "./layers";
 import { Sequential } from "./common";
@@ -13,7 +13,10 @@ export class ConvBNLayer extends Module {
 
   constructor(inChannels: number, kernelSize: number, outChannels: number, stride: number, padding: number, groups = 1) {
     super();
-    this.conv = this.add("conv", new Conv2d(inChannels, outChannels, kernelSize, { stride, padding, groups, bias: false, init: "kaiming" }));
+    this.conv = this.add(
+      "conv",
+      new Conv2d(inChannels, outChannels, kernelSize, { stride, padding, groups, bias: false, init: "kaiming" }),
+    );
     this.bn = this.add("bn", new BatchNorm2d(outChannels, 1e-5, 0.1));
     this.relu = this.add("relu", new ReLU());
   }
@@ -42,9 +45,19 @@ export class DepthwiseSeparable extends Module {
 
 /** [num_filters1, num_filters2, num_groups, stride] of PaddleClas's 13 blocks (input channels follow). */
 const MOBILENET_V1_BLOCKS: [number, number, number, number][] = [
-  [32, 64, 32, 1], [64, 128, 64, 2], [128, 128, 128, 1], [128, 256, 128, 2], [256, 256, 256, 1],
-  [256, 512, 256, 2], [512, 512, 512, 1], [512, 512, 512, 1], [512, 512, 512, 1], [512, 512, 512, 1],
-  [512, 512, 512, 1], [512, 1024, 512, 2], [1024, 1024, 1024, 1],
+  [32, 64, 32, 1],
+  [64, 128, 64, 2],
+  [128, 128, 128, 1],
+  [128, 256, 128, 2],
+  [256, 256, 256, 1],
+  [256, 512, 256, 2],
+  [512, 512, 512, 1],
+  [512, 512, 512, 1],
+  [512, 512, 512, 1],
+  [512, 512, 512, 1],
+  [512, 512, 512, 1],
+  [512, 1024, 512, 2],
+  [1024, 1024, 1024, 1],
 ];
 
 export class MobileNetV1 extends Module {
@@ -53,11 +66,17 @@ export class MobileNetV1 extends Module {
   readonly avg_pool: GlobalAvgPool;
   readonly fc: Linear;
 
-  constructor(readonly nc: number, readonly scale = 1.0, inputChannels = 3) {
+  constructor(
+    readonly nc: number,
+    readonly scale = 1.0,
+    inputChannels = 3,
+  ) {
     super();
     this.conv = this.add("conv", new ConvBNLayer(inputChannels, 3, Math.trunc(32 * scale), 2, 1));
-    this.blocks = this.add("blocks", new Sequential(MOBILENET_V1_BLOCKS.map(([f1, f2, g, s]) =>
-      new DepthwiseSeparable(Math.trunc(f1 * scale), f1, f2, g, s, scale))));
+    this.blocks = this.add(
+      "blocks",
+      new Sequential(MOBILENET_V1_BLOCKS.map(([f1, f2, g, s]) => new DepthwiseSeparable(Math.trunc(f1 * scale), f1, f2, g, s, scale))),
+    );
     this.avg_pool = this.add("avg_pool", new GlobalAvgPool());
     this.fc = this.add("fc", new Linear(Math.trunc(1024 * scale), nc, { init: "kaiming" }));
   }

@@ -2,10 +2,10 @@ import * as tf from "@tensorflow/tfjs";
 
 /** One row of a model summary: a layer with its place in the tree. */
 export interface LayerInfo {
-  name: string;        // e.g. "model.0.conv"
-  type: string;        // class name, e.g. "Conv2d", "C3"
-  depth: number;       // 0 = the model itself
-  params: number;      // trainable parameters of this layer alone (not its children)
+  name: string; // e.g. "model.0.conv"
+  type: string; // class name, e.g. "Conv2d", "C3"
+  depth: number; // 0 = the model itself
+  params: number; // trainable parameters of this layer alone (not its children)
   module: Module;
 }
 
@@ -71,7 +71,10 @@ export abstract class Module {
   /** Layer list for summaries. */
   layers(): LayerInfo[] {
     return this.namedModules().map(([name, module, depth]) => ({
-      name, type: module.constructor.name, depth, module,
+      name,
+      type: module.constructor.name,
+      depth,
+      module,
       params: [...module.params.values()].reduce((s, p) => s + p.size, 0),
     }));
   }

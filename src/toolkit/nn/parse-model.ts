@@ -4,7 +4,7 @@
 // `from` wiring) is shared. Strings in args are names parse_model would eval: we resolve
 // the few it resolves (nc, anchors, None, True, False) and run nothing.
 import * as tf from "@tensorflow/tfjs";
-import { Module } from "./module";
+import type { Module } from "./module";
 import { Bottleneck, C3, Concat, Conv, Focus, SPP, SPPF } from "./common";
 import { Upsample } from "./layers";
 import { Detect } from "./detect";
@@ -68,12 +68,12 @@ interface LayerRecipe {
   build(c: LayerContext): { module: Module; out: number; downsample?: number };
 }
 
-const num = (v: YamlArg | undefined, fallback?: number): number | undefined =>
-  v === undefined || v === null ? fallback : (v as number);
+const num = (v: YamlArg | undefined, fallback?: number): number | undefined => (v === undefined || v === null ? fallback : (v as number));
 const bool = (v: YamlArg | undefined, fallback: boolean): boolean => (v === undefined || v === null ? fallback : Boolean(v));
 
 function noGroups(name: string, g: YamlArg | undefined): void {
-  if (g !== undefined && g !== null && g !== 1) throw frameworkError("ValueError", `${name}: grouped convolutions (g=${String(g)}) are not supported`);
+  if (g !== undefined && g !== null && g !== 1)
+    throw frameworkError("ValueError", `${name}: grouped convolutions (g=${String(g)}) are not supported`);
 }
 
 /** Module name (as written in the yaml) -> how parse_model builds it. */
@@ -113,10 +113,14 @@ const RECIPES: Record<string, LayerRecipe> = {
 };
 
 /** Modules whose args parse_model passes through without a channel count. */
-const PASS_THROUGH: Record<string, (args: YamlArg[], c: Omit<LayerContext, "c2" | "rest">, anchors: number[][]) => { module: Module; out: number; stride: number }> = {
+const PASS_THROUGH: Record<
+  string,
+  (args: YamlArg[], c: Omit<LayerContext, "c2" | "rest">, anchors: number[][]) => { module: Module; out: number; stride: number }
+> = {
   "nn.Upsample": (args, c) => {
     const scale = num(args[1], 2)!;
-    if (args[2] !== undefined && args[2] !== "nearest") throw frameworkError("ValueError", `nn.Upsample: mode '${String(args[2])}' is not supported (only 'nearest')`);
+    if (args[2] !== undefined && args[2] !== "nearest")
+      throw frameworkError("ValueError", `nn.Upsample: mode '${String(args[2])}' is not supported (only 'nearest')`);
     return { module: new Upsample(scale), out: c.c1, stride: c.inputStrides[0] / scale };
   },
   Concat: (args, c) => ({ module: new Concat(num(args[0], 1)), out: c.inputs.reduce((a, b) => a + b, 0), stride: c.inputStrides[0] }),
@@ -139,22 +143,26 @@ function anchorTable(anchors: YoloModelYaml["anchors"], levels: number): number[
  */
 export function parseModel(cfg: YoloModelYaml, opts: { nc?: number; inputChannels?: number; anchors?: number[][] } = {}): BuiltLayer[] {
   const nc = opts.nc ?? cfg.nc;
-  const depth = cfg.depth_multiple, width = cfg.width_multiple;
+  const depth = cfg.depth_multiple,
+    width = cfg.width_multiple;
   const rows = [...(cfg.backbone ?? []), ...(cfg.head ?? [])];
   if (!rows.length) throw frameworkError("ValueError", "model yaml has no backbone or head layers");
   const ch: number[] = [opts.inputChannels ?? cfg.ch ?? 3];
   const strides: number[] = [1];
   const at = (list: number[], f: number, i: number) => {
     const j = f < 0 ? list.length + f : f + 1;
-    if (j < 0 || j >= list.length) throw frameworkError("IndexError", `model yaml layer ${i}: 'from' ${f} refers to a layer that does not exist yet`);
+    if (j < 0 || j >= list.length)
+      throw frameworkError("IndexError", `model yaml layer ${i}: 'from' ${f} refers to a layer that does not exist yet`);
     return list[j];
   };
   return rows.map((row, i) => {
-    if (!Array.isArray(row) || row.length < 4) throw frameworkError("ValueError", `model yaml layer ${i}: expected [from, number, module, args], got ${JSON.stringify(row)}`);
+    if (!Array.isArray(row) || row.length < 4)
+      throw frameworkError("ValueError", `model yaml layer ${i}: expected [from, number, module, args], got ${JSON.stringify(row)}`);
     const [from, n0, kind, rawArgs] = row;
     const args = (rawArgs ?? []).map((a) => resolveArg(a, nc, cfg.anchors));
     const froms = [from].flat();
-    const inputs = froms.map((f) => at(ch, f, i)), inputStrides = froms.map((f) => at(strides, f, i));
+    const inputs = froms.map((f) => at(ch, f, i)),
+      inputStrides = froms.map((f) => at(strides, f, i));
     const n = n0 > 1 ? Math.max(pyRound(n0 * depth), 1) : n0;
     const base = { c1: inputs[0], n, inputs, inputStrides, nc };
     let built: { module: Module; out: number; stride: number };
@@ -165,8 +173,10 @@ export function parseModel(cfg: YoloModelYaml, opts: { nc?: number; inputChannel
     } else if (kind in PASS_THROUGH) {
       built = PASS_THROUGH[kind](args, base, opts.anchors ?? anchorTable(cfg.anchors, froms.length));
     } else {
-      throw frameworkError("NotImplementedError",
-        `model yaml layer ${i}: module '${kind}' is not supported (supported: ${[...Object.keys(RECIPES), "nn.Upsample", "Concat", "Detect"].join(", ")})`);
+      throw frameworkError(
+        "NotImplementedError",
+        `model yaml layer ${i}: module '${kind}' is not supported (supported: ${[...Object.keys(RECIPES), "nn.Upsample", "Concat", "Detect"].join(", ")})`,
+      );
     }
     ch.push(built.out);
     strides.push(built.stride);
@@ -178,12 +188,18 @@ export function parseModel(cfg: YoloModelYaml, opts: { nc?: number; inputChannel
 function resolveArg(a: YamlArg, nc: number, anchors: YoloModelYaml["anchors"]): YamlArg {
   if (typeof a !== "string") return a;
   switch (a) {
-    case "nc": return nc;
-    case "anchors": return typeof anchors === "number" ? anchors : (anchors as number[][]);
-    case "None": return null;
-    case "True": return true;
-    case "False": return false;
-    default: return a;
+    case "nc":
+      return nc;
+    case "anchors":
+      return typeof anchors === "number" ? anchors : (anchors as number[][]);
+    case "None":
+      return null;
+    case "True":
+      return true;
+    case "False":
+      return false;
+    default:
+      return a;
   }
 }
 
@@ -208,9 +224,8 @@ export function runLayers(layers: { from: number | number[]; module: Module }[],
   const outputs: tf.TensorContainer[] = [];
   let y: tf.TensorContainer = x;
   layers.forEach(({ from, module }, i) => {
-    const input = typeof from === "number"
-      ? (from === -1 ? y : outputs[source(from, i)])
-      : from.map((f) => (f === -1 ? y : outputs[source(f, i)]));
+    const input =
+      typeof from === "number" ? (from === -1 ? y : outputs[source(from, i)]) : from.map((f) => (f === -1 ? y : outputs[source(f, i)]));
     y = tf.tidy(() => module.forward(input as tf.Tensor) as tf.TensorContainer);
     outputs.push(y);
     const done = outputs.flatMap((o, j) => (lastRead[j] === i ? [o] : []));

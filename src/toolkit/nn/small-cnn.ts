@@ -1,10 +1,10 @@
 // A small conv classifier for fast demos and the benchmark (the bench builds the identical
 // PyTorch net): per stage Conv2d 3x3 pad 1 (no bias) + BatchNorm2d + ReLU + MaxPool 2x2,
 // then global average pool and Linear.
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { GlobalAvgPool, Linear, MaxPool2d } from "./layers";
-import { Sequential, TensorModule } from "./common";
+import { Sequential, type TensorModule } from "./common";
 import { ConvBNLayer } from "./mobilenet";
 
 export class SmallCnn extends Module {
@@ -12,7 +12,11 @@ export class SmallCnn extends Module {
   readonly pool: GlobalAvgPool;
   readonly fc: Linear;
 
-  constructor(readonly nc: number, readonly channels: number[] = [16, 32, 64], inputChannels = 3) {
+  constructor(
+    readonly nc: number,
+    readonly channels: number[] = [16, 32, 64],
+    inputChannels = 3,
+  ) {
     super();
     const stages: TensorModule[] = [];
     channels.forEach((c, i) => {

@@ -1,11 +1,11 @@
 // YOLOv5 v7.0 detection models (models/yolo.py's DetectionModel), built from a model yaml:
 // the yolov5s.yaml table at one of the five scales, or the yaml stored in a checkpoint.
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { ModuleList } from "./common";
 import { DEFAULT_ANCHORS, Detect } from "./detect";
 import { frameworkError } from "./errors";
-import { BuiltLayer, LayerSpec, YoloModelYaml, makeDivisible, parseModel, runLayers } from "./parse-model";
+import { type BuiltLayer, LayerSpec, YoloModelYaml, makeDivisible, parseModel, runLayers } from "./parse-model";
 
 export { LayerSpec, YoloModelYaml, makeDivisible, runLayers };
 
@@ -59,7 +59,9 @@ export function yolov5Yaml(scale: YoloScale, nc = 80, anchors: number[][] = DEFA
 
 /** The scale whose multiples a yaml uses, if it is one of the five. */
 export function scaleOfYaml(cfg: Pick<YoloModelYaml, "depth_multiple" | "width_multiple">): YoloScale | undefined {
-  return (Object.keys(YOLO_SCALES) as YoloScale[]).find((k) => YOLO_SCALES[k].depth === cfg.depth_multiple && YOLO_SCALES[k].width === cfg.width_multiple);
+  return (Object.keys(YOLO_SCALES) as YoloScale[]).find(
+    (k) => YOLO_SCALES[k].depth === cfg.depth_multiple && YOLO_SCALES[k].width === cfg.width_multiple,
+  );
 }
 
 /**
@@ -79,8 +81,14 @@ export function checkImgSize<T extends number | number[]>(imgsz: T, stride = 32,
 }
 
 /** Layers of the standard table at a scale's multiples (the classifier reuses the backbone). */
-export function buildLayers(specs: LayerSpec[], depth: number, width: number, nc: number, inputChannels: number,
-  anchors: number[][]): BuiltLayer[] {
+export function buildLayers(
+  specs: LayerSpec[],
+  depth: number,
+  width: number,
+  nc: number,
+  inputChannels: number,
+  anchors: number[][],
+): BuiltLayer[] {
   return parseModel({ nc, depth_multiple: depth, width_multiple: width, anchors, backbone: specs, head: [] }, { inputChannels });
 }
 
@@ -120,7 +128,8 @@ export class YOLOv5 extends Module {
     this.yaml = { ...cfg, nc: this.nc, ...(opts.anchors ? { anchors: opts.anchors } : {}) };
     this.scale = scaleOfYaml(cfg);
     this.built = parseModel(cfg, { nc: this.nc, inputChannels: this.inputChannels, anchors: opts.anchors });
-    if (!(this.built[this.built.length - 1].module instanceof Detect)) throw frameworkError("ValueError", "model yaml: the last layer must be Detect");
+    if (!(this.built[this.built.length - 1].module instanceof Detect))
+      throw frameworkError("ValueError", "model yaml: the last layer must be Detect");
     this.model = this.add("model", new ModuleList(this.built.map((b) => b.module)));
     this.names = opts.names ?? Array.from({ length: this.nc }, (_, i) => `class${i}`);
     this.detect.initializeBiases();

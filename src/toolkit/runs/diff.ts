@@ -9,7 +9,15 @@ import type { YoloRun } from "./run-folder";
  * unless asked, and then lists them last.
  */
 export const BOOKKEEPING_KEYS: readonly string[] = [
-  "name", "project", "save_dir", "exist_ok", "local_rank", "entity", "upload_dataset", "bbox_interval", "artifact_alias",
+  "name",
+  "project",
+  "save_dir",
+  "exist_ok",
+  "local_rank",
+  "entity",
+  "upload_dataset",
+  "bbox_interval",
+  "artifact_alias",
 ];
 
 export interface DiffOptions {
@@ -26,7 +34,10 @@ function cellValue(v: unknown): unknown {
 
 function columnNames(runs: YoloRun[]): string[] {
   // Two runs of one name still get a column each, and none takes the key or source column's name.
-  const seen = new Map<string, number>([["key", 1], ["source", 1]]);
+  const seen = new Map<string, number>([
+    ["key", 1],
+    ["source", 1],
+  ]);
   return runs.map((r) => {
     const n = (seen.get(r.name) ?? 0) + 1;
     seen.set(r.name, n);
@@ -49,7 +60,7 @@ export function diffRuns(runs: YoloRun[], opts: DiffOptions = {}): aq.ColumnTabl
       if (source === "opt" && key === "hyp") continue;
       const isBookkeeping = source === "opt" && BOOKKEEPING_KEYS.includes(key);
       if (isBookkeeping && !opts.bookkeeping) continue;
-      const values = runs.map((r) => (Object.prototype.hasOwnProperty.call(r[source], key) ? cellValue(r[source][key]) : undefined));
+      const values = runs.map((r) => (Object.hasOwn(r[source], key) ? cellValue(r[source][key]) : undefined));
       const same = values.every((v) => Object.is(v, values[0]) || v === values[0]);
       if (same && !opts.all) continue;
       (isBookkeeping ? bookkeeping : rows).push({ key, source, values });

@@ -27,7 +27,10 @@ export function yoloCurve(run: YoloRun, metric: string): RunCurve | undefined {
     const parts = trainLossColumns(columns).map((c) => run.column(c)!);
     if (parts.length) y = parts[0].map((_, i) => parts.reduce((s, p) => s + p[i], 0));
   } else {
-    const column = findCurveName(columns.filter((c) => c !== "epoch"), metric);
+    const column = findCurveName(
+      columns.filter((c) => c !== "epoch"),
+      metric,
+    );
     if (column) y = run.column(column);
   }
   if (!y) return undefined;
@@ -52,16 +55,19 @@ export interface RunCurves {
  * run has the curve.
  */
 export function collectCurves(yoloRuns: YoloRun[], sessionRuns: RunRecord[], metric: string): RunCurves {
-  const curves: RunCurve[] = [], without: string[] = [];
+  const curves: RunCurve[] = [],
+    without: string[] = [];
   for (const r of sessionRuns) {
     const c = sessionCurve(r, metric);
-    if (c) curves.push(c); else without.push(r.name);
+    if (c) curves.push(c);
+    else without.push(r.name);
   }
   const sessionNames = new Set(sessionRuns.map((r) => r.name));
   for (const r of yoloRuns) {
     const c = yoloCurve(r, metric);
     const label = sessionNames.has(r.name) ? `${r.name} (YOLOv5)` : r.name;
-    if (c) curves.push({ ...c, name: label }); else without.push(label);
+    if (c) curves.push({ ...c, name: label });
+    else without.push(label);
   }
   if (!curves.length) {
     const yoloNames = [...new Set(yoloRuns.flatMap(yoloCurveNames))];

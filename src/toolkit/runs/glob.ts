@@ -16,7 +16,10 @@ export function segmentRegExp(segment: string): RegExp {
     else if (c === "?") re += "[^/]";
     else if (c === "[") {
       const close = segment.indexOf("]", i + 2);
-      if (close < 0) { re += "\\["; continue; }
+      if (close < 0) {
+        re += "\\[";
+        continue;
+      }
       let body = segment.slice(i + 1, close);
       const negate = body[0] === "!" || body[0] === "^";
       if (negate) body = body.slice(1);
@@ -36,7 +39,11 @@ function isDirectory(p: string): boolean {
 }
 
 export class NoMatchError extends Error {
-  constructor(readonly pattern: string, readonly cwd: string, detail: string) {
+  constructor(
+    readonly pattern: string,
+    readonly cwd: string,
+    detail: string,
+  ) {
     super(`no run folder matches "${pattern}" (relative to ${cwd}): ${detail}`);
     this.name = "NoMatchError";
   }

@@ -21,11 +21,14 @@ export function distinctNames(dirs: string[]): string[] {
   const parts = dirs.map((d) => d.split(path.sep).filter(Boolean));
   const depth = dirs.map(() => 1);
   const nameAt = (i: number) => parts[i].slice(-depth[i]).join("/") || dirs[i];
-  for (let changed = true; changed;) {
+  for (let changed = true; changed; ) {
     changed = false;
     const names = dirs.map((_, i) => nameAt(i));
     names.forEach((n, i) => {
-      if (names.indexOf(n) !== names.lastIndexOf(n) && depth[i] < parts[i].length) { depth[i]++; changed = true; }
+      if (names.indexOf(n) !== names.lastIndexOf(n) && depth[i] < parts[i].length) {
+        depth[i]++;
+        changed = true;
+      }
     });
   }
   return dirs.map((_, i) => nameAt(i));

@@ -79,7 +79,8 @@ export function readResultsCsv(file: string): { table: ResultsTable; warnings: s
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "missing (the run stopped before its first epoch ended?)" : `unreadable (${code ?? (e as Error).message})`;
+    const why =
+      code === "ENOENT" ? "missing (the run stopped before its first epoch ended?)" : `unreadable (${code ?? (e as Error).message})`;
     return { table: aq.table({}), warnings: [`${file}: ${why}`] };
   }
   const parsed = parseResultsCsv(text, file);

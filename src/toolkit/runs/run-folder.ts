@@ -22,7 +22,13 @@ export function listWeights(dir: string): string[] {
   }
   const rank = (n: string) => ({ best: 0, last: 1 })[n.replace(WEIGHT_FILE, "")] ?? 2;
   // A dangling link or a folder named like a checkpoint is not a checkpoint (and must not throw).
-  const isFile = (n: string) => { try { return fs.statSync(path.join(dir, "weights", n)).isFile(); } catch { return false; } };
+  const isFile = (n: string) => {
+    try {
+      return fs.statSync(path.join(dir, "weights", n)).isFile();
+    } catch {
+      return false;
+    }
+  };
   return names
     .filter((n) => WEIGHT_FILE.test(n) && isFile(n))
     .sort((a, b) => rank(a) - rank(b) || naturalCompare(a, b))
@@ -30,7 +36,11 @@ export function listWeights(dir: string): string[] {
 }
 
 /** The best value of a validation metric and the epoch it came in. */
-export interface BestMetric { column: string; value: number; epoch: number }
+export interface BestMetric {
+  column: string;
+  value: number;
+  epoch: number;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
@@ -79,7 +89,9 @@ export class YoloRun {
       if (!/^(map|top\d)/.test(curveKey(column))) continue;
       const ys = this.column(column)!;
       let at = -1;
-      ys.forEach((y, i) => { if (Number.isFinite(y) && (at < 0 || y > ys[at])) at = i; });
+      ys.forEach((y, i) => {
+        if (Number.isFinite(y) && (at < 0 || y > ys[at])) at = i;
+      });
       if (at >= 0) out.push({ column, value: ys[at], epoch: epochs[at] });
     }
     return out;
@@ -90,7 +102,11 @@ export class YoloRun {
     const best = this.bestMetrics().map((b) => `${shortColumnName(b.column)} ${+b.value.toPrecision(4)} (epoch ${b.epoch})`);
     const weights = this.weights.map((w) => {
       let mib = NaN;
-      try { mib = fs.statSync(w).size / 2 ** 20; } catch { /* removed since the load */ }
+      try {
+        mib = fs.statSync(w).size / 2 ** 20;
+      } catch {
+        /* removed since the load */
+      }
       return `${path.basename(w)}${Number.isFinite(mib) ? ` (${mib.toFixed(1)} MiB)` : ""}`;
     });
     const rows: [string, string][] = [
@@ -111,7 +127,9 @@ export class YoloRun {
 
   [JUPYTER_DISPLAY](): Record<string, string> {
     const rows = this.summaryLines()
-      .map(([k, v]) => `<tr><th style="text-align:left">${k}</th><td style="text-align:left;white-space:pre-wrap">${escapeHtml(v)}</td></tr>`)
+      .map(
+        ([k, v]) => `<tr><th style="text-align:left">${k}</th><td style="text-align:left;white-space:pre-wrap">${escapeHtml(v)}</td></tr>`,
+      )
       .join("");
     return {
       "text/plain": this.summary(),

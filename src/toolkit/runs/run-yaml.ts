@@ -19,7 +19,8 @@ function pythonData(tag: string, data: unknown): { value: unknown } | undefined 
   if (name === "none") return { value: null };
   if (name === "str" || name === "unicode") return { value: String(data ?? "") };
   if (name === "bool") return { value: data === true || /^(true|yes|on)$/i.test(String(data)) };
-  if ((name === "int" || name === "float" || name === "long") && data !== null && !Number.isNaN(Number(data))) return { value: Number(data) };
+  if ((name === "int" || name === "float" || name === "long") && data !== null && !Number.isNaN(Number(data)))
+    return { value: Number(data) };
   return undefined;
 }
 
@@ -76,7 +77,10 @@ export function readRunYaml(file: string): RunYaml {
   });
   if (doc === null || doc === undefined) return { value: {}, warnings: [...warnings, `${file}: empty`] };
   if (typeof doc !== "object" || Array.isArray(doc)) {
-    return { value: {}, warnings: [...warnings, `${file}: expected a mapping of names to values, found ${Array.isArray(doc) ? "a list" : `a ${typeof doc}`}`] };
+    return {
+      value: {},
+      warnings: [...warnings, `${file}: expected a mapping of names to values, found ${Array.isArray(doc) ? "a list" : `a ${typeof doc}`}`],
+    };
   }
   return { value: doc as Record<string, unknown>, warnings };
 }

@@ -8,9 +8,9 @@ const GiB = 1 << 30;
 export type BatchProfiler = (batchSize: number) => Promise<number>;
 
 export interface AutoBatchOptions {
-  imgsz?: number;       // 640
-  fraction?: number;    // 0.8 of the device memory
-  batchSize?: number;   // 16: the fallback
+  imgsz?: number; // 640
+  fraction?: number; // 0.8 of the device memory
+  batchSize?: number; // 16: the fallback
   batchSizes?: number[]; // [1, 2, 4, 8, 16]
   /** Device capacity in bytes; default: the memory budget (setMemoryBudget). */
   totalBytes?: number | null;
@@ -34,8 +34,10 @@ export interface AutoBatchResult {
 /** numpy.polyfit(x, y, 1): least-squares slope and intercept. */
 export function linearFit(x: number[], y: number[]): [number, number] {
   const n = x.length;
-  const mx = x.reduce((a, b) => a + b, 0) / n, my = y.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0;
+  const mx = x.reduce((a, b) => a + b, 0) / n,
+    my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0,
+    sxx = 0;
   for (let i = 0; i < n; i++) {
     sxy += (x[i] - mx) * (y[i] - my);
     sxx += (x[i] - mx) ** 2;
@@ -79,7 +81,9 @@ export function modelProfiler(model: Module, imgsz: number): BatchProfiler {
  * (YOLOv5 itself mixes GB from its profiler with GiB from the device).
  */
 export async function autobatch(model: Module | null, opts: AutoBatchOptions = {}): Promise<AutoBatchResult> {
-  const imgsz = opts.imgsz ?? 640, fraction = opts.fraction ?? 0.8, fallback = opts.batchSize ?? 16;
+  const imgsz = opts.imgsz ?? 640,
+    fraction = opts.fraction ?? 0.8,
+    fallback = opts.batchSize ?? 16;
   const lines: string[] = [];
   const log = (s: string) => {
     lines.push(s);
@@ -95,9 +99,13 @@ export async function autobatch(model: Module | null, opts: AutoBatchOptions = {
     return { batchSize: fallback, profiled: [], log: lines };
   }
   const stats = deviceMemory.stats();
-  const t = totalBytes / GiB, r = stats.reserved / GiB, a = stats.allocated / GiB;
+  const t = totalBytes / GiB,
+    r = stats.reserved / GiB,
+    a = stats.allocated / GiB;
   const f = t - (r + a); // as YOLOv5 computes it
-  log(`${prefix}${d} (simulated ${t.toFixed(2)}G budget) ${t.toFixed(2)}G total, ${r.toFixed(2)}G reserved, ${a.toFixed(2)}G allocated, ${f.toFixed(2)}G free`);
+  log(
+    `${prefix}${d} (simulated ${t.toFixed(2)}G budget) ${t.toFixed(2)}G total, ${r.toFixed(2)}G reserved, ${a.toFixed(2)}G allocated, ${f.toFixed(2)}G free`,
+  );
 
   const batchSizes = opts.batchSizes ?? [1, 2, 4, 8, 16];
   if (!opts.profile && !model) throw new TypeError("autobatch needs a model or a profile function");
@@ -117,7 +125,10 @@ export async function autobatch(model: Module | null, opts: AutoBatchOptions = {
     log(`${prefix}WARNING ⚠️ CUDA anomaly detected, recommend restart environment and retry command.`);
     return { batchSize: fallback, profiled, log: lines };
   }
-  const p = linearFit(ok.map((q) => q.batchSize), ok.map((q) => q.gib as number));
+  const p = linearFit(
+    ok.map((q) => q.batchSize),
+    ok.map((q) => q.gib as number),
+  );
   let b = Math.trunc((f * fraction - p[1]) / p[0]);
   const firstFail = results.indexOf(null);
   if (firstFail >= 0 && b >= batchSizes[firstFail]) b = batchSizes[Math.max(firstFail - 1, 0)];

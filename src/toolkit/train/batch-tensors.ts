@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 export function tensorsIn(value: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
   if (value instanceof tf.Tensor) out.push(value);
   else if (Array.isArray(value)) for (const v of value) tensorsIn(v, out);
-  else if (value && typeof value === "object") for (const v of Object.values(value)) if (v instanceof tf.Tensor || Array.isArray(v)) tensorsIn(v, out);
+  else if (value && typeof value === "object")
+    for (const v of Object.values(value)) if (v instanceof tf.Tensor || Array.isArray(v)) tensorsIn(v, out);
   return out;
 }
 

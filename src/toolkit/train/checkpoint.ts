@@ -17,7 +17,13 @@ import type { Optimizer, OptimizerState } from "./optim/optimizer";
 const MAGIC = "TFLABCKP";
 const VERSION = 1;
 
-interface TensorEntry { name: string; shape: number[]; dtype: "float32" | "int32" | "bool"; offset: number; byteLength: number }
+interface TensorEntry {
+  name: string;
+  shape: number[];
+  dtype: "float32" | "int32" | "bool";
+  offset: number;
+  byteLength: number;
+}
 interface Header {
   epoch: number;
   meta: Record<string, unknown>;
@@ -53,7 +59,11 @@ export function stateDict(model: Module): [string, tf.Variable][] {
 }
 
 /** Saves model weights (+ optimizer state) atomically. */
-export async function saveCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; epoch?: number; meta?: Record<string, unknown>; trainer?: TrainerState; ema?: ModelEMA } = {}): Promise<void> {
+export async function saveCheckpoint(
+  file: string,
+  model: Module,
+  opts: { optimizer?: Optimizer; epoch?: number; meta?: Record<string, unknown>; trainer?: TrainerState; ema?: ModelEMA } = {},
+): Promise<void> {
   const named: [string, tf.Tensor][] = stateDict(model);
   let optimizer: Header["optimizer"];
   if (opts.optimizer) {
@@ -86,7 +96,14 @@ export async function saveCheckpoint(file: string, model: Module, opts: { optimi
     if (pad) blobs.push(new Uint8Array(pad));
     offset += bytes.byteLength + pad;
   }
-  const header: Header = { epoch: opts.epoch ?? 0, meta: opts.meta ?? {}, tensors, optimizer, trainer, ...(opts.ema ? { ema: { updates: opts.ema.updates } } : {}) };
+  const header: Header = {
+    epoch: opts.epoch ?? 0,
+    meta: opts.meta ?? {},
+    tensors,
+    optimizer,
+    trainer,
+    ...(opts.ema ? { ema: { updates: opts.ema.updates } } : {}),
+  };
   const json = Buffer.from(JSON.stringify(header), "utf8");
   const pre = Buffer.alloc(16);
   pre.write(MAGIC, 0, "ascii");
@@ -122,14 +139,28 @@ const torchSize = (s: number[]) => `torch.Size([${s.join(", ")}])`;
  * (name "RuntimeError") listing missing keys, unexpected keys and size mismatches. An `ema`
  * given for a checkpoint saved without one is left as it is (`CheckpointInfo.ema` is false).
  */
-export function loadCheckpoint(file: string, model: Module, opts: { optimizer?: Optimizer; strict?: boolean; ema?: ModelEMA } = {}): CheckpointInfo {
+export function loadCheckpoint(
+  file: string,
+  model: Module,
+  opts: { optimizer?: Optimizer; strict?: boolean; ema?: ModelEMA } = {},
+): CheckpointInfo {
   const { header, buf, dataStart } = readHeader(file);
   const strict = opts.strict ?? true;
   const isModelEntry = (name: string) => !name.startsWith("optimizer/") && !name.startsWith("trainer/") && !name.startsWith("ema/");
-  const assignments = checkStateDict(model, header.tensors.filter((e) => isModelEntry(e.name)), strict);
+  const assignments = checkStateDict(
+    model,
+    header.tensors.filter((e) => isModelEntry(e.name)),
+    strict,
+  );
   const withEma = Boolean(opts.ema && header.ema);
   if (opts.ema && withEma)
-    assignments.push(...checkStateDict(opts.ema.ema, header.tensors.filter((e) => e.name.startsWith("ema/")).map((e) => ({ ...e, name: e.name.slice(4) })), true));
+    assignments.push(
+      ...checkStateDict(
+        opts.ema.ema,
+        header.tensors.filter((e) => e.name.startsWith("ema/")).map((e) => ({ ...e, name: e.name.slice(4) })),
+        true,
+      ),
+    );
   for (const [v, e] of assignments) {
     const t = tensorFrom(e, buf, dataStart);
     v.assign(t);
@@ -173,7 +204,9 @@ function checkStateDict(model: Module, list: TensorEntry[], strict: boolean): [t
     const v = target.get(name);
     if (!v) continue;
     if (e.shape.length !== v.shape.length || e.shape.some((d, i) => d !== v.shape[i]))
-      errors.push(`size mismatch for ${name}: copying a param with shape ${torchSize(e.shape)} from checkpoint, the shape in current model is ${torchSize(v.shape)}.`);
+      errors.push(
+        `size mismatch for ${name}: copying a param with shape ${torchSize(e.shape)} from checkpoint, the shape in current model is ${torchSize(v.shape)}.`,
+      );
     else if (e.dtype !== v.dtype) errors.push(`dtype mismatch for ${name}: checkpoint has ${e.dtype}, the model has ${v.dtype}.`);
   }
   if (errors.length) {

@@ -61,7 +61,11 @@ export class TypedEmitter<E extends object> {
 
   off<K extends keyof E>(event: K, listener: (ev: E[K]) => void): this {
     const list = this.listeners.get(event);
-    if (list) this.listeners.set(event, list.filter((l) => l !== (listener as unknown)));
+    if (list)
+      this.listeners.set(
+        event,
+        list.filter((l) => l !== (listener as unknown)),
+      );
     return this;
   }
 

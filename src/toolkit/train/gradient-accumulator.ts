@@ -60,7 +60,10 @@ export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number):
     grads[n] = scaled;
   }
   coef.dispose();
-  const norm = total.data().then((v) => v[0]).finally(() => total.dispose());
+  const norm = total
+    .data()
+    .then((v) => v[0])
+    .finally(() => total.dispose());
   norm.catch(() => {}); // a caller that does not await it must not see an unhandled rejection
   return norm;
 }

@@ -67,14 +67,19 @@ export type HypOptionName = keyof typeof HYP_OPTION_NAMES;
  * options. Unknown names, values that are not finite numbers, and an option that contradicts
  * `hyp` are errors that say which name and what to do.
  */
-export function resolveHyp(hyp: Partial<Record<string, unknown>> = {}, options: Partial<Record<HypOptionName, number | undefined>> = {}): Hyp {
+export function resolveHyp(
+  hyp: Partial<Record<string, unknown>> = {},
+  options: Partial<Record<HypOptionName, number | undefined>> = {},
+): Hyp {
   const out: Hyp = { ...HYP_DEFAULTS };
   for (const [name, value] of Object.entries(hyp)) {
     if (value === undefined) continue;
     if (!(name in HYP_DEFAULTS)) {
       const alias = (HYP_OPTION_NAMES as Record<string, string>)[name];
-      throw new TypeError(`hyp: unknown name '${name}'${alias && alias !== name ? `: the hyp name is '${alias}'` : ""}; ` +
-        `the names are those of YOLOv5's hyp.scratch-low.yaml (${Object.keys(HYP_DEFAULTS).join(", ")})`);
+      throw new TypeError(
+        `hyp: unknown name '${name}'${alias && alias !== name ? `: the hyp name is '${alias}'` : ""}; ` +
+          `the names are those of YOLOv5's hyp.scratch-low.yaml (${Object.keys(HYP_DEFAULTS).join(", ")})`,
+      );
     }
     out[name as HypName] = checkedNumber(`hyp.${name}`, value);
   }
@@ -83,7 +88,9 @@ export function resolveHyp(hyp: Partial<Record<string, unknown>> = {}, options: 
     if (value === undefined) continue;
     const v = checkedNumber(option, value);
     if (hyp[name] !== undefined && out[name] !== v)
-      throw new TypeError(`${option}: ${v} contradicts hyp.${name}: ${out[name]}; give the value once (${option} is the same setting as hyp.${name})`);
+      throw new TypeError(
+        `${option}: ${v} contradicts hyp.${name}: ${out[name]}; give the value once (${option} is the same setting as hyp.${name})`,
+      );
     out[name] = v;
   }
   return out;
@@ -91,6 +98,8 @@ export function resolveHyp(hyp: Partial<Record<string, unknown>> = {}, options: 
 
 function checkedNumber(name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value))
-    throw new TypeError(`${name} must be a finite number, got ${typeof value === "number" ? value : JSON.stringify(value) ?? String(value)}`);
+    throw new TypeError(
+      `${name} must be a finite number, got ${typeof value === "number" ? value : (JSON.stringify(value) ?? String(value))}`,
+    );
   return value;
 }

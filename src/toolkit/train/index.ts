@@ -16,7 +16,15 @@ export { saveCheckpoint, loadCheckpoint, stateDict, CheckpointInfo } from "./che
 export { writeFileAtomic } from "./atomic-write";
 export { appendRunLog, readRunLog } from "./run-log";
 export { autobatch, linearFit, modelProfiler, AutoBatchOptions, AutoBatchResult, BatchProfiler } from "./autobatch";
-export { setMemoryBudget, memoryBudget, deviceMemoryStats, resetDeviceMemory, emptyCache, measureMemory, withMemoryBudget } from "./memory/budget";
+export {
+  setMemoryBudget,
+  memoryBudget,
+  deviceMemoryStats,
+  resetDeviceMemory,
+  emptyCache,
+  measureMemory,
+  withMemoryBudget,
+} from "./memory/budget";
 export { PhaseMemory, MemoryPhase } from "./memory/device-memory";
 export { CachingAllocator, AllocatorStats } from "./memory/caching-allocator";
 export { OutOfMemoryError, OutOfMemoryDetails, outOfMemoryMessage } from "./memory/out-of-memory-error";

@@ -40,11 +40,16 @@ export class ModelEMA {
     const state = (m: Module) => [...m.namedParameters(), ...m.namedBuffers()];
     const src = new Map(state(model));
     const dst = state(this.ema);
-    if (dst.length !== src.size) throw new TypeError(`ModelEMA: the copy has ${dst.length} parameters and buffers, the model ${src.size}: \`copy\` must build the same architecture`);
+    if (dst.length !== src.size)
+      throw new TypeError(
+        `ModelEMA: the copy has ${dst.length} parameters and buffers, the model ${src.size}: \`copy\` must build the same architecture`,
+      );
     const all = dst.map(([name, e]): [tf.Variable, tf.Variable] => {
       const m = src.get(name);
       if (!m || m.shape.join() !== e.shape.join() || m.dtype !== e.dtype)
-        throw new TypeError(`ModelEMA: '${name}' is ${m ? `${m.dtype} [${m.shape}] in the model but ${e.dtype} [${e.shape}]` : "missing from the model but present"} in the copy: \`copy\` must build the same architecture`);
+        throw new TypeError(
+          `ModelEMA: '${name}' is ${m ? `${m.dtype} [${m.shape}] in the model but ${e.dtype} [${e.shape}]` : "missing from the model but present"} in the copy: \`copy\` must build the same architecture`,
+        );
       return [e, m];
     });
     this.pairs = all.filter(([e]) => e.dtype === "float32");
@@ -99,5 +104,7 @@ function copyArchitecture(model: Module): Module {
     copy.detect.setAnchors(model.detect.anchors); // autoanchor may have changed them
     return copy;
   }
-  throw new TypeError(`ModelEMA: cannot copy a ${model.constructor.name} by itself: pass { copy: () => new ${model.constructor.name}(...) } building the same architecture`);
+  throw new TypeError(
+    `ModelEMA: cannot copy a ${model.constructor.name} by itself: pass { copy: () => new ${model.constructor.name}(...) } building the same architecture`,
+  );
 }

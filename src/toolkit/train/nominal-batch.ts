@@ -30,7 +30,7 @@ export function accumulateFor(batchSize: number, nbs = NOMINAL_BATCH_SIZE): numb
 
 /** `weight_decay *= batch_size * accumulate / nbs`. */
 export function scaledWeightDecay(weightDecay: number, batchSize: number, accumulate: number, nbs = NOMINAL_BATCH_SIZE): number {
-  return weightDecay * batchSize * accumulate / nbs;
+  return (weightDecay * batchSize * accumulate) / nbs;
 }
 
 /** `nw = max(round(warmup_epochs * nb), 100)`: warm-up length in iterations. */

@@ -9,7 +9,7 @@ export function appendRunLog(file: string, record: Record<string, unknown>): voi
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const fd = fs.openSync(file, "a");
   try {
-    fs.writeSync(fd, JSON.stringify(record) + "\n");
+    fs.writeSync(fd, `${JSON.stringify(record)}\n`);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

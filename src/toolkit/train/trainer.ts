@@ -2,17 +2,26 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint";
-import { BatchEvent, EpochEvent, TrainerEvents, TypedEmitter } from "./events";
+import { type BatchEvent, type EpochEvent, type TrainerEvents, TypedEmitter } from "./events";
 import { clipGradNorm, GradientAccumulator } from "./gradient-accumulator";
 import { disposeBatchTensors } from "./batch-tensors";
-import { Hyp, MIN_WARMUP_ITERATIONS, NOMINAL_BATCH_SIZE, resolveHyp } from "./hyp";
+import { type Hyp, MIN_WARMUP_ITERATIONS, NOMINAL_BATCH_SIZE, resolveHyp } from "./hyp";
 import { LoopLocals } from "./loop-locals";
-import { deviceMemory, PhaseMemory } from "./memory/device-memory";
-import { ModelEMA, ModelEMAOptions } from "./model-ema";
-import { accumulateFor, lrLambda, LrSchedule, scaledWeightDecay, warmupAccumulate, warmupIterations, warmupLr, warmupMomentum } from "./nominal-batch";
+import { deviceMemory, type PhaseMemory } from "./memory/device-memory";
+import { ModelEMA, type ModelEMAOptions } from "./model-ema";
+import {
+  accumulateFor,
+  lrLambda,
+  type LrSchedule,
+  scaledWeightDecay,
+  warmupAccumulate,
+  warmupIterations,
+  warmupLr,
+  warmupMomentum,
+} from "./nominal-batch";
 import { Adam } from "./optim/adam";
-import { Optimizer } from "./optim/optimizer";
-import { ParamKind, yoloParamGroups } from "./optim/param-groups";
+import type { Optimizer } from "./optim/optimizer";
+import { type ParamKind, yoloParamGroups } from "./optim/param-groups";
 import { SGD } from "./optim/sgd";
 import { appendRunLog } from "./run-log";
 import { interruptSignal, pollInterrupt } from "../interrupt";
@@ -92,7 +101,8 @@ function epochBatches<B>(data: TrainerOptions<B>["data"], epoch: number): AsyncI
 
 function defaultForward(model: Module, batch: unknown): unknown {
   const images = (batch as { images?: tf.Tensor }).images;
-  if (!(images instanceof tf.Tensor)) throw new TypeError("batch has no `images` tensor: pass `forward: (model, batch) => ...` to the trainer");
+  if (!(images instanceof tf.Tensor))
+    throw new TypeError("batch has no `images` tensor: pass `forward: (model, batch) => ...` to the trainer");
   return model.forward(images);
 }
 
@@ -122,10 +132,21 @@ interface RunState {
 }
 
 /** One epoch's running sums, for its EpochEvent. */
-interface EpochSums { te: number; lossSum: number; count: number; peakBytes: number; itemSums: Record<string, number> }
+interface EpochSums {
+  te: number;
+  lossSum: number;
+  count: number;
+  peakBytes: number;
+  itemSums: Record<string, number>;
+}
 
 /** What one micro-batch's step measured. */
-interface StepResult { loss: number; items: Record<string, number>; stepped: boolean; memory: PhaseMemory }
+interface StepResult {
+  loss: number;
+  items: Record<string, number>;
+  stepped: boolean;
+  memory: PhaseMemory;
+}
 
 /**
  * A training loop with YOLOv5's semantics (train.py): nominal-batch gradient accumulation,
@@ -158,12 +179,16 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
     this.opts = opts;
     this.hyp = resolveHyp(opts.hyp, opts);
     this.nbs = opts.nbs === undefined ? NOMINAL_BATCH_SIZE : opts.nbs;
-    const nbs = this.nbs, bs = opts.batchSize;
+    const nbs = this.nbs,
+      bs = opts.batchSize;
     this.accumulate = nbs && bs ? accumulateFor(bs, nbs) : 1;
     const wd = this.hyp.weight_decay;
     this.weightDecay = nbs && bs ? scaledWeightDecay(wd, bs, this.accumulate, nbs) : wd;
     const groups = yoloParamGroups(opts.model.namedParameters(), {
-      lr: this.hyp.lr0, momentum: this.hyp.momentum, weightDecay: this.weightDecay, classify: opts.paramKind,
+      lr: this.hyp.lr0,
+      momentum: this.hyp.momentum,
+      weightDecay: this.weightDecay,
+      classify: opts.paramKind,
     });
     const kind = opts.optimizer ?? "SGD";
     this.optimizer = kind === "SGD" ? new SGD(groups, { nesterov: true }) : new Adam(groups, { decoupled: kind === "AdamW" });
@@ -205,14 +230,22 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
     const run: RunState = {
       lf: lrLambda(o.schedule ?? "linear", o.epochs, this.hyp.lrf),
       nb,
-      nw: this.nbs ? warmupIterations(this.hyp.warmup_epochs, Number.isFinite(nb) ? nb : 0, o.minWarmupIterations ?? MIN_WARMUP_ITERATIONS) : 0,
+      nw: this.nbs
+        ? warmupIterations(this.hyp.warmup_epochs, Number.isFinite(nb) ? nb : 0, o.minWarmupIterations ?? MIN_WARMUP_ITERATIONS)
+        : 0,
       params: groups.flatMap((g) => g.params),
       paramNameOf: new Map(groups.flatMap((g) => g.params.map((p, i) => [p.name, g.paramNames[i]] as const))),
       accumulator: new GradientAccumulator(),
       // The caller's signal, or the kernel cell's: an interrupt stops the loop between steps.
       signal: interruptSignal(o.signal),
-      startEpoch: 0, best: -Infinity, lastOptStep: -1,
-      t0: Date.now(), stepsDone: 0, totalSteps: NaN, history: [], aborted: false,
+      startEpoch: 0,
+      best: -Infinity,
+      lastOptStep: -1,
+      t0: Date.now(),
+      stepsDone: 0,
+      totalSteps: NaN,
+      history: [],
+      aborted: false,
     };
     if (o.resume) {
       const info = loadCheckpoint(o.resume, o.model, { optimizer: this.optimizer, ema: this.ema });
@@ -247,7 +280,7 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
         break;
       }
       const ni = i + (Number.isFinite(run.nb) ? run.nb : 0) * epoch;
-      const bs = o.batchSize ?? ((batch as { images?: tf.Tensor }).images?.shape[0] ?? 1);
+      const bs = o.batchSize ?? (batch as { images?: tf.Tensor }).images?.shape[0] ?? 1;
       const accumulate = this.warmup(run, ni, bs, epoch);
       const ts = Date.now();
       let r: StepResult;
@@ -272,9 +305,20 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
       sums.peakBytes = Math.max(sums.peakBytes, r.memory.peakBytes);
       const now = Date.now();
       const ev: BatchEvent = {
-        epoch, batch: i, nb: run.nb, ni, loss: r.loss, items: r.items, lr: groups.map((g) => g.lr), momentum: groups[0]?.momentum ?? 0,
-        accumulate, optimizerStep: r.stepped, imgsPerSec: bs / Math.max(1e-3, (now - ts) / 1000),
-        elapsedMs: now - run.t0, etaMs: ((now - run.t0) / run.stepsDone) * (run.totalSteps - run.stepsDone), memory: r.memory,
+        epoch,
+        batch: i,
+        nb: run.nb,
+        ni,
+        loss: r.loss,
+        items: r.items,
+        lr: groups.map((g) => g.lr),
+        momentum: groups[0]?.momentum ?? 0,
+        accumulate,
+        optimizerStep: r.stepped,
+        imgsPerSec: bs / Math.max(1e-3, (now - ts) / 1000),
+        elapsedMs: now - run.t0,
+        etaMs: ((now - run.t0) / run.stepsDone) * (run.totalSteps - run.stepsDone),
+        memory: r.memory,
       };
       this.emit("batch", ev);
       i++;
@@ -308,45 +352,55 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
    * `accumulate` micro-batches have been summed since the last one.
    */
   private async step(run: RunState, batch: B, ni: number, accumulate: number): Promise<StepResult> {
-    let loss = NaN, stepped = false;
+    let loss = NaN,
+      stepped = false;
     const items: Record<string, number> = {};
-    const { memory } = await deviceMemory.measure("train", async (phase) => {
-      const { value, grads, kept } = this.lossAndGradients(batch, run.params);
-      loss = (await value.data())[0];
-      value.dispose();
-      for (const [k, t] of Object.entries(kept)) {
-        const d = await t.data();
-        if (d.length === 1) items[k] = d[0];
-        else d.forEach((x, n) => (items[`${k}${n}`] = x));
-        t.dispose();
-      }
-      run.accumulator.add(grads as Record<string, tf.Tensor>);
-      if (ni - run.lastOptStep >= accumulate) {
-        phase.signal = undefined; // the update itself is not interrupted: all parameters move, or none
-        this.optimizerStep(run.accumulator.take());
-        run.lastOptStep = ni;
-        stepped = true;
-      }
-    }, run.signal);
+    const { memory } = await deviceMemory.measure(
+      "train",
+      async (phase) => {
+        const { value, grads, kept } = this.lossAndGradients(batch, run.params);
+        loss = (await value.data())[0];
+        value.dispose();
+        for (const [k, t] of Object.entries(kept)) {
+          const d = await t.data();
+          if (d.length === 1) items[k] = d[0];
+          else d.forEach((x, n) => (items[`${k}${n}`] = x));
+          t.dispose();
+        }
+        run.accumulator.add(grads as Record<string, tf.Tensor>);
+        if (ni - run.lastOptStep >= accumulate) {
+          phase.signal = undefined; // the update itself is not interrupted: all parameters move, or none
+          this.optimizerStep(run.accumulator.take());
+          run.lastOptStep = ni;
+          stepped = true;
+        }
+      },
+      run.signal,
+    );
     return { loss, items, stepped, memory };
   }
 
   /** The loss, its named parts (kept past the tape) and the gradients of `params`. */
-  private lossAndGradients(batch: B, params: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap; kept: Record<string, tf.Tensor> } {
+  private lossAndGradients(
+    batch: B,
+    params: tf.Variable[],
+  ): { value: tf.Scalar; grads: tf.NamedTensorMap; kept: Record<string, tf.Tensor> } {
     const o = this.opts;
     let kept: Record<string, tf.Tensor> = {};
     try {
       // In a tidy: tfjs leaves the loss tensor alive when the backward pass throws (an interrupt, OOM).
-      const { value, grads } = tf.tidy(() => tf.variableGrads(() => {
-        const output = (o.forward ?? defaultForward)(o.model, batch);
-        this.locals?.predicted(output);
-        const r = o.loss(output, batch);
-        const scalar = r instanceof tf.Tensor ? r : r.loss;
-        const parts = r instanceof tf.Tensor ? {} : r.items ?? {};
-        this.locals?.lossComputed(scalar, Object.values(parts));
-        kept = Object.fromEntries(Object.entries(parts).map(([k, t]) => [k, tf.keep(t)]));
-        return scalar;
-      }, params));
+      const { value, grads } = tf.tidy(() =>
+        tf.variableGrads(() => {
+          const output = (o.forward ?? defaultForward)(o.model, batch);
+          this.locals?.predicted(output);
+          const r = o.loss(output, batch);
+          const scalar = r instanceof tf.Tensor ? r : r.loss;
+          const parts = r instanceof tf.Tensor ? {} : (r.items ?? {});
+          this.locals?.lossComputed(scalar, Object.values(parts));
+          kept = Object.fromEntries(Object.entries(parts).map(([k, t]) => [k, tf.keep(t)]));
+          return scalar;
+        }, params),
+      );
       return { value, grads, kept };
     } catch (e) {
       tf.dispose(Object.values(kept));
@@ -377,8 +431,14 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
     o.model.train();
     const trainLoss = sums.lossSum / Math.max(1, sums.count);
     const epochEv: EpochEvent = {
-      epoch, trainLoss, items: Object.fromEntries(Object.entries(sums.itemSums).map(([k, v]) => [k, v / Math.max(1, sums.count)])),
-      metrics, lr: groups.map((g) => g.lr), epochMs: Date.now() - sums.te, peakBytes: sums.peakBytes, reservedBytes: deviceMemory.stats().reserved,
+      epoch,
+      trainLoss,
+      items: Object.fromEntries(Object.entries(sums.itemSums).map(([k, v]) => [k, v / Math.max(1, sums.count)])),
+      metrics,
+      lr: groups.map((g) => g.lr),
+      epochMs: Date.now() - sums.te,
+      peakBytes: sums.peakBytes,
+      reservedBytes: deviceMemory.stats().reserved,
     };
     run.history.push(epochEv);
     if (o.runLog) appendRunLog(o.runLog, { ...epochEv, time: new Date().toISOString() });
@@ -387,14 +447,26 @@ export class Trainer<B = { images: tf.Tensor }> extends TypedEmitter<TrainerEven
   }
 
   /** last.ckpt every epoch, best.ckpt when `fitness` improved; with the summed gradients not yet applied. */
-  private async saveCheckpoints(run: RunState, dir: string, epoch: number, metrics: Record<string, number>, trainLoss: number): Promise<void> {
+  private async saveCheckpoints(
+    run: RunState,
+    dir: string,
+    epoch: number,
+    metrics: Record<string, number>,
+    trainLoss: number,
+  ): Promise<void> {
     const fit = this.opts.fitness ? this.opts.fitness(metrics, trainLoss) : -trainLoss;
     const improved = fit > run.best;
     if (improved) run.best = fit;
     // take() hands the sums over, add() puts them back.
     const accumulated = run.accumulator.take();
     try {
-      const state = { optimizer: this.optimizer, ema: this.ema, epoch, meta: { metrics, trainLoss }, trainer: { best: run.best, lastOptStep: run.lastOptStep, accumulated: renamed(accumulated, run.paramNameOf) } };
+      const state = {
+        optimizer: this.optimizer,
+        ema: this.ema,
+        epoch,
+        meta: { metrics, trainLoss },
+        trainer: { best: run.best, lastOptStep: run.lastOptStep, accumulated: renamed(accumulated, run.paramNameOf) },
+      };
       await saveCheckpoint(path.join(dir, "last.ckpt"), this.opts.model, state);
       if (improved) await saveCheckpoint(path.join(dir, "best.ckpt"), this.opts.model, state);
     } finally {

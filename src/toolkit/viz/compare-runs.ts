@@ -35,7 +35,13 @@ export function runCurve(run: RunRecord, curve: string): RunCurve | undefined {
 
 /** One trace per curve, titled `curve: a vs b`. */
 export function curvesFigure(curves: RunCurve[], curve: string): PlotlyFigure {
-  const data: PlotlyTrace[] = curves.map((c) => ({ type: "scatter", mode: c.perEpoch ? "lines+markers" : "lines", name: c.name, x: c.x, y: c.y }));
+  const data: PlotlyTrace[] = curves.map((c) => ({
+    type: "scatter",
+    mode: c.perEpoch ? "lines+markers" : "lines",
+    name: c.name,
+    x: c.x,
+    y: c.y,
+  }));
   const perEpoch = curves.length > 0 && curves.every((c) => c.perEpoch);
   return figure(data, {
     title: { text: `${curve}: ${curves.map((c) => c.name).join(" vs ")}` },

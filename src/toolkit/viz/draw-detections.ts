@@ -8,7 +8,14 @@ import type { RgbImage } from "../data/image";
 import { classColor, tagsSvg, tagText, type TextTag } from "./labels-svg";
 
 /** A box in pixels with its class and (for predictions) score. */
-export interface BoxRow { x1: number; y1: number; x2: number; y2: number; cls: number; conf?: number }
+export interface BoxRow {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  cls: number;
+  conf?: number;
+}
 
 /** Detections: a tensor or rows [n, 6] (x1, y1, x2, y2, conf, cls) in pixels, or nonMaxSuppression's output for one image. */
 export type DetectionsInput = tf.Tensor | ArrayLike<number>[] | Detection[];
@@ -35,11 +42,13 @@ function isDetectionList(v: unknown): v is Detection[] {
 
 /** Any DetectionsInput as box rows. */
 export async function detectionRows(detections: DetectionsInput): Promise<BoxRow[]> {
-  if (isDetectionList(detections)) return detections.map((d) => ({ x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3], conf: d.conf, cls: d.cls }));
+  if (isDetectionList(detections))
+    return detections.map((d) => ({ x1: d.box[0], y1: d.box[1], x2: d.box[2], y2: d.box[3], conf: d.conf, cls: d.cls }));
   let rows: ArrayLike<number>[];
   if (detections instanceof tf.Tensor) {
     if (detections.size === 0) return [];
-    if (detections.rank !== 2 || detections.shape[1]! < 6) throw new RangeError(`expected detections [n, 6] (x1, y1, x2, y2, conf, cls), got [${detections.shape.join(", ")}]`);
+    if (detections.rank !== 2 || detections.shape[1]! < 6)
+      throw new RangeError(`expected detections [n, 6] (x1, y1, x2, y2, conf, cls), got [${detections.shape.join(", ")}]`);
     rows = (await detections.array()) as number[][];
   } else rows = detections as ArrayLike<number>[];
   return rows.map((r, i) => {
@@ -56,13 +65,19 @@ export function defaultFontSize(w: number, h: number): number {
 }
 
 /** Draws box outlines into `img` (offset by left/top, for grids) and returns the tags to overlay. */
-export function drawBoxes(img: RgbImage, boxes: BoxRow[], opts: DrawOptions & { left?: number; top?: number; lineWidth: number }): TextTag[] {
-  const left = opts.left ?? 0, top = opts.top ?? 0;
+export function drawBoxes(
+  img: RgbImage,
+  boxes: BoxRow[],
+  opts: DrawOptions & { left?: number; top?: number; lineWidth: number },
+): TextTag[] {
+  const left = opts.left ?? 0,
+    top = opts.top ?? 0;
   const tags: TextTag[] = [];
   for (const b of boxes) {
     const color = classColor(b.cls);
     strokeRect(img, left + b.x1, top + b.y1, left + b.x2, top + b.y2, color, opts.lineWidth);
-    if (opts.labels !== false) tags.push({ x: Math.round(left + b.x1), y: Math.round(top + b.y1), text: tagText(b.cls, b.conf, opts.names), color });
+    if (opts.labels !== false)
+      tags.push({ x: Math.round(left + b.x1), y: Math.round(top + b.y1), text: tagText(b.cls, b.conf, opts.names), color });
   }
   return tags;
 }
@@ -77,5 +92,9 @@ export async function drawDetections(image: ImageInput, detections: DetectionsIn
   const lineWidth = opts.lineWidth ?? defaultLineWidth(img.width, img.height);
   const fontSize = opts.fontSize ?? defaultFontSize(img.width, img.height);
   const tags = drawBoxes(img, rows, { ...opts, lineWidth });
-  return encodePng(img, tags.length ? tagsSvg(img.width, img.height, tags, fontSize) : undefined, `${rows.length} detection${rows.length === 1 ? "" : "s"}`);
+  return encodePng(
+    img,
+    tags.length ? tagsSvg(img.width, img.height, tags, fontSize) : undefined,
+    `${rows.length} detection${rows.length === 1 ? "" : "s"}`,
+  );
 }

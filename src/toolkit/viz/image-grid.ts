@@ -25,14 +25,18 @@ export interface ImageGridOptions extends DrawOptions, ToRgbOptions {
 const GAP_COLOR = 255;
 
 /** Labels split per image: boxes in pixels of their image (sizes[i] = [w, h]), or a class id. */
-async function labelsPerImage(labels: GridLabels | undefined, sizes: [number, number][]): Promise<{ boxes: BoxRow[][]; classes?: number[] }> {
+async function labelsPerImage(
+  labels: GridLabels | undefined,
+  sizes: [number, number][],
+): Promise<{ boxes: BoxRow[][]; classes?: number[] }> {
   const b = sizes.length;
   const boxes: BoxRow[][] = Array.from({ length: b }, () => []);
   if (labels === undefined) return { boxes };
   let rows: ArrayLike<number>[] | number[];
   if (labels instanceof tf.Tensor) {
     if (labels.rank === 1) return { boxes, classes: Array.from(await labels.data()) };
-    if (labels.rank !== 2 || (labels.size > 0 && labels.shape[1]! < 6)) throw new RangeError(`expected YOLO targets [nt, 6] (image, class, x, y, w, h), got [${labels.shape.join(", ")}]`);
+    if (labels.rank !== 2 || (labels.size > 0 && labels.shape[1]! < 6))
+      throw new RangeError(`expected YOLO targets [nt, 6] (image, class, x, y, w, h), got [${labels.shape.join(", ")}]`);
     rows = labels.size ? ((await labels.array()) as number[][]) : [];
   } else rows = labels;
   if (rows.length && typeof rows[0] === "number") return { boxes, classes: (rows as number[]).slice() };
@@ -42,7 +46,14 @@ async function labelsPerImage(labels: GridLabels | undefined, sizes: [number, nu
     if (img < 0 || img >= b) return; // a target for an image not in this batch
     const [w, h] = sizes[img];
     const [cx, cy, bw, bh] = [r[2] * w, r[3] * h, r[4] * w, r[5] * h];
-    boxes[img].push({ x1: cx - bw / 2, y1: cy - bh / 2, x2: cx + bw / 2, y2: cy + bh / 2, cls: Math.round(r[1]), conf: r.length > 6 ? r[6] : undefined });
+    boxes[img].push({
+      x1: cx - bw / 2,
+      y1: cy - bh / 2,
+      x2: cx + bw / 2,
+      y2: cy + bh / 2,
+      cls: Math.round(r[1]),
+      conf: r.length > 6 ? r[6] : undefined,
+    });
   });
   return { boxes };
 }
@@ -55,16 +66,24 @@ export async function imageGrid(images: tf.Tensor | ImageInput[], labels?: GridL
   let tiles = await batchToRgb(images, opts);
   const b = tiles.length;
   if (!b) throw new RangeError("imageGrid: the batch has no images");
-  const w0 = Math.max(...tiles.map((t) => t.width)), h0 = Math.max(...tiles.map((t) => t.height));
-  const { boxes, classes } = await labelsPerImage(labels, tiles.map((t): [number, number] => [t.width, t.height]));
+  const w0 = Math.max(...tiles.map((t) => t.width)),
+    h0 = Math.max(...tiles.map((t) => t.height));
+  const { boxes, classes } = await labelsPerImage(
+    labels,
+    tiles.map((t): [number, number] => [t.width, t.height]),
+  );
   const cols = Math.max(1, Math.min(b, Math.round(opts.cols ?? Math.ceil(Math.sqrt(b)))));
   const rowsN = Math.ceil(b / cols);
   const gap = Math.max(0, Math.round(opts.gap ?? 2));
   const maxSize = opts.maxSize ?? 1920;
   // Tiles shrink (gaps do not) until the grid's longer side fits in maxSize.
   const scale = Math.min(1, (maxSize - (cols - 1) * gap) / (cols * w0), (maxSize - (rowsN - 1) * gap) / (rowsN * h0));
-  const tw = Math.max(1, Math.floor(w0 * scale)), th = Math.max(1, Math.floor(h0 * scale));
-  if (scale !== 1) tiles = await Promise.all(tiles.map((t) => resizeRgb(t, Math.max(1, Math.floor(t.width * scale)), Math.max(1, Math.floor(t.height * scale)))));
+  const tw = Math.max(1, Math.floor(w0 * scale)),
+    th = Math.max(1, Math.floor(h0 * scale));
+  if (scale !== 1)
+    tiles = await Promise.all(
+      tiles.map((t) => resizeRgb(t, Math.max(1, Math.floor(t.width * scale)), Math.max(1, Math.floor(t.height * scale)))),
+    );
 
   const grid: RgbImage = { width: cols * tw + (cols - 1) * gap, height: rowsN * th + (rowsN - 1) * gap, data: new Uint8Array(0) };
   grid.data = new Uint8Array(grid.width * grid.height * 3).fill(GAP_COLOR);
@@ -72,7 +91,8 @@ export async function imageGrid(images: tf.Tensor | ImageInput[], labels?: GridL
   const fontSize = opts.fontSize ?? Math.max(9, Math.round(defaultFontSize(tw, th) * 0.8));
   const tags: TextTag[] = [];
   tiles.forEach((tile, i) => {
-    const left = (i % cols) * (tw + gap), top = Math.floor(i / cols) * (th + gap);
+    const left = (i % cols) * (tw + gap),
+      top = Math.floor(i / cols) * (th + gap);
     blit(grid, tile, left, top);
     const scaled = boxes[i].map((r) => ({ ...r, x1: r.x1 * scale, y1: r.y1 * scale, x2: r.x2 * scale, y2: r.y2 * scale }));
     tags.push(...drawBoxes(grid, scaled, { ...opts, lineWidth, left, top }));

@@ -5,8 +5,26 @@ import type { Rgb } from "./raster";
 
 // Ultralytics' 20-colour class palette (hex), so boxes look as YOLOv5 users expect.
 const PALETTE = [
-  "FF3838", "FF9D97", "FF701F", "FFB21D", "CFD231", "48F90A", "92CC17", "3DDB86", "1A9334", "00D4BB",
-  "2C99A8", "00C2FF", "344593", "6473FF", "0018EC", "8438FF", "520085", "CB38FF", "FF95C8", "FF37C7",
+  "FF3838",
+  "FF9D97",
+  "FF701F",
+  "FFB21D",
+  "CFD231",
+  "48F90A",
+  "92CC17",
+  "3DDB86",
+  "1A9334",
+  "00D4BB",
+  "2C99A8",
+  "00C2FF",
+  "344593",
+  "6473FF",
+  "0018EC",
+  "8438FF",
+  "520085",
+  "CB38FF",
+  "FF95C8",
+  "FF37C7",
 ].map((h): Rgb => [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)]);
 
 /** The colour of class `cls` (cycles through 20). */
@@ -40,7 +58,9 @@ export interface TextTag {
 export function tagsSvg(width: number, height: number, tags: TextTag[], fontSize: number): string {
   const pad = Math.max(1, Math.round(fontSize * 0.2));
   const h = Math.round(fontSize + 2 * pad);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="${fontSize}">`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="${fontSize}">`,
+  ];
   for (const t of tags) {
     // Width from an average sans-serif advance (0.6 em): no font metrics without a text engine.
     const w = Math.round(t.text.length * fontSize * 0.6 + 2 * pad);
@@ -48,7 +68,7 @@ export function tagsSvg(width: number, height: number, tags: TextTag[], fontSize
     const left = Math.max(0, Math.min(t.x, width - w));
     parts.push(
       `<rect x="${left}" y="${top}" width="${w}" height="${h}" fill="${hex(t.color)}"/>` +
-      `<text x="${left + pad}" y="${top + h - pad - Math.round(fontSize * 0.15)}" fill="${textColorOn(t.color)}">${esc(t.text)}</text>`,
+        `<text x="${left + pad}" y="${top + h - pad - Math.round(fontSize * 0.15)}" fill="${textColorOn(t.color)}">${esc(t.text)}</text>`,
     );
   }
   parts.push("</svg>");

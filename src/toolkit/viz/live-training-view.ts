@@ -38,7 +38,9 @@ function trainerConfig(source: TrainingEventSource): { config: Record<string, un
   // Trainer keeps its options private; reading them here avoids asking every caller to repeat them.
   const opts = (source as unknown as { opts?: Record<string, unknown> }).opts;
   if (!opts || typeof opts !== "object") return { config: {} };
-  const config = Object.fromEntries(Object.entries(opts).filter(([, v]) => v === null || ["number", "string", "boolean"].includes(typeof v)));
+  const config = Object.fromEntries(
+    Object.entries(opts).filter(([, v]) => v === null || ["number", "string", "boolean"].includes(typeof v)),
+  );
   return { config, epochs: typeof opts.epochs === "number" ? opts.epochs : undefined };
 }
 
@@ -58,7 +60,10 @@ export class LiveTrainingView {
   private readonly config: Record<string, unknown>;
   private readonly listeners: { [K in keyof TrainerEvents]: (ev: TrainerEvents[K]) => void };
 
-  constructor(private readonly source: TrainingEventSource, private readonly opts: LiveTrainingViewOptions = {}) {
+  constructor(
+    private readonly source: TrainingEventSource,
+    private readonly opts: LiveTrainingViewOptions = {},
+  ) {
     const fromTrainer = trainerConfig(source);
     this.epochs = opts.epochs ?? fromTrainer.epochs;
     this.config = { ...fromTrainer.config, ...opts.config };
@@ -118,8 +123,14 @@ export class LiveTrainingView {
     e.lr.forEach((lr, g) => (it.lr[g] ??= new Array(rows).fill(NaN)).push(lr));
     for (const col of it.lr) if (col.length === rows) col.push(NaN);
     this.progress = {
-      epoch: e.epoch, epochs: this.epochs, batch: e.batch, batches: e.nb,
-      imgsPerSec: e.imgsPerSec, etaMs: e.etaMs, loss: e.loss, items: e.items,
+      epoch: e.epoch,
+      epochs: this.epochs,
+      batch: e.batch,
+      batches: e.nb,
+      imgsPerSec: e.imgsPerSec,
+      etaMs: e.etaMs,
+      loss: e.loss,
+      items: e.items,
     };
     const every = this.opts.every ?? "batch";
     if (every === "batch" && Date.now() - this.lastDraw >= (this.opts.minIntervalMs ?? 500)) this.draw();

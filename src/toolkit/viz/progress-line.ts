@@ -5,7 +5,9 @@ import { escapeHtml, JUPYTER_DISPLAY } from "../../display";
 /** m:ss, or h:mm:ss from an hour on. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = s % 60;
   const ss = String(sec).padStart(2, "0");
   return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
 }
@@ -16,9 +18,9 @@ function short(v: number): string {
 }
 
 export interface ProgressState {
-  epoch: number;          // 0-based
+  epoch: number; // 0-based
   epochs?: number;
-  batch: number;          // 0-based
+  batch: number; // 0-based
   batches?: number;
   imgsPerSec?: number;
   etaMs?: number;
@@ -27,7 +29,10 @@ export interface ProgressState {
 }
 
 export function progressText(p: ProgressState): string {
-  const parts = [`epoch ${p.epoch + 1}${p.epochs ? `/${p.epochs}` : ""}`, `batch ${p.batch + 1}${p.batches && Number.isFinite(p.batches) ? `/${p.batches}` : ""}`];
+  const parts = [
+    `epoch ${p.epoch + 1}${p.epochs ? `/${p.epochs}` : ""}`,
+    `batch ${p.batch + 1}${p.batches && Number.isFinite(p.batches) ? `/${p.batches}` : ""}`,
+  ];
   if (p.imgsPerSec !== undefined && Number.isFinite(p.imgsPerSec)) parts.push(`${p.imgsPerSec.toFixed(1)} img/s`);
   if (p.etaMs !== undefined && Number.isFinite(p.etaMs)) parts.push(`ETA ${formatDuration(p.etaMs)}`);
   const items = Object.entries(p.items ?? {});
@@ -48,9 +53,12 @@ export interface RunSummary {
 
 export function summaryText(s: RunSummary): string {
   const of = s.epochs ? `/${s.epochs}` : "";
-  const head = s.status === "done" ? `done: ${s.epochsCompleted}${of} epochs in ${formatDuration(s.elapsedMs)}`
-    : s.status === "aborted" ? `stopped after ${s.epochsCompleted}${of} epochs (${formatDuration(s.elapsedMs)})`
-    : `failed after ${s.epochsCompleted}${of} epochs (${formatDuration(s.elapsedMs)}): ${s.error ?? "error"}`;
+  const head =
+    s.status === "done"
+      ? `done: ${s.epochsCompleted}${of} epochs in ${formatDuration(s.elapsedMs)}`
+      : s.status === "aborted"
+        ? `stopped after ${s.epochsCompleted}${of} epochs (${formatDuration(s.elapsedMs)})`
+        : `failed after ${s.epochsCompleted}${of} epochs (${formatDuration(s.elapsedMs)}): ${s.error ?? "error"}`;
   const tail: string[] = [];
   if (s.lastLoss !== undefined && Number.isFinite(s.lastLoss)) tail.push(`train loss ${short(s.lastLoss)}`);
   for (const [k, v] of Object.entries(s.lastMetrics ?? {})) tail.push(`${k} ${short(v)}`);
@@ -59,7 +67,10 @@ export function summaryText(s: RunSummary): string {
 
 /** A line of text that displays as plain text and as a monospace line in HTML. */
 export class ProgressLine {
-  constructor(readonly text: string, readonly runName = "") {}
+  constructor(
+    readonly text: string,
+    readonly runName = "",
+  ) {}
   [JUPYTER_DISPLAY]() {
     const name = this.runName ? `<b>${escapeHtml(this.runName)}</b>  ` : "";
     return {

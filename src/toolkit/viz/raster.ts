@@ -24,7 +24,14 @@ function isRgbImage(v: unknown): v is RgbImage {
  * Float pixels to bytes. Float images in 0..1 (the loaders' output) are scaled by 255;
  * anything with values above 1 is taken as 0..255 already.
  */
-export function floatsToRgb(values: ArrayLike<number>, width: number, height: number, channels: number, opts: ToRgbOptions = {}, alreadyBytes?: boolean): RgbImage {
+export function floatsToRgb(
+  values: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: number,
+  opts: ToRgbOptions = {},
+  alreadyBytes?: boolean,
+): RgbImage {
   const n = width * height;
   const vals = Float32Array.from(values as ArrayLike<number>);
   if (opts.normalize) {
@@ -68,16 +75,22 @@ export async function batchToRgb(images: tf.Tensor | ImageInput[], opts: ToRgbOp
   const [b, h, w, c] = images.shape;
   const all = await images.data();
   const per = h * w * c;
-  return Array.from({ length: b }, (_, i) => floatsToRgb(all.subarray(i * per, (i + 1) * per), w, h, c, opts, images.dtype === "int32" && !opts.normalize));
+  return Array.from({ length: b }, (_, i) =>
+    floatsToRgb(all.subarray(i * per, (i + 1) * per), w, h, c, opts, images.dtype === "int32" && !opts.normalize),
+  );
 }
 
 export function fillRect(img: RgbImage, x1: number, y1: number, x2: number, y2: number, color: Rgb): void {
-  const xa = Math.max(0, Math.round(x1)), xb = Math.min(img.width - 1, Math.round(x2));
-  const ya = Math.max(0, Math.round(y1)), yb = Math.min(img.height - 1, Math.round(y2));
+  const xa = Math.max(0, Math.round(x1)),
+    xb = Math.min(img.width - 1, Math.round(x2));
+  const ya = Math.max(0, Math.round(y1)),
+    yb = Math.min(img.height - 1, Math.round(y2));
   for (let y = ya; y <= yb; y++) {
     for (let x = xa; x <= xb; x++) {
       const o = (y * img.width + x) * 3;
-      img.data[o] = color[0]; img.data[o + 1] = color[1]; img.data[o + 2] = color[2];
+      img.data[o] = color[0];
+      img.data[o + 1] = color[1];
+      img.data[o + 2] = color[2];
     }
   }
 }
@@ -103,7 +116,9 @@ export function blit(dst: RgbImage, src: RgbImage, left: number, top: number): v
 }
 
 export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
-  const data = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
+  const data = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+    raw: { width: img.width, height: img.height, channels: 3 },
+  })
     .resize(width, height, { fit: "fill" })
     .raw()
     .toBuffer();
@@ -112,11 +127,18 @@ export async function resizeRgb(img: RgbImage, width: number, height: number): P
 
 /** PNG of `img` with an SVG overlay (text, label backgrounds) composited on top. */
 export async function encodePng(img: RgbImage, overlaySvg?: string, caption = ""): Promise<PngImage> {
-  let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } });
+  let s = sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+    raw: { width: img.width, height: img.height, channels: 3 },
+  });
   if (overlaySvg) {
     // Composite first, then drop alpha on a second pass: the PNG stays 3-channel RGB.
-    const flat = await s.composite([{ input: Buffer.from(overlaySvg), top: 0, left: 0 }]).raw().toBuffer({ resolveWithObject: true });
-    s = sharp(flat.data, { raw: { width: flat.info.width, height: flat.info.height, channels: flat.info.channels as 3 | 4 } }).removeAlpha();
+    const flat = await s
+      .composite([{ input: Buffer.from(overlaySvg), top: 0, left: 0 }])
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    s = sharp(flat.data, {
+      raw: { width: flat.info.width, height: flat.info.height, channels: flat.info.channels as 3 | 4 },
+    }).removeAlpha();
   }
   const png = await s.png({ compressionLevel: 6 }).toBuffer();
   return new PngImage(new Uint8Array(png.buffer, png.byteOffset, png.byteLength), img.width, img.height, caption);

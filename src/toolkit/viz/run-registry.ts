@@ -59,12 +59,15 @@ function uniqueName(wanted: string | undefined): string {
     return `${wanted}-${n}`;
   }
   let name: string;
-  do name = `run${++counter}`; while (runs.has(name));
+  do name = `run${++counter}`;
+  while (runs.has(name));
   return name;
 }
 
 /** Starts a run record in the session registry; a taken name gets a `-2`, `-3`... suffix. */
-export function startRun(init: { name?: string; config?: Record<string, unknown>; epochs?: number; batchesPerEpoch?: number } = {}): RunRecord {
+export function startRun(
+  init: { name?: string; config?: Record<string, unknown>; epochs?: number; batchesPerEpoch?: number } = {},
+): RunRecord {
   const run: RunRecord = {
     id: randomUUID(),
     name: uniqueName(init.name),
@@ -125,13 +128,26 @@ export function readRun(file: string): RunRecord {
   if (!raw || typeof raw !== "object" || typeof raw.name !== "string" || !raw.iterations || !raw.epochEnds) {
     throw new Error(`${file} is not a saved training run (no name, iterations and epochEnds)`);
   }
-  const it = raw.iterations, ep = raw.epochEnds;
+  const it = raw.iterations,
+    ep = raw.epochEnds;
   return {
     ...raw,
     id: String(raw.id ?? file),
     config: raw.config ?? {},
-    iterations: { ni: nanFromNull(it.ni), x: nanFromNull(it.x), loss: nanFromNull(it.loss), items: namedCols(it.items), lr: (it.lr ?? []).map(nanFromNull) },
-    epochEnds: { epoch: nanFromNull(ep.epoch), trainLoss: nanFromNull(ep.trainLoss), items: namedCols(ep.items), metrics: namedCols(ep.metrics), epochMs: nanFromNull(ep.epochMs) },
+    iterations: {
+      ni: nanFromNull(it.ni),
+      x: nanFromNull(it.x),
+      loss: nanFromNull(it.loss),
+      items: namedCols(it.items),
+      lr: (it.lr ?? []).map(nanFromNull),
+    },
+    epochEnds: {
+      epoch: nanFromNull(ep.epoch),
+      trainLoss: nanFromNull(ep.trainLoss),
+      items: namedCols(ep.items),
+      metrics: namedCols(ep.metrics),
+      epochMs: nanFromNull(ep.epochMs),
+    },
     file,
   };
 }
@@ -139,7 +155,10 @@ export function readRun(file: string): RunRecord {
 /** Every saved run in `dir` (*.json files that are run records; others are skipped), by name. */
 export function loadRuns(dir: string): RunRecord[] {
   const out: RunRecord[] = [];
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
     try {
       out.push(readRun(path.join(dir, f)));
     } catch {

@@ -10,12 +10,19 @@ export const MAX_CURVE_POINTS = 1500;
 /** Averages consecutive points into at most `max` buckets; non-finite values are skipped. */
 export function downsample(x: number[], y: number[], max = MAX_CURVE_POINTS): { x: number[]; y: number[] } {
   if (x.length <= max) return { x: x.slice(), y: y.slice() };
-  const bx: number[] = [], by: number[] = [];
+  const bx: number[] = [],
+    by: number[] = [];
   const per = x.length / max;
   for (let b = 0; b < max; b++) {
-    const lo = Math.floor(b * per), hi = Math.floor((b + 1) * per);
-    let sy = 0, n = 0;
-    for (let i = lo; i < hi; i++) if (Number.isFinite(y[i])) { sy += y[i]; n++; }
+    const lo = Math.floor(b * per),
+      hi = Math.floor((b + 1) * per);
+    let sy = 0,
+      n = 0;
+    for (let i = lo; i < hi; i++)
+      if (Number.isFinite(y[i])) {
+        sy += y[i];
+        n++;
+      }
     bx.push(x[hi - 1]);
     by.push(n ? sy / n : NaN);
   }
@@ -50,10 +57,26 @@ export function trainingFigure(run: RunRecord, opts: { title?: string } = {}): P
     data.push({ type: "scatter", mode: "lines", name: s.name, ...downsample(it.x, s.y), xaxis: "x", yaxis: "y" });
   }
   for (const s of lrSeries(run)) {
-    data.push({ type: "scatter", mode: "lines", name: s.name, ...downsample(it.x, s.y), xaxis: "x", yaxis: "y2", line: { dash: "dot", width: 1 } });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: s.name,
+      ...downsample(it.x, s.y),
+      xaxis: "x",
+      yaxis: "y2",
+      line: { dash: "dot", width: 1 },
+    });
   }
   for (const [name, y] of metrics) {
-    data.push({ type: "scatter", mode: "lines+markers", name, x: metricX(run), y: y.slice(), xaxis: hasMetrics ? "x2" : "x", yaxis: hasMetrics ? "y3" : "y" });
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name,
+      x: metricX(run),
+      y: y.slice(),
+      xaxis: hasMetrics ? "x2" : "x",
+      yaxis: hasMetrics ? "y3" : "y",
+    });
   }
   const lossDomain = hasMetrics ? [0.42, 1] : [0, 1];
   const layout: Record<string, unknown> = {

@@ -28,7 +28,10 @@ export function storedAnchorsInPixels(model: YOLOv5, state: Map<string, TorchLay
   const [nl, na, two] = stored.shape;
   const strides = model.stride;
   if (stored.shape.length !== 3 || nl !== strides.length || na !== model.detect.na || two !== 2) {
-    throw frameworkError("ValueError", `${file}: ${key} has shape [${stored.shape.join(", ")}] but the yaml's Detect has ${strides.length} levels of ${model.detect.na} anchors`);
+    throw frameworkError(
+      "ValueError",
+      `${file}: ${key} has shape [${stored.shape.join(", ")}] but the yaml's Detect has ${strides.length} levels of ${model.detect.na} anchors`,
+    );
   }
   return Array.from({ length: nl }, (_, l) => Array.from({ length: 2 * na }, (_, j) => stored.data[l * na * 2 + j] * strides[l]));
 }

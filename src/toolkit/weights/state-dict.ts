@@ -73,25 +73,36 @@ export function loadTorchStateDict(model: Module, state: Map<string, TorchLayout
   const depthwise = depthwiseWeights(model);
   const ours = [...model.namedParameters(), ...model.namedBuffers()];
   const ourNames = new Set(ours.map(([n]) => n));
-  const missing: string[] = [], mismatched: string[] = [];
+  const missing: string[] = [],
+    mismatched: string[] = [];
   const plan: [tf.Variable, TorchLayoutTensor, boolean][] = [];
   for (const [name, v] of ours) {
     const t = state.get(name);
-    if (!t) { missing.push(name); continue; }
+    if (!t) {
+      missing.push(name);
+      continue;
+    }
     const want = torchShapeOf(v.shape, depthwise.has(name));
     if (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i])) {
-      mismatched.push(`size mismatch for ${name}: copying a param with shape ${torchSize(t.shape)} from checkpoint, the shape in current model is ${torchSize(want)}.`);
+      mismatched.push(
+        `size mismatch for ${name}: copying a param with shape ${torchSize(t.shape)} from checkpoint, the shape in current model is ${torchSize(want)}.`,
+      );
       continue;
     }
     plan.push([v, t, depthwise.has(name)]);
   }
-  const unexpected = [...state.keys()].filter((k) => !ourNames.has(k) && !opts.handled?.has(k) && !IGNORED_SUFFIXES.some((s) => k.endsWith(s)));
+  const unexpected = [...state.keys()].filter(
+    (k) => !ourNames.has(k) && !opts.handled?.has(k) && !IGNORED_SUFFIXES.some((s) => k.endsWith(s)),
+  );
   const problems: string[] = [];
   if (strict && missing.length) problems.push(`Missing key(s) in state_dict: ${missing.map((k) => `"${k}"`).join(", ")}. `);
   if (strict && unexpected.length) problems.push(`Unexpected key(s) in state_dict: ${unexpected.map((k) => `"${k}"`).join(", ")}. `);
   problems.push(...mismatched);
   if (problems.length) {
-    throw frameworkError("RuntimeError", `Error(s) in loading state_dict for ${opts.modelName ?? model.constructor.name}:\n\t${problems.join("\n\t")}`);
+    throw frameworkError(
+      "RuntimeError",
+      `Error(s) in loading state_dict for ${opts.modelName ?? model.constructor.name}:\n\t${problems.join("\n\t")}`,
+    );
   }
   for (const [v, t, dw] of plan) {
     const value = fromTorchLayout(t, v.shape, dw);

@@ -46,9 +46,7 @@ export async function loadYolov5(file: string, opts: LoadYolov5Options = {}): Pr
   } catch (e) {
     throw frameworkError("FileNotFoundError", `[Errno 2] No such file or directory: '${file}' (${(e as Error).message.split(":")[0]})`);
   }
-  return path.extname(file).toLowerCase() === ".safetensors"
-    ? fromSafetensors(file, bytes, opts)
-    : fromTorchFile(file, bytes, opts);
+  return path.extname(file).toLowerCase() === ".safetensors" ? fromSafetensors(file, bytes, opts) : fromTorchFile(file, bytes, opts);
 }
 
 /** The file's tensors in PyTorch's layout, as float32 (fp16 decoded exactly). */
@@ -71,7 +69,10 @@ async function fromTorchFile(file: string, bytes: Uint8Array, opts: LoadYolov5Op
     const ema = pyGet(root, "ema");
     info.weightsFrom = ema !== null && ema !== undefined ? "ema" : "model";
     moduleRecord = pyGet(root, info.weightsFrom);
-    const plain = (k: string) => { const v = pyGet(root, k); return v === undefined ? undefined : pyToJs(v); };
+    const plain = (k: string) => {
+      const v = pyGet(root, k);
+      return v === undefined ? undefined : pyToJs(v);
+    };
     info.epoch = numberOr(plain("epoch"));
     info.bestFitness = numberOr(plain("best_fitness"));
     info.date = typeof plain("date") === "string" ? (plain("date") as string) : undefined;
@@ -83,18 +84,27 @@ async function fromTorchFile(file: string, bytes: Uint8Array, opts: LoadYolov5Op
     return fromStateDict(file, moduleStateDict(root), info, opts);
   }
   if (!isModuleRecord(moduleRecord)) {
-    throw frameworkError("ValueError", `${file}: not a YOLOv5 checkpoint: expected a train.py checkpoint, a pickled DetectionModel or a state_dict`);
+    throw frameworkError(
+      "ValueError",
+      `${file}: not a YOLOv5 checkpoint: expected a train.py checkpoint, a pickled DetectionModel or a state_dict`,
+    );
   }
   const state = moduleStateDict(moduleRecord);
   const yamlValue = pyGet(moduleRecord, "yaml");
   const cfg = (yamlValue !== undefined && yamlValue !== null ? pyToJs(yamlValue) : opts.yaml) as YoloModelYaml | undefined;
-  if (!cfg || typeof cfg !== "object") throw frameworkError("ValueError", `${file}: the model has no yaml attribute; pass { yaml } with its model yaml`);
+  if (!cfg || typeof cfg !== "object")
+    throw frameworkError("ValueError", `${file}: the model has no yaml attribute; pass { yaml } with its model yaml`);
   const names = namesOf(pyToJs(pyGet(moduleRecord, "names") ?? null)) ?? opts.names;
   info.dtype = firstFloatDtype([...state.values()].map((t) => t.dtype));
   return build(file, cfg, toLayout(state), info, names);
 }
 
-async function fromStateDict(file: string, state: Map<string, TorchTensor>, info: YoloCheckpointInfo, opts: LoadYolov5Options): Promise<LoadedYolov5> {
+async function fromStateDict(
+  file: string,
+  state: Map<string, TorchTensor>,
+  info: YoloCheckpointInfo,
+  opts: LoadYolov5Options,
+): Promise<LoadedYolov5> {
   const cfg = opts.yaml ?? inferStandardYaml(file, new Map([...state].map(([k, t]) => [k, t.shape])));
   info.dtype = firstFloatDtype([...state.values()].map((t) => t.dtype));
   return build(file, cfg, toLayout(state), info, opts.names);
@@ -105,7 +115,11 @@ async function fromSafetensors(file: string, bytes: Uint8Array, opts: LoadYolov5
   const meta = metadata ?? {};
   const parse = (k: string) => {
     if (meta[k] === undefined) return undefined;
-    try { return JSON.parse(meta[k]); } catch { throw frameworkError("ValueError", `${file}: metadata '${k}' is not valid JSON`); }
+    try {
+      return JSON.parse(meta[k]);
+    } catch {
+      throw frameworkError("ValueError", `${file}: metadata '${k}' is not valid JSON`);
+    }
   };
   const shapes = new Map([...tensors].map(([k, t]) => [k, t.shape]));
   const cfg = (parse(SAFETENSORS_METADATA_KEYS.yaml) as YoloModelYaml | undefined) ?? opts.yaml ?? inferStandardYaml(file, shapes);
@@ -115,7 +129,13 @@ async function fromSafetensors(file: string, bytes: Uint8Array, opts: LoadYolov5
 }
 
 /** Builds the model from the yaml, sets Detect's anchors from the file, and loads the weights. */
-function build(file: string, cfg: YoloModelYaml, state: Map<string, TorchLayoutTensor>, info: YoloCheckpointInfo, names?: string[]): LoadedYolov5 {
+function build(
+  file: string,
+  cfg: YoloModelYaml,
+  state: Map<string, TorchLayoutTensor>,
+  info: YoloCheckpointInfo,
+  names?: string[],
+): LoadedYolov5 {
   const model = new YOLOv5(cfg, { names }) as LoadedYolov5;
   try {
     // The anchors come from Detect's own buffer: the yaml's may be stale (autoanchor).
@@ -145,7 +165,10 @@ export function inferStandardYaml(file: string, shapes: Map<string, number[]>): 
   const detect = shapes.get("model.24.m.0.weight");
   const anchors = shapes.get("model.24.anchors");
   if (!stem || !detect) {
-    throw frameworkError("ValueError", `${file}: a state_dict without the model's yaml, and not the standard YOLOv5 table (no model.0.conv.weight / model.24.m.0.weight): pass { yaml }`);
+    throw frameworkError(
+      "ValueError",
+      `${file}: a state_dict without the model's yaml, and not the standard YOLOv5 table (no model.0.conv.weight / model.24.m.0.weight): pass { yaml }`,
+    );
   }
   const width = stem[0] / 64;
   let bottlenecks = 0;
@@ -154,10 +177,15 @@ export function inferStandardYaml(file: string, shapes: Map<string, number[]>): 
     const s = YOLO_SCALES[k];
     return Math.ceil((64 * s.width) / 8) * 8 === stem[0] && Math.max(Math.round(3 * s.depth), 1) === bottlenecks;
   });
-  if (!scale) throw frameworkError("ValueError", `${file}: stem of ${stem[0]} channels (width ${width}) and ${bottlenecks} bottlenecks match no YOLOv5 scale: pass { yaml }`);
+  if (!scale)
+    throw frameworkError(
+      "ValueError",
+      `${file}: stem of ${stem[0]} channels (width ${width}) and ${bottlenecks} bottlenecks match no YOLOv5 scale: pass { yaml }`,
+    );
   const na = anchors ? anchors[1] : 3;
   const nc = detect[0] / na - 5;
-  if (!Number.isInteger(nc) || nc < 1) throw frameworkError("ValueError", `${file}: Detect has ${detect[0]} outputs, not a multiple of ${na} anchors x (5 + nc)`);
+  if (!Number.isInteger(nc) || nc < 1)
+    throw frameworkError("ValueError", `${file}: Detect has ${detect[0]} outputs, not a multiple of ${na} anchors x (5 + nc)`);
   return yolov5Yaml(scale, nc);
 }
 

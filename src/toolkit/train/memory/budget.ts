@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseBytes } from "./format";
-import { deviceMemory, MemoryPhase, PhaseMemory } from "./device-memory";
+import { deviceMemory, type MemoryPhase, type PhaseMemory } from "./device-memory";
 
 /**
  * Declares the device memory size the toolkit behaves as if it had ("16GiB", bytes, or
@@ -34,7 +34,10 @@ export function emptyCache(): void {
 }
 
 /** Runs `fn` as a measured phase under the memory budget; returns its result and the phase's figures. */
-export function measureMemory<T>(fn: (phase: MemoryPhase) => T | Promise<T>, opts: { phase?: string; signal?: AbortSignal } = {}): Promise<{ result: T; memory: PhaseMemory }> {
+export function measureMemory<T>(
+  fn: (phase: MemoryPhase) => T | Promise<T>,
+  opts: { phase?: string; signal?: AbortSignal } = {},
+): Promise<{ result: T; memory: PhaseMemory }> {
   return deviceMemory.measure(opts.phase ?? "phase", fn, opts.signal);
 }
 

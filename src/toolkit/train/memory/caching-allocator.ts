@@ -24,15 +24,27 @@
  * (cuDNN), other processes; tfjs's own buffer reuse (WebGPU) is hidden from it.
  */
 
-const SMALL_SIZE = 1 << 20;        // requests up to this come from the small pool
-const SMALL_SEGMENT = 2 << 20;     // small pool segment size
-const LARGE_SEGMENT = 20 << 20;    // large pool segment for requests under MIN_LARGE_ALLOC
+const SMALL_SIZE = 1 << 20; // requests up to this come from the small pool
+const SMALL_SEGMENT = 2 << 20; // small pool segment size
+const LARGE_SEGMENT = 20 << 20; // large pool segment for requests under MIN_LARGE_ALLOC
 const MIN_LARGE_ALLOC = 10 << 20;
 const ROUND_LARGE = 2 << 20;
 const MIN_BLOCK = 512;
 
-interface Block { segment: Segment; offset: number; size: number; free: boolean; prev?: Block; next?: Block }
-interface Segment { size: number; small: boolean; head: Block; seq: number }
+interface Block {
+  segment: Segment;
+  offset: number;
+  size: number;
+  free: boolean;
+  prev?: Block;
+  next?: Block;
+}
+interface Segment {
+  size: number;
+  small: boolean;
+  head: Block;
+  seq: number;
+}
 
 /** Free blocks of one pool ordered as best fit searches them: size, then segment age, then offset. */
 class FreeBlocks {
@@ -41,7 +53,8 @@ class FreeBlocks {
     return a.size !== b.size ? a.size < b.size : a.segment.seq !== b.segment.seq ? a.segment.seq < b.segment.seq : a.offset < b.offset;
   }
   private position(b: Block): number {
-    let lo = 0, hi = this.blocks.length;
+    let lo = 0,
+      hi = this.blocks.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (FreeBlocks.before(this.blocks[mid], b)) lo = mid + 1;
@@ -58,7 +71,8 @@ class FreeBlocks {
   }
   /** The smallest free block of at least `size` (the first such in segment order). */
   bestFit(size: number): Block | undefined {
-    let lo = 0, hi = this.blocks.length;
+    let lo = 0,
+      hi = this.blocks.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (this.blocks[mid].size < size) lo = mid + 1;
@@ -80,7 +94,11 @@ export interface AllocatorStats {
 
 /** Thrown by `allocate` when the device capacity would be exceeded. */
 export class AllocationFailure extends Error {
-  constructor(readonly requested: number, readonly stats: AllocatorStats, readonly capacity: number) {
+  constructor(
+    readonly requested: number,
+    readonly stats: AllocatorStats,
+    readonly capacity: number,
+  ) {
     super(`allocation of ${requested} bytes exceeds capacity ${capacity}`);
   }
 }
@@ -152,7 +170,13 @@ export class CachingAllocator {
   }
 
   stats(): AllocatorStats {
-    return { allocated: this.allocated, reserved: this.reserved, peakAllocated: this.peakAllocated, peakReserved: this.peakReserved, segments: this.segments.length };
+    return {
+      allocated: this.allocated,
+      reserved: this.reserved,
+      peakAllocated: this.peakAllocated,
+      peakReserved: this.peakReserved,
+      segments: this.segments.length,
+    };
   }
 
   /** torch.cuda.reset_peak_memory_stats(). */

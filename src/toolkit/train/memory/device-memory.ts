@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
-import { AllocationFailure, AllocatorBlock, AllocatorStats, CachingAllocator } from "./caching-allocator";
+import { AllocationFailure, type AllocatorBlock, type AllocatorStats, CachingAllocator } from "./caching-allocator";
 import { subscribeTfHooks } from "../../../tfjs/hooks";
 import { discardAbandonedTape } from "../../../tfjs/scope-recovery";
 import { tensorBytes } from "../../../tfjs/tensor-bytes";
-import { OutOfMemoryDetails, OutOfMemoryError } from "./out-of-memory-error";
+import { type OutOfMemoryDetails, OutOfMemoryError } from "./out-of-memory-error";
 import { pollInterrupt } from "../../interrupt";
 
 /** Memory figures of one measured phase (a training step, a validation pass, ...). */
@@ -29,7 +29,8 @@ export interface MemoryPhase {
 function disposeTensors(value: unknown): void {
   if (value instanceof tf.Tensor) value.dispose();
   else if (Array.isArray(value)) value.forEach(disposeTensors);
-  else if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) Object.values(value).forEach((v) => v instanceof tf.Tensor && v.dispose());
+  else if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype)
+    Object.values(value).forEach((v) => v instanceof tf.Tensor && v.dispose());
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -104,10 +105,15 @@ class DeviceMemoryModel {
     this.allocator.releaseFreeSegments();
   }
 
-  async measure<T>(name: string, fn: (phase: MemoryPhase) => T | Promise<T>, signal?: AbortSignal): Promise<{ result: T; memory: PhaseMemory }> {
+  async measure<T>(
+    name: string,
+    fn: (phase: MemoryPhase) => T | Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<{ result: T; memory: PhaseMemory }> {
     this.install();
     const phase: MemoryPhase = { name, signal, peakBytes: this.liveBytes };
-    const startBytes = this.liveBytes, reservedBefore = this.allocator.stats().reserved;
+    const startBytes = this.liveBytes,
+      reservedBefore = this.allocator.stats().reserved;
     this.active.push(phase);
     let result: T;
     try {
@@ -121,7 +127,14 @@ class DeviceMemoryModel {
     } finally {
       this.active.splice(this.active.indexOf(phase), 1);
     }
-    const memory: PhaseMemory = { phase: name, startBytes, peakBytes: phase.peakBytes, endBytes: this.liveBytes, reservedBefore, reservedAfter: this.allocator.stats().reserved };
+    const memory: PhaseMemory = {
+      phase: name,
+      startBytes,
+      peakBytes: phase.peakBytes,
+      endBytes: this.liveBytes,
+      reservedBefore,
+      reservedAfter: this.allocator.stats().reserved,
+    };
     this.history.push(memory);
     if (this.history.length > 1000) this.history.shift();
     return { result, memory };
@@ -148,8 +161,13 @@ class DeviceMemoryModel {
     } catch (e) {
       if (!(e instanceof AllocationFailure)) throw e;
       this.pending ??= {
-        requested: e.requested, capacity: e.capacity, allocated: e.stats.allocated, reserved: e.stats.reserved,
-        phase: this.active[this.active.length - 1]?.name, simulated: true, backend: tf.getBackend(),
+        requested: e.requested,
+        capacity: e.capacity,
+        allocated: e.stats.allocated,
+        reserved: e.stats.reserved,
+        phase: this.active[this.active.length - 1]?.name,
+        simulated: true,
+        backend: tf.getBackend(),
       };
     }
     this.blocks.set(dataId, entry);
@@ -176,10 +194,14 @@ class DeviceMemoryModel {
     }
     subscribeTfHooks({
       name: "the device-memory model",
-      tensorTracked: ({ tensor, newData }) => { if (newData) this.onAllocate(tensor.dataId as object, tensorBytes(tensor)); },
+      tensorTracked: ({ tensor, newData }) => {
+        if (newData) this.onAllocate(tensor.dataId as object, tensorBytes(tensor));
+      },
       dataFreed: (dataId) => this.onFree(dataId),
       // Out-of-memory recorded inside a kernel is thrown before the next one starts.
-      beforeTopLevelKernel: () => { if (this.active.length) this.throwIfPending(); },
+      beforeTopLevelKernel: () => {
+        if (this.active.length) this.throwIfPending();
+      },
     });
   }
 }

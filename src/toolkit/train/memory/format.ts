@@ -7,8 +7,19 @@ export function formatSize(bytes: number): string {
 }
 
 const UNITS: Record<string, number> = {
-  b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
-  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40, t: 1e12, tb: 1e12,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+  t: 1e12,
+  tb: 1e12,
 };
 
 /** Parses "16GiB", "1.5 GB", "512MiB" or a plain number of bytes. */

@@ -20,13 +20,15 @@ function interpIncreasing(x: number, xp: number[], fp: number[]): number {
   const last = xp.length - 1;
   if (x >= xp[last]) return fp[last];
   // first index with xp[j] > x
-  let lo = 0, hi = last;
+  let lo = 0,
+    hi = last;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (xp[mid] > x) hi = mid;
     else lo = mid + 1;
   }
-  const j = lo, i = j - 1;
+  const j = lo,
+    i = j - 1;
   return fp[i] + ((x - xp[i]) / (xp[j] - xp[i])) * (fp[j] - fp[i]);
 }
 
@@ -53,7 +55,9 @@ export function apPerClass(tp: boolean[][], conf: number[], predCls: number[], t
   for (const c of targetCls) counts.set(c, (counts.get(c) ?? 0) + 1);
   const classes = [...counts.keys()].sort((a, b) => a - b);
   const px = Array.from({ length: 1000 }, (_, k) => k / 999);
-  const ap: number[][] = [], pCurve: number[][] = [], rCurve: number[][] = [];
+  const ap: number[][] = [],
+    pCurve: number[][] = [],
+    rCurve: number[][] = [];
   for (const c of classes) {
     const idx = order.filter((i) => predCls[i] === c);
     const nl = counts.get(c)!;
@@ -65,10 +69,13 @@ export function apPerClass(tp: boolean[][], conf: number[], predCls: number[], t
     }
     const confs = idx.map((i) => conf[i]);
     const row: number[] = [];
-    let recall0: number[] = [], precision0: number[] = [];
+    let recall0: number[] = [],
+      precision0: number[] = [];
     for (let j = 0; j < nIou; j++) {
-      let tpc = 0, fpc = 0;
-      const recall: number[] = [], precision: number[] = [];
+      let tpc = 0,
+        fpc = 0;
+      const recall: number[] = [],
+        precision: number[] = [];
       for (const i of idx) {
         if (tp[i][j]) tpc++;
         else fpc++;
@@ -88,8 +95,11 @@ export function apPerClass(tp: boolean[][], conf: number[], predCls: number[], t
   const meanF1 = px.map((_, m) => f1Curve.reduce((s, row) => s + row[m], 0) / Math.max(1, f1Curve.length));
   const best = argmax(smooth(meanF1, 0.1));
   return {
-    classes, ap,
-    p: pCurve.map((row) => row[best]), r: rCurve.map((row) => row[best]), f1: f1Curve.map((row) => row[best]),
+    classes,
+    ap,
+    p: pCurve.map((row) => row[best]),
+    r: rCurve.map((row) => row[best]),
+    f1: f1Curve.map((row) => row[best]),
   };
 }
 

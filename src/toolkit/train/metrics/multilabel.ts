@@ -15,12 +15,14 @@ export interface MultiLabelScores {
  * targets [B, C].
  */
 export async function multiLabelScores(logits: tf.Tensor, target: tf.Tensor, threshold = 0.5): Promise<MultiLabelScores> {
-  if (logits.shape.join() !== target.shape.join()) throw new Error(`multiLabelScores: logits ${JSON.stringify(logits.shape)} and target ${JSON.stringify(target.shape)} differ`);
+  if (logits.shape.join() !== target.shape.join())
+    throw new Error(`multiLabelScores: logits ${JSON.stringify(logits.shape)} and target ${JSON.stringify(target.shape)} differ`);
   const [b, c] = logits.shape;
   const probs = tf.sigmoid(logits);
   const [p, t] = await Promise.all([probs.data(), target.data()]);
   probs.dispose();
-  let right = 0, exact = 0;
+  let right = 0,
+    exact = 0;
   for (let i = 0; i < b; i++) {
     let all = true;
     for (let j = 0; j < c; j++) {

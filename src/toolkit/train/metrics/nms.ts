@@ -1,5 +1,5 @@
-import * as tf from "@tensorflow/tfjs";
-import { Box, boxIou, xywh2xyxy } from "./boxes";
+import type * as tf from "@tensorflow/tfjs";
+import { type Box, boxIou, xywh2xyxy } from "./boxes";
 
 export interface Detection {
   box: Box;
@@ -8,16 +8,16 @@ export interface Detection {
 }
 
 export interface NmsOptions {
-  confThres?: number;  // 0.25 (val.py uses 0.001)
-  iouThres?: number;   // 0.45 (val.py uses 0.6)
-  maxDet?: number;     // 300
+  confThres?: number; // 0.25 (val.py uses 0.001)
+  iouThres?: number; // 0.45 (val.py uses 0.6)
+  maxDet?: number; // 300
   /** Keep every class above the threshold per box (val.py), not only the best one. */
   multiLabel?: boolean;
   /** Keep only these classes. */
   classes?: number[];
   /** Suppress across classes. */
   agnostic?: boolean;
-  maxNms?: number;     // 30000 boxes into NMS at most
+  maxNms?: number; // 30000 boxes into NMS at most
 }
 
 /**
@@ -35,13 +35,17 @@ export async function nonMaxSuppression(prediction: tf.Tensor, opts: NmsOptions 
 
 /** NMS for one image's rows (row-major [n, no]). */
 export function nmsImage(rows: ArrayLike<number>, n: number, no: number, opts: NmsOptions = {}): Detection[] {
-  const conf = opts.confThres ?? 0.25, iou = opts.iouThres ?? 0.45, maxDet = opts.maxDet ?? 300, maxNms = opts.maxNms ?? 30000;
+  const conf = opts.confThres ?? 0.25,
+    iou = opts.iouThres ?? 0.45,
+    maxDet = opts.maxDet ?? 300,
+    maxNms = opts.maxNms ?? 30000;
   if (!(conf >= 0 && conf <= 1)) throw new RangeError(`Invalid Confidence threshold ${conf}, valid values are between 0.0 and 1.0`);
   if (!(iou >= 0 && iou <= 1)) throw new RangeError(`Invalid IoU ${iou}, valid values are between 0.0 and 1.0`);
   const nc = no - 5;
   let cands: Detection[] = [];
   for (let r = 0; r < n; r++) {
-    const o = r * no, obj = rows[o + 4];
+    const o = r * no,
+      obj = rows[o + 4];
     if (!(obj > conf)) continue;
     const box = xywh2xyxy([rows[o], rows[o + 1], rows[o + 2], rows[o + 3]]);
     if (opts.multiLabel) {

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { Optimizer, ParamGroup } from "./optimizer";
+import { Optimizer, type ParamGroup } from "./optimizer";
 
 /**
  * torch.optim.Adam semantics (AdamW with `decoupled`): g += wd·p (Adam) or p *= 1 − lr·wd (AdamW);
@@ -9,13 +9,18 @@ import { Optimizer, ParamGroup } from "./optimizer";
  */
 export class Adam extends Optimizer {
   readonly type: string;
-  constructor(groups: ParamGroup[], readonly opts: { beta2?: number; eps?: number; decoupled?: boolean } = {}) {
+  constructor(
+    groups: ParamGroup[],
+    readonly opts: { beta2?: number; eps?: number; decoupled?: boolean } = {},
+  ) {
     super(groups);
     this.type = opts.decoupled ? "AdamW" : "Adam";
   }
 
   protected updateParam(p: tf.Variable, g: tf.Tensor, group: ParamGroup): void {
-    const beta1 = group.momentum, beta2 = this.opts.beta2 ?? 0.999, eps = this.opts.eps ?? 1e-8;
+    const beta1 = group.momentum,
+      beta2 = this.opts.beta2 ?? 0.999,
+      eps = this.opts.eps ?? 1e-8;
     const t = this.stepCount;
     let grad = g;
     let param: tf.Tensor = p;
@@ -23,10 +28,12 @@ export class Adam extends Optimizer {
       if (this.opts.decoupled) param = tf.mul(p, 1 - group.lr * group.weightDecay);
       else grad = tf.add(g, tf.mul(p, group.weightDecay));
     }
-    const m = this.slot("exp_avg", p), v = this.slot("exp_avg_sq", p);
+    const m = this.slot("exp_avg", p),
+      v = this.slot("exp_avg_sq", p);
     m.assign(tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1)));
     v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2)));
-    const bc1 = 1 - Math.pow(beta1, t), bc2 = 1 - Math.pow(beta2, t);
+    const bc1 = 1 - beta1 ** t,
+      bc2 = 1 - beta2 ** t;
     const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
     p.assign(tf.sub(param, tf.mul(tf.div(m, denom), group.lr / bc1)));
   }

@@ -75,7 +75,14 @@ export abstract class Optimizer {
     return {
       type: this.type,
       stepCount: this.stepCount,
-      groups: this.paramGroups.map(({ name, lr, initialLr, weightDecay, momentum, paramNames }) => ({ name, lr, initialLr, weightDecay, momentum, paramNames })),
+      groups: this.paramGroups.map(({ name, lr, initialLr, weightDecay, momentum, paramNames }) => ({
+        name,
+        lr,
+        initialLr,
+        weightDecay,
+        momentum,
+        paramNames,
+      })),
       slots,
     };
   }

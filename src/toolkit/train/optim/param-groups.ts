@@ -1,5 +1,5 @@
-import * as tf from "@tensorflow/tfjs";
-import { ParamGroup } from "./optimizer";
+import type * as tf from "@tensorflow/tfjs";
+import type { ParamGroup } from "./optimizer";
 
 /** Which of YOLOv5's three groups a parameter belongs to (smart_optimizer). */
 export type ParamKind = "bias" | "decay" | "noDecay";
@@ -28,8 +28,15 @@ export interface GroupOptions {
  */
 export function yoloParamGroups(named: [string, tf.Variable][], o: GroupOptions): ParamGroup[] {
   const classify = o.classify ?? defaultParamKind;
-  const make = (name: string, weightDecay: number): ParamGroup =>
-    ({ name, params: [], paramNames: [], lr: o.lr, initialLr: o.lr, weightDecay, momentum: o.momentum });
+  const make = (name: string, weightDecay: number): ParamGroup => ({
+    name,
+    params: [],
+    paramNames: [],
+    lr: o.lr,
+    initialLr: o.lr,
+    weightDecay,
+    momentum: o.momentum,
+  });
   const groups = { bias: make("bias", 0), decay: make("weight", o.weightDecay), noDecay: make("bn", 0) };
   for (const [name, p] of named) {
     if (!p.trainable) continue;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { Optimizer, ParamGroup } from "./optimizer";
+import { Optimizer, type ParamGroup } from "./optimizer";
 
 /**
  * torch.optim.SGD semantics: d = g + wd·p; buf = μ·buf + (1 − dampening)·d (buf = d on the
@@ -7,7 +7,10 @@ import { Optimizer, ParamGroup } from "./optimizer";
  */
 export class SGD extends Optimizer {
   readonly type = "SGD";
-  constructor(groups: ParamGroup[], readonly opts: { nesterov?: boolean; dampening?: number } = {}) {
+  constructor(
+    groups: ParamGroup[],
+    readonly opts: { nesterov?: boolean; dampening?: number } = {},
+  ) {
     super(groups);
     if (opts.nesterov && (opts.dampening ?? 0) !== 0) throw new Error("Nesterov momentum requires a momentum and zero dampening");
   }

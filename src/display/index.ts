@@ -3,7 +3,7 @@ import "./reprs/tensor";
 import "./reprs/arquero";
 import "./reprs/plotly";
 import "./reprs/opaque";
-export { toMimeBundle, registerRepr, type MimeBundle, JUPYTER_DISPLAY, escapeHtml, type Repr, type Rich } from "./mime";
+export { toMimeBundle, prepareForDisplay, registerRepr, type MimeBundle, JUPYTER_DISPLAY, escapeHtml, type Repr, type Rich } from "./mime";
 export { display, clearOutput, input, type DisplayOptions } from "./display";
 export { currentCellOutput, setCellOutputHost, type CellOutput, type CellOutputHost } from "./cell-output";
 export { figure, figureOfBundle, PlotlyFigure, type PlotlyFigureSpec, type PlotlyTrace } from "./reprs/plotly";

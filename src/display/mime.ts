@@ -25,6 +25,29 @@ export function registerRepr(repr: Repr): void {
   reprs.unshift(repr);
 }
 
+/**
+ * Work a value needs before it can be shown synchronously (a webgpu tensor's values are read
+ * from the device, which only an asynchronous read can do under Node); undefined if none.
+ */
+export type Preparation = (value: unknown) => Promise<unknown> | undefined;
+
+const preparations: Preparation[] = [];
+
+export function registerPreparation(prepare: Preparation): void {
+  preparations.push(prepare);
+}
+
+/** Awaits what the value's repr needs first; the engine calls it before a cell's result is shown. */
+export async function prepareForDisplay(value: unknown): Promise<void> {
+  for (const prepare of preparations) {
+    try {
+      await prepare(value);
+    } catch {
+      // A read that fails leaves the repr to say what it can show.
+    }
+  }
+}
+
 export function textPlain(value: unknown): string {
   return typeof value === "string" ? inspect(value) : inspect(value, { depth: 4, colors: false, maxArrayLength: 50 });
 }

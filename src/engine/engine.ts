@@ -23,7 +23,7 @@ import { isCompleteCell } from "./is-complete";
 import { CellInterrupts } from "./cell-interrupts";
 import { processInterruptFlag } from "./interrupt-flag";
 import { isInterrupt, type FrameLibrary } from "./errors";
-import { toMimeBundle } from "../display";
+import { prepareForDisplay, toMimeBundle } from "../display";
 import { parseCell, typescriptOnly, getMagic, allMagics, helpText, runShell, UsageError, type MagicContext } from "../magics";
 
 /**
@@ -123,6 +123,7 @@ export class LabEngine implements Engine {
       keepOnlyOurHandlers();
       const result = await runInCell(ctx, () => this.runCell(code, ctx));
       if (result.hasValue && result.value !== undefined && !silent) {
+        await prepareForDisplay(result.value);
         const { data, metadata } = toMimeBundle(result.value);
         sink.executeResult(n, data, metadata);
         if (store) this.historyStore.setOutput(n, String(data["text/plain"] ?? ""));
@@ -223,6 +224,7 @@ export class LabEngine implements Engine {
     for (const [key, expr] of Object.entries(exprs)) {
       try {
         const r = await runInCell(ctx, () => this.ensureCompiler().run(expr, "user_expressions", ctx.signal));
+        await prepareForDisplay(r.value);
         out[key] = { status: "ok", ...toMimeBundleContent(r.value) };
       } catch (e) {
         out[key] = { status: "error", ...toErrorContent(e, this.hooks.frameLibrary) };

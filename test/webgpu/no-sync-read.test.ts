@@ -76,6 +76,25 @@ test("YOLOv5n training, val, %memory and %gpu on webgpu make no synchronous read
   await ok("model.dispose(); criterion.dispose(); require('fs').rmSync(root, { recursive: true, force: true });");
 });
 
+test("a webgpu tensor as a cell's result shows its values (read asynchronously); display() says where they are", async () => {
+  await ok("%backend webgpu");
+  tf.env().set("WEBGPU_CPU_FORWARD", false);
+  try {
+    const reads = watchSyncReads();
+    const shown = await cells.run("const onDevice = tf.square(tf.tensor1d([1, 2, 3])); onDevice");
+    const result = shown.sink.events.find((e) => e.type === "execute_result");
+    assert.equal(shown.status, "ok", `${shown.ename}: ${shown.evalue}`);
+    assert.match(String((result!.data as Record<string, string>)["text/plain"]), /^Tensor float32 \[3\] 12 B on webgpu\n\s*\[1, 4, 9\]/);
+    const displayed = await cells.run("const again = tf.square(tf.tensor1d([2])); display(again)");
+    assert.equal(displayed.status, "ok", `${displayed.ename}: ${displayed.evalue}`);
+    assert.match(displayed.displayText, /^Tensor float32 \[1\] 4 B on webgpu\n\(values in GPU memory: show the tensor as a cell's result/);
+    assert.deepEqual(reads.fromGpu, []);
+    await ok("onDevice.dispose(); again.dispose();");
+  } finally {
+    tf.env().set("WEBGPU_CPU_FORWARD", true);
+  }
+});
+
 test("clipGradNorm scales on the device as torch does and resolves to the norm", async () => {
   await ok("%backend webgpu");
   const reads = watchSyncReads();

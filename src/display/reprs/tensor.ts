@@ -1,9 +1,10 @@
 // Tensors show dtype, shape, bytes and the backend that holds their data, then their values
 // (truncated as tfjs does).
 import type * as tfTypes from "@tensorflow/tfjs";
-import { escapeHtml, registerRepr, type Rich } from "../mime";
+import { escapeHtml, registerPreparation, registerRepr, type Rich } from "../mime";
 import { backendOf } from "../../tfjs/internals";
 import { tensorBytes } from "../../tfjs/tensor-bytes";
+import { valuesOnlyOnGpu } from "../../tfjs/webgpu/host-values";
 
 export function isTensor(v: unknown): v is tfTypes.Tensor {
   const t = v as tfTypes.Tensor | null;
@@ -39,7 +40,10 @@ function tensorRepr(v: unknown): Rich | undefined {
   if (!isTensor(v)) return undefined;
   if (v.isDisposed) return { data: { "text/plain": `Tensor ${v.dtype} [${v.shape.join(", ")}] (disposed)` }, metadata: {} };
   const header = tensorHeader(v);
-  const values = v.toString().replace(/^Tensor\n/, "");
+  // display(t) cannot wait for the device; a cell's result was read first (below).
+  const values = valuesOnlyOnGpu(v)
+    ? "(values in GPU memory: show the tensor as a cell's result, or print await t.array())"
+    : v.toString().replace(/^Tensor\n/, "");
   return {
     data: {
       "text/plain": `${header}\n${values}`,
@@ -50,3 +54,6 @@ function tensorRepr(v: unknown): Rich | undefined {
 }
 
 registerRepr(tensorRepr);
+// A cell's result on webgpu: one asynchronous read keeps the values on the CPU, so the repr
+// shows them without the synchronous read Node cannot do.
+registerPreparation((v) => (isTensor(v) && !v.isDisposed && valuesOnlyOnGpu(v) ? v.data() : undefined));

@@ -10,8 +10,8 @@
 // may hand its dy through, to one input or several); the first node's dy is the caller's (or
 // ones) and is left alone. Only the outermost gradients() releases, the case in which TensorFlow.js
 // itself frees the saved tensors at the end; a nested one (a gradient computed inside
-// another's forward or backward) turns releasing off for that pass. TFJS_LAB_TAPE_RELEASE=1
-// turns it on (opt-in, see releaseOn).
+// another's forward or backward) turns releasing off for that pass. TFJS_LAB_TAPE_RELEASE=0
+// turns it off (see releaseOn).
 import * as tf from "@tensorflow/tfjs";
 
 export const TAPE_RELEASE_ENV_VAR = "TFJS_LAB_TAPE_RELEASE";
@@ -87,13 +87,9 @@ function wrapNode(node: TapeNode): void {
   };
 }
 
-/**
- * Whether passes release now: opt-in with TFJS_LAB_TAPE_RELEASE=1, read at each pass. Off by
- * default until the notebooks' memory reproductions (02's out-of-memory batch) are re-calibrated
- * for PyTorch-like release: with it on, notebook 02's simulated OOM no longer happens.
- */
+/** Whether passes release now: on unless TFJS_LAB_TAPE_RELEASE=0, read at each pass. */
 function releaseOn(): boolean {
-  return process.env[TAPE_RELEASE_ENV_VAR] === "1";
+  return process.env[TAPE_RELEASE_ENV_VAR] !== "0";
 }
 
 /** Installs the release on TensorFlow.js's engine (idempotent). */

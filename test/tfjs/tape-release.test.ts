@@ -53,7 +53,7 @@ async function gradsAndPeak(): Promise<{ grads: Float32Array[]; peak: number }> 
   }
 }
 
-// The release is opt-in (TFJS_LAB_TAPE_RELEASE=1); these tests turn it on and compare with it off.
+// The release is on by default (TFJS_LAB_TAPE_RELEASE=0 turns it off); these tests compare with it off.
 process.env[TAPE_RELEASE_ENV_VAR] = "1";
 
 /** Runs `f` with the release switched off (TensorFlow.js's behaviour): the wrapper reads the switch at each pass. */

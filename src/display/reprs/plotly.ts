@@ -122,7 +122,9 @@ export function figureHtml(json: ReturnType<typeof figureJson>, png: StaticImage
 export function figureOfBundle(data: Record<string, unknown>): ReturnType<typeof figureJson> | undefined {
   const json = data["application/vnd.plotly.v1+json"];
   if (json) return json as ReturnType<typeof figureJson>;
-  const held = typeof data["text/html"] === "string" ? FIGURE_SCRIPT.exec(data["text/html"]) : null;
+  // A saved notebook may hold the HTML as a list of lines (nbformat's multiline strings).
+  const html = Array.isArray(data["text/html"]) ? data["text/html"].join("") : data["text/html"];
+  const held = typeof html === "string" ? FIGURE_SCRIPT.exec(html) : null;
   return held ? JSON.parse(held[1]) : undefined;
 }
 

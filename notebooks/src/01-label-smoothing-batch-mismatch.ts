@@ -159,14 +159,7 @@ assert.ok(Math.abs(v1 - v2) < 1e-5, "labelSmoothing on [B] labels is the soft [B
 
 // %%
 import * as fs from "fs";
-function findUp(rel: string, dir = process.cwd()): string {
-  const p = path.join(dir, rel);
-  if (fs.existsSync(p)) return p;
-  const up = path.dirname(dir);
-  if (up === dir) throw new Error(`${rel} not found above ${process.cwd()}`);
-  return findUp(rel, up);
-}
-const torchCe = JSON.parse(fs.readFileSync(findUp("test/fixtures/torch-loss-values.json"), "utf8")).cross_entropy;
+const torchCe = JSON.parse(fs.readFileSync(lab.findUp("test/fixtures/torch-loss-values.json"), "utf8")).cross_entropy;
 const fxLogits = tf.tensor2d(torchCe.logits, torchCe.shape);
 const torchRows = (torchCe.cases as { name: string; target: number[] | number[][]; target_kind: string; options: Record<string, unknown>; expected: number | number[] }[])
   .filter((c) => (c.options.label_smoothing ?? 0) !== 0 && !c.options.weight && c.options.reduction !== "none")

@@ -295,14 +295,8 @@ failureTable
 // 224×224, fp32). Different image sizes and frameworks, so compare the pattern, not the MiB.
 
 // %%
-function findUp(rel: string): string {
-  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, rel))) return path.join(dir, rel);
-    if (path.dirname(dir) === dir) throw new Error(`${rel} not found above ${process.cwd()}`);
-  }
-}
 type H100Row = { train_peak_MiB: number; train_reserved_MiB: number; val_peak_MiB: number; reserved_after_val_MiB: number };
-const h100 = JSON.parse(fs.readFileSync(findUp("test/fixtures/yolov5-v7.0-h100-memory.json"), "utf8")) as Record<string, H100Row>;
+const h100 = JSON.parse(fs.readFileSync(lab.findUp("test/fixtures/yolov5-v7.0-h100-memory.json"), "utf8")) as Record<string, H100Row>;
 const h100Rows = [8, 16, 32, 64].flatMap((b) => ["False", "True"].map((amp) => {
   const same = h100[`yolov5n amp=${amp} train_b=${b} val_b=${b}`], doubled = h100[`yolov5n amp=${amp} train_b=${b} val_b=${2 * b}`];
   return {

@@ -112,14 +112,7 @@ assert.ok(Math.abs(fixed2d - fixed3d) < 1e-6, "the fixed loss takes [B, C] and [
 // PaddleClas's `MultiLabelLoss` for fixed logits `[4, 6]` (test/fixtures/torch-loss-values.json):
 
 // %%
-function findUp(rel: string, dir = process.cwd()): string {
-  const p = path.join(dir, rel);
-  if (fs.existsSync(p)) return p;
-  const up = path.dirname(dir);
-  if (up === dir) throw new Error(`${rel} not found above ${process.cwd()}`);
-  return findUp(rel, up);
-}
-const ref = JSON.parse(fs.readFileSync(findUp("test/fixtures/torch-loss-values.json"), "utf8")).multilabel;
+const ref = JSON.parse(fs.readFileSync(lab.findUp("test/fixtures/torch-loss-values.json"), "utf8")).multilabel;
 const refLogits = tf.tensor2d(ref.logits, ref.shape);
 type RefCase = { name: string; target: number[][] | number[][][]; options: { epsilon?: number; weight_ratio?: boolean; size_sum?: boolean; version?: "2.5.2" }; expected: number };
 const refRows = (ref.cases as RefCase[]).map((c) => {

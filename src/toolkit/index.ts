@@ -13,3 +13,4 @@ export * from "./infer";
 // YOLOv5 run folders: lab.runs.load / diff / figure (runs/ names its own loadRuns, so only the namespace).
 export { runs, YoloRun } from "./runs";
 export { setInterruptHost, interruptSignal, pollInterrupt, InterruptHost } from "./interrupt";
+export { findUp } from "./find-up";

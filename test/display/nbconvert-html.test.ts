@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser } from "playwright-core";
 import { KERNEL_ROOT } from "../../src/engine/compiler";
+import { figureOfBundle } from "../../src/display";
 import {
   colorPixels,
   colouredPixels,
@@ -105,7 +106,7 @@ for (const name of COMMITTED) {
     assert.equal(await areas.count(), outputs.length, "one rendered output per output in the file");
     let figures = 0;
     for (const [i, o] of outputs.entries()) {
-      if (!o.data?.["application/vnd.plotly.v1+json"]) continue;
+      if (!o.data || !figureOfBundle(o.data)) continue;
       figures++;
       const drawn = await colouredPixels(areas.nth(i));
       // Figures saved before the static PNG carried only SVG, whose elements nbconvert 6.5 strips.

@@ -256,10 +256,37 @@ export class LabPage {
 
   /** Clicks into the cell's editor and presses Shift+Enter; `wait` waits until it has run. */
   async runCell(index: number, wait: { timeoutMs: number } | false = { timeoutMs: 60_000 }): Promise<void> {
-    await this.focusEditor(index);
-    await this.watchPrompt(index);
-    await this.page.keyboard.press("Shift+Enter");
+    // A Shift+Enter that reached no editor (focus taken back while Lab was still settling, seen
+    // once on a loaded machine) leaves the prompt at "[ ]": a person presses it again. A run
+    // that started shows "[*]" at once, so it is never started twice.
+    for (let attempt = 0; ; attempt++) {
+      await this.focusEditor(index);
+      await this.watchPrompt(index);
+      await this.page.keyboard.press("Shift+Enter");
+      if (attempt === 2 || (await this.runStarted(index, 5_000))) break;
+    }
     if (wait) await this.waitForCellRun(index, wait.timeoutMs);
+  }
+
+  /** Whether the cell's prompt showed "[*]" (or already a new count) within timeoutMs. */
+  private async runStarted(index: number, timeoutMs: number): Promise<boolean> {
+    const prompt = this.cell(index).locator(".jp-InputArea-prompt").first();
+    return prompt
+      .evaluate(
+        (el: any, ms: number) =>
+          new Promise<boolean>((resolve) => {
+            const started = () => el.__tfjsLabSawRun || (el.textContent ?? "").includes("*");
+            const end = Date.now() + ms;
+            const poll = (): void => {
+              if (started()) resolve(true);
+              else if (Date.now() > end) resolve(false);
+              else setTimeout(poll, 50);
+            };
+            poll();
+          }),
+        timeoutMs,
+      )
+      .catch(() => false);
   }
 
   /** Clicks into the cell's editor until Lab shows the cell active and in edit mode. */

@@ -80,8 +80,10 @@ test("AutoBatch profiles YOLOv5n on webgpu, as on wasm, and picks a batch that f
   }
   const gpu = profiles.webgpu,
     wasm = profiles.wasm;
+  // Reserved memory comes in the allocator's segments: two small batches may reserve the same
+  // (as torch.cuda.memory_reserved does); over the range it must grow.
   assert.ok(
-    gpu.gib.every((g, i) => g > 0 && (i === 0 || g > gpu.gib[i - 1])),
+    gpu.gib.every((g, i) => g > 0 && (i === 0 || g >= gpu.gib[i - 1])) && gpu.gib.at(-1)! > gpu.gib[0],
     `webgpu profile grows with the batch: ${gpu.gib}`,
   );
   assert.match(gpu.line, /^AutoBatch: Using batch-size \d+ for WEBGPU:0 [\d.]+G\/0\.25G \((\d+)%\) ✅$/);

@@ -269,24 +269,21 @@ export class LabPage {
   }
 
   /** Whether the cell's prompt showed "[*]" (or already a new count) within timeoutMs. */
-  private async runStarted(index: number, timeoutMs: number): Promise<boolean> {
-    const prompt = this.cell(index).locator(".jp-InputArea-prompt").first();
-    return prompt
-      .evaluate(
-        (el: any, ms: number) =>
-          new Promise<boolean>((resolve) => {
-            const started = () => el.__tfjsLabSawRun || (el.textContent ?? "").includes("*");
-            const end = Date.now() + ms;
-            const poll = (): void => {
-              if (started()) resolve(true);
-              else if (Date.now() > end) resolve(false);
-              else setTimeout(poll, 50);
-            };
-            poll();
-          }),
-        timeoutMs,
-      )
-      .catch(() => false);
+  private runStarted(index: number, timeoutMs: number): Promise<boolean> {
+    return this.promptReaches(index, (el) => el.__tfjsLabSawRun || (el.textContent ?? "").includes("*"), timeoutMs);
+  }
+
+  /** Whether the cell's prompt element passes `test` within timeoutMs (watchPrompt's flag included). */
+  private async promptReaches(index: number, test: (el: any) => boolean, timeoutMs: number): Promise<boolean> {
+    const handle = await this.cell(index).locator(".jp-InputArea-prompt").first().elementHandle();
+    try {
+      await this.page.waitForFunction(test, handle, { timeout: timeoutMs, polling: 100 });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await handle?.dispose();
+    }
   }
 
   /** Clicks into the cell's editor until Lab shows the cell active and in edit mode. */
@@ -324,17 +321,9 @@ export class LabPage {
 
   /** After watchPrompt: waits until the prompt has shown "[*]" and then an execution count. */
   async waitForCellRun(index: number, timeoutMs: number): Promise<void> {
-    const prompt = this.cell(index).locator(".jp-InputArea-prompt").first();
-    const handle = await prompt.elementHandle();
-    try {
-      await this.page.waitForFunction((el: any) => el.__tfjsLabSawRun && /\[\d+\]/.test(el.textContent ?? ""), handle, {
-        timeout: timeoutMs,
-        polling: 100,
-      });
-    } catch {
-      throw new Error(`${this.name}: cell ${index} did not run within ${timeoutMs} ms (its prompt shows ${await prompt.innerText()})`);
-    } finally {
-      await handle?.dispose();
+    if (!(await this.promptReaches(index, (el) => el.__tfjsLabSawRun && /\[\d+\]/.test(el.textContent ?? ""), timeoutMs))) {
+      const prompt = await this.cell(index).locator(".jp-InputArea-prompt").first().innerText();
+      throw new Error(`${this.name}: cell ${index} did not run within ${timeoutMs} ms (its prompt shows ${prompt})`);
     }
   }
 

@@ -2,7 +2,10 @@
 // (wasm does: wasm-kernels/register-training-ops.ts) and toolkit/ops calls them where registered, so the
 // names live here, in the layer both depend on, not in the toolkit.
 
-/** SiLU's gradient: inputs dy, x, s (= sigmoid(x)); output dy * s * (1 + x * (1 - s)). */
+/** SiLU: input x; output x * sigmoid(x). */
+export const SILU_KERNEL = "TfjsLabSiLU";
+
+/** SiLU's gradient: inputs dy, x; output dy * s * (1 + x * (1 - s)), s = sigmoid(x). */
 export const SILU_GRAD_KERNEL = "TfjsLabSiLUGrad";
 
 /** Batch norm's training gradient: inputs dy, x, gamma, mean, variance; attrs varianceEpsilon; outputs dx, dgamma, dbeta. */

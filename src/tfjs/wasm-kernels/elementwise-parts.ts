@@ -1,4 +1,4 @@
-// Our element-wise SIMD kernels (SiLU's gradient, batch norm's gradient pass) split across
+// Our element-wise SIMD kernels (SiLU and its gradient, batch norm's gradient pass) split across
 // the kernel threads: each part is a contiguous range of values (or rows), so parts never
 // write the same value and the results are the one-thread results, bit for bit. The payloads
 // are byte addresses, so that a part runs the same on any thread (thread-jobs.ts).
@@ -13,12 +13,20 @@ export function partRange(count: number, part: number, parts: number, unit: numb
   return [i0, i1];
 }
 
-/** Payload [dy, x, s, out, count]: dx = dy * s * (1 + x * (1 - s)) on floats [i0, i1). */
-export function siluGradPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
-  const [i0, i1] = partRange(p[4], part, parts, 4);
+/** Payload [x, out, count]: y = x * sigmoid(x) on floats [i0, i1). */
+export function siluPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+  const [i0, i1] = partRange(p[2], part, parts, 4);
   if (i1 <= i0) return;
   const at = (i: number) => (p[i] >>> 0) + 4 * i0;
-  kernels.siluGrad(at(0), at(1), at(2), at(3), i1 - i0);
+  kernels.silu(at(0), at(1), i1 - i0);
+}
+
+/** Payload [dy, x, out, count]: dx = dy * s * (1 + x * (1 - s)), s = sigmoid(x), on floats [i0, i1). */
+export function siluGradPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+  const [i0, i1] = partRange(p[3], part, parts, 4);
+  if (i1 <= i0) return;
+  const at = (i: number) => (p[i] >>> 0) + 4 * i0;
+  kernels.siluGrad(at(0), at(1), at(2), i1 - i0);
 }
 
 /** Payload [dy, x, a, b, k, out, rows, channels]: dx = a*dy + b*x + k per channel, on rows [r0, r1). */

@@ -1,17 +1,18 @@
-// Kernels of our own for the toolkit's training ops (src/toolkit/ops/): the fused SiLU
+// Kernels of our own for the toolkit's training ops (src/toolkit/ops/): SiLU and its
 // gradient, batch norm's training gradient and its per-channel moments. The ops call them
 // where the backend registers them (wasm) and are composed from stock ops elsewhere.
 import type * as tf from "@tensorflow/tfjs";
 import { registerOwnKernel } from "./kernel-registration";
-import { siluGrad } from "./silu-grad";
+import { silu, siluGrad } from "./silu";
 import { batchNormTrainGrad } from "./batchnorm-train-grad";
-import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL, SILU_GRAD_KERNEL } from "../custom-kernel-names";
+import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL, SILU_GRAD_KERNEL, SILU_KERNEL } from "../custom-kernel-names";
 import { channelMoments } from "./channel-moments";
 
 /** Idempotent: (re)registers our training-op kernels for `backendName`. */
 export function registerTrainingOpKernels(backendName: string): void {
+  registerOwnKernel(SILU_KERNEL, backendName, (calls, { inputs }) => silu(calls, inputs.x as tf.TensorInfo));
   registerOwnKernel(SILU_GRAD_KERNEL, backendName, (calls, { inputs }) =>
-    siluGrad(calls, inputs.dy as tf.TensorInfo, inputs.x as tf.TensorInfo, inputs.s as tf.TensorInfo),
+    siluGrad(calls, inputs.dy as tf.TensorInfo, inputs.x as tf.TensorInfo),
   );
   registerOwnKernel(BATCHNORM_TRAIN_GRAD_KERNEL, backendName, (calls, { inputs, attrs }) => {
     const i = inputs as Record<"dy" | "x" | "gamma" | "mean" | "variance", tf.TensorInfo>;

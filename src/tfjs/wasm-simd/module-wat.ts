@@ -4,7 +4,7 @@
 // and the engine.
 import { outerAccumulateFunctions } from "./outer-accumulate-wat";
 import { rowScatterFunctions } from "./row-scatter-wat";
-import { siluGradFunctions } from "./silu-grad-wat";
+import { siluFunctions } from "./silu-wat";
 import { batchNormGradFunctions } from "./batchnorm-grad-wat";
 import { copyRunsFunctions } from "./copy-runs-wat";
 import { fusedMultiplyAdd, separateMultiplyAdd } from "./multiply-add";
@@ -24,7 +24,7 @@ export function simdKernelsWat({ shared, fused }: SimdVariant): string {
 (import "env" "memory" (memory 1 65536${shared ? " shared" : ""}))
 ${outerAccumulateFunctions(madd)}
 ${rowScatterFunctions(madd)}
-${siluGradFunctions()}
+${siluFunctions()}
 ${batchNormGradFunctions()}
 ${copyRunsFunctions()}
 )`;

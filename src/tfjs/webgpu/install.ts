@@ -9,7 +9,7 @@ import { registerManyInputKernels } from "./many-input-kernels";
 import { registerHighRankPad } from "./high-rank-pad";
 import { registerHighRankBinary } from "./high-rank-binary";
 import { registerConv2dFilterGrad } from "./conv2d-filter-grad";
-import { registerSiluGrad } from "./silu-grad";
+import { registerSilu } from "./silu";
 
 /** tfjs-backend-webgpu's own priority (above wasm's 2). */
 const WEBGPU_PRIORITY = 3;
@@ -33,7 +33,7 @@ export function installWebgpuBackend(): boolean {
   registerHighRankPad();
   registerHighRankBinary();
   registerConv2dFilterGrad();
-  registerSiluGrad();
+  registerSilu();
   if (wrapped) return true;
   wrapped = true;
   // tf.findBackend would start the backend; the engine's registry only says whether it runs.

@@ -54,6 +54,14 @@ for (const [vLabel, vShape] of vectors) {
   }
 }
 
+test("mul of [2,20,20,255] and [255] (channels not in vectors of 4: the depthwise form), both orders: wasm matches cpu", async () => {
+  const x = [2, 20, 20, 255];
+  const [c1, w1] = await both(() => tf.tidy(() => tf.mul(values(x, 1), values([255], 2))));
+  close(w1, c1, "x mul v");
+  const [c2, w2] = await both(() => tf.tidy(() => tf.add(values([255], 2), values(x, 1))));
+  close(w2, c2, "v add x");
+});
+
 test("div by a per-channel vector or a scalar, and a scalar times an activation: wasm matches cpu", async () => {
   const cases: [string, () => tf.Tensor][] = [
     ["x / [C]", () => tf.tidy(() => tf.div(values(big, 1), tf.add(tf.abs(values([48], 2)), 0.5)))],

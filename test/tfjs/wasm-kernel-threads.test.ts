@@ -3,7 +3,7 @@
 // than this machine's cores only slows it), and checks that
 // - the backend starts kernel threads, and the convolutions run in several parts;
 // - forward, input and filter gradients (strides, edges, explicit pads, channel counts that
-//   split in vectors of 8, of 4, and 255) equal the single-part result and the cpu backend's,
+//   split in vectors of 8, of 4, and 255; batches split by image) equal the single-part result and the cpu backend's,
 //   and are deterministic: 2 and 3 parts give the same bits, run after run;
 // - a thread's failure reaches the caller as an error naming the kernel, and the next job runs;
 // - an interrupt (SIGINT under vm's breakOnSigint, as the kernel stops a blocking cell) in the
@@ -45,6 +45,9 @@ after(() => {
 });
 
 const CASES: ConvCase[] = [
+  // Batches of 4 and 5 split their images across 2 and 3 parts (forward, input gradient).
+  { n: 4, h: 9, w: 7, ci: 8, co: 12, k: 3, s: 2, pad: "same" },
+  { n: 5, h: 6, w: 6, ci: 16, co: 16, k: 1, s: 1, pad: "valid" },
   { n: 2, h: 9, w: 7, ci: 8, co: 12, k: 3, s: 2, pad: "same" },
   { n: 2, h: 10, w: 10, ci: 16, co: 16, k: 3, s: 1, pad: "same" },
   { n: 1, h: 12, w: 11, ci: 12, co: 20, k: 3, s: 1, pad: "valid" }, // channels split in vectors of 4
@@ -129,8 +132,20 @@ test("the threaded backend starts kernel threads for every thread, and the backe
     rowsPerTile: 4,
     fused: true,
   };
-  assert.equal(convJobParts(calls(), job), 2, "16 channels split in two vectors of 8");
-  assert.equal(convJobParts(calls(), { ...job, outChannels: 64 }), 3);
+  assert.deepEqual(
+    convJobParts(calls(), job),
+    { parts: 2, splitImages: false },
+    "2 images for 3 threads: 16 channels split in two vectors of 8",
+  );
+  assert.deepEqual(convJobParts(calls(), { ...job, outChannels: 64 }), { parts: 3, splitImages: false });
+  const four = { ...job, g: { ...g, batch: 4 } };
+  assert.deepEqual(convJobParts(calls(), four), { parts: 3, splitImages: true }, "4 images: each thread takes its own");
+  assert.deepEqual(convJobParts(calls(), { ...four, kind: "inputGradient" }), { parts: 3, splitImages: true });
+  assert.deepEqual(
+    convJobParts(calls(), { ...four, kind: "filterGradient" }),
+    { parts: 2, splitImages: false },
+    "the filter gradient sums over images: it splits channels",
+  );
 });
 
 for (const c of CASES)
@@ -160,20 +175,23 @@ for (const c of CASES)
     assertClose(three, ref, "3 parts vs cpu");
   });
 
-test("the SiLU and batch norm gradients on kernel threads: the same bits as on one, 3 parts, odd sizes", async () => {
+test("SiLU, batch norm and their gradients on kernel threads: the same bits as on one, 3 parts, odd sizes", async () => {
   assert.equal(elementwiseParts(calls(), 1001), 3);
   const grads = async (maxParts: number) => {
     elementwiseThreads.maxParts = maxParts;
     try {
-      const x = tf.tensor4d(randomArray(2 * 7 * 9 * 12, 5), [2, 7, 9, 12]); // 1,512 values, 126 rows
+      // 16,008 values, 1,334 rows: the channel sums' 6 blocks of 256 rows split in 3 parts too.
+      const x = tf.tensor4d(randomArray(2 * 23 * 29 * 12, 5), [2, 23, 29, 12]);
       const gamma = tf.tensor1d(randomArray(12, 6)),
         beta = tf.tensor1d(randomArray(12, 7));
       const r = tf.tensor4d(randomArray(x.size, 8), x.shape);
       const [dx, dg, db] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
         tf.sum(tf.mul(silu(batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y), r)),
       )([x, gamma, beta]);
-      const out = [await dx.data(), await dg.data(), await db.data()] as Float32Array[];
-      tf.dispose([x, gamma, beta, r, dx, dg, db]);
+      const forward = batchNormTrain(x, gamma, beta, 1e-5);
+      const y = silu(forward.y);
+      const out = (await Promise.all([dx, dg, db, y, forward.mean, forward.variance].map((t) => t.data()))) as Float32Array[];
+      tf.dispose([x, gamma, beta, r, dx, dg, db, y, forward.y, forward.mean, forward.variance]);
       return out;
     } finally {
       elementwiseThreads.maxParts = elementwiseDefaults.maxParts;
@@ -181,7 +199,8 @@ test("the SiLU and batch norm gradients on kernel threads: the same bits as on o
   };
   const one = await grads(1),
     three = await grads(Infinity);
-  one.forEach((g, i) => assertSameBits(three[i], g, `gradient ${i}, 3 parts vs 1`));
+  const names = ["dx", "dgamma", "dbeta", "silu(y)", "mean", "variance"];
+  one.forEach((g, i) => assertSameBits(three[i], g, `${names[i]}, 3 parts vs 1`));
 });
 
 test("a kernel thread's failure is thrown to the caller, naming the kernel; the next job runs", async () => {

@@ -1,8 +1,13 @@
-// Per-channel affine maps on wasm as a 1x1 depthwise convolution with bias (XNNPACK, SIMD,
-// threaded): y[..., c] = x[..., c] * factor[c] + bias[c]. wasm's FusedBatchNorm indexes every
-// parameter per element (4 to 6 ns an element, 83 ms of a YOLOv5n step); the depthwise
-// form ran at 0.5 to 1.8 ns an element on the same tensors.
+// Per-channel affine maps on wasm, y[..., c] = x[..., c] * factor[c] + bias[c]: our SIMD
+// pass (wasm-simd/channel-scale-shift-wat.ts) in parts of rows on the kernel threads where
+// the channels come in vectors of 4, else a 1x1 depthwise convolution with bias (XNNPACK).
+// wasm's FusedBatchNorm indexes every parameter per element (4 to 6 ns an element, 83 ms of a
+// YOLOv5n step); the depthwise form ran at 0.5 to 1.8 ns an element on the same tensors, but
+// slower on 2 threads than on 1.
 import type { Info, KernelCalls } from "./kernel-calls";
+import { channelScaleShiftPart } from "./elementwise-parts";
+import { elementwiseParts, runOnKernelThreads } from "./run-elementwise-job";
+import { CHANNEL_SCALE_SHIFT_THREAD_JOB } from "./thread-jobs";
 
 export interface BatchNormInputs {
   x: Info;
@@ -19,10 +24,36 @@ function perChannel(p: Info | undefined, channels: number): boolean {
   return p.dtype === "float32" && (size === 1 || (size === channels && p.shape[p.shape.length - 1] === channels));
 }
 
-/** x * factor + bias per channel through FusedDepthwiseConv2D; x keeps its shape. */
+/** x * factor + bias per channel; x keeps its shape. */
 function channelAffine(calls: KernelCalls, x: Info, factor: Float32Array, bias: Float32Array): Info {
   const channels = factor.length;
   const total = x.shape.reduce((a, b) => a * b, 1);
+  const simd = calls.simd;
+  if (simd && channels % 4 === 0) {
+    const params = calls.alloc([2 * channels]);
+    const out = calls.alloc(x.shape);
+    try {
+      const p = calls.heap(params);
+      p.set(factor);
+      p.set(bias, channels);
+      const payload = [
+        calls.heap(x).byteOffset,
+        p.byteOffset,
+        p.byteOffset + 4 * channels,
+        calls.heap(out).byteOffset,
+        total / channels,
+        channels,
+      ];
+      const parts = elementwiseParts(calls, total);
+      runOnKernelThreads(calls, CHANNEL_SCALE_SHIFT_THREAD_JOB, payload, parts, (q, part) => channelScaleShiftPart(simd, q, part, parts));
+      return out;
+    } catch (e) {
+      calls.free(out);
+      throw e;
+    } finally {
+      calls.free(params);
+    }
+  }
   return calls.scoped((tmp) => {
     const filter = tmp(calls.alloc([1, 1, channels, 1]));
     const b = tmp(calls.alloc([channels]));

@@ -6,11 +6,19 @@
 // variance of activations far from zero.
 import * as tf from "@tensorflow/tfjs";
 import type { Info, KernelCalls } from "./kernel-calls";
+import { channelSumsPart } from "./elementwise-parts";
+import { elementwiseParts, runOnKernelThreads } from "./run-elementwise-job";
+import { CHANNEL_SUMS_THREAD_JOB } from "./thread-jobs";
 
 /** Rows per call: channelSums' float32 sums stay short before they join the float64 ones. */
 export const ROWS_PER_SUM = 256;
 
-/** [sum dy, sum (dy - dyMean) (x - mean)] over all rows, per channel, in float64. */
+/**
+ * [sum dy, sum (dy - dyMean) (x - mean)] over all rows, per channel, in float64: channelSums
+ * on blocks of ROWS_PER_SUM rows, the blocks in parts on the kernel threads, each block's
+ * float32 sums into its own slot; the slots are then added here in block order, so the sums
+ * are the same bits on any number of threads.
+ */
 export function channelSumsOverRows(
   calls: KernelCalls,
   dy: Info,
@@ -21,31 +29,26 @@ export function channelSumsOverRows(
   channels: number,
 ): [Float64Array, Float64Array] {
   const simd = calls.simd!;
-  const partial = calls.alloc([2 * channels]);
+  const blocks = Math.ceil(rows / ROWS_PER_SUM);
+  const partials = calls.alloc([blocks, 2 * channels]);
   try {
     const [dyAt, xAt, meanAt, dyMeanAt] = [dy, x, mean, dyMean].map((t) => calls.heap(t).byteOffset);
-    const partialHeap = calls.heap(partial);
+    const payload = [dyAt, xAt, meanAt, dyMeanAt, rows, channels, calls.heap(partials).byteOffset, ROWS_PER_SUM];
+    const parts = Math.min(blocks, elementwiseParts(calls, rows * channels));
+    runOnKernelThreads(calls, CHANNEL_SUMS_THREAD_JOB, payload, parts, (p, part) => channelSumsPart(simd, p, part, parts));
+    const slots = calls.heap(partials);
     const first = new Float64Array(channels),
       second = new Float64Array(channels);
-    const rowBytes = channels * 4;
-    for (let r0 = 0; r0 < rows; r0 += ROWS_PER_SUM) {
-      simd.channelSums(
-        dyAt + r0 * rowBytes,
-        xAt + r0 * rowBytes,
-        meanAt,
-        dyMeanAt,
-        Math.min(ROWS_PER_SUM, rows - r0),
-        channels,
-        partialHeap.byteOffset,
-      );
+    for (let b = 0; b < blocks; b++) {
+      const at = 2 * channels * b;
       for (let c = 0; c < channels; c++) {
-        first[c] += partialHeap[c];
-        second[c] += partialHeap[channels + c];
+        first[c] += slots[at + c];
+        second[c] += slots[at + channels + c];
       }
     }
     return [first, second];
   } finally {
-    calls.free(partial);
+    calls.free(partials);
   }
 }
 

@@ -1,12 +1,15 @@
 // One SIMD convolution (forward, input gradient or filter gradient) as a job that threads
-// share: each part runs the whole walk (conv-row-runs.ts) for its own range of channels, so
-// no two parts write the same value and each value is summed in the order one thread sums
+// share: each part runs the walk (conv-row-runs.ts) for its own images (forward and input
+// gradient, where the batch has an image for every part: each part then reads only its
+// images, and its tiles keep every channel) or for its own range of channels (the whole walk),
+// so no two parts write the same value and each value is summed in the order one thread sums
 // it. The job is plain numbers, so that it travels to the kernel threads (kernel-threads.ts)
 // in a shared Int32Array; the main thread takes parts as the threads do.
 // Imports types only: kernel-thread-worker.ts runs this without TensorFlow.js.
 import type { ConvGeometry } from "./conv-geometry";
 import { walkConvSegments } from "./conv-row-runs";
 import type { SimdKernels } from "../wasm-simd/load";
+import { partRange } from "./part-range";
 
 /**
  * forward: y += x under each pixel times W (channels split: co, y's columns).
@@ -30,6 +33,8 @@ export interface ConvJob {
   rowsPerTile: number;
   /** Whether the kernels with fused multiply-adds run (the threads must use the build the main thread uses). */
   fused: boolean;
+  /** Whether parts split the images (forward and input gradient only) rather than the channels. */
+  splitImages: boolean;
   /** Segment lists: part p's starts at segmentsAt + p * segmentsLength * 4. */
   segmentsAt: number;
   segmentsLength: number;
@@ -38,14 +43,19 @@ export interface ConvJob {
 const F32 = 4;
 
 /** The channels a job's parts split, and the unit they split them in (vectors the kernels' tiles take). */
-function splitChannels(job: ConvJob): { channels: number; unit: number } {
+function splitChannels(job: Pick<ConvJob, "kind" | "g" | "outChannels">): { channels: number; unit: number } {
   const channels = job.kind === "inputGradient" ? job.g.inChannels : job.outChannels;
   if (job.kind === "filterGradientTransposed") return { channels, unit: 4 }; // rows of the accumulator, 4 per tile
   return { channels, unit: channels % 8 === 0 ? 8 : 4 };
 }
 
-/** The most parts a job splits into: one unit of channels each. */
-export function maxConvJobParts(job: ConvJob): number {
+/** Whether a job of this kind can split its images: its parts then write disjoint images of the output. */
+export function convJobSplitsImages(kind: ConvJobKind): boolean {
+  return kind === "forward" || kind === "inputGradient";
+}
+
+/** The most parts a job splits its channels into: one unit of channels each. */
+export function maxConvJobParts(job: Pick<ConvJob, "kind" | "g" | "outChannels">): number {
   const { channels, unit } = splitChannels(job);
   return Math.max(1, Math.floor(channels / unit));
 }
@@ -63,8 +73,9 @@ export function convJobChannels(job: ConvJob, part: number, parts: number): [num
 export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory, job: ConvJob, part: number, parts: number): void {
   const { g, outChannels: co, inputAt, outputAt, filterAt, rowsPerChunk, rowsPerTile } = job;
   const { inChannels: C, filterWidth: kw, strideWidth: sw } = g;
-  const [c0, c1] = convJobChannels(job, part, parts);
-  if (c1 <= c0) return;
+  const images = job.splitImages ? partRange(g.batch, part, parts, 1) : ([0, g.batch] as [number, number]);
+  const [c0, c1] = job.splitImages ? [0, splitChannels(job).channels] : convJobChannels(job, part, parts);
+  if (c1 <= c0 || images[1] <= images[0]) return;
   const whole = c0 === 0 && c1 === splitChannels(job).channels;
   const list = new Int32Array(memory.buffer, job.segmentsAt + part * job.segmentsLength * F32, job.segmentsLength);
   const rowLength = kw * C;
@@ -73,19 +84,25 @@ export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory,
   switch (job.kind) {
     case "forward":
       // y's pixels += the input under them times W[i][j0*C .. (j0 + filterColumns)*C, c0 .. c1).
-      walkConvSegments(list, g, rowsPerChunk, { inputAt, outputAt, outChannels: co, inputFirst: true }, (segments, i, j0, filterColumns) =>
-        kernels.rowScatterColumns(
-          segments.address,
-          segments.count,
-          co * F32,
-          xStride,
-          filterAt + (i * kw + j0) * C * co * F32,
-          co * F32,
-          filterColumns * C,
-          c0,
-          c1,
-          rowsPerTile,
-        ),
+      walkConvSegments(
+        list,
+        g,
+        rowsPerChunk,
+        { inputAt, outputAt, outChannels: co, inputFirst: true },
+        (segments, i, j0, filterColumns) =>
+          kernels.rowScatterColumns(
+            segments.address,
+            segments.count,
+            co * F32,
+            xStride,
+            filterAt + (i * kw + j0) * C * co * F32,
+            co * F32,
+            filterColumns * C,
+            c0,
+            c1,
+            rowsPerTile,
+          ),
+        images,
       );
       return;
     case "inputGradient":
@@ -128,40 +145,53 @@ export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory,
             );
           }
         },
+        images,
       );
       return;
     case "filterGradient":
       // dW[i, j0 .. j0 + filterColumns, :, c0 .. c1) += the listed rows of x (outer) dy.
-      walkConvSegments(list, g, rowsPerChunk, { inputAt, outputAt, outChannels: co, inputFirst: true }, (segments, i, j0, filterColumns) =>
-        kernels.outerAccumulateBlock(
-          filterAt + (i * rowLength + j0 * C) * co * F32,
-          co * F32,
-          segments.address,
-          segments.count,
-          xStride,
-          dyStride,
-          0,
-          filterColumns * C,
-          c0,
-          c1,
-        ),
+      walkConvSegments(
+        list,
+        g,
+        rowsPerChunk,
+        { inputAt, outputAt, outChannels: co, inputFirst: true },
+        (segments, i, j0, filterColumns) =>
+          kernels.outerAccumulateBlock(
+            filterAt + (i * rowLength + j0 * C) * co * F32,
+            co * F32,
+            segments.address,
+            segments.count,
+            xStride,
+            dyStride,
+            0,
+            filterColumns * C,
+            c0,
+            c1,
+          ),
+        images,
       );
       return;
     case "filterGradientTransposed":
       // acc[i, c0 .. c1, j0*C ..] += the listed rows of dy (outer) x.
-      walkConvSegments(list, g, rowsPerChunk, { inputAt, outputAt, outChannels: co, inputFirst: false }, (segments, i, j0, filterColumns) =>
-        kernels.outerAccumulateBlock(
-          filterAt + (i * co * rowLength + j0 * C) * F32,
-          rowLength * F32,
-          segments.address,
-          segments.count,
-          dyStride,
-          xStride,
-          c0,
-          c1,
-          0,
-          filterColumns * C,
-        ),
+      walkConvSegments(
+        list,
+        g,
+        rowsPerChunk,
+        { inputAt, outputAt, outChannels: co, inputFirst: false },
+        (segments, i, j0, filterColumns) =>
+          kernels.outerAccumulateBlock(
+            filterAt + (i * co * rowLength + j0 * C) * F32,
+            rowLength * F32,
+            segments.address,
+            segments.count,
+            dyStride,
+            xStride,
+            c0,
+            c1,
+            0,
+            filterColumns * C,
+          ),
+        images,
       );
       return;
   }
@@ -182,7 +212,7 @@ const GEOMETRY_KEYS = [
   "padLeft",
 ] as const;
 /** Int32 values of an encoded job. */
-export const CONV_JOB_LENGTH = 1 + GEOMETRY_KEYS.length + 9;
+export const CONV_JOB_LENGTH = 1 + GEOMETRY_KEYS.length + 10;
 
 /** The job as int32s (addresses wrap above 2 GiB; decodeConvJob reads them unsigned). */
 export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
@@ -197,6 +227,7 @@ export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
       job.rowsPerChunk,
       job.rowsPerTile,
       job.fused ? 1 : 0,
+      job.splitImages ? 1 : 0,
       job.segmentsAt,
       job.segmentsLength,
     ],
@@ -218,7 +249,8 @@ export function decodeConvJob(from: Int32Array, at = 0): ConvJob {
     rowsPerChunk: v(o + 4),
     rowsPerTile: v(o + 5),
     fused: v(o + 6) === 1,
-    segmentsAt: v(o + 7) >>> 0,
-    segmentsLength: v(o + 8),
+    splitImages: v(o + 7) === 1,
+    segmentsAt: v(o + 8) >>> 0,
+    segmentsLength: v(o + 9),
   };
 }

@@ -47,19 +47,24 @@ export function forEachInputRow(g: ConvGeometry, i: number, r0: number, r1: numb
  * addRun(n, yy, xx, r, xo, pixels): `pixels` output pixels of output row r from column xo,
  * reading input row yy of image n from column xx. flush(i, j0, filterColumns): the runs added
  * so far cover filter row i, columns j0 .. j0 + filterColumns.
+ * `images`: walk only output rows of images [n0, n1). The chunks stay where the whole walk
+ * puts them (cut at n0 and n1), so every value is summed in the same order as in the whole walk.
  */
 export function walkConvRuns(
   g: ConvGeometry,
   rowsPerChunk: number,
   addRun: (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => void,
   flush: (i: number, j0: number, filterColumns: number) => void,
+  [n0, n1]: [number, number] = [0, g.batch],
 ): void {
-  const { outHeight: oh, batch, filterHeight: kh, filterWidth: kw, strideWidth: sw, padLeft: pl } = g;
+  const { outHeight: oh, filterHeight: kh, filterWidth: kw, strideWidth: sw, padLeft: pl } = g;
   const interior = interiorColumns(g);
   const [xa, xb] = interior;
   const edges = Array.from({ length: kw }, (_, j) => edgeRuns(g, j, interior));
-  for (let r0 = 0; r0 < batch * oh; r0 += rowsPerChunk) {
-    const r1 = Math.min(batch * oh, r0 + rowsPerChunk);
+  const [rBegin, rEnd] = [n0 * oh, n1 * oh];
+  for (let chunk = Math.floor(rBegin / rowsPerChunk) * rowsPerChunk; chunk < rEnd; chunk += rowsPerChunk) {
+    const r0 = Math.max(rBegin, chunk),
+      r1 = Math.min(rEnd, chunk + rowsPerChunk);
     for (let i = 0; i < kh; i++) {
       forEachInputRow(g, i, r0, r1, (n, yy, r) => addRun(n, yy, xa * sw - pl, r, xa, xb - xa));
       flush(i, 0, kw);
@@ -130,7 +135,7 @@ export function segmentListLength(g: ConvGeometry, rowsPerChunk: number): number
 }
 
 /**
- * walkConvRuns with each run as a segment of byte addresses in `list` (on the wasm heap,
+ * walkConvRuns (over `images`) with each run as a segment of byte addresses in `list` (on the wasm heap,
  * segmentListLength values; strides sw*ci and co floats a pixel): `kernel` gets the
  * non-empty list for filter row i, columns j0 .. j0 + filterColumns, and the list is emptied
  * after it. The three SIMD convolution kernels (forward, input gradient, filter gradient)
@@ -142,6 +147,7 @@ export function walkConvSegments(
   rowsPerChunk: number,
   operands: ConvOperands,
   kernel: (segments: SegmentList, i: number, j0: number, filterColumns: number) => void,
+  images: [number, number] = [0, g.batch],
 ): void {
   const { inHeight: H, inWidth: W, inChannels: C, outWidth: ow, strideWidth: sw } = g;
   const { inputAt, outputAt, outChannels: co, inputFirst } = operands;
@@ -154,9 +160,15 @@ export function walkConvSegments(
     if (inputFirst) segments.add(inputAddress, outputAddress, pixels);
     else segments.add(outputAddress, inputAddress, pixels);
   };
-  walkConvRuns(g, rowsPerChunk, addRun, (i, j0, filterColumns) => {
-    if (segments.count === 0) return;
-    kernel(segments, i, j0, filterColumns);
-    segments.count = 0;
-  });
+  walkConvRuns(
+    g,
+    rowsPerChunk,
+    addRun,
+    (i, j0, filterColumns) => {
+      if (segments.count === 0) return;
+      kernel(segments, i, j0, filterColumns);
+      segments.count = 0;
+    },
+    images,
+  );
 }

@@ -1,14 +1,15 @@
 // Stock wasm kernels replaced by faster ones where they were slow in a training step; each
 // hands the cases it does not cover back to the stock kernel: Sum/Mean over leading axes,
 // Identity/Cast sharing buffers, Slice/SplitV/Concat copying runs, Conv2D where our kernels
-// have fused multiply-adds, FusedBatchNorm as a depthwise convolution, Mul/Add/Sub/Div by a
-// per-channel vector or a scalar, and MaxPoolGrad.
+// have fused multiply-adds, FusedBatchNorm as a per-channel affine map, Mul/Add/Sub/Div by a
+// per-channel vector or a scalar, MaxPoolGrad, and ResizeNearestNeighborGrad of power-of-two upsamplings.
 import * as tf from "@tensorflow/tfjs";
 import { batchNormAsDepthwise, type BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
 import { type KernelBackendLike, KernelCalls } from "./kernel-calls";
 import { replaceKernel, registerWithFallback } from "./kernel-registration";
 import { reduceLeadingAxes } from "./leading-axes-reduction";
 import { maxPoolGradHeap } from "./max-pool-grad";
+import { resizeNearestGradHeap } from "./resize-nearest-grad";
 import { concatHeap, sliceHeap, splitVHeap } from "./slice";
 import { conv2dRows, conv2dRowsGeometry, rowConvForwardApplies } from "./conv2d-forward-rows";
 
@@ -96,5 +97,13 @@ export function replaceSlowStockKernels(backendName: string): void {
   }
   registerWithFallback("MaxPoolGrad", backendName, (calls, { inputs, attrs }) =>
     maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs),
+  );
+  registerWithFallback("ResizeNearestNeighborGrad", backendName, (calls, { inputs, attrs }) =>
+    resizeNearestGradHeap(
+      calls,
+      inputs.images as tf.TensorInfo,
+      inputs.dy as tf.TensorInfo,
+      attrs as unknown as tf.ResizeNearestNeighborGradAttrs,
+    ),
   );
 }

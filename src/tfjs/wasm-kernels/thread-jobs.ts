@@ -3,7 +3,7 @@
 // same table, so a part runs the same code wherever it runs.
 // Imports nothing that loads TensorFlow.js: kernel-thread-worker.ts reads this table.
 import { decodeConvJob, runConvJobPart } from "./conv-job";
-import { channelAffinePart, siluGradPart, siluPart } from "./elementwise-parts";
+import { channelAffinePart, channelScaleShiftPart, channelSumsPart, siluGradPart, siluPart } from "./elementwise-parts";
 import type { SimdKernels } from "../wasm-simd/load";
 
 /** Our SIMD kernels of the build with (true) or without fused multiply-adds, bound to the shared memory. */
@@ -30,9 +30,19 @@ export const THREAD_JOBS: ThreadJob[] = [
     runPart: (kernelsFor, _memory, payload, part, parts) => channelAffinePart(kernelsFor(false), payload, part, parts),
   },
   { name: "SiLU", runPart: (kernelsFor, _memory, payload, part, parts) => siluPart(kernelsFor(false), payload, part, parts) },
+  {
+    name: "per-channel affine map",
+    runPart: (kernelsFor, _memory, payload, part, parts) => channelScaleShiftPart(kernelsFor(false), payload, part, parts),
+  },
+  {
+    name: "channel sums",
+    runPart: (kernelsFor, _memory, payload, part, parts) => channelSumsPart(kernelsFor(false), payload, part, parts),
+  },
 ];
 
 export const CONV_THREAD_JOB = 0;
 export const SILU_GRAD_THREAD_JOB = 1;
 export const CHANNEL_AFFINE_THREAD_JOB = 2;
 export const SILU_THREAD_JOB = 3;
+export const CHANNEL_SCALE_SHIFT_THREAD_JOB = 4;
+export const CHANNEL_SUMS_THREAD_JOB = 5;

@@ -51,6 +51,7 @@ export interface SimdKernels {
   siluGrad(dy: number, x: number, out: number, count: number): void;
   channelSums(dy: number, x: number, mean: number, dyMean: number, rows: number, channels: number, out: number): void;
   channelAffine(dy: number, x: number, a: number, b: number, k: number, out: number, rows: number, channels: number): void;
+  channelScaleShift(x: number, factor: number, bias: number, out: number, rows: number, channels: number): void;
   copyRuns(src: number, srcStride: number, dst: number, dstStride: number, runBytes: number, count: number): void;
 }
 

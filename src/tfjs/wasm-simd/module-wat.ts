@@ -7,6 +7,7 @@ import { rowScatterFunctions } from "./row-scatter-wat";
 import { siluFunctions } from "./silu-wat";
 import { batchNormGradFunctions } from "./batchnorm-grad-wat";
 import { copyRunsFunctions } from "./copy-runs-wat";
+import { channelScaleShiftFunctions } from "./channel-scale-shift-wat";
 import { fusedMultiplyAdd, separateMultiplyAdd } from "./multiply-add";
 
 /**
@@ -27,6 +28,7 @@ ${rowScatterFunctions(madd)}
 ${siluFunctions()}
 ${batchNormGradFunctions()}
 ${copyRunsFunctions()}
+${channelScaleShiftFunctions()}
 )`;
 }
 

@@ -6,6 +6,7 @@
 //   channelAffine: dx = a[ch] * dy + b[ch] * x + k[ch]
 // channelSums keeps 16 channels' sums in registers while it walks the rows (4 at the end);
 // the caller passes a few hundred rows at a time and adds the partial sums in float64.
+import { channel, perChannelRows, value } from "./per-channel-rows-wat";
 
 /** channelSums over one block of 4 * vectors channels starting at byte $ch. */
 function sumsBlock(vectors: number): string {
@@ -57,21 +58,11 @@ export function batchNormGradFunctions(): string {
     (local.set $ch (i32.add (local.get $ch) (i32.const 16)))
     (br $narrow)))
 )
-(func (export "channelAffine") (param $dy i32) (param $x i32) (param $a i32) (param $b i32) (param $k i32)
-    (param $out i32) (param $rows i32) (param $c i32)
-  (local $rowBytes i32) (local $end i32) (local $i i32) (local $ch i32)
-  (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
-  (local.set $end (i32.mul (local.get $rows) (local.get $rowBytes)))
-  (block $done (loop $each
-    (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
-    (v128.store (i32.add (local.get $out) (local.get $i))
-      (f32x4.add
-        (f32x4.add (f32x4.mul (v128.load (i32.add (local.get $a) (local.get $ch))) (v128.load (i32.add (local.get $dy) (local.get $i))))
-                   (f32x4.mul (v128.load (i32.add (local.get $b) (local.get $ch))) (v128.load (i32.add (local.get $x) (local.get $i)))))
-        (v128.load (i32.add (local.get $k) (local.get $ch)))))
-    (local.set $i (i32.add (local.get $i) (i32.const 16)))
-    (local.set $ch (i32.add (local.get $ch) (i32.const 16)))
-    (if (i32.ge_u (local.get $ch) (local.get $rowBytes)) (then (local.set $ch (i32.const 0))))
-    (br $each)))
-)`;
+${perChannelRows(
+  "channelAffine",
+  ["dy", "x", "a", "b", "k", "out"],
+  `(f32x4.add
+        (f32x4.add (f32x4.mul ${channel("a")} ${value("dy")}) (f32x4.mul ${channel("b")} ${value("x")}))
+        ${channel("k")})`,
+)}`;
 }

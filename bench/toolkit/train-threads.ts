@@ -23,7 +23,7 @@ export interface ThreadsBenchOptions {
 export interface ThreadsRow {
   model: string;
   threads: number;
-  /** Threads tfjs-lab's backend ran (fewer than asked above tfjs-backend-wasm's 8), and how its kernels ran. */
+  /** Threads tfjs-lab's backend ran (fewer than asked where its threaded build could not start), and how its kernels ran. */
   tfjsThreads?: number;
   tfjsBackend?: string;
   tfjsMs?: number;

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { installWasmBackend, wasmStart } from "./wasm-backend";
+import { wasmThreadsStarted } from "./wasm-threads";
 import { simdKernelsDescription } from "./wasm-simd/load";
 import { type AdapterKind, classifyGpuAdapter, installWebgpuBackend, skippedSoftwareAdapter } from "./webgpu";
 
@@ -177,16 +178,17 @@ export async function probeWasm(): Promise<ProbeResult> {
   if (failure) return { name: "wasm", ok: false, detail: failure };
   const { threadsSkipped, kernelThreadsSkipped, warning } = wasmStart();
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
-  const threads = (pkg.module as { getThreadsCount(): number }).getThreadsCount();
-  const ours = kernelThreadsSkipped ? `, ours on 1: ${kernelThreadsSkipped}` : ", ours too";
+  const started = wasmThreadsStarted();
   const threading =
-    threads > 1
-      ? `${threads} threads${ours}`
+    started > 1
+      ? kernelThreadsSkipped
+        ? `1 thread (kernel threads: ${kernelThreadsSkipped})`
+        : `${started} threads (XNNPACK on 1)`
       : `1 thread${threadsSkipped && threadsSkipped !== "1 thread asked for" ? ` (${threadsSkipped})` : ""}`;
   return {
     name: "wasm",
     ok: true,
-    detail: `XNNPACK, ${simd}, ${threading}, with tfjs-lab kernels (${simdKernelsDescription()})${warning ? ` (${warning})` : ""}`,
+    detail: `tfjs-lab kernels (${simdKernelsDescription()}) and XNNPACK, ${simd}, ${threading}${warning ? ` (${warning})` : ""}`,
   };
 }
 

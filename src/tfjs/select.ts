@@ -2,8 +2,7 @@
 // (TFJS_LAB_BACKEND, initBackend({ prefer }), %backend), and says which and why.
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_ORDER, type BackendName, type ProbeResult, probeCpu, probeTensorflow, probeWasm, probeWebgpu } from "./probes";
-import { wasmThreadsInUse } from "./wasm-threads";
-import { registerToolkitGradients } from "./wasm-backend";
+import { registerToolkitGradients, wasmThreadsInUse } from "./wasm-backend";
 
 export const BACKEND_ENV_VAR = "TFJS_LAB_BACKEND";
 

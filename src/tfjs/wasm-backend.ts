@@ -4,7 +4,7 @@
 // calls `await tf.ready()` gets the backend a notebook cell gets (wasm outranks cpu; a
 // user's tfjs-node outranks both), and the kernel's selection starts the same factory.
 import * as tf from "@tensorflow/tfjs";
-import { wantedWasmThreads, withWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from "./wasm-threads";
+import { wantedWasmThreads, withWasmThreads, unrefWasmWorkers, wasmThreadsStarted, xnnpackThreads } from "./wasm-threads";
 import { registerWasmKernels } from "./wasm-kernels/register";
 import { startKernelThreads } from "./wasm-kernels/kernel-threads";
 import { sharedSimdKernelModules, wasmBackendMemory } from "./wasm-simd/load";
@@ -58,10 +58,10 @@ export function installWasmBackend(): boolean {
       const { threads, warning } = wantedWasmThreads();
       const { result: backend, skipped } = await withWasmThreads(threads, async () => stock());
       unrefWasmWorkers(backend);
-      // Our kernels get a thread for each of XNNPACK's (wasm-kernels/kernel-threads.ts).
+      // Our kernels run on the threads asked for (wasm-kernels/kernel-threads.ts); XNNPACK on one.
       const kernelThreadsSkipped =
         skipped === undefined
-          ? await startKernelThreads(wasmBackendMemory(backend), wasmThreadsInUse(), sharedSimdKernelModules)
+          ? await startKernelThreads(wasmBackendMemory(backend), wasmThreadsStarted(), sharedSimdKernelModules)
           : undefined;
       registerWasmKernels();
       lastStart = { threadsSkipped: skipped, kernelThreadsSkipped, warning };
@@ -70,6 +70,12 @@ export function installWasmBackend(): boolean {
     WASM_PRIORITY,
   );
   return (installed = true);
+}
+
+/** Threads the wasm backend's kernels run on: ours where their threads started, else XNNPACK's. */
+export function wasmThreadsInUse(): number {
+  const threads = wasmThreadsStarted();
+  return threads > 1 && lastStart.kernelThreadsSkipped === undefined ? threads : xnnpackThreads();
 }
 
 /** What the last start of our wasm factory reported. */

@@ -1,19 +1,21 @@
 // The multi-threaded SIMD build of the wasm backend under Node. TensorFlow.js turns it off
-// in Node (its glue starts workers from blob: URLs, which Node refuses), so XNNPACK runs on
-// one core. Here the workers start from a file (wasm-thread-worker.js) instead; with 2
-// threads a 3x3 convolution ran about 1.8x faster on an otherwise idle 2-core machine.
+// in Node (its glue starts workers from blob: URLs, which Node refuses); here the workers start
+// from a file (wasm-thread-worker.js) instead. We want the build for its shared memory: our
+// kernel threads (wasm-kernels/kernel-threads.ts) work on it, and they run every hot kernel.
+// XNNPACK's own pool gets one thread. Its threads spin after each of its ops, and on 2 cores
+// they took the second core from ours: the bench's small CNN stepped in 21.1 ms with XNNPACK
+// on 2 threads and 17.8 ms on 1 (19.8 ms with no threads at all); YOLOv5n ran the same.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
-/** Environment variable: worker threads of the wasm backend (1 = the single-threaded build). */
+/** Environment variable: threads of the wasm backend's kernels (1 = the single-threaded build). */
 export const WASM_THREADS_ENV_VAR = "TFJS_LAB_WASM_THREADS";
 /** A threaded start that never finishes (a worker that cannot load) would hang forever. */
 const THREADED_START_TIMEOUT_MS = 30_000;
-/** tfjs-backend-wasm pre-starts 8 workers and never uses more. */
-const MAX_WASM_THREADS = 8;
-// The module object itself (not an import-star copy), so that patching cpus() reaches the glue.
-const nodeOs = require("node:os") as typeof import("node:os");
+/** Our kernel threads are workers of our own; past this many, waking them costs more than they add. */
+const MAX_WASM_THREADS = 64;
 const WORKER_ENTRY = path.join(__dirname, "wasm-thread-worker.js");
 
 interface WasmPackage {
@@ -21,8 +23,8 @@ interface WasmPackage {
   getThreadsCount(): number;
 }
 
-/** Threads the wasm backend runs XNNPACK on now (1 for the single-threaded build). */
-export function wasmThreadsInUse(): number {
+/** Threads the backend's XNNPACK runs on now (1 for the single-threaded build, and under our factory). */
+export function xnnpackThreads(): number {
   try {
     return (require("@tensorflow/tfjs-backend-wasm") as WasmPackage).getThreadsCount();
   } catch {
@@ -30,16 +32,22 @@ export function wasmThreadsInUse(): number {
   }
 }
 
+/** Threads the last threaded start was for (our kernel threads, the main thread included), else 1. */
+let threadedStart = 1;
+export function wasmThreadsStarted(): number {
+  return threadedStart;
+}
+
 /**
- * Threads wanted: $TFJS_LAB_WASM_THREADS, else half the cores (at most 8) on machines with
- * 4 or more, else 1. On 2 cores the second one serves the kernel's own threads and the
- * front end: measured there, 2 wasm threads were 15% faster on a quiet machine and up to
- * 1.8x slower when the other core was busy. A value that is not a whole number >= 1 is
- * reported (`warning`) and the default is used.
+ * Threads wanted: $TFJS_LAB_WASM_THREADS, else every core on machines with fewer than 4, else
+ * half of them (logical cores, which are often two to a physical one). On 2 cores, 2 threads
+ * stepped YOLOv5n 1.57x faster than 1 on a quiet machine, and 11% slower while another
+ * process kept the second core busy. A value that is not a whole number >= 1 is reported
+ * (`warning`) and the default is used.
  */
 export function wantedWasmThreads(): { threads: number; warning?: string } {
-  const cores = nodeOs.cpus().length;
-  const byDefault = cores >= 4 ? Math.min(Math.floor(cores / 2), MAX_WASM_THREADS) : 1;
+  const cores = os.cpus().length;
+  const byDefault = cores >= 4 ? Math.min(Math.floor(cores / 2), MAX_WASM_THREADS) : Math.max(1, cores);
   const asked = process.env[WASM_THREADS_ENV_VAR];
   if (asked === undefined || asked.trim() === "") return { threads: byDefault };
   const n = Number(asked);
@@ -71,29 +79,21 @@ export function unrefWasmWorkers(backend: unknown): void {
 }
 
 /**
- * Runs `activate` (which initialises the wasm backend) with the threaded build enabled.
- * During it, blob: worker URLs become our worker file, and os.cpus() reports at least
- * 2 x threads cores because the backend caps its pool at half the logical cores.
- * Returns why threads were not used, if they were not. The caller unrefs the workers
- * (unrefWasmWorkers) once it has the backend.
+ * Runs `activate` (which initialises the wasm backend) with the threaded build enabled and
+ * XNNPACK on one thread. During it, blob: worker URLs become our worker file. Returns why
+ * threads were not used, if they were not. The caller unrefs the workers (unrefWasmWorkers)
+ * once it has the backend, and starts the kernel threads.
  */
 export async function withWasmThreads<T>(threads: number, activate: () => Promise<T>): Promise<{ result: T; skipped?: string }> {
   const wasm = require("@tensorflow/tfjs-backend-wasm") as WasmPackage;
   const missing = threads > 1 ? threadedBuildMissing() : "1 thread asked for";
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", missing === undefined);
-  if (missing !== undefined) {
-    wasm.setThreadsCount(1);
-    return { result: await activate(), skipped: missing };
-  }
-  wasm.setThreadsCount(threads);
+  wasm.setThreadsCount(1);
+  threadedStart = 1;
+  if (missing !== undefined) return { result: await activate(), skipped: missing };
   const createObjectURL = URL.createObjectURL;
-  const cpus = nodeOs.cpus;
   URL.createObjectURL = (obj: Blob | MediaSource) =>
     obj instanceof Blob && obj.type === "application/javascript" ? WORKER_ENTRY : createObjectURL(obj);
-  nodeOs.cpus = () => {
-    const real = cpus();
-    return real.length >= 2 * threads ? real : Array.from({ length: 2 * threads }, (_, i) => real[i % real.length]);
-  };
   try {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -106,9 +106,9 @@ export async function withWasmThreads<T>(threads: number, activate: () => Promis
       );
     });
     const result = await Promise.race([activate(), timeout]).finally(() => clearTimeout(timer));
+    threadedStart = threads;
     return { result };
   } finally {
     URL.createObjectURL = createObjectURL;
-    nodeOs.cpus = cpus;
   }
 }

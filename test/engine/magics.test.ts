@@ -42,7 +42,10 @@ test("TimeitResult reads as IPython's", () => {
 test("%timeit auto-ranges and prints IPython's line", async () => {
   const { sink, reply } = await run("%timeit -r 3 Math.sqrt(2)");
   assert.equal(reply.status, "ok");
-  assert.match(sink.text(), /^[\d.]+ (ns|µs|ms|s) ± [\d.]+ (ns|µs|ms|s) per loop \(mean ± std\. dev\. of 3 runs, [\d,]+ loops? each\)\n$/m);
+  assert.match(
+    sink.text(),
+    /^[\d.]+ (ns|µs|ms|s) ± [\d.]+(?:e-\d+)? (ns|µs|ms|s) per loop \(mean ± std\. dev\. of 3 runs, [\d,]+ loops? each\)\n$/m,
+  );
   const loops = Number(/of 3 runs, ([\d,]+) loop/.exec(sink.text())![1].replace(/,/g, ""));
   assert.ok(
     [1, 2, 5].includes(Number(String(loops)[0])) && /^\d0*$/.test(String(loops).slice(0, 1) + String(loops).slice(1)),

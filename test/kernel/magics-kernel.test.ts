@@ -219,7 +219,8 @@ describe("magics through the kernel (jupyter_client execute_request)", () => {
   });
 
   test("%timeit and %%timeit print IPython's line", () => {
-    const ipython = /^[\d.]+ (ns|µs|ms|s) ± [\d.]+ (ns|µs|ms|s) per loop \(mean ± std\. dev\. of (\d+) runs?, ([\d,]+) loops? each\)\n$/;
+    const ipython =
+      /^[\d.]+ (ns|µs|ms|s) ± [\d.]+(?:e-\d+)? (ns|µs|ms|s) per loop \(mean ± std\. dev\. of (\d+) runs?, ([\d,]+) loops? each\)\n$/;
     const line = ipython.exec(stdout(cell("timeit")));
     assert.ok(line, stdout(cell("timeit")));
     assert.equal(line[3], "3");

@@ -31,7 +31,9 @@ const tf = require("@tensorflow/tfjs");
   console.log(JSON.stringify({
     backend: tf.getBackend(),
     ourKernel: tf.getKernel("Conv2DBackpropFilter", "wasm") !== undefined,
-    threads: require("@tensorflow/tfjs-backend-wasm").getThreadsCount(),
+    threads: require("./dist/src/tfjs/wasm-kernels/kernel-threads.js").kernelThreadsFor(
+      require("./dist/src/tfjs/wasm-simd/load.js").wasmBackendMemory(tf.backend()))?.threads ?? 1,
+    xnnpackThreads: require("@tensorflow/tfjs-backend-wasm").getThreadsCount(),
     params: model.numParams(), grads: Object.keys(grads).length, loss: value.dataSync()[0],
   }));
 })();`;
@@ -41,6 +43,7 @@ test("tf.ready() after importing the library gives wasm with tfjs-lab's kernels,
   assert.equal(r.backend, "wasm");
   assert.equal(r.ourKernel, true);
   assert.equal(r.threads, 1);
+  assert.equal(r.xnnpackThreads, 1);
   assert.equal(r.params, 1_872_157);
   assert.ok((r.grads as number) > 100, "every parameter tensor gets a gradient");
   assert.ok(Number.isFinite(r.loss as number));
@@ -49,5 +52,6 @@ test("tf.ready() after importing the library gives wasm with tfjs-lab's kernels,
 test("the library's wasm backend starts the threaded build when TFJS_LAB_WASM_THREADS asks for it, and still exits by itself", () => {
   const r = runScript(README_EXAMPLE, { TFJS_LAB_WASM_THREADS: "2" });
   assert.equal(r.backend, "wasm");
-  assert.equal(r.threads, 2);
+  assert.equal(r.threads, 2, "our kernels run on 2 threads");
+  assert.equal(r.xnnpackThreads, 1, "XNNPACK runs on one: its spinning pool would take the second core");
 });

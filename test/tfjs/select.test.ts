@@ -74,16 +74,16 @@ test("switchBackend moves between backends and memoryInfo reports the wasm heap"
   t.dispose();
 });
 
-test("wasm threads: half the cores from 4 cores up, else 1; TFJS_LAB_WASM_THREADS overrides; a bad value is reported, not fatal", () => {
+test("wasm threads: half the cores from 4 cores up, else every core; TFJS_LAB_WASM_THREADS overrides; a bad value is reported, not fatal", () => {
   const saved = process.env[WASM_THREADS_ENV_VAR];
   try {
     delete process.env[WASM_THREADS_ENV_VAR];
     const cores = os.cpus().length;
-    assert.deepEqual(wantedWasmThreads(), { threads: cores >= 4 ? Math.min(Math.floor(cores / 2), 8) : 1 });
+    assert.deepEqual(wantedWasmThreads(), { threads: cores >= 4 ? Math.min(Math.floor(cores / 2), 64) : cores });
     process.env[WASM_THREADS_ENV_VAR] = "3";
     assert.deepEqual(wantedWasmThreads(), { threads: 3 });
-    process.env[WASM_THREADS_ENV_VAR] = "64";
-    assert.deepEqual(wantedWasmThreads(), { threads: 8 });
+    process.env[WASM_THREADS_ENV_VAR] = "500";
+    assert.deepEqual(wantedWasmThreads(), { threads: 64 });
     for (const bad of ["0", "two", "1.5"]) {
       process.env[WASM_THREADS_ENV_VAR] = bad;
       const r = wantedWasmThreads();

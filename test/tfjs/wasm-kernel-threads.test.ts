@@ -5,6 +5,7 @@
 // - forward, input and filter gradients (strides, edges, explicit pads, channel counts that
 //   split in vectors of 8, of 4, and 255; batches split by image) equal the single-part result and the cpu backend's,
 //   and are deterministic: 2 and 3 parts give the same bits, run after run;
+// - jobs back to back, with any number of parts, run each part exactly once;
 // - a thread's failure reaches the caller as an error naming the kernel, and the next job runs;
 // - an interrupt (SIGINT under vm's breakOnSigint, as the kernel stops a blocking cell) in the
 //   middle of threaded work leaves no thread stuck: the next convolution runs and is right;
@@ -119,7 +120,7 @@ test("the threaded backend starts kernel threads for every thread, and the backe
   assert.ok(pool, "kernel threads started on the shared memory");
   assert.equal(pool.threads, 3);
   const report = await initBackend({ prefer: "wasm" });
-  assert.match(report.probes.find((p) => p.name === "wasm")?.detail ?? "", /3 threads, ours too/);
+  assert.match(report.probes.find((p) => p.name === "wasm")?.detail ?? "", /3 threads \(XNNPACK on 1\)/);
   const g = convGeometry([2, 10, 10, 16], [3, 3, 16, 16], 1, "same", undefined, false, undefined);
   const job = {
     kind: "forward" as const,
@@ -131,6 +132,7 @@ test("the threaded backend starts kernel threads for every thread, and the backe
     rowsPerChunk: 1,
     rowsPerTile: 4,
     fused: true,
+    zeroWritten: true,
   };
   assert.deepEqual(
     convJobParts(calls(), job),
@@ -175,12 +177,13 @@ for (const c of CASES)
     assertClose(three, ref, "3 parts vs cpu");
   });
 
-test("SiLU, batch norm and their gradients on kernel threads: the same bits as on one, 3 parts, odd sizes", async () => {
-  assert.equal(elementwiseParts(calls(), 1001), 3);
+test("SiLU, batch norm and their gradients on kernel threads: the same bits as on one, 12 parts, odd sizes", async () => {
+  // Four parts for each of the 3 threads: a thread that starts late leaves less behind.
+  assert.equal(elementwiseParts(calls(), 1001), 12);
   const grads = async (maxParts: number) => {
     elementwiseThreads.maxParts = maxParts;
     try {
-      // 16,008 values, 1,334 rows: the channel sums' 6 blocks of 256 rows split in 3 parts too.
+      // 16,008 values, 1,334 rows: the channel sums' 6 blocks of 256 rows: some parts have none.
       const x = tf.tensor4d(randomArray(2 * 23 * 29 * 12, 5), [2, 23, 29, 12]);
       const gamma = tf.tensor1d(randomArray(12, 6)),
         beta = tf.tensor1d(randomArray(12, 7));
@@ -198,9 +201,37 @@ test("SiLU, batch norm and their gradients on kernel threads: the same bits as o
     }
   };
   const one = await grads(1),
-    three = await grads(Infinity);
+    twelve = await grads(Infinity);
   const names = ["dx", "dgamma", "dbeta", "silu(y)", "mean", "variance"];
-  one.forEach((g, i) => assertSameBits(three[i], g, `${names[i]}, 3 parts vs 1`));
+  one.forEach((g, i) => assertSameBits(twelve[i], g, `${names[i]}, 12 parts vs 1`));
+});
+
+test("2,000 jobs back to back, 1 to 40 parts, with and without pauses between: every part runs once, on whichever thread claims it", async () => {
+  // Workers that wake late, spin or sleep meet jobs that are open, closed or already the next one.
+  const pause = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  try {
+    for (let i = 0; i < 2000; i++) {
+      const x = tf.tensor1d(randomArray(1 + Math.floor(next() * 3000), i));
+      elementwiseThreads.maxParts = 1;
+      const one = tf.tidy(() => silu(x));
+      elementwiseThreads.maxParts = 1 + Math.floor(next() * 40);
+      if (i % 3 === 1) pause(next() * 0.6);
+      const many = tf.tidy(() => silu(x));
+      assertSameBits(
+        (await many.data()) as Float32Array,
+        (await one.data()) as Float32Array,
+        `job ${i}, ${elementwiseThreads.maxParts} parts`,
+      );
+      tf.dispose([x, one, many]);
+    }
+  } finally {
+    elementwiseThreads.maxParts = elementwiseDefaults.maxParts;
+  }
 });
 
 test("a kernel thread's failure is thrown to the caller, naming the kernel; the next job runs", async () => {

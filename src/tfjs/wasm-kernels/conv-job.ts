@@ -35,6 +35,11 @@ export interface ConvJob {
   fused: boolean;
   /** Whether parts split the images (forward and input gradient only) rather than the channels. */
   splitImages: boolean;
+  /**
+   * Whether each part first zeroes its images of the tensor the job sums into (y or dx), so that
+   * the zeroing runs on the threads too. Only where every part has whole images (run-conv-job.ts).
+   */
+  zeroWritten: boolean;
   /** Segment lists: part p's starts at segmentsAt + p * segmentsLength * 4. */
   segmentsAt: number;
   segmentsLength: number;
@@ -69,6 +74,23 @@ export function convJobChannels(job: ConvJob, part: number, parts: number): [num
   return [c0, c1];
 }
 
+/** Zeroes images [n0, n1) of the tensor a forward (y) or input-gradient (dx) job sums into. */
+export function zeroWrittenImages(
+  memory: WebAssembly.Memory,
+  job: Pick<ConvJob, "kind" | "g" | "outChannels" | "inputAt" | "outputAt">,
+  [n0, n1]: [number, number],
+): void {
+  const { g } = job;
+  const [at, perImage] =
+    job.kind === "forward"
+      ? [job.outputAt, g.outHeight * g.outWidth * job.outChannels]
+      : job.kind === "inputGradient"
+        ? [job.inputAt, g.inHeight * g.inWidth * g.inChannels]
+        : [0, 0];
+  if (perImage === 0) throw new Error(`a ${job.kind} convolution job has no images to zero`);
+  new Float32Array(memory.buffer, at + n0 * perImage * F32, (n1 - n0) * perImage).fill(0);
+}
+
 /** Runs part `part` of `parts` of the job with `kernels` (bound to `memory`). */
 export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory, job: ConvJob, part: number, parts: number): void {
   const { g, outChannels: co, inputAt, outputAt, filterAt, rowsPerChunk, rowsPerTile } = job;
@@ -76,6 +98,7 @@ export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory,
   const images = job.splitImages ? partRange(g.batch, part, parts, 1) : ([0, g.batch] as [number, number]);
   const [c0, c1] = job.splitImages ? [0, splitChannels(job).channels] : convJobChannels(job, part, parts);
   if (c1 <= c0 || images[1] <= images[0]) return;
+  if (job.zeroWritten) zeroWrittenImages(memory, job, images);
   const whole = c0 === 0 && c1 === splitChannels(job).channels;
   const list = new Int32Array(memory.buffer, job.segmentsAt + part * job.segmentsLength * F32, job.segmentsLength);
   const rowLength = kw * C;
@@ -212,7 +235,7 @@ const GEOMETRY_KEYS = [
   "padLeft",
 ] as const;
 /** Int32 values of an encoded job. */
-export const CONV_JOB_LENGTH = 1 + GEOMETRY_KEYS.length + 10;
+export const CONV_JOB_LENGTH = 1 + GEOMETRY_KEYS.length + 11;
 
 /** The job as int32s (addresses wrap above 2 GiB; decodeConvJob reads them unsigned). */
 export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
@@ -228,6 +251,7 @@ export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
       job.rowsPerTile,
       job.fused ? 1 : 0,
       job.splitImages ? 1 : 0,
+      job.zeroWritten ? 1 : 0,
       job.segmentsAt,
       job.segmentsLength,
     ],
@@ -250,7 +274,8 @@ export function decodeConvJob(from: Int32Array, at = 0): ConvJob {
     rowsPerTile: v(o + 5),
     fused: v(o + 6) === 1,
     splitImages: v(o + 7) === 1,
-    segmentsAt: v(o + 8) >>> 0,
-    segmentsLength: v(o + 9),
+    zeroWritten: v(o + 8) === 1,
+    segmentsAt: v(o + 9) >>> 0,
+    segmentsLength: v(o + 10),
   };
 }

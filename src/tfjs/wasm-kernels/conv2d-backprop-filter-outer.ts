@@ -54,6 +54,7 @@ export function backpropFilterOuter(calls: KernelCalls, x: Info, dy: Info, g: Co
       rowsPerChunk,
       rowsPerTile: 4,
       fused: simdKernelsFused(),
+      zeroWritten: false,
     });
     if (transposed) {
       // dW[i, q, o] = acc[i, o, q] for q = j*C + c.

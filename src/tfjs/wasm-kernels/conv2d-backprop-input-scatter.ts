@@ -44,7 +44,6 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
     const dx = calls.alloc([N, H, W, C]);
     // A view after the last allocation here: growing the heap detaches it.
     const dxHeap = calls.heap(dx);
-    dxHeap.fill(0);
     runConvJob(calls, {
       kind: "inputGradient",
       g,
@@ -55,6 +54,7 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
       rowsPerChunk,
       rowsPerTile,
       fused: simdKernelsFused(),
+      zeroWritten: true,
     });
     return dx;
   });

@@ -47,7 +47,6 @@ export function conv2dRows(calls: KernelCalls, x: Info, filter: Info, g: ConvGeo
   const rowsPerChunk = rowsPerCall(rowConvForward.chunkBytes, (ow * co + W * C) * F32);
   const y = calls.alloc([N, oh, ow, co]);
   const yHeap = calls.heap(y);
-  yHeap.fill(0);
   // Output pixels never overlap, so four always share a tile.
   runConvJob(calls, {
     kind: "forward",
@@ -59,6 +58,7 @@ export function conv2dRows(calls: KernelCalls, x: Info, filter: Info, g: ConvGeo
     rowsPerChunk,
     rowsPerTile: 4,
     fused: simdKernelsFused(),
+    zeroWritten: true,
   });
   return y;
 }

@@ -1,9 +1,9 @@
 // Entry file of one kernel thread (kernel-threads.ts): instantiates our SIMD kernels against
 // the wasm backend's shared memory, says it is ready, then sleeps in Atomics.wait until the
-// main thread posts a job, takes parts of it until none is left, and counts itself done. It never returns to its
+// main thread opens a job, claims parts of it until none is left, and spins a moment for the next. It never returns to its
 // event loop; the main thread ends it with terminate() (or the process exits).
 import { parentPort, workerData } from "node:worker_threads";
-import { CONTROL, ERROR_BYTES, type KernelThreadData, PAYLOAD_LENGTH } from "./kernel-threads";
+import { CONTROL, ERROR_BYTES, type KernelThreadData, PAYLOAD_LENGTH, claimGeneration, claimPart, spinThenWait } from "./kernel-threads";
 import { THREAD_JOBS } from "./thread-jobs";
 import type { SimdKernels } from "../wasm-simd/load";
 
@@ -30,8 +30,8 @@ function fail(e: unknown): void {
   out.set(bytes);
 }
 
-// Read before saying ready: the first job may be posted the moment the main thread hears it.
-let seen = Atomics.load(c, CONTROL.generation);
+// Read before saying ready: the first job may be opened the moment the main thread hears it.
+let seen = claimGeneration(Atomics.load(c, CONTROL.claim));
 try {
   kernelsFor(false);
   if (modules.fused) kernelsFor(true);
@@ -41,20 +41,27 @@ try {
   throw e;
 }
 
-for (;;) {
-  Atomics.wait(c, CONTROL.generation, seen);
-  seen = Atomics.load(c, CONTROL.generation);
-  if (Atomics.load(c, CONTROL.stop) !== 0) break;
-  const parts = c[CONTROL.parts];
+/** Claims and runs parts of job `generation` until none is left (its parameters hold while a part is claimed). */
+function runParts(generation: number): void {
+  Atomics.add(c, CONTROL.busy, 1);
   try {
-    const job = THREAD_JOBS[c[CONTROL.job]];
+    const parts = c[CONTROL.parts];
     const payload = c.subarray(CONTROL.payload, CONTROL.payload + PAYLOAD_LENGTH);
-    for (let part = Atomics.add(c, CONTROL.nextPart, 1); part < parts; part = Atomics.add(c, CONTROL.nextPart, 1)) {
+    for (let part = claimPart(c, generation, parts); part >= 0; part = claimPart(c, generation, parts)) {
+      const job = THREAD_JOBS[c[CONTROL.job]];
       if (!job) throw new Error(`no job number ${c[CONTROL.job]}`);
       job.runPart(kernelsFor, memory, payload, part, parts);
     }
   } catch (e) {
     fail(e);
   }
-  if (Atomics.sub(c, CONTROL.pending, 1) === 1) Atomics.notify(c, CONTROL.pending);
+  if (Atomics.sub(c, CONTROL.busy, 1) === 1) Atomics.notify(c, CONTROL.busy);
+}
+
+for (;;) {
+  const word = spinThenWait(c, CONTROL.claim, (w) => claimGeneration(w) !== seen || Atomics.load(c, CONTROL.stop) !== 0);
+  if (Atomics.load(c, CONTROL.stop) !== 0) break;
+  if (claimGeneration(word) === seen) continue;
+  seen = claimGeneration(word);
+  runParts(seen);
 }

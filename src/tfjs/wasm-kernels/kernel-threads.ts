@@ -1,25 +1,66 @@
 // Kernel threads: worker threads that instantiate our SIMD kernels against the threaded wasm
 // backend's shared memory, so that one of our kernels runs on every thread the backend has
 // (TFJS_LAB_WASM_THREADS, wasm-threads.ts). A job (thread-jobs.ts) is split into parts; the
-// main thread writes it into a shared control block, wakes the threads with Atomics.notify,
-// and every thread, the main thread included, takes the next part not taken (Atomics.add)
-// until none is left; the main thread then waits (Atomics.wait) for the others. Taking parts
-// rather than being given them matters on a busy machine: a thread that wakes late finds its
-// part done by the main thread instead of holding everyone up.
-// Idle threads sleep in Atomics.wait: they take no CPU between kernels. They never keep the
-// process alive (unref). An interrupt that stops the main thread while it waits (SIGINT,
-// vm's breakOnSigint) leaves the threads to finish their parts, which only write the
-// kernel's own output; the next job first waits for them (settle).
+// main thread writes it into a shared control block and opens it, and every thread, the main
+// thread included, claims the next part not claimed until none is left.
+// The main thread waits only for parts a worker has claimed, never for a worker to wake up:
+// waking a sleeping thread took 50-130 us here, longer than many of our kernels' parts, so a
+// thread that wakes late finds the parts done instead of holding everyone up. Workers spin
+// briefly after a job before they sleep (Atomics.wait), because the next kernel's job tends to
+// follow within tens of microseconds; sleeping, they take no CPU. They never keep the process
+// alive (unref). An interrupt that stops the main thread (SIGINT, vm's breakOnSigint) leaves
+// the workers to finish the parts they claimed, which only write the kernel's own output; the
+// next job first closes the old one and waits for them (settle).
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { THREAD_JOBS } from "./thread-jobs";
 
-/** Layout of the control block (Int32Array over a SharedArrayBuffer, not the heap). */
-export const CONTROL = { generation: 0, pending: 1, stop: 2, failed: 3, job: 4, parts: 5, nextPart: 6, payload: 8 } as const;
+/**
+ * Layout of the control block (Int32Array over a SharedArrayBuffer, not the heap). `claim`
+ * holds the open job's generation (high bits) and its next unclaimed part (low PART_BITS), so
+ * that a part is claimed and checked against its job in one compare-exchange; `busy` counts
+ * the workers claiming or running parts.
+ */
+export const CONTROL = { claim: 0, busy: 1, stop: 2, failed: 3, job: 4, parts: 5, payload: 8 } as const;
 export const PAYLOAD_LENGTH = 64;
 export const ERROR_BYTES = 1024;
+const PART_BITS = 12;
+const PART_MASK = (1 << PART_BITS) - 1;
+const GENERATION_MASK = (1 << (31 - PART_BITS)) - 1;
+/** The most parts a job can have (the claim word's low bits; the last value marks a closed job). */
+export const MAX_THREAD_JOB_PARTS = PART_MASK - 1;
+/** How long a thread spins for the next job or for the workers' parts before it sleeps. */
+export const SPIN_MS = 0.3;
 /** A part unfinished after this long without any thread finishing one is taken for a dead thread. */
 const STALL_MS = 120_000;
+
+/** The generation of a claim word. */
+export function claimGeneration(word: number): number {
+  return word >>> PART_BITS;
+}
+
+/** Claims the next part of job `generation` (of `parts`), or returns -1 when none is left or the job is not open. */
+export function claimPart(c: Int32Array, generation: number, parts: number): number {
+  for (;;) {
+    const word = Atomics.load(c, CONTROL.claim);
+    const part = word & PART_MASK;
+    if (word >>> PART_BITS !== generation || part >= parts) return -1;
+    if (Atomics.compareExchange(c, CONTROL.claim, word, word + 1) === word) return part;
+  }
+}
+
+/** Spins up to SPIN_MS, then sleeps, until `ready()`; `index` is the word whose change wakes the sleep. */
+export function spinThenWait(c: Int32Array, index: number, ready: (word: number) => boolean, sleepMs = Infinity): number {
+  const until = performance.now() + SPIN_MS;
+  for (;;) {
+    const word = Atomics.load(c, index);
+    if (ready(word)) return word;
+    if (performance.now() > until) {
+      Atomics.wait(c, index, word, sleepMs);
+      return Atomics.load(c, index);
+    }
+  }
+}
 const WORKER_ENTRY = path.join(__dirname, "kernel-thread-worker.js");
 
 export interface KernelThreadData {
@@ -36,6 +77,8 @@ export class KernelThreads {
   private readonly errorText: Uint8Array;
   /** Why the threads can no longer be used, once one failed outside a job or stalled. */
   broken?: string;
+  /** The generation of the last job opened (the claim word's high bits). */
+  private generation = 0;
 
   private constructor(
     private readonly workers: Worker[],
@@ -94,22 +137,21 @@ export class KernelThreads {
    * each part once; returns when all are done, and throws what a worker threw.
    */
   run(job: number, payload: Int32Array, parts: number, runPart: (part: number) => void): void {
+    const name = THREAD_JOBS[job]?.name ?? `job ${job}`;
     if (payload.length > PAYLOAD_LENGTH)
-      throw new Error(
-        `kernel thread job ${THREAD_JOBS[job]?.name ?? `job ${job}`}: payload of ${payload.length} values, the most is ${PAYLOAD_LENGTH}`,
-      );
+      throw new Error(`kernel thread job ${name}: payload of ${payload.length} values, the most is ${PAYLOAD_LENGTH}`);
+    if (parts > MAX_THREAD_JOB_PARTS) throw new Error(`kernel thread job ${name}: ${parts} parts, the most is ${MAX_THREAD_JOB_PARTS}`);
     const c = this.control;
     this.settle();
     c.set(payload, CONTROL.payload);
     c[CONTROL.job] = job;
     c[CONTROL.parts] = parts;
-    Atomics.store(c, CONTROL.nextPart, 0);
     Atomics.store(c, CONTROL.failed, 0);
-    Atomics.store(c, CONTROL.pending, this.workers.length);
-    Atomics.add(c, CONTROL.generation, 1);
-    Atomics.notify(c, CONTROL.generation);
+    this.generation = (this.generation + 1) & GENERATION_MASK;
+    Atomics.store(c, CONTROL.claim, this.generation << PART_BITS);
+    Atomics.notify(c, CONTROL.claim);
     try {
-      for (let part = Atomics.add(c, CONTROL.nextPart, 1); part < parts; part = Atomics.add(c, CONTROL.nextPart, 1)) runPart(part);
+      for (let part = claimPart(c, this.generation, parts); part >= 0; part = claimPart(c, this.generation, parts)) runPart(part);
     } finally {
       // Also when a part here throws: the workers write the output the caller is about to free.
       this.settle();
@@ -117,18 +159,21 @@ export class KernelThreads {
     if (Atomics.load(c, CONTROL.failed) !== 0) {
       const end = this.errorText.indexOf(0);
       const text = new TextDecoder().decode(this.errorText.slice(0, end < 0 ? ERROR_BYTES : end));
-      throw new Error(`our wasm kernel '${THREAD_JOBS[job]?.name ?? `job ${job}`}' failed on a kernel thread: ${text}`);
+      throw new Error(`our wasm kernel '${name}' failed on a kernel thread: ${text}`);
     }
   }
 
-  /** Waits until no worker is running a part (one left running by an interrupted job included). */
+  /**
+   * Closes the open job to further claims and waits until no worker is running a part of it
+   * (one left running by an interrupted job included).
+   */
   settle(): void {
     const c = this.control;
-    let last = Atomics.load(c, CONTROL.pending),
+    Atomics.store(c, CONTROL.claim, (this.generation << PART_BITS) | PART_MASK);
+    let last = Atomics.load(c, CONTROL.busy),
       since = Date.now();
     while (last !== 0) {
-      Atomics.wait(c, CONTROL.pending, last, 1000);
-      const now = Atomics.load(c, CONTROL.pending);
+      const now = spinThenWait(c, CONTROL.busy, (busy) => busy === 0, 1000);
       if (now !== last) {
         last = now;
         since = Date.now();
@@ -143,8 +188,8 @@ export class KernelThreads {
   async stop(): Promise<void> {
     this.broken ??= "stopped";
     Atomics.store(this.control, CONTROL.stop, 1);
-    Atomics.add(this.control, CONTROL.generation, 1);
-    Atomics.notify(this.control, CONTROL.generation);
+    Atomics.add(this.control, CONTROL.claim, 1 << PART_BITS);
+    Atomics.notify(this.control, CONTROL.claim);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

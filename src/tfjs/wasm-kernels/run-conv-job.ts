@@ -1,12 +1,20 @@
 // Runs a SIMD convolution job (conv-job.ts) on as many kernel threads as pay: one part per
 // thread where the backend has kernel threads (kernel-threads.ts), on the main thread alone
 // otherwise. The three convolution kernels call this and nothing else to run.
-import { type ConvJob, convJobSplitsImages, encodeConvJob, maxConvJobParts, runConvJobPart, CONV_JOB_LENGTH } from "./conv-job";
+import {
+  type ConvJob,
+  convJobSplitsImages,
+  zeroWrittenImages,
+  encodeConvJob,
+  maxConvJobParts,
+  runConvJobPart,
+  CONV_JOB_LENGTH,
+} from "./conv-job";
 import { segmentListLength } from "./conv-row-runs";
 import { kernelThreadsFor } from "./kernel-threads";
 import { CONV_THREAD_JOB } from "./thread-jobs";
 import type { KernelCalls } from "./kernel-calls";
-import { wasmThreadsInUse } from "../wasm-threads";
+import { xnnpackThreads } from "../wasm-threads";
 
 /**
  * `minFlopsPerPart`: waking a sleeping thread and waiting for it costs tens of microseconds,
@@ -16,14 +24,19 @@ import { wasmThreadsInUse } from "../wasm-threads";
 export const convThreads = { minFlopsPerPart: 2e6, maxParts: Infinity };
 
 /**
- * Whether our kernels use every thread the backend has: it has one, or it has kernel threads.
- * Where it has threads and no kernel threads, XNNPACK's threaded forms beat ours on one.
+ * Whether our kernels use every thread the backend has: XNNPACK has one (as under our
+ * factory), or we have kernel threads. Where a stock backend gave XNNPACK threads and we have
+ * none, its threaded forms beat ours on one.
  */
 export function singleThreadOrKernelThreads(memory: WebAssembly.Memory | undefined): boolean {
-  return wasmThreadsInUse() === 1 || kernelThreadsFor(memory) !== undefined;
+  return xnnpackThreads() === 1 || kernelThreadsFor(memory) !== undefined;
 }
 
-/** What a kernel asks to run: the job less what runConvJob decides (its split and segment lists). */
+/**
+ * What a kernel asks to run: the job less what runConvJob decides (its split and segment
+ * lists). `zeroWritten` asks for the tensor summed into to be zeroed first: by each part for
+ * its images where the parts split them, here on the main thread otherwise.
+ */
 export type ConvJobRequest = Omit<ConvJob, "segmentsAt" | "segmentsLength" | "splitImages">;
 
 /** The job's multiply-adds times 2 (its FLOPs), over every output pixel and filter tap. */
@@ -56,7 +69,15 @@ export function runConvJob(calls: KernelCalls, job: ConvJobRequest): void {
   calls.scoped((tmp) => {
     // One segment list per part, on the heap where the kernels read them.
     const lists = tmp(calls.backendMakeOutput([parts * segmentsLength], "int32"));
-    const full: ConvJob = { ...job, splitImages, segmentsAt: calls.heapOf(lists).byteOffset, segmentsLength };
+    const partsZero = splitImages || parts === 1;
+    if (job.zeroWritten && !partsZero) zeroWrittenImages(memory, job, [0, job.g.batch]);
+    const full: ConvJob = {
+      ...job,
+      splitImages,
+      zeroWritten: job.zeroWritten && partsZero,
+      segmentsAt: calls.heapOf(lists).byteOffset,
+      segmentsLength,
+    };
     if (parts === 1) {
       runConvJobPart(kernels, memory, full, 0, 1);
       return;

@@ -41,8 +41,8 @@ export function wasmThreadsStarted(): number {
 /**
  * Threads wanted: $TFJS_LAB_WASM_THREADS, else every core on machines with fewer than 4, else
  * half of them (logical cores, which are often two to a physical one). On 2 cores, 2 threads
- * stepped YOLOv5n 1.57x faster than 1 on a quiet machine, and 11% slower while another
- * process kept the second core busy. A value that is not a whole number >= 1 is reported
+ * stepped YOLOv5n 1.49x faster than 1 on a quiet machine, and 11-13% slower while a busy
+ * loop held the second core. A value that is not a whole number >= 1 is reported
  * (`warning`) and the default is used.
  */
 export function wantedWasmThreads(): { threads: number; warning?: string } {

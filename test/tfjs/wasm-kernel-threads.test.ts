@@ -25,7 +25,7 @@ import { silu } from "../../src/toolkit/ops/silu";
 import { batchNormTrain } from "../../src/toolkit/ops";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
 import { closeAbandonedTfScopes } from "../../src/tfjs/scope-recovery";
-import { assertClose } from "../helpers/assert-close";
+import { assertClose, assertSameBits } from "../helpers/assert-close";
 import { type ConvCase, convCaseLabel, convGradients, type Pad } from "../helpers/conv-gradients";
 import { randomArray } from "../helpers/random-array";
 
@@ -109,12 +109,6 @@ async function convAll(c: ConvCase, maxParts: number): Promise<Float32Array> {
   }
 }
 
-function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
-  const first = a.findIndex((v, i) => !Object.is(v, b[i]));
-  assert.equal(first, -1, `${what}: first difference at ${first}: ${a[first]} vs ${b[first]}`);
-}
-
 test("the threaded backend starts kernel threads for every thread, and the backend report says so", async () => {
   const pool = kernelThreadsFor(calls().wasmMemory);
   assert.ok(pool, "kernel threads started on the shared memory");
@@ -177,11 +171,15 @@ for (const c of CASES)
     assertClose(three, ref, "3 parts vs cpu");
   });
 
-test("SiLU, batch norm and their gradients on kernel threads: the same bits as on one, 12 parts, odd sizes", async () => {
+test("SiLU, batch norm and their gradients on kernel threads, separate and fused: the same bits as on one, 12 parts, odd sizes", async () => {
   // Four parts for each of the 3 threads: a thread that starts late leaves less behind.
   assert.equal(elementwiseParts(calls(), 1001), 12);
-  const grads = async (maxParts: number) => {
+  const grads = async (maxParts: number, fusedSilu: boolean) => {
     elementwiseThreads.maxParts = maxParts;
+    const op = (a: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D) => {
+      const r = batchNormTrain(a, g, b, 1e-5, fusedSilu ? "silu" : undefined);
+      return { ...r, y: fusedSilu ? r.y : silu(r.y) };
+    };
     try {
       // 16,008 values, 1,334 rows: the channel sums' 6 blocks of 256 rows: some parts have none.
       const x = tf.tensor4d(randomArray(2 * 23 * 29 * 12, 5), [2, 23, 29, 12]);
@@ -189,21 +187,24 @@ test("SiLU, batch norm and their gradients on kernel threads: the same bits as o
         beta = tf.tensor1d(randomArray(12, 7));
       const r = tf.tensor4d(randomArray(x.size, 8), x.shape);
       const [dx, dg, db] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(silu(batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5).y), r)),
+        tf.tidy(() => tf.sum(tf.mul(op(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D).y, r))),
       )([x, gamma, beta]);
-      const forward = batchNormTrain(x, gamma, beta, 1e-5);
-      const y = silu(forward.y);
-      const out = (await Promise.all([dx, dg, db, y, forward.mean, forward.variance].map((t) => t.data()))) as Float32Array[];
-      tf.dispose([x, gamma, beta, r, dx, dg, db, y, forward.y, forward.mean, forward.variance]);
+      const forward = tf.tidy(() => op(x, gamma, beta));
+      const out = (await Promise.all([dx, dg, db, forward.y, forward.mean, forward.variance].map((t) => t.data()))) as Float32Array[];
+      tf.dispose([x, gamma, beta, r, dx, dg, db, forward.y, forward.mean, forward.variance]);
       return out;
     } finally {
       elementwiseThreads.maxParts = elementwiseDefaults.maxParts;
     }
   };
-  const one = await grads(1),
-    twelve = await grads(Infinity);
+  const one = await grads(1, false);
   const names = ["dx", "dgamma", "dbeta", "silu(y)", "mean", "variance"];
-  one.forEach((g, i) => assertSameBits(twelve[i], g, `${names[i]}, 12 parts vs 1`));
+  for (const [label, other] of [
+    ["12 parts vs 1", await grads(Infinity, false)],
+    ["fused, 1 part vs separate", await grads(1, true)],
+    ["fused, 12 parts vs separate on 1", await grads(Infinity, true)],
+  ] as const)
+    one.forEach((g, i) => assertSameBits(other[i], g, `${names[i]}, ${label}`));
 });
 
 test("2,000 jobs back to back, 1 to 40 parts, with and without pauses between: every part runs once, on whichever thread claims it", async () => {

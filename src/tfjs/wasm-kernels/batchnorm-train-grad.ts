@@ -12,24 +12,47 @@ import { CHANNEL_AFFINE_THREAD_JOB } from "./thread-jobs";
 export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma: Info, mean: Info, variance: Info, eps: number): Info[] {
   const channels = x.shape[x.shape.length - 1];
   const rows = tf.util.sizeFromShape(x.shape) / channels;
-  const simd = calls.simd;
-  if (!simd || channels % 4 !== 0) return composedGrad(calls, dy, x, gamma, mean, variance, eps, rows);
+  if (!calls.simd || channels % 4 !== 0) return composedGrad(calls, dy, x, gamma, mean, variance, eps, rows);
+  const sums = withZeros(calls, channels, (zeros) => channelSumsOverRows(calls, dy, x, mean, zeros, rows, channels));
+  return batchNormGradFromSums(calls, dy, x, gamma, mean, variance, eps, sums, calls.alloc(x.shape));
+}
 
-  const [g, m, v] = [calls.heap(gamma), calls.heap(mean), calls.heap(variance)].map((a) => Float64Array.from(a));
+/** `use(zeros)` with a tensor of `channels` zeros (channelSums' dyMean when dy's mean is not taken out). */
+export function withZeros<T>(calls: KernelCalls, channels: number, use: (zeros: Info) => T): T {
   const zeros = calls.alloc([channels]);
   calls.heap(zeros).fill(0);
-  let sums: [Float64Array, Float64Array];
   try {
-    sums = channelSumsOverRows(calls, dy, x, mean, zeros, rows, channels);
+    return use(zeros);
   } finally {
     calls.free(zeros);
   }
-  const [sumDy, sumDyXc] = sums;
-  const coefficients = calls.alloc([3 * channels]);
-  const dgamma = calls.alloc([channels]),
-    dbeta = calls.alloc([channels]);
-  const dx = calls.alloc(x.shape);
+}
+
+/**
+ * The second pass, from the first's [sum dy, sum dy (x - mean)]: [dx, dgamma, dbeta], dx
+ * written into `dx` (which may be dy itself: each value is read before it is written) and
+ * owned by this call from here on.
+ */
+export function batchNormGradFromSums(
+  calls: KernelCalls,
+  dy: Info,
+  x: Info,
+  gamma: Info,
+  mean: Info,
+  variance: Info,
+  eps: number,
+  [sumDy, sumDyXc]: [Float64Array, Float64Array],
+  dx: Info,
+): Info[] {
+  const simd = calls.simd!;
+  const channels = x.shape[x.shape.length - 1];
+  const rows = tf.util.sizeFromShape(x.shape) / channels;
+  const [g, m, v] = [calls.heap(gamma), calls.heap(mean), calls.heap(variance)].map((a) => Float64Array.from(a));
+  let coefficients: Info | undefined, dgamma: Info | undefined, dbeta: Info | undefined;
   try {
+    coefficients = calls.alloc([3 * channels]);
+    dgamma = calls.alloc([channels]);
+    dbeta = calls.alloc([channels]);
     // Views after the last allocation: growing the heap detaches them.
     const rowBytes = channels * 4;
     const coef = calls.heap(coefficients),
@@ -47,7 +70,7 @@ export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma:
       db[c] = sumDy[c];
     }
     const coefAt = coef.byteOffset;
-    // The second pass on every kernel thread where there are some (ranges of rows).
+    // On every kernel thread where there are some (ranges of rows).
     const payload = [
       calls.heap(dy).byteOffset,
       calls.heap(x).byteOffset,
@@ -62,10 +85,10 @@ export function batchNormTrainGrad(calls: KernelCalls, dy: Info, x: Info, gamma:
     runOnKernelThreads(calls, CHANNEL_AFFINE_THREAD_JOB, payload, parts, (p, part) => channelAffinePart(simd, p, part, parts));
     return [dx, reshapeTo(calls, dgamma, gamma.shape), reshapeTo(calls, dbeta, gamma.shape)];
   } catch (e) {
-    calls.free(dx, dgamma, dbeta);
+    calls.free(...[dx, dgamma, dbeta].filter((t): t is Info => t !== undefined));
     throw e;
   } finally {
-    calls.free(coefficients);
+    if (coefficients) calls.free(coefficients);
   }
 }
 

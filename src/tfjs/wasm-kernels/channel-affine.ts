@@ -95,18 +95,31 @@ export function batchNormAsDepthwise(calls: KernelCalls, inputs: BatchNormInputs
     for (let c = 0; c < channels; c++) out[c] = values[values.length === 1 ? 0 : c];
     return out;
   };
-  const m = read(mean, 0),
-    v = read(variance, 1),
-    o = read(offset, 0),
-    s = read(scale, 1);
+  const { factor, bias } = batchNormMap(read(mean, 0), read(variance, 1), read(offset, 0), read(scale, 1), varianceEpsilon);
+  return channelAffine(calls, x, factor, bias);
+}
+
+/**
+ * Batch norm as x * factor + bias per channel: factor = scale / sqrt(variance + eps) and
+ * bias = offset - mean * factor, in float64, then rounded. Every kernel that applies a batch
+ * norm forward (this file, batchnorm-silu.ts) takes its map from here, so they give the same bits.
+ */
+export function batchNormMap(
+  mean: ArrayLike<number>,
+  variance: ArrayLike<number>,
+  offset: ArrayLike<number>,
+  scale: ArrayLike<number>,
+  eps: number,
+): { factor: Float32Array; bias: Float32Array } {
+  const channels = mean.length;
   const factor = new Float32Array(channels),
     bias = new Float32Array(channels);
   for (let c = 0; c < channels; c++) {
-    const f = s[c] / Math.sqrt(v[c] + varianceEpsilon);
+    const f = scale[c] / Math.sqrt(variance[c] + eps);
     factor[c] = f;
-    bias[c] = o[c] - m[c] * f;
+    bias[c] = offset[c] - mean[c] * f;
   }
-  return channelAffine(calls, x, factor, bias);
+  return { factor, bias };
 }
 
 /** Below this many elements the stock broadcast is as fast as creating the XNNPACK operator. */

@@ -15,9 +15,7 @@ export const ROWS_PER_SUM = 256;
 
 /**
  * [sum dy, sum (dy - dyMean) (x - mean)] over all rows, per channel, in float64: channelSums
- * on blocks of ROWS_PER_SUM rows, the blocks in parts on the kernel threads, each block's
- * float32 sums into its own slot; the slots are then added here in block order, so the sums
- * are the same bits on any number of threads.
+ * on blocks of ROWS_PER_SUM rows (blockSums).
  */
 export function channelSumsOverRows(
   calls: KernelCalls,
@@ -29,13 +27,29 @@ export function channelSumsOverRows(
   channels: number,
 ): [Float64Array, Float64Array] {
   const simd = calls.simd!;
+  return blockSums(calls, rows, channels, (slotsAt, parts) => {
+    const [dyAt, xAt, meanAt, dyMeanAt] = [dy, x, mean, dyMean].map((t) => calls.heap(t).byteOffset);
+    const payload = [dyAt, xAt, meanAt, dyMeanAt, rows, channels, slotsAt, ROWS_PER_SUM];
+    runOnKernelThreads(calls, CHANNEL_SUMS_THREAD_JOB, payload, parts, (p, part) => channelSumsPart(simd, p, part, parts));
+  });
+}
+
+/**
+ * Two per-channel sums over blocks of ROWS_PER_SUM rows, in float64: `runJob(slotsAt, parts)`
+ * runs a thread job in `parts` parts that writes each block's two float32 sums into its slot
+ * of 2 * channels floats at byte slotsAt; the slots are then added here in block order, so
+ * the sums are the same bits on any number of threads.
+ */
+export function blockSums(
+  calls: KernelCalls,
+  rows: number,
+  channels: number,
+  runJob: (slotsAt: number, parts: number) => void,
+): [Float64Array, Float64Array] {
   const blocks = Math.ceil(rows / ROWS_PER_SUM);
   const partials = calls.alloc([blocks, 2 * channels]);
   try {
-    const [dyAt, xAt, meanAt, dyMeanAt] = [dy, x, mean, dyMean].map((t) => calls.heap(t).byteOffset);
-    const payload = [dyAt, xAt, meanAt, dyMeanAt, rows, channels, calls.heap(partials).byteOffset, ROWS_PER_SUM];
-    const parts = Math.min(blocks, elementwiseParts(calls, rows * channels));
-    runOnKernelThreads(calls, CHANNEL_SUMS_THREAD_JOB, payload, parts, (p, part) => channelSumsPart(simd, p, part, parts));
+    runJob(calls.heap(partials).byteOffset, Math.min(blocks, elementwiseParts(calls, rows * channels)));
     const slots = calls.heap(partials);
     const first = new Float64Array(channels),
       second = new Float64Array(channels);

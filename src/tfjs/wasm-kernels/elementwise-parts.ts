@@ -1,4 +1,4 @@
-// Our element-wise SIMD kernels (SiLU and its gradient, batch norm's gradient passes, per-channel affine maps) split across
+// Our element-wise SIMD kernels (SiLU and its gradient, batch norm's passes, per-channel affine maps) split across
 // the kernel threads: each part is a contiguous range of values (or rows), so parts never
 // write the same value and the results are the one-thread results, bit for bit. The payloads
 // are byte addresses, so that a part runs the same on any thread (thread-jobs.ts).
@@ -41,23 +41,60 @@ export function channelScaleShiftPart(kernels: SimdKernels, p: Int32Array, part:
 }
 
 /**
+ * Payload [x, factor, bias, out, rows, channels]: out = silu(x * factor + bias) per channel
+ * on rows [r0, r1); factor and bias repeat the channels (channelAffineSilu).
+ */
+export function channelAffineSiluPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+  const [rows, channels] = [p[4], p[5]];
+  const [r0, r1] = partRange(rows, part, parts, 1);
+  if (r1 <= r0) return;
+  const at = (i: number) => (p[i] >>> 0) + 4 * r0 * channels;
+  kernels.channelAffineSilu(at(0), p[1] >>> 0, p[2] >>> 0, at(3), (r1 - r0) * channels, 4 * channels);
+}
+
+/** Blocks [b0, b1) of rowsPerBlock rows of part `part`: each block's first row and row count. */
+function forEachBlock(
+  rows: number,
+  rowsPerBlock: number,
+  part: number,
+  parts: number,
+  run: (block: number, r0: number, count: number) => void,
+): void {
+  const [b0, b1] = partRange(Math.ceil(rows / rowsPerBlock), part, parts, 1);
+  for (let b = b0; b < b1; b++) run(b, b * rowsPerBlock, Math.min(rowsPerBlock, rows - b * rowsPerBlock));
+}
+
+/**
  * Payload [dy, x, mean, dyMean, rows, channels, slots, rowsPerBlock]: channelSums of each
  * block of rowsPerBlock rows in blocks [b0, b1) into its slot of 2 * channels floats.
  */
 export function channelSumsPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
   const [rows, channels, rowsPerBlock] = [p[4], p[5], p[7]];
-  const [b0, b1] = partRange(Math.ceil(rows / rowsPerBlock), part, parts, 1);
   const rowBytes = 4 * channels;
-  for (let b = b0; b < b1; b++) {
-    const r0 = b * rowsPerBlock;
+  forEachBlock(rows, rowsPerBlock, part, parts, (b, r0, count) =>
     kernels.channelSums(
       (p[0] >>> 0) + r0 * rowBytes,
       (p[1] >>> 0) + r0 * rowBytes,
       p[2] >>> 0,
       p[3] >>> 0,
-      Math.min(rowsPerBlock, rows - r0),
+      count,
       channels,
       (p[6] >>> 0) + 2 * rowBytes * b,
-    );
-  }
+    ),
+  );
+}
+
+/**
+ * Payload [dy, x, factor, bias, mean, zeros, rows, channels, slots, rowsPerBlock, g]: for each
+ * block, g = the SiLU gradient at z = x * factor + bias (channelAffineSiluGrad), then, while
+ * the block is in cache, channelSums of (g, x) into its slot, as channelSumsPart with dy = g.
+ */
+export function siluChannelSumsPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+  const [rows, channels, rowsPerBlock] = [p[6], p[7], p[9]];
+  const rowBytes = 4 * channels;
+  forEachBlock(rows, rowsPerBlock, part, parts, (b, r0, count) => {
+    const [dy, x, g] = [p[0], p[1], p[10]].map((a) => (a >>> 0) + r0 * rowBytes);
+    kernels.channelAffineSiluGrad(dy, x, p[2] >>> 0, p[3] >>> 0, g, count * channels, rowBytes);
+    kernels.channelSums(g, x, p[4] >>> 0, p[5] >>> 0, count, channels, (p[8] >>> 0) + 2 * rowBytes * b);
+  });
 }

@@ -1,12 +1,23 @@
 // Kernels of our own for the toolkit's training ops (src/toolkit/ops/): SiLU and its
-// gradient, batch norm's training gradient and its per-channel moments. The ops call them
+// gradient, batch norm's training gradient and its per-channel moments, and batch norm with
+// SiLU fused, both ways. The ops call them
 // where the backend registers them (wasm) and are composed from stock ops elsewhere.
 import type * as tf from "@tensorflow/tfjs";
 import { registerOwnKernel } from "./kernel-registration";
 import { silu, siluGrad } from "./silu";
 import { batchNormTrainGrad } from "./batchnorm-train-grad";
-import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL, SILU_GRAD_KERNEL, SILU_KERNEL } from "../custom-kernel-names";
+import {
+  BATCHNORM_SILU_KERNEL,
+  BATCHNORM_SILU_TRAIN_GRAD_KERNEL,
+  BATCHNORM_TRAIN_GRAD_KERNEL,
+  CHANNEL_MOMENTS_KERNEL,
+  SILU_GRAD_KERNEL,
+  SILU_KERNEL,
+} from "../custom-kernel-names";
 import { channelMoments } from "./channel-moments";
+import { type BatchNormSiluInputs, batchNormSilu, batchNormSiluTrainGrad } from "./batchnorm-silu";
+
+const varianceEpsilon = (attrs: unknown) => (attrs as { varianceEpsilon: number }).varianceEpsilon;
 
 /** Idempotent: (re)registers our training-op kernels for `backendName`. */
 export function registerTrainingOpKernels(backendName: string): void {
@@ -16,7 +27,13 @@ export function registerTrainingOpKernels(backendName: string): void {
   );
   registerOwnKernel(BATCHNORM_TRAIN_GRAD_KERNEL, backendName, (calls, { inputs, attrs }) => {
     const i = inputs as Record<"dy" | "x" | "gamma" | "mean" | "variance", tf.TensorInfo>;
-    return batchNormTrainGrad(calls, i.dy, i.x, i.gamma, i.mean, i.variance, (attrs as { varianceEpsilon: number }).varianceEpsilon);
+    return batchNormTrainGrad(calls, i.dy, i.x, i.gamma, i.mean, i.variance, varianceEpsilon(attrs));
   });
+  registerOwnKernel(BATCHNORM_SILU_KERNEL, backendName, (calls, { inputs, attrs }) =>
+    batchNormSilu(calls, inputs as unknown as BatchNormSiluInputs, varianceEpsilon(attrs)),
+  );
+  registerOwnKernel(BATCHNORM_SILU_TRAIN_GRAD_KERNEL, backendName, (calls, { inputs, attrs }) =>
+    batchNormSiluTrainGrad(calls, inputs.dy as tf.TensorInfo, inputs as unknown as BatchNormSiluInputs, varianceEpsilon(attrs)),
+  );
   registerOwnKernel(CHANNEL_MOMENTS_KERNEL, backendName, (calls, { inputs }) => channelMoments(calls, inputs.x as tf.TensorInfo));
 }

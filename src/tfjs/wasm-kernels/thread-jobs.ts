@@ -3,7 +3,15 @@
 // same table, so a part runs the same code wherever it runs.
 // Imports nothing that loads TensorFlow.js: kernel-thread-worker.ts reads this table.
 import { decodeConvJob, runConvJobPart } from "./conv-job";
-import { channelAffinePart, channelScaleShiftPart, channelSumsPart, siluGradPart, siluPart } from "./elementwise-parts";
+import {
+  channelAffinePart,
+  channelAffineSiluPart,
+  channelScaleShiftPart,
+  channelSumsPart,
+  siluChannelSumsPart,
+  siluGradPart,
+  siluPart,
+} from "./elementwise-parts";
 import type { SimdKernels } from "../wasm-simd/load";
 
 /** Our SIMD kernels of the build with (true) or without fused multiply-adds, bound to the shared memory. */
@@ -38,6 +46,14 @@ export const THREAD_JOBS: ThreadJob[] = [
     name: "channel sums",
     runPart: (kernelsFor, _memory, payload, part, parts) => channelSumsPart(kernelsFor(false), payload, part, parts),
   },
+  {
+    name: "batch norm and SiLU",
+    runPart: (kernelsFor, _memory, payload, part, parts) => channelAffineSiluPart(kernelsFor(false), payload, part, parts),
+  },
+  {
+    name: "SiLU gradient and channel sums",
+    runPart: (kernelsFor, _memory, payload, part, parts) => siluChannelSumsPart(kernelsFor(false), payload, part, parts),
+  },
 ];
 
 export const CONV_THREAD_JOB = 0;
@@ -46,3 +62,5 @@ export const CHANNEL_AFFINE_THREAD_JOB = 2;
 export const SILU_THREAD_JOB = 3;
 export const CHANNEL_SCALE_SHIFT_THREAD_JOB = 4;
 export const CHANNEL_SUMS_THREAD_JOB = 5;
+export const CHANNEL_AFFINE_SILU_THREAD_JOB = 6;
+export const SILU_CHANNEL_SUMS_THREAD_JOB = 7;

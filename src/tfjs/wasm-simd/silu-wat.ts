@@ -60,20 +60,22 @@ function group(kind: Kind, g: number) {
     op: (name: string, ...args: string[]) => `(${kind}.${name} ${args.join(" ")})`,
     c: (name: keyof typeof CONSTANTS) => constant(kind, name),
     load: (operand: string) => `(${type}.load${offset} (i32.add (local.get $${operand}) (local.get $i)))`,
+    /** Operand `operand`'s values for the current channels (a per-channel array, periodic: see elementwise). */
+    channel: (operand: string) => `(${type}.load${offset} (i32.add (local.get $${operand}) (local.get $ch)))`,
     store: (operand: string, value: string) => `(${type}.store${offset} (i32.add (local.get $${operand}) (local.get $i)) ${value})`,
   };
 }
 type Group = ReturnType<typeof group>;
 
-/** The statements that leave x in $v and sigmoid(x) in $s. */
-function sigmoidSteps(kind: Kind, { get, set, op, c, load }: Group): string[] {
+/** The statements that leave the input value in $v and sigmoid of it in $s. */
+function sigmoidSteps(kind: Kind, { get, set, op, c }: Group, input: string): string[] {
   const [min, max] = kind === "f32x4" ? ["pmin", "pmax"] : ["min", "max"];
   const twoToNMinus1 =
     kind === "f32x4"
       ? `(i32x4.shl (i32x4.sub ${get("k")} (v128.const i32x4 ${EXPONENT_OFFSET} ${EXPONENT_OFFSET} ${EXPONENT_OFFSET} ${EXPONENT_OFFSET})) (i32.const 23))`
       : `(f32.reinterpret_i32 (i32.shl (i32.sub (i32.reinterpret_f32 ${get("k")}) (i32.const ${EXPONENT_OFFSET})) (i32.const 23)))`;
   return [
-    set("v", load("x")),
+    set("v", input),
     set("t", op(min, op(max, op("neg", get("v")), c("low")), c("high"))),
     set("k", op("add", op("mul", get("t"), c("log2e")), c("roundingShift"))),
     set("n", op("sub", get("k"), c("roundingShift"))),
@@ -91,25 +93,39 @@ const LOCALS = ["v", "t", "k", "n", "r", "e", "s"];
 /**
  * One exported function over `count` floats at byte addresses: the vector loop GROUPS
  * vectors at a time (their steps interleaved), then one vector at a time, then the scalar tail.
- * `finish(kind, group)` is the statements after sigmoidSteps, which store the result.
+ * `input(group)` is the value sigmoid is taken of, and `finish(group)` the statements after
+ * sigmoidSteps, which store the result.
+ *
+ * `perChannel`: the floats are rows of `rowBytes` bytes (a multiple of 16) starting at a row's
+ * start, and `group.channel` reads per-channel operands at the current channel offset $ch.
+ * Those operands hold rowBytes + 16 * GROUPS bytes, repeating the row's channels, so that a
+ * group's vectors past the row's end read the next row's first channels without a test.
  */
-function elementwise(name: string, params: string[], finish: (kind: Kind, g: Group) => string[]): string {
+function elementwise(
+  name: string,
+  params: string[],
+  input: (g: Group) => string,
+  finish: (g: Group) => string[],
+  perChannel = false,
+): string {
   const steps = (kind: Kind, g: number) => {
     const b = group(kind, g);
-    return [...sigmoidSteps(kind, b), ...finish(kind, b)];
+    return [...sigmoidSteps(kind, b, input(b)), ...finish(b)];
   };
+  const nextChannel = (bytes: number) =>
+    perChannel ? `\n    (local.set $ch (i32.rem_u (i32.add (local.get $ch) (i32.const ${bytes})) (local.get $rowBytes)))` : "";
   const interleaved = Array.from({ length: GROUPS }, (_, g) => steps("f32x4", g));
   const loop = (label: string, end: string, bytes: number, body: string[]) => `(block $${label}Done (loop $${label}
     (br_if $${label}Done (i32.gt_u (i32.add (local.get $i) (i32.const ${bytes})) (local.get $${end})))
     ${body.join("\n    ")}
-    (local.set $i (i32.add (local.get $i) (i32.const ${bytes})))
+    (local.set $i (i32.add (local.get $i) (i32.const ${bytes})))${nextChannel(bytes)}
     (br $${label})))`;
   const locals = [
     ...Array.from({ length: GROUPS }, (_, g) => LOCALS.map((l) => `(local $${l}${g} v128)`)).flat(),
     ...LOCALS.map((l) => `(local $${l}s f32)`),
   ];
-  return `(func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(" ")} (param $count i32)
-  (local $i i32) (local $end i32)
+  return `(func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(" ")} (param $count i32)${perChannel ? " (param $rowBytes i32)" : ""}
+  (local $i i32) (local $end i32) (local $ch i32)
   ${locals.join(" ")}
   (local.set $end (i32.shl (local.get $count) (i32.const 2)))
   ${loop(
@@ -123,11 +139,26 @@ function elementwise(name: string, params: string[], finish: (kind: Kind, g: Gro
 )`;
 }
 
-/** The exported `silu(x, out, count)` and `siluGrad(dy, x, out, count)`: byte addresses, `count` floats. */
+const storeSilu = ({ get, op, store }: Group) => [store("out", op("mul", get("v"), get("s")))];
+const storeSiluGrad = ({ get, op, c, load, store }: Group) => [
+  store("out", op("mul", op("mul", load("dy"), get("s")), op("add", c("one"), op("mul", get("v"), op("sub", c("one"), get("s")))))),
+];
+/** x * factor + bias per channel, multiplied then added: channelScaleShift's bits (batch norm's forward map). */
+const affine = ({ op, load, channel }: Group) => op("add", op("mul", load("x"), channel("factor")), channel("bias"));
+
+/**
+ * The exported `silu(x, out, count)` and `siluGrad(dy, x, out, count)`, and the same of a
+ * per-channel affine map of x, batch norm's, fused in front (z = x * factor + bias):
+ * `channelAffineSilu(x, factor, bias, out, count, rowBytes)` stores silu(z) and
+ * `channelAffineSiluGrad(dy, x, factor, bias, out, count, rowBytes)` the SiLU gradient at z,
+ * the same bits as channelScaleShift then silu or siluGrad. Byte addresses, `count` floats.
+ */
 export function siluFunctions(): string {
-  const forward = elementwise("silu", ["x", "out"], (_kind, { get, op, store }) => [store("out", op("mul", get("v"), get("s")))]);
-  const gradient = elementwise("siluGrad", ["dy", "x", "out"], (_kind, { get, op, c, load, store }) => [
-    store("out", op("mul", op("mul", load("dy"), get("s")), op("add", c("one"), op("mul", get("v"), op("sub", c("one"), get("s")))))),
-  ]);
-  return `${forward}\n${gradient}`;
+  const x = ({ load }: Group) => load("x");
+  return [
+    elementwise("silu", ["x", "out"], x, storeSilu),
+    elementwise("siluGrad", ["dy", "x", "out"], x, storeSiluGrad),
+    elementwise("channelAffineSilu", ["x", "factor", "bias", "out"], affine, storeSilu, true),
+    elementwise("channelAffineSiluGrad", ["dy", "x", "factor", "bias", "out"], affine, storeSiluGrad, true),
+  ].join("\n");
 }

@@ -49,8 +49,10 @@ export class Conv extends Module {
     this.act = this.add("act", new SiLU());
   }
 
+  // The SiLU runs inside the batch norm's op (this.act's function, fused where the backend can:
+  // ops/batchnorm-train.ts); `act` stays a module of its own for PyTorch's names and printout.
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return this.act.forward(this.bn.forward(this.conv.forward(x)));
+    return this.bn.forward(this.conv.forward(x), "silu");
   }
 }
 

@@ -5,7 +5,7 @@ import { Module } from "./module";
 import { uniformInit, kaimingNormalInit } from "./init";
 import { frameworkError, torchSizeNCHW } from "./errors";
 import { silu } from "../ops/silu";
-import { batchNormTrain } from "../ops/batchnorm-train";
+import { type BatchNormActivation, batchNormTrain } from "../ops/batchnorm-train";
 
 export interface Conv2dOptions {
   stride?: number;
@@ -108,9 +108,10 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.buffer("running_var", tf.ones([numFeatures]));
   }
 
-  forward(x: tf.Tensor4D): tf.Tensor4D {
-    if (!this.training)
-      return tf.batchNorm4d(
+  /** The batch norm of x, then `activation` of it if given (one op where the backend fuses them). */
+  forward(x: tf.Tensor4D, activation?: BatchNormActivation): tf.Tensor4D {
+    if (!this.training) {
+      const y = tf.batchNorm4d(
         x,
         this.runningMean as tf.Tensor1D,
         this.runningVar as tf.Tensor1D,
@@ -118,11 +119,13 @@ export class BatchNorm2d extends Module {
         this.weight as tf.Tensor1D,
         this.eps,
       );
+      return activation ? silu(y) : y;
+    }
     const count = x.shape[0] * x.shape[1] * x.shape[2];
     if (count <= 1) {
       throw frameworkError("ValueError", `Expected more than 1 value per channel when training, got input size ${torchSizeNCHW(x.shape)}`);
     }
-    const { y, mean, variance } = batchNormTrain(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps);
+    const { y, mean, variance } = batchNormTrain(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps, activation);
     this.updateRunningStats(mean, variance, count);
     return y;
   }

@@ -5,10 +5,22 @@
 // over x. The fused gradient is two passes:
 //   dbeta = sum dy,  dgamma = invStd * sum dy (x - mean),
 //   dx = a dy + b x + k  with  a = gamma invStd,  b = -a invStd dgamma / n,  k = -a dbeta / n - b mean.
+// With SiLU after it (every YOLOv5 Conv), a backend may fuse both (wasm does:
+// tfjs/wasm-kernels/batchnorm-silu.ts): one pass forward, SiLU's gradient inside the first
+// backward pass, and the batch norm's output is not saved for the backward pass.
 import * as tf from "@tensorflow/tfjs";
-import { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL } from "../../tfjs/custom-kernel-names";
+import {
+  BATCHNORM_SILU_KERNEL,
+  BATCHNORM_SILU_TRAIN_GRAD_KERNEL,
+  BATCHNORM_TRAIN_GRAD_KERNEL,
+  CHANNEL_MOMENTS_KERNEL,
+} from "../../tfjs/custom-kernel-names";
+import { silu } from "./silu";
 
-export { BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL };
+export { BATCHNORM_SILU_KERNEL, BATCHNORM_SILU_TRAIN_GRAD_KERNEL, BATCHNORM_TRAIN_GRAD_KERNEL, CHANNEL_MOMENTS_KERNEL };
+
+/** What runs after the batch norm, inside the same op. */
+export type BatchNormActivation = "silu";
 
 export interface BatchNormTrainResult {
   y: tf.Tensor4D;
@@ -19,32 +31,61 @@ export interface BatchNormTrainResult {
 /**
  * y = (x - mean) / sqrt(variance + eps) * gamma + beta with the batch's mean and biased
  * variance per channel, which are returned too (for running statistics; no gradient flows
- * through them).
+ * through them); then `activation` of that, if given.
  */
-export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormTrainResult {
-  if (x.dtype !== "float32" || !tf.getKernel(BATCHNORM_TRAIN_GRAD_KERNEL, tf.getBackend())) {
+export function batchNormTrain(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  activation?: BatchNormActivation,
+): BatchNormTrainResult {
+  const backend = tf.getBackend();
+  const has = (kernel: string) => tf.getKernel(kernel, backend) !== undefined;
+  if (x.dtype !== "float32" || !has(BATCHNORM_TRAIN_GRAD_KERNEL)) {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    return {
-      y: tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps),
-      mean: mean as tf.Tensor1D,
-      variance: variance as tf.Tensor1D,
-    };
+    const y = tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, eps);
+    return { y: activation ? silu(y) : y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
   }
   // The statistics are taken outside the custom gradient, so that the caller owns them (the
   // engine disposes what a custom op's forward creates and does not return). They reach it
   // through the closure, not as inputs: no gradient flows back through tf.moments.
-  const [mean, variance] = tf.getKernel(CHANNEL_MOMENTS_KERNEL, tf.getBackend())
+  const [mean, variance] = has(CHANNEL_MOMENTS_KERNEL)
     ? (tf.engine().runKernel(CHANNEL_MOMENTS_KERNEL, { x }) as unknown as tf.Tensor1D[])
     : (({ mean: m, variance: v }) => [m, v] as tf.Tensor1D[])(tf.moments(x, [0, 1, 2]));
+  const attrs = { varianceEpsilon: eps } as unknown as tf.NamedAttrMap;
+  if (activation && has(BATCHNORM_SILU_KERNEL) && has(BATCHNORM_SILU_TRAIN_GRAD_KERNEL)) {
+    const fusedSilu = tf.customGrad(((input: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      save([input, g, b, mean, variance]);
+      const stats = { mean, variance };
+      return {
+        value: tf.engine().runKernel(BATCHNORM_SILU_KERNEL, { x: input, gamma: g, beta: b, ...stats }, attrs) as tf.Tensor,
+        gradFunc: (dy: tf.Tensor, [savedX, savedGamma, savedBeta, savedMean, savedVariance]: tf.Tensor[]) =>
+          tf
+            .engine()
+            .runKernel(
+              BATCHNORM_SILU_TRAIN_GRAD_KERNEL,
+              { dy, x: savedX, gamma: savedGamma, beta: savedBeta, mean: savedMean, variance: savedVariance },
+              attrs,
+            ) as unknown as tf.Tensor[],
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return { y: fusedSilu(x, gamma, beta) as tf.Tensor4D, mean, variance };
+  }
   const fused = tf.customGrad(((input: tf.Tensor4D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([input, g, mean, variance]);
     return {
       value: tf.batchNorm4d(input, mean, variance, b, g, eps),
       gradFunc: (dy: tf.Tensor, [savedX, savedGamma, savedMean, savedVariance]: tf.Tensor[]) =>
-        tf.engine().runKernel(BATCHNORM_TRAIN_GRAD_KERNEL, { dy, x: savedX, gamma: savedGamma, mean: savedMean, variance: savedVariance }, {
-          varianceEpsilon: eps,
-        } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[],
+        tf
+          .engine()
+          .runKernel(
+            BATCHNORM_TRAIN_GRAD_KERNEL,
+            { dy, x: savedX, gamma: savedGamma, mean: savedMean, variance: savedVariance },
+            attrs,
+          ) as unknown as tf.Tensor[],
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return { y: fused(x, gamma, beta) as tf.Tensor4D, mean, variance };
+  const y = fused(x, gamma, beta) as tf.Tensor4D;
+  return { y: activation ? silu(y) : y, mean, variance };
 }

@@ -62,6 +62,16 @@ test("mul of [2,20,20,255] and [255] (channels not in vectors of 4: the depthwis
   close(w2, c2, "v add x");
 });
 
+test("a single value ([] or [1,1,1,1,1]) and a rank-5 [2,3,20,20,85] (Detect's channels, not in vectors of 4), both orders: wasm matches cpu", async () => {
+  const x = [2, 3, 20, 20, 85];
+  for (const vShape of [[], [1, 1, 1, 1, 1]]) {
+    const [c1, w1] = await both(() => tf.tidy(() => tf.mul(values(vShape, 2), values(x, 1))));
+    close(w1, c1, `${JSON.stringify(vShape)} mul x`);
+    const [c2, w2] = await both(() => tf.tidy(() => tf.sub(values(x, 1), values(vShape, 2))));
+    close(w2, c2, `x sub ${JSON.stringify(vShape)}`);
+  }
+});
+
 test("div by a per-channel vector or a scalar, and a scalar times an activation: wasm matches cpu", async () => {
   const cases: [string, () => tf.Tensor][] = [
     ["x / [C]", () => tf.tidy(() => tf.div(values(big, 1), tf.add(tf.abs(values([48], 2)), 0.5)))],

@@ -2,6 +2,8 @@
 // runs the threaded wasm backend with 3 threads (set before the backend starts; more threads
 // than this machine's cores only slows it), and checks that
 // - the backend starts kernel threads, and the convolutions run in several parts;
+// - Add, Sub and Multiply of same-shape tensors, and SiLU and batch norm separate and fused,
+//   give the same bits in parts as in one;
 // - forward, input and filter gradients (strides, edges, explicit pads, channel counts that
 //   split in vectors of 8, of 4, and 255; batches split by image) equal the single-part result and the cpu backend's,
 //   and are deterministic: 2 and 3 parts give the same bits, run after run;
@@ -205,6 +207,29 @@ test("SiLU, batch norm and their gradients on kernel threads, separate and fused
     ["fused, 12 parts vs separate on 1", await grads(Infinity, true)],
   ] as const)
     one.forEach((g, i) => assertSameBits(other[i], g, `${names[i]}, ${label}`));
+});
+
+test("Add, Sub and Multiply of same-shape tensors in parts on kernel threads: the cpu backend's bits, odd sizes", async () => {
+  // 65,553 values: above the size our kernel takes, and not a multiple of 4 (the scalar tail).
+  const shape = [3, 21851];
+  const a = randomArray(3 * 21851, 11, 8),
+    b = randomArray(3 * 21851, 12, 8);
+  b[5] = 0;
+  a[7] = Number.NaN;
+  assert.ok(elementwiseParts(calls(), a.length) > 1);
+  for (const op of ["add", "sub", "mul"] as const) {
+    const run = async () => {
+      const t = tf.tidy(() => tf[op](tf.tensor(a, shape), tf.tensor(b, shape)));
+      const out = (await t.data()) as Float32Array;
+      t.dispose();
+      return out;
+    };
+    const ours = await run();
+    await tf.setBackend("cpu");
+    const reference = await run();
+    await tf.setBackend("wasm");
+    assertSameBits(ours, reference, op);
+  }
 });
 
 test("2,000 jobs back to back, 1 to 40 parts, with and without pauses between: every part runs once, on whichever thread claims it", async () => {

@@ -150,7 +150,10 @@ export function channelBroadcastBinary(calls: KernelCalls, op: "Multiply" | "Add
   else if (op !== "RealDiv" && isVectorFor(a, b) && size(b) > size(a)) [x, v, vectorFirst] = [b, a, true];
   else return undefined;
   if (size(x) < MIN_AFFINE_ELEMENTS) return undefined;
-  const channels = x.shape[x.shape.length - 1];
+  // A single value maps every element alike, so any row width does: one vector where x's
+  // channels do not come in vectors (Detect's 85: the loss's scalar factors).
+  let channels = x.shape[x.shape.length - 1];
+  if (size(v) === 1 && channels % 4 !== 0 && size(x) % 4 === 0) channels = 4;
   const values = calls.heap(v);
   const factor = new Float32Array(channels),
     bias = new Float32Array(channels);

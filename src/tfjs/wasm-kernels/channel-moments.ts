@@ -1,9 +1,8 @@
 // Per-channel mean and biased variance over every axis but the last (ops/batchnorm-train.ts)
-// on wasm, in two passes of our channelSums kernel instead of tf.moments' four kernels:
-//   pass 1 (dy = x):              sum x                -> m
-//   pass 2 (dy = x, means m, m):  sum (x - m)^2 + (sum (x - m))^2 / n correction in float64
-// Centred before squaring, as tf.moments and PyTorch are: sum x^2 - n m^2 loses the
-// variance of activations far from zero.
+// on wasm, in one pass of our channelSums kernel instead of tf.moments' four kernels:
+//   (dy = x, means K, K):  sum x -> mean,  sum (x - K)^2 -> variance with a (mean - K)^2 correction in float64
+// with K close to the mean (channelMoments). Shifted before squaring, as centring does in
+// tf.moments and PyTorch: sum x^2 - n m^2 loses the variance of activations far from zero.
 import * as tf from "@tensorflow/tfjs";
 import type { Info, KernelCalls } from "./kernel-calls";
 import { channelSumsPart } from "./elementwise-parts";
@@ -66,7 +65,16 @@ export function blockSums(
   }
 }
 
-/** [mean, variance]; from stock kernels where our module is missing or the channels are not a multiple of 4. */
+/** Rows the shift is taken from, spread over the whole tensor. */
+const SHIFT_SAMPLE_ROWS = 256;
+
+/**
+ * [mean, variance]; from stock kernels where our module is missing or the channels are not a
+ * multiple of 4. One pass of channelSums with a shift K near the mean (the mean of rows
+ * sampled across x): sum x and sum (x - K)^2, then variance = sum (x - K)^2 / n - (mean - K)^2.
+ * The correction is (mean - K)^2, about variance / 256 here, so nothing cancels: the same
+ * precision as centring on the mean itself, in one pass over x instead of two.
+ */
 export function channelMoments(calls: KernelCalls, x: Info): Info[] {
   const channels = x.shape[x.shape.length - 1];
   if (!calls.simd || channels % 4 !== 0) return stockMoments(calls, x);
@@ -74,21 +82,32 @@ export function channelMoments(calls: KernelCalls, x: Info): Info[] {
   const mean = calls.alloc([channels]),
     variance = calls.alloc([channels]);
   try {
-    calls.heap(mean).fill(0);
-    const [sum] = channelSumsOverRows(calls, x, x, mean, mean, rows, channels);
-    const m = calls.heap(mean);
-    for (let c = 0; c < channels; c++) m[c] = sum[c] / rows;
-    const [, centredSquares] = channelSumsOverRows(calls, x, x, mean, mean, rows, channels);
-    const [mRounded, v] = [calls.heap(mean), calls.heap(variance)];
+    const shift = calls.heap(mean); // holds K until the mean replaces it
+    sampledMean(calls.heap(x), rows, channels, shift);
+    const [sum, shiftedSquares] = channelSumsOverRows(calls, x, x, mean, mean, rows, channels);
+    const [m, v] = [calls.heap(mean), calls.heap(variance)];
     for (let c = 0; c < channels; c++) {
-      const offset = sum[c] / rows - mRounded[c]; // m's float32 rounding
-      v[c] = Math.max(0, centredSquares[c] / rows - offset * offset);
+      const exact = sum[c] / rows;
+      const offset = exact - m[c]; // m[c] is still K
+      v[c] = Math.max(0, shiftedSquares[c] / rows - offset * offset);
+      m[c] = exact;
     }
     return [mean, variance];
   } catch (e) {
     calls.free(mean, variance);
     throw e;
   }
+}
+
+/** out[c] = the mean of channel c over SHIFT_SAMPLE_ROWS rows spread evenly over x (all rows if fewer). */
+function sampledMean(x: Float32Array, rows: number, channels: number, out: Float32Array): void {
+  const samples = Math.min(rows, SHIFT_SAMPLE_ROWS);
+  const acc = new Float64Array(channels);
+  for (let i = 0; i < samples; i++) {
+    const at = Math.floor((i * rows) / samples) * channels;
+    for (let c = 0; c < channels; c++) acc[c] += x[at + c];
+  }
+  for (let c = 0; c < channels; c++) out[c] = acc[c] / samples;
 }
 
 function stockMoments(calls: KernelCalls, x: Info): Info[] {

@@ -5,6 +5,7 @@
 // Imports types only: kernel-thread-worker.ts runs these without TensorFlow.js.
 import type { SimdKernels } from "../wasm-simd/load";
 import { partRange } from "./part-range";
+import { SAME_SHAPE_OPS } from "../wasm-simd/binary-wat";
 
 /** Payload [x, out, count]: y = x * sigmoid(x) on floats [i0, i1). */
 export function siluPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
@@ -12,6 +13,14 @@ export function siluPart(kernels: SimdKernels, p: Int32Array, part: number, part
   if (i1 <= i0) return;
   const at = (i: number) => (p[i] >>> 0) + 4 * i0;
   kernels.silu(at(0), at(1), i1 - i0);
+}
+
+/** Payload [op, a, b, out, count]: out = a op b (SAME_SHAPE_OPS[op]) on floats [i0, i1). */
+export function sameShapeBinaryPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+  const [i0, i1] = partRange(p[4], part, parts, 4);
+  if (i1 <= i0) return;
+  const at = (i: number) => (p[i] >>> 0) + 4 * i0;
+  kernels[SAME_SHAPE_OPS[p[0]][0]](at(1), at(2), at(3), i1 - i0);
 }
 
 /** Payload [dy, x, out, count]: dx = dy * s * (1 + x * (1 - s)), s = sigmoid(x), on floats [i0, i1). */

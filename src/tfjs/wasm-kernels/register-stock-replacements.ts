@@ -2,7 +2,7 @@
 // hands the cases it does not cover back to the stock kernel: Sum/Mean over leading axes,
 // Identity/Cast sharing buffers, Slice/SplitV/Concat copying runs, Conv2D where our kernels
 // have fused multiply-adds, FusedBatchNorm as a per-channel affine map, Mul/Add/Sub/Div by a
-// per-channel vector or a scalar, MaxPoolGrad, and ResizeNearestNeighborGrad of power-of-two upsamplings.
+// per-channel vector or a scalar, Mul/Add/Sub of same-shape tensors on the kernel threads, MaxPoolGrad, and ResizeNearestNeighborGrad of power-of-two upsamplings.
 import * as tf from "@tensorflow/tfjs";
 import { batchNormAsDepthwise, type BatchNormInputs, channelBroadcastBinary } from "./channel-affine";
 import { type KernelBackendLike, KernelCalls } from "./kernel-calls";
@@ -11,6 +11,7 @@ import { reduceLeadingAxes } from "./leading-axes-reduction";
 import { maxPoolGradHeap } from "./max-pool-grad";
 import { resizeNearestGradHeap } from "./resize-nearest-grad";
 import { concatHeap, sliceHeap, splitVHeap } from "./slice";
+import { sameShapeBinary } from "./same-shape-binary";
 import { conv2dRows, conv2dRowsGeometry, rowConvForwardApplies } from "./conv2d-forward-rows";
 
 function registerLeadingAxesReduction(kernelName: "Sum" | "Mean", backendName: string): void {
@@ -91,9 +92,10 @@ export function replaceSlowStockKernels(backendName: string): void {
     batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon),
   );
   for (const op of ["Multiply", "Add", "Sub", "RealDiv"] as const) {
-    registerWithFallback(op, backendName, (calls, { inputs }) =>
-      channelBroadcastBinary(calls, op, inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo),
-    );
+    registerWithFallback(op, backendName, (calls, { inputs }) => {
+      const [a, b] = [inputs.a as tf.TensorInfo, inputs.b as tf.TensorInfo];
+      return channelBroadcastBinary(calls, op, a, b) ?? (op === "RealDiv" ? undefined : sameShapeBinary(calls, op, a, b));
+    });
   }
   registerWithFallback("MaxPoolGrad", backendName, (calls, { inputs, attrs }) =>
     maxPoolGradHeap(calls, inputs.dy as tf.TensorInfo, inputs.input as tf.TensorInfo, attrs as unknown as tf.MaxPoolGradAttrs),

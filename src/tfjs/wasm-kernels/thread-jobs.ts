@@ -8,6 +8,7 @@ import {
   channelAffineSiluPart,
   channelScaleShiftPart,
   channelSumsPart,
+  sameShapeBinaryPart,
   siluChannelSumsPart,
   siluGradPart,
   siluPart,
@@ -54,6 +55,10 @@ export const THREAD_JOBS: ThreadJob[] = [
     name: "SiLU gradient and channel sums",
     runPart: (kernelsFor, _memory, payload, part, parts) => siluChannelSumsPart(kernelsFor(false), payload, part, parts),
   },
+  {
+    name: "same-shape Add, Sub or Multiply",
+    runPart: (kernelsFor, _memory, payload, part, parts) => sameShapeBinaryPart(kernelsFor(false), payload, part, parts),
+  },
 ];
 
 export const CONV_THREAD_JOB = 0;
@@ -64,3 +69,4 @@ export const CHANNEL_SCALE_SHIFT_THREAD_JOB = 4;
 export const CHANNEL_SUMS_THREAD_JOB = 5;
 export const CHANNEL_AFFINE_SILU_THREAD_JOB = 6;
 export const SILU_CHANNEL_SUMS_THREAD_JOB = 7;
+export const SAME_SHAPE_BINARY_THREAD_JOB = 8;

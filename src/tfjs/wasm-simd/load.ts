@@ -55,6 +55,9 @@ export interface SimdKernels {
   channelSums(dy: number, x: number, mean: number, dyMean: number, rows: number, channels: number, out: number): void;
   channelAffine(dy: number, x: number, a: number, b: number, k: number, out: number, rows: number, channels: number): void;
   channelScaleShift(x: number, factor: number, bias: number, out: number, rows: number, channels: number): void;
+  addValues(a: number, b: number, out: number, count: number): void;
+  subValues(a: number, b: number, out: number, count: number): void;
+  mulValues(a: number, b: number, out: number, count: number): void;
   copyRuns(src: number, srcStride: number, dst: number, dstStride: number, runBytes: number, count: number): void;
 }
 

@@ -8,6 +8,7 @@ import { siluFunctions } from "./silu-wat";
 import { batchNormGradFunctions } from "./batchnorm-grad-wat";
 import { copyRunsFunctions } from "./copy-runs-wat";
 import { channelScaleShiftFunctions } from "./channel-scale-shift-wat";
+import { binaryFunctions } from "./binary-wat";
 import { fusedMultiplyAdd, separateMultiplyAdd } from "./multiply-add";
 
 /**
@@ -29,6 +30,7 @@ ${siluFunctions()}
 ${batchNormGradFunctions()}
 ${copyRunsFunctions()}
 ${channelScaleShiftFunctions()}
+${binaryFunctions()}
 )`;
 }
 

@@ -2,7 +2,7 @@
 // runs the threaded wasm backend with 3 threads (set before the backend starts; more threads
 // than this machine's cores only slows it), and checks that
 // - the backend starts kernel threads, and the convolutions run in several parts;
-// - Add, Sub and Multiply of same-shape tensors, and SiLU and batch norm separate and fused,
+// - Add, Sub and Multiply of same-shape tensors, strided copies (Slice, SplitV, Concat), and SiLU and batch norm separate and fused,
 //   give the same bits in parts as in one;
 // - forward, input and filter gradients (strides, edges, explicit pads, channel counts that
 //   split in vectors of 8, of 4, and 255; batches split by image) equal the single-part result and the cpu backend's,
@@ -229,6 +229,33 @@ test("Add, Sub and Multiply of same-shape tensors in parts on kernel threads: th
     const reference = await run();
     await tf.setBackend("wasm");
     assertSameBits(ours, reference, op);
+  }
+});
+
+test("Slice, SplitV and Concat as strided copies in parts on kernel threads: the cpu backend's values", async () => {
+  const x = randomArray(4 * 6 * 5 * 12, 13);
+  const cases: [string, (t: tf.Tensor) => tf.Tensor | tf.Tensor[]][] = [
+    ["channels of NHWC", (t) => tf.slice(t, [0, 0, 0, 3], [4, 6, 5, 7])],
+    ["a partial leading axis and channels", (t) => tf.slice(t, [1, 0, 0, 4], [2, 6, 5, 8])],
+    ["partial middle axes", (t) => tf.slice(t, [0, 2, 1, 0], [4, 3, 3, 12])],
+    ["every axis partial", (t) => tf.slice(t, [1, 1, 1, 1], [3, 4, 3, 10])],
+    ["leading axis only", (t) => tf.slice(t, [1, 0, 0, 0], [2, 6, 5, 12])],
+    ["split of the channels", (t) => tf.split(t, [4, 8], 3)],
+    ["split of a middle axis", (t) => tf.split(t, [2, 4], 1)],
+    ["concat of the channels", (t) => tf.concat([t, tf.slice(t, [0, 0, 0, 0], [4, 6, 5, 5])], 3)],
+  ];
+  for (const [label, f] of cases) {
+    const run = async () => {
+      const out = tf.tidy(() => [f(tf.tensor(x, [4, 6, 5, 12]))].flat());
+      const values = (await Promise.all(out.map((t) => t.data()))) as Float32Array[];
+      tf.dispose(out);
+      return values;
+    };
+    const ours = await run();
+    await tf.setBackend("cpu");
+    const reference = await run();
+    await tf.setBackend("wasm");
+    ours.forEach((v, i) => assertSameBits(v, reference[i], `${label}, piece ${i}`));
   }
 });
 

@@ -382,7 +382,7 @@ test("threaded wasm build (shared memory): the shared variant loads, the filter 
       const ref = await grad().data();
       let worst = 0;
       for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ours[i] - ref[i]) / Math.max(1, Math.abs(ref[i])));
-      console.log(JSON.stringify({ shared: calls.wasmMemory.buffer instanceof SharedArrayBuffer, filter: outerFilterGradientApplies(calls, g, 12), input: scatterInputGradientApplies(calls, g), forward: rowConvForwardApplies(calls, g, 12), worst }));
+      console.log(JSON.stringify({ shared: calls.wasmMemory.buffer instanceof SharedArrayBuffer, filter: outerFilterGradientApplies(calls, g, 12), input: scatterInputGradientApplies(calls, g), forward: rowConvForwardApplies(calls, g), worst }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
   const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, TFJS_LAB_WASM_THREADS: "2" }, encoding: "utf8" });
   const result = JSON.parse(out.trim().split("\n").at(-1)!) as {

@@ -23,6 +23,13 @@ export function sameShapeBinaryPart(kernels: SimdKernels, p: Int32Array, part: n
   kernels[SAME_SHAPE_OPS[p[0]][0]](at(1), at(2), at(3), i1 - i0);
 }
 
+/** Payload [src, srcStride, dst, dstStride, runBytes, count] (bytes): copyRuns of runs [r0, r1). */
+export function copyRunsPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+  const [r0, r1] = partRange(p[5], part, parts, 1);
+  if (r1 <= r0) return;
+  kernels.copyRuns((p[0] >>> 0) + r0 * p[1], p[1], (p[2] >>> 0) + r0 * p[3], p[3], p[4], r1 - r0);
+}
+
 /** Payload [dy, x, out, count]: dx = dy * s * (1 + x * (1 - s)), s = sigmoid(x), on floats [i0, i1). */
 export function siluGradPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
   const [i0, i1] = partRange(p[3], part, parts, 4);

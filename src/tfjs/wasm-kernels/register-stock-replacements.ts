@@ -86,7 +86,7 @@ export function replaceSlowStockKernels(backendName: string): void {
   registerWithFallback("Conv2D", backendName, (calls, { inputs, attrs }) => {
     const [x, filter] = [inputs.x as tf.TensorInfo, inputs.filter as tf.TensorInfo];
     const g = conv2dRowsGeometry(x, filter, attrs as unknown as tf.Conv2DAttrs);
-    return g && rowConvForwardApplies(calls, g, filter.shape[3]) ? conv2dRows(calls, x, filter, g) : undefined;
+    return g && rowConvForwardApplies(calls, g) ? conv2dRows(calls, x, filter, g) : undefined;
   });
   registerWithFallback("FusedBatchNorm", backendName, (calls, { inputs, attrs }) =>
     batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon),

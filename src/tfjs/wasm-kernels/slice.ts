@@ -2,12 +2,14 @@
 // copies every innermost row with subarray() + set(), an object and a call per row:
 // splitting the channels of [8,80,80,32] in two (a Concat's gradient in YOLOv5's C3 blocks)
 // took 18 ms, about 11 ns an element. Here trailing axes taken whole merge into one run, and
-// the runs along the innermost leading axis are one call of our copyRuns kernel
-// (wasm-simd/copy-runs-wat.ts); without it, short runs are copied element by element in JS
-// and long ones with set().
+// the runs along the innermost leading axes, where they are evenly spaced, are one job of our
+// copyRuns kernel (wasm-simd/copy-runs-wat.ts) in parts on the kernel threads; without it,
+// short runs are copied element by element in JS and long ones with set().
 import * as tf from "@tensorflow/tfjs";
 import type { Info, KernelCalls } from "./kernel-calls";
-import type { SimdKernels } from "../wasm-simd/load";
+import { copyRunsPart } from "./elementwise-parts";
+import { elementwiseParts, runOnKernelThreads } from "./run-elementwise-job";
+import { COPY_RUNS_THREAD_JOB } from "./thread-jobs";
 
 /** Runs this short or shorter are copied in a loop; longer ones with TypedArray.set (without our kernel). */
 const SHORT_RUN = 64;
@@ -17,7 +19,7 @@ const SHORT_RUN = 64;
  * apart in dst, offsets and strides in elements.
  */
 function copyRuns(
-  simd: SimdKernels | undefined,
+  calls: KernelCalls,
   src: Int32Array | Float32Array,
   srcAt: number,
   srcStride: number,
@@ -27,8 +29,11 @@ function copyRuns(
   run: number,
   count: number,
 ): void {
+  const simd = calls.simd;
   if (simd) {
-    simd.copyRuns(src.byteOffset + 4 * srcAt, 4 * srcStride, dst.byteOffset + 4 * dstAt, 4 * dstStride, 4 * run, count);
+    const payload = [src.byteOffset + 4 * srcAt, 4 * srcStride, dst.byteOffset + 4 * dstAt, 4 * dstStride, 4 * run, count];
+    const parts = Math.min(count, elementwiseParts(calls, run * count));
+    runOnKernelThreads(calls, COPY_RUNS_THREAD_JOB, payload, parts, (p, part) => copyRunsPart(simd, p, part, parts));
     return;
   }
   for (let r = 0, s = srcAt, o = dstAt; r < count; r++, s += srcStride, o += dstStride) {
@@ -60,21 +65,26 @@ export function sliceHeap(calls: KernelCalls, x: Info, begin: number[], size: nu
   const src = calls.heapOf(x),
     dst = calls.heapOf(out);
   if (d === 0) {
-    copyRuns(calls.simd, src, begin[0] * inner, 0, dst, 0, 0, run, 1);
+    copyRuns(calls, src, begin[0] * inner, 0, dst, 0, 0, run, 1);
     return out;
   }
-  // The runs along axis d-1 are evenly spaced: one copy per index of the axes before it.
+  // The runs along axis d-1 are evenly spaced, and so are those along the axes before it down
+  // to `first` while each axis after `first` is taken whole: one copy per index of the axes
+  // before `first` (one copy in all for a slice of the channels of NHWC).
   const outer = d - 1;
-  const simd = calls.simd; // looked up once: one copy per group of runs follows
-  const index = new Array<number>(outer).fill(0);
-  const groups = outSize / (run * size[outer]);
+  let first = outer;
+  while (first > 0 && size[first] === x.shape[first] && begin[first] === 0) first--;
+  const perCopy = size.slice(first, outer + 1).reduce((a, b) => a * b, 1);
+  const index = new Array<number>(first).fill(0);
+  const copies = outSize / (run * perCopy);
   let o = 0;
-  for (let q = 0; q < groups; q++) {
-    let s = begin[d] * inner + begin[outer] * strides[outer];
-    for (let a = 0; a < outer; a++) s += (begin[a] + index[a]) * strides[a];
-    copyRuns(simd, src, s, strides[outer], dst, o, run, run, size[outer]);
-    o += run * size[outer];
-    for (let a = outer - 1; a >= 0; a--) {
+  for (let q = 0; q < copies; q++) {
+    let s = begin[d] * inner;
+    for (let a = first; a <= outer; a++) s += begin[a] * strides[a];
+    for (let a = 0; a < first; a++) s += (begin[a] + index[a]) * strides[a];
+    copyRuns(calls, src, s, strides[outer], dst, o, run, run, perCopy);
+    o += run * perCopy;
+    for (let a = first - 1; a >= 0; a--) {
       // odometer over the leading axes
       if (++index[a] < size[a]) break;
       index[a] = 0;
@@ -120,7 +130,7 @@ export function concatHeap(calls: KernelCalls, inputs: Info[], axis: number | nu
   const sources = parts.map((t) => calls.heapOf(t));
   const dst = calls.heapOf(out);
   for (let p = 0, offset = 0; p < parts.length; offset += runs[p], p++) {
-    copyRuns(calls.simd, sources[p], 0, runs[p], dst, offset, total, runs[p], outer);
+    copyRuns(calls, sources[p], 0, runs[p], dst, offset, total, runs[p], outer);
   }
   return out;
 }

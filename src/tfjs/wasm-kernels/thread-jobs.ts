@@ -8,6 +8,7 @@ import {
   channelAffineSiluPart,
   channelScaleShiftPart,
   channelSumsPart,
+  copyRunsPart,
   sameShapeBinaryPart,
   siluChannelSumsPart,
   siluGradPart,
@@ -59,6 +60,7 @@ export const THREAD_JOBS: ThreadJob[] = [
     name: "same-shape Add, Sub or Multiply",
     runPart: (kernelsFor, _memory, payload, part, parts) => sameShapeBinaryPart(kernelsFor(false), payload, part, parts),
   },
+  { name: "strided copy", runPart: (kernelsFor, _memory, payload, part, parts) => copyRunsPart(kernelsFor(false), payload, part, parts) },
 ];
 
 export const CONV_THREAD_JOB = 0;
@@ -70,3 +72,4 @@ export const CHANNEL_SUMS_THREAD_JOB = 5;
 export const CHANNEL_AFFINE_SILU_THREAD_JOB = 6;
 export const SILU_CHANNEL_SUMS_THREAD_JOB = 7;
 export const SAME_SHAPE_BINARY_THREAD_JOB = 8;
+export const COPY_RUNS_THREAD_JOB = 9;

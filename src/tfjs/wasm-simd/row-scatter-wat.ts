@@ -55,6 +55,9 @@ function columnStrip(vectors: number): string {
   const bArgs = `(i32.add (local.get $b) (local.get $off)) (local.get $ldb) (local.get $kBytes)`;
   const single = (c: string, a: string) => `(call $scatterTile1x${vectors} ${c} ${a} ${bArgs})`;
   const quad = `(call $scatterTile${TILE}x${vectors} ${slots.map((r) => `(local.get $pc${r})`).join(" ")} ${slots.map((r) => `(local.get $pa${r})`).join(" ")} ${bArgs})`;
+  const step = (base: string, stride: string, r: number) =>
+    r === 0 ? `(local.get $${base})` : `(i32.add (local.get $${base}) (i32.mul (local.get $${stride}) (i32.const ${r})))`;
+  const direct = `(call $scatterTile${TILE}x${vectors} ${slots.map((r) => step("cp", "ldc", r)).join(" ")} ${slots.map((r) => step("ap", "lda", r)).join(" ")} ${bArgs})`;
   return `(local.set $off (i32.shl (local.get $n0) (i32.const 2)))
       (local.set $filled (i32.const 0))
       (local.set $s (i32.const 0))
@@ -66,6 +69,14 @@ function columnStrip(vectors: number): string {
         (local.set $left (i32.load offset=8 (local.get $seg)))
         (block $pixelsDone (loop $pixels
           (br_if $pixelsDone (i32.eqz (local.get $left)))
+          ;; With no tile half filled, ${TILE} pixels of this segment at once (the bulk of them).
+          (if (i32.and (i32.eqz (local.get $filled)) (i32.and (i32.ge_u (local.get $left) (i32.const ${TILE})) (i32.ge_u (local.get $rowsPerTile) (i32.const ${TILE}))))
+            (then
+              ${direct}
+              (local.set $ap (i32.add (local.get $ap) (i32.mul (local.get $lda) (i32.const ${TILE}))))
+              (local.set $cp (i32.add (local.get $cp) (i32.mul (local.get $ldc) (i32.const ${TILE}))))
+              (local.set $left (i32.sub (local.get $left) (i32.const ${TILE})))
+              (br $pixels)))
           (if (i32.lt_u (local.get $rowsPerTile) (i32.const ${TILE}))
             (then ${single("(local.get $cp)", "(local.get $ap)")})
             (else

@@ -54,13 +54,16 @@ for (const [vLabel, vShape] of vectors) {
   }
 }
 
-test("mul of [2,20,20,255] and [255] (channels not in vectors of 4: the depthwise form), both orders: wasm matches cpu", async () => {
-  const x = [2, 20, 20, 255];
-  const [c1, w1] = await both(() => tf.tidy(() => tf.mul(values(x, 1), values([255], 2))));
-  close(w1, c1, "x mul v");
-  const [c2, w2] = await both(() => tf.tidy(() => tf.add(values([255], 2), values(x, 1))));
-  close(w2, c2, "v add x");
-});
+for (const [x, form] of [
+  [[2, 20, 20, 255], "four pixels a row of vectors"],
+  [[1, 3, 181, 255], "543 pixels, not a multiple of 4: the depthwise form"],
+] as const)
+  test(`mul and add of ${JSON.stringify(x)} and [255] (channels not in vectors of 4; ${form}), both orders: wasm matches cpu`, async () => {
+    const [c1, w1] = await both(() => tf.tidy(() => tf.mul(values([...x], 1), values([255], 2))));
+    close(w1, c1, "x mul v");
+    const [c2, w2] = await both(() => tf.tidy(() => tf.add(values([255], 2), values([...x], 1))));
+    close(w2, c2, "v add x");
+  });
 
 test("a single value ([] or [1,1,1,1,1]) and a rank-5 [2,3,20,20,85] (Detect's channels, not in vectors of 4), both orders: wasm matches cpu", async () => {
   const x = [2, 3, 20, 20, 85];

@@ -1,6 +1,7 @@
 // Per-channel affine maps on wasm, y[..., c] = x[..., c] * factor[c] + bias[c]: our SIMD
 // pass (wasm-simd/channel-scale-shift-wat.ts) in parts of rows on the kernel threads where
-// the channels come in vectors of 4, else a 1x1 depthwise convolution with bias (XNNPACK).
+// the channels come in vectors of 4 (or four pixels' channels do), else a 1x1 depthwise
+// convolution with bias (XNNPACK).
 // wasm's FusedBatchNorm indexes every parameter per element (4 to 6 ns an element, 83 ms of a
 // YOLOv5n step); the depthwise form ran at 0.5 to 1.8 ns an element on the same tensors, but
 // slower on 2 threads than on 1.
@@ -24,10 +25,19 @@ function perChannel(p: Info | undefined, channels: number): boolean {
   return p.dtype === "float32" && (size === 1 || (size === channels && p.shape[p.shape.length - 1] === channels));
 }
 
+/** The map repeated `times` times: per-channel vectors for rows of `times` pixels. */
+function repeated(values: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(values.length * times);
+  for (let t = 0; t < times; t++) out.set(values, t * values.length);
+  return out;
+}
+
 /** x * factor + bias per channel; x keeps its shape. */
 function channelAffine(calls: KernelCalls, x: Info, factor: Float32Array, bias: Float32Array): Info {
-  const channels = factor.length;
   const total = x.shape.reduce((a, b) => a * b, 1);
+  // Channels not in vectors of 4 (Detect's 255): four pixels make a row of whole vectors.
+  if (factor.length % 4 !== 0 && total % (4 * factor.length) === 0) [factor, bias] = [repeated(factor, 4), repeated(bias, 4)];
+  const channels = factor.length;
   const simd = calls.simd;
   if (simd && channels % 4 === 0) {
     const params = calls.alloc([2 * channels]);

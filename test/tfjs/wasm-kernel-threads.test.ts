@@ -2,7 +2,8 @@
 // runs the threaded wasm backend with 3 threads (set before the backend starts; more threads
 // than this machine's cores only slows it), and checks that
 // - the backend starts kernel threads, and the convolutions run in several parts;
-// - Add, Sub and Multiply of same-shape tensors, strided copies (Slice, SplitV, Concat), and SiLU and batch norm separate and fused,
+// - Add, Sub and Multiply of same-shape tensors, strided copies (Slice, SplitV, Concat),
+//   MaxPoolGrad, and SiLU and batch norm separate and fused,
 //   give the same bits in parts as in one;
 // - forward, input and filter gradients (strides, edges, explicit pads, channel counts that
 //   split in vectors of 8, of 4, and 255; batches split by image) equal the single-part result and the cpu backend's,
@@ -257,6 +258,24 @@ test("Slice, SplitV and Concat as strided copies in parts on kernel threads: the
     await tf.setBackend("wasm");
     ours.forEach((v, i) => assertSameBits(v, reference[i], `${label}, piece ${i}`));
   }
+});
+
+test("MaxPoolGrad in parts by image on kernel threads: the same bits as in one part", async () => {
+  const x = tf.tensor4d(randomArray(5 * 10 * 10 * 8, 14), [5, 10, 10, 8]);
+  const r = tf.tensor4d(randomArray(5 * 10 * 10 * 8, 15), [5, 10, 10, 8]);
+  const run = async (maxParts: number) => {
+    elementwiseThreads.maxParts = maxParts;
+    try {
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 5, 1, "same"), r)))(x);
+      const out = (await dx.data()) as Float32Array;
+      dx.dispose();
+      return out;
+    } finally {
+      elementwiseThreads.maxParts = elementwiseDefaults.maxParts;
+    }
+  };
+  assertSameBits(await run(Infinity), await run(1), "5 images in parts vs one");
+  tf.dispose([x, r]);
 });
 
 test("2,000 jobs back to back, 1 to 40 parts, with and without pauses between: every part runs once, on whichever thread claims it", async () => {

@@ -23,6 +23,19 @@ export function sameShapeBinaryPart(kernels: SimdKernels, p: Int32Array, part: n
   kernels[SAME_SHAPE_OPS[p[0]][0]](at(1), at(2), at(3), i1 - i0);
 }
 
+/**
+ * Payload [x, dy, dx, images, h, w, c, oh, ow, fh, fw, sh, sw, pt, pl]: MaxPoolGrad of images
+ * [n0, n1) into dx (zeroed), one maxPoolGradImage call an image.
+ */
+export function maxPoolGradPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+  const [h, w, c, oh, ow] = [p[4], p[5], p[6], p[7], p[8]];
+  const [n0, n1] = partRange(p[3], part, parts, 1);
+  for (let n = n0; n < n1; n++) {
+    const [x, dy, dx] = [(p[0] >>> 0) + 4 * n * h * w * c, (p[1] >>> 0) + 4 * n * oh * ow * c, (p[2] >>> 0) + 4 * n * h * w * c];
+    kernels.maxPoolGradImage(x, dy, dx, h, w, c, oh, ow, p[9], p[10], p[11], p[12], p[13], p[14]);
+  }
+}
+
 /** Payload [src, srcStride, dst, dstStride, runBytes, count] (bytes): copyRuns of runs [r0, r1). */
 export function copyRunsPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
   const [r0, r1] = partRange(p[5], part, parts, 1);

@@ -9,6 +9,7 @@ import {
   channelScaleShiftPart,
   channelSumsPart,
   copyRunsPart,
+  maxPoolGradPart,
   sameShapeBinaryPart,
   siluChannelSumsPart,
   siluGradPart,
@@ -61,6 +62,7 @@ export const THREAD_JOBS: ThreadJob[] = [
     runPart: (kernelsFor, _memory, payload, part, parts) => sameShapeBinaryPart(kernelsFor(false), payload, part, parts),
   },
   { name: "strided copy", runPart: (kernelsFor, _memory, payload, part, parts) => copyRunsPart(kernelsFor(false), payload, part, parts) },
+  { name: "MaxPoolGrad", runPart: (kernelsFor, _memory, payload, part, parts) => maxPoolGradPart(kernelsFor(false), payload, part, parts) },
 ];
 
 export const CONV_THREAD_JOB = 0;
@@ -73,3 +75,4 @@ export const CHANNEL_AFFINE_SILU_THREAD_JOB = 6;
 export const SILU_CHANNEL_SUMS_THREAD_JOB = 7;
 export const SAME_SHAPE_BINARY_THREAD_JOB = 8;
 export const COPY_RUNS_THREAD_JOB = 9;
+export const MAX_POOL_GRAD_THREAD_JOB = 10;

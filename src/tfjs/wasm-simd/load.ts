@@ -58,6 +58,22 @@ export interface SimdKernels {
   addValues(a: number, b: number, out: number, count: number): void;
   subValues(a: number, b: number, out: number, count: number): void;
   mulValues(a: number, b: number, out: number, count: number): void;
+  maxPoolGradImage(
+    x: number,
+    dy: number,
+    dx: number,
+    height: number,
+    width: number,
+    channels: number,
+    outHeight: number,
+    outWidth: number,
+    filterHeight: number,
+    filterWidth: number,
+    strideHeight: number,
+    strideWidth: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
   copyRuns(src: number, srcStride: number, dst: number, dstStride: number, runBytes: number, count: number): void;
 }
 

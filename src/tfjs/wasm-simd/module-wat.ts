@@ -9,6 +9,7 @@ import { batchNormGradFunctions } from "./batchnorm-grad-wat";
 import { copyRunsFunctions } from "./copy-runs-wat";
 import { channelScaleShiftFunctions } from "./channel-scale-shift-wat";
 import { binaryFunctions } from "./binary-wat";
+import { maxPoolGradFunctions } from "./max-pool-grad-wat";
 import { fusedMultiplyAdd, separateMultiplyAdd } from "./multiply-add";
 
 /**
@@ -31,6 +32,7 @@ ${batchNormGradFunctions()}
 ${copyRunsFunctions()}
 ${channelScaleShiftFunctions()}
 ${binaryFunctions()}
+${maxPoolGradFunctions()}
 )`;
 }
 

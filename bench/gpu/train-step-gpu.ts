@@ -1,8 +1,9 @@
 // YOLOv5n's training step on WebGPU next to PyTorch CUDA on the same GPU, and the same
 // step's memory next to PyTorch's. Runs on the GPU machine from the package pack-gpu.ts
 // builds (`npm run bench -- gpu` prints the command); here it runs as a smoke test on
-// SwiftShader at a tiny size. Also times our Conv2DBackpropFilter against tfjs-backend-webgpu's
-// own on YOLOv5n's layer shapes at the same batch and size.
+// SwiftShader at a tiny size. Also times our Conv2DBackpropFilter and Conv2DBackpropInput
+// against tfjs-backend-webgpu's own on YOLOv5n's layer shapes at the same batch and size, and
+// the whole step with its own two.
 //   node dist/bench/gpu/train-step-gpu.js [--batch 16] [--size 640] [--warmup 2] [--steps 5]
 //        [--python python3] [--torch-device cuda] [--out FILE.json]
 import { spawnSync } from "node:child_process";
@@ -12,7 +13,7 @@ import * as tf from "@tensorflow/tfjs";
 import * as lab from "../../src";
 import { deviceWorkDone } from "../../src/tfjs/webgpu/device-fence";
 import { stockWebgpuKernel, webgpuDeviceMemory } from "../../src/tfjs/webgpu";
-import { withStockWebgpuKernel, type KernelFunc } from "../../src/tfjs/webgpu/kernel-replacements";
+import { withStockWebgpuKernel, type KernelArgs, type KernelFunc } from "../../src/tfjs/webgpu/kernel-replacements";
 
 export interface GpuBenchOptions {
   batch: number;
@@ -79,9 +80,9 @@ async function webgpuStep(o: GpuBenchOptions): Promise<WebgpuSide> {
   };
 }
 
-/** YOLOv5n's filter-gradient shapes at this batch and size: [x, filter, stride, pad]. */
+/** YOLOv5n's convolution shapes at this batch and size: [x, filter, stride, pad]. */
 type Shape4 = [number, number, number, number];
-function filterGradShapes(b: number, s: number): [Shape4, Shape4, number, number][] {
+function convShapes(b: number, s: number): [Shape4, Shape4, number, number][] {
   return [
     [[b, s, s, 3], [6, 6, 3, 16], 2, 2],
     [[b, s / 2, s / 2, 16], [3, 3, 16, 32], 2, 1],
@@ -93,6 +94,7 @@ function filterGradShapes(b: number, s: number): [Shape4, Shape4, number, number
 }
 
 interface KernelRow {
+  kernel: string;
   shape: string;
   oursMs: number;
   stockMs: number;
@@ -108,24 +110,42 @@ async function timeKernel(run: () => tf.TensorInfo, reps: number): Promise<numbe
   return (performance.now() - t0) / reps;
 }
 
-async function filterGradKernels(o: GpuBenchOptions): Promise<KernelRow[]> {
-  const ours = tf.getKernel("Conv2DBackpropFilter", "webgpu")!.kernelFunc as unknown as KernelFunc;
-  const stock = stockWebgpuKernel("Conv2DBackpropFilter")!;
+/** The kernels of ours timed against tfjs-backend-webgpu's, and the arguments of each at a shape. */
+const GRADIENT_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput"] as const;
+type GradientKernel = (typeof GRADIENT_KERNELS)[number];
+
+function gradientArgs(
+  kernel: GradientKernel,
+  x: tf.Tensor4D,
+  w: Shape4,
+  dy: tf.Tensor,
+  stride: number,
+  pad: number,
+): Omit<KernelArgs, "inputs"> & { inputs: Record<string, tf.Tensor> } {
+  const common = { strides: [stride, stride], pad, dataFormat: "NHWC" };
+  return kernel === "Conv2DBackpropFilter"
+    ? { inputs: { x, dy }, backend: tf.backend(), attrs: { ...common, filterShape: w } }
+    : { inputs: { dy, filter: tf.randomNormal(w) }, backend: tf.backend(), attrs: { ...common, inputShape: x.shape } };
+}
+
+async function gradientKernels(o: GpuBenchOptions): Promise<KernelRow[]> {
   const rows: KernelRow[] = [];
-  for (const [xs, ws, stride, pad] of filterGradShapes(o.batch, o.size)) {
-    const x = tf.randomNormal(xs) as tf.Tensor4D;
-    const outSize = (n: number) => Math.floor((n + 2 * pad - ws[0]) / stride) + 1;
-    const dy = tf.randomNormal([xs[0], outSize(xs[1]), outSize(xs[2]), ws[3]]);
-    const args = {
-      inputs: { x, dy },
-      backend: tf.backend(),
-      attrs: { strides: [stride, stride], pad, dataFormat: "NHWC", filterShape: ws },
-    };
-    const reps = Math.max(1, Math.min(10, o.steps));
-    const oursMs = await timeKernel(() => ours(args) as tf.TensorInfo, reps);
-    const stockMs = await timeKernel(() => stock(args) as tf.TensorInfo, reps);
-    rows.push({ shape: `x [${xs}] filter [${ws}] stride ${stride}`, oursMs, stockMs });
-    tf.dispose([x, dy]);
+  for (const kernel of GRADIENT_KERNELS) {
+    const ours = tf.getKernel(kernel, "webgpu")!.kernelFunc as unknown as KernelFunc;
+    const stock = stockWebgpuKernel(kernel)!;
+    // Our input gradient takes stride 1 only (conv2d-input-grad.ts).
+    const shapes = convShapes(o.batch, o.size).filter(([, , stride]) => kernel === "Conv2DBackpropFilter" || stride === 1);
+    for (const [xs, ws, stride, pad] of shapes) {
+      const x = tf.randomNormal(xs) as tf.Tensor4D;
+      const outSize = (n: number) => Math.floor((n + 2 * pad - ws[0]) / stride) + 1;
+      const dy = tf.randomNormal([xs[0], outSize(xs[1]), outSize(xs[2]), ws[3]]);
+      const args = gradientArgs(kernel, x, ws, dy, stride, pad);
+      const reps = Math.max(1, Math.min(10, o.steps));
+      const oursMs = await timeKernel(() => ours(args) as tf.TensorInfo, reps);
+      const stockMs = await timeKernel(() => stock(args) as tf.TensorInfo, reps);
+      rows.push({ kernel, shape: `x [${xs}] filter [${ws}] stride ${stride}`, oursMs, stockMs });
+      tf.dispose([x, dy, ...Object.values(args.inputs).filter((t) => t !== x && t !== dy)]);
+    }
   }
   return rows;
 }
@@ -174,14 +194,14 @@ export function formatGpuTable(o: GpuBenchOptions, w: WebgpuSide, t: TorchSide, 
     "| | tfjs-lab WebGPU | PyTorch | ratio |",
     "|---|---|---|---|",
     `| training step | ${w.medianMs.toFixed(1)} ms | ${t.median_ms.toFixed(1)} ms | **${(w.medianMs / t.median_ms).toFixed(1)}x** |`,
-    `| the same step with tfjs-backend-webgpu's own filter gradient | ${stockStep.medianMs.toFixed(1)} ms | | ${(stockStep.medianMs / t.median_ms).toFixed(1)}x |`,
+    `| the same step with tfjs-backend-webgpu's own convolution gradients | ${stockStep.medianMs.toFixed(1)} ms | | ${(stockStep.medianMs / t.median_ms).toFixed(1)}x |`,
     `| peak tensor memory (tfjs live bytes / torch max_memory_allocated) | ${mib(w.peakTensorBytes)} | ${mib(t.max_allocated)} | ${ratio(w.peakTensorBytes, t.max_allocated)} |`,
     `| device memory held (WebGPU buffers created / torch max_memory_reserved) | ${mib(w.deviceBytesAllocated)} | ${mib(t.max_reserved)} | ${ratio(w.deviceBytesAllocated, t.max_reserved)} |`,
     "",
-    "| Conv2DBackpropFilter (YOLOv5n's shapes) | ours | tfjs-backend-webgpu's | speed-up |",
+    "| kernel (YOLOv5n's shapes) | ours | tfjs-backend-webgpu's | speed-up |",
     "|---|---|---|---|",
     ...kernels.map(
-      (k) => `| ${k.shape} | ${k.oursMs.toFixed(2)} ms | ${k.stockMs.toFixed(2)} ms | ${(k.stockMs / k.oursMs).toFixed(1)}x |`,
+      (k) => `| ${k.kernel}, ${k.shape} | ${k.oursMs.toFixed(2)} ms | ${k.stockMs.toFixed(2)} ms | ${(k.stockMs / k.oursMs).toFixed(1)}x |`,
     ),
   ];
   return lines.join("\n");
@@ -189,12 +209,14 @@ export function formatGpuTable(o: GpuBenchOptions, w: WebgpuSide, t: TorchSide, 
 
 export async function gpuTrainStepBench(o: GpuBenchOptions): Promise<string> {
   const w = await webgpuStep(o);
-  const stockStep = await withStockWebgpuKernel("Conv2DBackpropFilter", () => webgpuStep(o));
-  const kernels = await filterGradKernels(o);
+  const stockStep = await withStockWebgpuKernel("Conv2DBackpropFilter", () =>
+    withStockWebgpuKernel("Conv2DBackpropInput", () => webgpuStep(o)),
+  );
+  const kernels = await gradientKernels(o);
   const t = torchStep(o);
   const table = formatGpuTable(o, w, t, kernels, stockStep);
   if (o.out)
-    fs.writeFileSync(o.out, JSON.stringify({ options: o, webgpu: w, webgpuStockFilterGrad: stockStep, torch: t, kernels }, null, 1));
+    fs.writeFileSync(o.out, JSON.stringify({ options: o, webgpu: w, webgpuStockConvGrads: stockStep, torch: t, kernels }, null, 1));
   return table;
 }
 

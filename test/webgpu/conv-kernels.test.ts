@@ -1,7 +1,8 @@
-// Our WGSL convolution gradients on webgpu (SwiftShader) against wasm, on YOLOv5n's layer
-// shapes at a small image: the first 6x6 stride-2 layer, 3x3 stride 2 and 1, 1x1, a deep
-// 3x3 (K = 3*3*64 over several 32-tiles), and Detect's 1x1 to 3*(5+nc) channels. Each case
-// checks that our program ran, not the stock one.
+// Our WGSL convolution gradients (filter and input) on webgpu (SwiftShader) against wasm, on
+// YOLOv5n's layer shapes at a small image: the first 6x6 stride-2 layer (filter only: its
+// input needs no gradient), 3x3 stride 2 and 1, 1x1, a deep 3x3 (K = 3*3*64 over several
+// 32-tiles), Detect's 1x1 to 3*(5+nc) channels, and odd sizes with uneven 'same' padding.
+// Each case checks which program ran: ours, or the stock one where ours hands it back.
 import { requireSwiftShader } from "./swiftshader";
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
@@ -20,6 +21,8 @@ const SHAPES: [[number, number, number, number], [number, number, number, number
   [[2, 8, 8, 16], [3, 3, 16, 16], 1, 1], // Bottleneck's cv2
   [[1, 4, 4, 64], [3, 3, 64, 128], 2, 1], // model.5: Conv(64, 128, 3, 2)
   [[2, 4, 4, 64], [1, 1, 64, 24], 1, 0], // Detect: 3 * (5 + nc 3) outputs
+  [[1, 5, 7, 20], [3, 3, 20, 40], 2, "same"], // odd sizes, 'same' at stride 2 (padding on one side)
+  [[1, 5, 7, 20], [4, 4, 20, 36], 1, "same"], // an even filter: 'same' pads one side more than the other
 ];
 
 /** The names of the programs the webgpu backend runs while fn runs. */
@@ -72,6 +75,39 @@ for (const [xShape, wShape, stride, pad] of SHAPES) {
       return { dw };
     });
     assert.ok(programs.has("FilterGradProgram") && !programs.has("Conv2DDerFilterProgram"), [...programs].join(", "));
+    t.diagnostic(assertAgree(r, 1e-4));
+  });
+}
+
+for (const [xShape, wShape, stride, pad] of SHAPES.slice(1)) {
+  const name = `Conv2DBackpropInput, x [${xShape}] filter [${wShape}] stride ${stride} pad ${pad}`;
+  test(name, async (t) => {
+    const w = randomArray(
+      wShape.reduce((a, b) => a * b),
+      34,
+      0.3,
+    );
+    const x = randomArray(
+      xShape.reduce((a, b) => a * b),
+      35,
+    );
+    const conv = (a: tf.Tensor4D, f: tf.Tensor4D) => tf.conv2d(a, f, stride, pad as "same");
+    let programs = new Set<string>();
+    const r = await compareBackends(() => {
+      const input = tf.tensor4d(x, xShape),
+        filter = tf.tensor4d(w, wShape);
+      const y = conv(input, filter);
+      const dy = tf.tensor4d(randomArray(y.size, 36), y.shape as [number, number, number, number]);
+      let dx!: tf.Tensor;
+      const ran = programsRun(() => {
+        dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(conv(a as tf.Tensor4D, filter), dy)))(input);
+      });
+      if (tf.getBackend() === "webgpu") programs = ran;
+      return { dx };
+    });
+    // Ours at stride 1; strided ones keep the stock program (conv2d-input-grad.ts says why).
+    const [expected, other] = stride === 1 ? ["InputGradProgram", "Conv2DDerInputProgram"] : ["Conv2DDerInputProgram", "InputGradProgram"];
+    assert.ok(programs.has(expected) && !programs.has(other), [...programs].join(", "));
     t.diagnostic(assertAgree(r, 1e-4));
   });
 }

@@ -10,6 +10,7 @@
 // never materialised: each tile load computes its x index from (p, k).
 import * as tf from "@tensorflow/tfjs";
 import { type KernelFunc, replaceWebgpuKernel } from "./kernel-replacements";
+import { type ConvInfo, intUniforms, type WebgpuBackend } from "./webgpu-program";
 
 /** Tile of the output (k and co) per workgroup, and pixels per step through workgroup memory. */
 const TILE = 32;
@@ -18,31 +19,6 @@ const STEP = 16;
 const TARGET_WORKGROUPS = 1024;
 /** Fewest pixels a chunk holds, so that each workgroup does enough work to pay its loads. */
 const MIN_CHUNK = 4 * STEP;
-
-interface ConvInfo {
-  batchSize: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  dilationHeight: number;
-  dilationWidth: number;
-  padInfo: { top: number; left: number };
-  dataFormat: string;
-  filterShape: [number, number, number, number];
-}
-
-interface WebgpuBackend {
-  runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: string, uniforms: { type: string; data: number[] }[]): tf.TensorInfo;
-  incRef(dataId: object): void;
-  disposeData(dataId: object): boolean;
-}
 
 /** How many chunks the pixel axis is cut into. */
 export function filterGradChunks(pixels: number, k: number, co: number): number {
@@ -172,7 +148,7 @@ function splitKFilterGrad(stock: KernelFunc): KernelFunc {
     const chunks = filterGradChunks(pixels, k, co);
     const chunk = Math.ceil(pixels / chunks);
     const program = new FilterGradProgram(chunks, k, co);
-    const uniforms = [
+    const uniforms = intUniforms([
       pixels,
       k,
       co,
@@ -188,7 +164,7 @@ function splitKFilterGrad(stock: KernelFunc): KernelFunc {
       info.padInfo.left,
       chunk,
       Math.ceil(chunk / STEP),
-    ].map((v) => ({ type: "int32", data: [v] }));
+    ]);
     const partial = backend.runWebGPUProgram(program, [x, dy], "float32", uniforms);
     let summed: tf.TensorInfo;
     if (chunks === 1) {

@@ -9,6 +9,7 @@ import { registerManyInputKernels } from "./many-input-kernels";
 import { registerHighRankPad } from "./high-rank-pad";
 import { registerHighRankBinary } from "./high-rank-binary";
 import { registerConv2dFilterGrad } from "./conv2d-filter-grad";
+import { registerConv2dInputGrad } from "./conv2d-input-grad";
 import { registerSilu } from "./silu";
 
 /** tfjs-backend-webgpu's own priority (above wasm's 2). */
@@ -33,6 +34,7 @@ export function installWebgpuBackend(): boolean {
   registerHighRankPad();
   registerHighRankBinary();
   registerConv2dFilterGrad();
+  registerConv2dInputGrad();
   registerSilu();
   if (wrapped) return true;
   wrapped = true;

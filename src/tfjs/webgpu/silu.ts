@@ -4,6 +4,7 @@
 // a buffer the size of the map; these read their inputs once and compute sigmoid themselves:
 //   y = x * s,  dx = dy * s * (1 + x * (1 - s)),  s = 1 / (1 + exp(-x)) (tfjs's own sigmoid).
 import * as tf from "@tensorflow/tfjs";
+import type { WebgpuBackend } from "./webgpu-program";
 import { SILU_GRAD_KERNEL, SILU_KERNEL } from "../custom-kernel-names";
 
 const WORKGROUP = 64;
@@ -39,9 +40,6 @@ class ElementwiseProgram {
   }
 }
 
-interface WebgpuBackend {
-  runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: string): tf.TensorInfo;
-}
 type Inputs = { dy?: tf.TensorInfo; x: tf.TensorInfo };
 
 export function registerSilu(): void {

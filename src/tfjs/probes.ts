@@ -4,8 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { installWasmBackend, wasmStart } from "./wasm-backend";
-import { wasmThreadsStarted } from "./wasm-threads";
+import { installWasmBackend, wasmStart, wasmThreadsInUse } from "./wasm-backend";
 import { simdKernelsDescription } from "./wasm-simd/load";
 import { type AdapterKind, classifyGpuAdapter, installWebgpuBackend, skippedSoftwareAdapter } from "./webgpu";
 
@@ -178,13 +177,13 @@ export async function probeWasm(): Promise<ProbeResult> {
   if (failure) return { name: "wasm", ok: false, detail: failure };
   const { threadsSkipped, kernelThreadsSkipped, warning } = wasmStart();
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
-  const started = wasmThreadsStarted();
+  const threads = wasmThreadsInUse();
   const threading =
-    started > 1
-      ? kernelThreadsSkipped
+    threads > 1
+      ? `${threads} threads (XNNPACK on 1)`
+      : kernelThreadsSkipped
         ? `1 thread (kernel threads: ${kernelThreadsSkipped})`
-        : `${started} threads (XNNPACK on 1)`
-      : `1 thread${threadsSkipped && threadsSkipped !== "1 thread asked for" ? ` (${threadsSkipped})` : ""}`;
+        : `1 thread${threadsSkipped && threadsSkipped !== "1 thread asked for" ? ` (${threadsSkipped})` : ""}`;
   return {
     name: "wasm",
     ok: true,

@@ -54,9 +54,20 @@ function splitChannels(job: Pick<ConvJob, "kind" | "g" | "outChannels">): { chan
   return { channels, unit: channels % 8 === 0 ? 8 : 4 };
 }
 
-/** Whether a job of this kind can split its images: its parts then write disjoint images of the output. */
+type ImageOutputJob = Pick<ConvJob, "g" | "outChannels" | "inputAt" | "outputAt">;
+
+/**
+ * The kinds whose output is per image (y, dx), with where it starts and its floats per image:
+ * their parts can split the images, and then write disjoint images of the output.
+ */
+const IMAGE_OUTPUTS: Partial<Record<ConvJobKind, (job: ImageOutputJob) => [number, number]>> = {
+  forward: (job) => [job.outputAt, job.g.outHeight * job.g.outWidth * job.outChannels],
+  inputGradient: (job) => [job.inputAt, job.g.inHeight * job.g.inWidth * job.g.inChannels],
+};
+
+/** Whether a job of this kind can split its images. */
 export function convJobSplitsImages(kind: ConvJobKind): boolean {
-  return kind === "forward" || kind === "inputGradient";
+  return IMAGE_OUTPUTS[kind] !== undefined;
 }
 
 /** The most parts a job splits its channels into: one unit of channels each. */
@@ -80,14 +91,9 @@ export function zeroWrittenImages(
   job: Pick<ConvJob, "kind" | "g" | "outChannels" | "inputAt" | "outputAt">,
   [n0, n1]: [number, number],
 ): void {
-  const { g } = job;
-  const [at, perImage] =
-    job.kind === "forward"
-      ? [job.outputAt, g.outHeight * g.outWidth * job.outChannels]
-      : job.kind === "inputGradient"
-        ? [job.inputAt, g.inHeight * g.inWidth * g.inChannels]
-        : [0, 0];
-  if (perImage === 0) throw new Error(`a ${job.kind} convolution job has no images to zero`);
+  const output = IMAGE_OUTPUTS[job.kind];
+  if (!output) throw new Error(`a ${job.kind} convolution job has no images to zero`);
+  const [at, perImage] = output(job);
   new Float32Array(memory.buffer, at + n0 * perImage * F32, (n1 - n0) * perImage).fill(0);
 }
 

@@ -27,24 +27,29 @@ import { elementwiseThreads, elementwiseParts } from "../../src/tfjs/wasm-kernel
 import { silu } from "../../src/toolkit/ops/silu";
 import { batchNormTrain } from "../../src/toolkit/ops";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
+import { filterImageChunks } from "../../src/tfjs/wasm-kernels/conv-job";
 import { closeAbandonedTfScopes } from "../../src/tfjs/scope-recovery";
 import { assertClose, assertSameBits } from "../helpers/assert-close";
 import { type ConvCase, convCaseLabel, convGradients, type Pad } from "../helpers/conv-gradients";
 import { randomArray } from "../helpers/random-array";
 
 const defaults = { ...convThreads };
+const chunkDefaults = { ...filterImageChunks };
 const elementwiseDefaults = { ...elementwiseThreads };
 const calls = () => new KernelCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
 
 before(async () => {
   const report = await initBackend({ prefer: "wasm" });
   assert.equal(report.name, "wasm");
-  // Every convolution and element-wise kernel here splits, however small.
+  // Every convolution and element-wise kernel here splits, however small, and every filter
+  // gradient sums chunks of images.
   convThreads.minFlopsPerPart = 0;
+  Object.assign(filterImageChunks, { minFlops: 0, minPixels: 0 });
   elementwiseThreads.minValuesPerPart = 0;
 });
 after(() => {
   Object.assign(convThreads, defaults);
+  Object.assign(filterImageChunks, chunkDefaults);
   Object.assign(elementwiseThreads, elementwiseDefaults);
 });
 
@@ -140,10 +145,31 @@ test("the threaded backend starts kernel threads for every thread, and the backe
   const four = { ...job, g: { ...g, batch: 4 } };
   assert.deepEqual(convJobParts(calls(), four), { parts: 3, splitImages: true }, "4 images: each thread takes its own");
   assert.deepEqual(convJobParts(calls(), { ...four, kind: "inputGradient" }), { parts: 3, splitImages: true });
+  filterImageChunks.minFlops = Infinity;
+  try {
+    assert.deepEqual(
+      convJobParts(calls(), { ...four, kind: "filterGradient" }),
+      { parts: 2, splitImages: false },
+      "too little work for chunks of images: the filter gradient splits channels",
+    );
+  } finally {
+    filterImageChunks.minFlops = 0;
+  }
   assert.deepEqual(
     convJobParts(calls(), { ...four, kind: "filterGradient" }),
-    { parts: 2, splitImages: false },
-    "the filter gradient sums over images: it splits channels",
+    { parts: 4, splitImages: true },
+    "the filter gradient in chunks of images, one copy of dW each: 4, whatever the threads",
+  );
+  const deep = {
+    ...four,
+    kind: "filterGradient" as const,
+    g: { ...four.g, inChannels: 256, filterHeight: 3, filterWidth: 3 },
+    outChannels: 256,
+  };
+  assert.deepEqual(
+    convJobParts(calls(), deep),
+    { parts: 3, splitImages: false },
+    "a 3x3 256->256 filter: copies too large, channels split",
   );
 });
 
@@ -276,6 +302,46 @@ test("MaxPoolGrad in parts by image on kernel threads: the same bits as in one p
   };
   assertSameBits(await run(Infinity), await run(1), "5 images in parts vs one");
   tf.dispose([x, r]);
+});
+
+test("a filter gradient in chunks of images: the same bits on 1 thread (chunks in turn on the main thread) and on 3, and close to cpu", () => {
+  // Processes of their own: the thread count is fixed when the backend starts.
+  const script = `
+    const tf = require("@tensorflow/tfjs");
+    const lab = require(${JSON.stringify(require.resolve("../../src/index"))});
+    const { filterImageChunks, filterGradientImageChunks } = require(${JSON.stringify(require.resolve("../../src/tfjs/wasm-kernels/conv-job"))});
+    const { convGeometry } = require(${JSON.stringify(require.resolve("../../src/tfjs/wasm-kernels/conv-geometry"))});
+    Object.assign(filterImageChunks, { minFlops: 0, minPixels: 0 });
+    (async () => {
+      await lab.initBackend({ prefer: "wasm" });
+      const dw = (co) => tf.tidy(() => {
+        const x = tf.randomNormal([5, 11, 9, 8], 0, 1, "float32", 1), w = tf.randomNormal([3, 3, 8, co], 0, 1, "float32", 2);
+        return tf.grad((b) => tf.sum(tf.square(tf.conv2d(x, b, 1, "same"))))(w);
+      });
+      const out = {};
+      for (const co of [12, 6]) {
+        out[co] = Array.from(await dw(co).data());
+        await tf.setBackend("cpu");
+        out["cpu" + co] = Array.from(await dw(co).data());
+        await tf.setBackend("wasm");
+      }
+      out.chunks = filterGradientImageChunks(convGeometry([5, 11, 9, 8], [3, 3, 8, 12], 1, "same", undefined, false, undefined), 12);
+      console.log(JSON.stringify(out));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const run = (threads: number) =>
+    JSON.parse(
+      execFileSync(process.execPath, ["-e", script], { env: { ...process.env, TFJS_LAB_WASM_THREADS: String(threads) }, encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .at(-1)!,
+    ) as Record<string, number[]> & { chunks: number };
+  const [one, three] = [run(1), run(3)];
+  assert.equal(one.chunks, 5, "5 images: 5 chunks");
+  // co 12 sums dW directly, co 6 (not in vectors of 4) its transposed accumulator.
+  for (const co of [12, 6]) {
+    assertSameBits(Float32Array.from(three[co]), Float32Array.from(one[co]), `co ${co}: 3 threads vs 1`);
+    assertClose(Float32Array.from(one[co]), Float32Array.from(one[`cpu${co}`]), `co ${co}: 1 thread vs cpu`);
+  }
 });
 
 test("2,000 jobs back to back, 1 to 40 parts, with and without pauses between: every part runs once, on whichever thread claims it", async () => {

@@ -3,7 +3,9 @@
 // gradient, where the batch has an image for every part: each part then reads only its
 // images, and its tiles keep every channel) or for its own range of channels (the whole walk),
 // so no two parts write the same value and each value is summed in the order one thread sums
-// it. The job is plain numbers, so that it travels to the kernel threads (kernel-threads.ts)
+// it. A filter gradient may instead sum fixed chunks of the images, each into its own copy of
+// dW (filterGradientImageChunks): the chunks depend on the shape only, so the bits do not
+// depend on the threads. The job is plain numbers, so that it travels to the kernel threads (kernel-threads.ts)
 // in a shared Int32Array; the main thread takes parts as the threads do.
 // Imports types only: kernel-thread-worker.ts runs this without TensorFlow.js.
 import type { ConvGeometry } from "./conv-geometry";
@@ -33,7 +35,11 @@ export interface ConvJob {
   rowsPerTile: number;
   /** Whether the kernels with fused multiply-adds run (the threads must use the build the main thread uses). */
   fused: boolean;
-  /** Whether parts split the images (forward and input gradient only) rather than the channels. */
+  /**
+   * Whether parts split the images rather than the channels: forward and input gradient; and
+   * the filter gradients in filterGradientImageChunks' chunks, part p into the p-th copy of the
+   * accumulator (filterAt + p * its bytes).
+   */
   splitImages: boolean;
   /**
    * Whether each part first zeroes its images of the tensor the job sums into (y or dx), so that
@@ -70,6 +76,33 @@ export function convJobSplitsImages(kind: ConvJobKind): boolean {
   return IMAGE_OUTPUTS[kind] !== undefined;
 }
 
+/**
+ * The filter gradient's split: up to this many chunks of images, while each keeps at least
+ * `minFlops` of work and `minPixels` output pixels, and all the copies of dW together stay
+ * within `maxCopyFloats` (they are zeroed and added). Each chunk reads and writes its copy of
+ * dW as it sums, 2 flops per pixel per value of dW, so small chunks lose on that traffic
+ * what they gain (one kernel timed alone on 2 threads: 8 images of 10x10 for a
+ * 3x3 64->64 filter took 0.80 ms split by channels, 0.91 in 3 chunks of 267 pixels; 32 of
+ * 8x8 for 3x3 32->64 took 1.06 by channels, 0.95 in 4 chunks of 512).
+ */
+export const filterImageChunks = { max: 8, minFlops: 8e6, minPixels: 512, maxCopyFloats: 512 * 1024 };
+
+/**
+ * How many chunks of images the filter gradient of this shape sums separately (1: none), from
+ * the shape alone. Split by channels, every part reads all of x and dy: on the small
+ * classifier's and YOLOv5n's shallow layers that scaled 1.1-1.4x on 2 threads.
+ */
+export function filterGradientImageChunks(g: ConvGeometry, outChannels: number): number {
+  const { max, minFlops, minPixels, maxCopyFloats } = filterImageChunks;
+  const copy = g.filterHeight * g.filterWidth * g.inChannels * outChannels;
+  const pixels = g.batch * g.outHeight * g.outWidth;
+  const fits = (chunks: number) =>
+    pixels / chunks >= minPixels && (2 * pixels * copy) / chunks >= minFlops && copy * chunks <= maxCopyFloats;
+  let chunks = Math.min(g.batch, max);
+  while (chunks > 1 && !fits(chunks)) chunks--;
+  return chunks;
+}
+
 /** The most parts a job splits its channels into: one unit of channels each. */
 export function maxConvJobParts(job: Pick<ConvJob, "kind" | "g" | "outChannels">): number {
   const { channels, unit } = splitChannels(job);
@@ -99,8 +132,11 @@ export function zeroWrittenImages(
 
 /** Runs part `part` of `parts` of the job with `kernels` (bound to `memory`). */
 export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory, job: ConvJob, part: number, parts: number): void {
-  const { g, outChannels: co, inputAt, outputAt, filterAt, rowsPerChunk, rowsPerTile } = job;
+  const { g, outChannels: co, inputAt, outputAt, rowsPerChunk, rowsPerTile } = job;
   const { inChannels: C, filterWidth: kw, strideWidth: sw } = g;
+  // A filter gradient split by images sums into copy `part` of its accumulator.
+  const copyBytes = g.filterHeight * kw * C * co * F32;
+  const filterAt = job.splitImages && !convJobSplitsImages(job.kind) ? job.filterAt + part * copyBytes : job.filterAt;
   const images = job.splitImages ? partRange(g.batch, part, parts, 1) : ([0, g.batch] as [number, number]);
   const [c0, c1] = job.splitImages ? [0, splitChannels(job).channels] : convJobChannels(job, part, parts);
   if (c1 <= c0 || images[1] <= images[0]) return;

@@ -8,6 +8,7 @@ import type { ConvGeometry } from "./conv-geometry";
 import { rowsPerCall } from "./conv-row-runs";
 import type { Info, KernelCalls } from "./kernel-calls";
 import { runConvJob } from "./run-conv-job";
+import { filterGradientImageChunks } from "./conv-job";
 import { simdKernelsFused } from "../wasm-simd/load";
 
 /**
@@ -37,12 +38,17 @@ export function backpropFilterOuter(calls: KernelCalls, x: Info, dy: Info, g: Co
   const rowLength = kw * C;
   const rowsPerChunk = rowsPerCall(outerFilterGradient.chunkBytes, ow * (sw * C + co) * F32);
 
+  // One accumulator for each chunk of images the job sums separately (conv-job.ts), added
+  // in chunk order below.
+  const chunks = filterGradientImageChunks(g, co);
+  const copy = kh * rowLength * co;
   return calls.scoped((tmp) => {
     const dw = calls.alloc([kh, kw, C, co]);
-    const acc = transposed ? tmp(calls.alloc([kh, co, rowLength])) : dw;
+    const acc = transposed || chunks > 1 ? tmp(calls.alloc([chunks * copy])) : dw;
     // A view after the last allocation here: growing the heap detaches it.
     const accHeap = calls.heap(acc);
     accHeap.fill(0);
+    const accAt = accHeap.byteOffset;
     // Sums the listed runs into dW[i, j0 .. j0 + filterColumns) (conv-job.ts).
     runConvJob(calls, {
       kind: transposed ? "filterGradientTransposed" : "filterGradient",
@@ -50,12 +56,18 @@ export function backpropFilterOuter(calls: KernelCalls, x: Info, dy: Info, g: Co
       outChannels: co,
       inputAt: calls.heap(x).byteOffset,
       outputAt: calls.heap(dy).byteOffset,
-      filterAt: accHeap.byteOffset,
+      filterAt: accAt,
       rowsPerChunk,
       rowsPerTile: 4,
       fused: simdKernelsFused(),
       zeroWritten: false,
     });
+    if (chunks > 1) {
+      // ((copy 0 + copy 1) + copy 2) ...: into dW itself, or into copy 0 to transpose from.
+      const simd = calls.simd!;
+      const sumAt = transposed ? accAt : calls.heap(dw).byteOffset;
+      for (let c = 1; c < chunks; c++) simd.addValues(c === 1 ? accAt : sumAt, accAt + c * copy * F32, sumAt, copy);
+    }
     if (transposed) {
       // dW[i, q, o] = acc[i, o, q] for q = j*C + c.
       const out = calls.heap(dw),

@@ -4,6 +4,7 @@
 import {
   type ConvJob,
   convJobSplitsImages,
+  filterGradientImageChunks,
   zeroWrittenImages,
   encodeConvJob,
   maxConvJobParts,
@@ -53,6 +54,11 @@ function convFlops(job: ConvJobRequest): number {
  * scaled 1.4x, the image split 1.9x (`node dist/bench/toolkit/conv-gradients.js`).
  */
 export function convJobParts(calls: KernelCalls, job: ConvJobRequest): { parts: number; splitImages: boolean } {
+  // The filter gradient's chunks of images are fixed by the shape, threads or not.
+  if (!convJobSplitsImages(job.kind)) {
+    const chunks = filterGradientImageChunks(job.g, job.outChannels);
+    if (chunks > 1) return { parts: chunks, splitImages: true };
+  }
   const pool = kernelThreadsFor(calls.wasmMemory);
   if (!pool) return { parts: 1, splitImages: false };
   const byWork = Math.floor(convFlops(job) / convThreads.minFlopsPerPart);
@@ -78,12 +84,13 @@ export function runConvJob(calls: KernelCalls, job: ConvJobRequest): void {
       segmentsAt: calls.heapOf(lists).byteOffset,
       segmentsLength,
     };
-    if (parts === 1) {
-      runConvJobPart(kernels, memory, full, 0, 1);
+    const pool = kernelThreadsFor(memory);
+    if (parts === 1 || !pool) {
+      for (let part = 0; part < parts; part++) runConvJobPart(kernels, memory, full, part, parts);
       return;
     }
     const payload = new Int32Array(CONV_JOB_LENGTH);
     encodeConvJob(full, payload);
-    kernelThreadsFor(memory)!.run(CONV_THREAD_JOB, payload, parts, (part) => runConvJobPart(kernels, memory, full, part, parts));
+    pool.run(CONV_THREAD_JOB, payload, parts, (part) => runConvJobPart(kernels, memory, full, part, parts));
   });
 }

@@ -1,5 +1,5 @@
 // title: Batch size, YOLOv5's nominal batch and memory
-// expected-error: OutOfMemoryError: CUDA out of memory. Tried to allocate 576.00 KiB. GPU 0 has a total capacity of 256.00 MiB of which 0 bytes is free. Including non-PyTorch memory, this process has 256.00 MiB memory in use. Of the allocated memory 248.82 MiB is allocated by PyTorch, and 7.18 MiB is reserved by PyTorch but unallocated. If reserved but unallocated memory is large try setting PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid fragmentation.  See documentation for Memory Management  (https://pytorch.org/docs/stable/notes/cuda.html#environment-variables) (simulated: budget set by setMemoryBudget; backend wasm has no device memory limit; failed during train)
+// expected-error: OutOfMemoryError: CUDA out of memory. Tried to allocate 576.00 KiB. GPU 0 has a total capacity of 128.00 MiB of which 0 bytes is free. Including non-PyTorch memory, this process has 128.00 MiB memory in use. Of the allocated memory 109.76 MiB is allocated by PyTorch, and 18.24 MiB is reserved by PyTorch but unallocated. If reserved but unallocated memory is large try setting PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True to avoid fragmentation.  See documentation for Memory Management  (https://pytorch.org/docs/stable/notes/cuda.html#environment-variables) (simulated: budget set by setMemoryBudget; backend wasm has no device memory limit; failed during train)
 // %% [markdown]
 // # Batch size, YOLOv5's nominal batch, and memory
 //
@@ -91,12 +91,12 @@ figure([8, 16, 32].map((b) => ({
 
 // %% [markdown]
 // ## A memory budget and AutoBatch
-// We declare a 256 MiB device, with `%memory --budget` (the toolkit's `setMemoryBudget`),
+// We declare a 128 MiB device, with `%memory --budget` (the toolkit's `setMemoryBudget`),
 // and ask AutoBatch for a batch size, as `--batch-size -1` does. It profiles forward + backward
 // at batch 1, 2, 4, 8 and 16 on the simulated allocator, fits a line and prints YOLOv5's lines.
 
 // %%
-%memory --budget 256MiB
+%memory --budget 128MiB
 
 // %%
 lab.manualSeed(0);
@@ -109,7 +109,7 @@ aq.from(auto.profiled.map((p) => ({ batch: p.batchSize, "reserved (MiB)": p.gib 
 // %% [markdown]
 // ## The failure: batch 64 on this budget
 // A user who wants the nominal batch in one go sets `--batch-size 64` (no accumulation needed).
-// The first training step asks the allocator for more than the 256 MiB device has:
+// The first training step asks the allocator for more than the 128 MiB device has:
 
 // %%
 lab.resetDeviceMemory(); // a fresh process: nothing cached yet
@@ -144,6 +144,7 @@ const budgetMiB = lab.memoryBudget()! / MiB;
 const [p0, p1] = auto.fit!;
 console.log(`failed in phase "${oom.details.phase}": asked for ${lab.formatSize(oom.details.requested)} with ${lab.formatSize(oom.details.reserved)} reserved of ${lab.formatSize(oom.details.capacity)}`);
 console.log(`AutoBatch's line predicts ${Math.round((p0 * 64 + p1) * 1024)} MiB at batch 64 and ${Math.round((p0 * 16 + p1) * 1024)} MiB at batch 16 (budget ${budgetMiB} MiB)`);
+assert.ok((p0 * 64 + p1) * 1024 > budgetMiB && (p0 * 16 + p1) * 1024 < budgetMiB, "the line puts 64 beyond the budget and 16 inside it");
 const bs = [1, 2, 4, 8, 16, 32, 64];
 figure([
   { type: "scatter", mode: "markers", name: "measured (AutoBatch profile)", x: auto.profiled.map((p) => p.batchSize), y: auto.profiled.map((p) => (p.gib ?? NaN) * 1024) },

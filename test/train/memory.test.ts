@@ -5,6 +5,7 @@ import {
   autobatch,
   CachingAllocator,
   deviceMemoryStats,
+  emptyCache,
   formatSize,
   linearFit,
   measureMemory,
@@ -160,6 +161,26 @@ test("phases report measured peaks; reserved is a high-water mark across phases"
     deviceMemoryStats().phases.map((p) => p.phase),
     ["train", "val"],
   );
+});
+
+test("a variable's assignment updates it in place, as PyTorch's optimizers do: it keeps its block, and the new value's goes back to the cache", async () => {
+  resetDeviceMemory();
+  emptyCache();
+  const before = deviceMemoryStats().reserved; // the small segments of what other tests keep alive
+  const v = tf.tidy(() => tf.variable(tf.zeros([(12 * MiB) / 4]))); // 12 MiB: a segment of exactly that
+  await measureMemory(
+    () => {
+      tf.tidy(() => tf.ones([(14 * MiB) / 4]).sum()); // leaves a free 14 MiB segment
+      tf.tidy(() => v.assign(tf.add(v, 1))); // the new value is computed there
+    },
+    { phase: "train" },
+  );
+  emptyCache();
+  // Moved out of place, v would pin the 14 MiB segment and its own 12 MiB would be released.
+  assert.equal(deviceMemoryStats().reserved - before, 12 * MiB);
+  assert.equal((await v.data())[0], 1);
+  v.dispose();
+  emptyCache();
 });
 
 test("AutoBatch fits YOLOv5's line on injected measurements and applies its guards", async () => {

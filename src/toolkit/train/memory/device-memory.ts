@@ -178,7 +178,35 @@ class DeviceMemoryModel {
     if (!entry) return;
     this.blocks.delete(dataId);
     this.liveBytes -= entry.bytes;
-    if (entry.block) this.allocator.free(entry.block);
+    if (entry.block && this.assigning?.oldId === dataId) this.assigning.oldBlock = entry.block;
+    else if (entry.block) this.allocator.free(entry.block);
+  }
+
+  /** The variable assignment in progress: its old buffer, and that buffer's block once the assignment frees it. */
+  private assigning: { oldId: object; oldBlock?: AllocatorBlock } | null = null;
+
+  /**
+   * Variable.assign as PyTorch updates parameters and optimizer state, in place: TensorFlow.js
+   * computes the new value into a buffer of its own and drops the old one, so each step would
+   * move every weight, momentum and EMA buffer to wherever the cache had room, pinning
+   * segments that PyTorch never touches (after a validation pass at twice the batch, its
+   * segments). Here the new value takes over the old buffer's block and its own block goes
+   * back to the cache, as the temporary an in-place update computes from would.
+   */
+  private assignInPlace(variable: tf.Variable, assign: () => void): void {
+    const outer = this.assigning;
+    this.assigning = { oldId: variable.dataId as object };
+    try {
+      assign();
+    } finally {
+      const { oldBlock } = this.assigning;
+      this.assigning = outer;
+      const entry = this.blocks.get(variable.dataId as object);
+      if (oldBlock && entry?.block && oldBlock.size === entry.block.size) {
+        this.allocator.free(entry.block);
+        entry.block = oldBlock;
+      } else if (oldBlock) this.allocator.free(oldBlock);
+    }
   }
 
   /**
@@ -192,6 +220,11 @@ class DeviceMemoryModel {
     for (const v of Object.values(tf.engine().registeredVariables)) {
       if (!v.isDisposed && !this.blocks.has(v.dataId as object)) this.onAllocate(v.dataId as object, tensorBytes(v));
     }
+    const model = this;
+    const assign = tf.Variable.prototype.assign;
+    tf.Variable.prototype.assign = function (this: tf.Variable, value: tf.Tensor) {
+      model.assignInPlace(this, () => assign.call(this, value));
+    };
     subscribeTfHooks({
       name: "the device-memory model",
       tensorTracked: ({ tensor, newData }) => {

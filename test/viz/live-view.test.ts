@@ -124,6 +124,26 @@ test("throttled: one new output, an update at every epoch end and a final one, n
   );
 });
 
+test("a curve of one point shows its marker (plotly draws no line through one point); longer curves are lines", () => {
+  const replay = new Replay();
+  liveTrainingView(replay, { runName: "one-iteration", epochs: 2 });
+  replay.epoch(0, 1, { "mAP@0.5": 0.1 });
+  const modes = (fig: ReturnType<typeof trainingFigure>) => fig.data.map((t) => [t.name, t.mode]);
+  assert.deepEqual(modes(trainingFigure(getRun("one-iteration")!)), [
+    ["box", "lines+markers"],
+    ["cls", "lines+markers"],
+    ["lr", "lines+markers"],
+    ["mAP@0.5", "lines+markers"],
+  ]);
+  replay.epoch(1, 1, { "mAP@0.5": 0.2 });
+  assert.deepEqual(modes(trainingFigure(getRun("one-iteration")!)), [
+    ["box", "lines"],
+    ["cls", "lines"],
+    ["lr", "lines"],
+    ["mAP@0.5", "lines+markers"],
+  ]);
+});
+
 test("every: 'epoch' never redraws inside an epoch; a second fit is a new run with its own output", () => {
   const sink = new RecordingSink();
   const replay = new Replay();

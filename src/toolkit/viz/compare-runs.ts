@@ -3,7 +3,7 @@
 // Curves from elsewhere (YOLOv5 run folders, see toolkit/runs) join through RunCurve.
 import { figure, type PlotlyFigure, type PlotlyTrace } from "../../display";
 import type { RunRecord } from "./run-registry";
-import { downsample, metricX } from "./training-figure";
+import { curveMode, downsample, metricX } from "./training-figure";
 
 /** The curve names these runs can be compared on: "loss", the loss parts, then the metrics. */
 export function comparableCurves(runs: RunRecord[]): string[] {
@@ -37,7 +37,7 @@ export function runCurve(run: RunRecord, curve: string): RunCurve | undefined {
 export function curvesFigure(curves: RunCurve[], curve: string): PlotlyFigure {
   const data: PlotlyTrace[] = curves.map((c) => ({
     type: "scatter",
-    mode: c.perEpoch ? "lines+markers" : "lines",
+    mode: c.perEpoch ? "lines+markers" : curveMode(c.y),
     name: c.name,
     x: c.x,
     y: c.y,

@@ -29,6 +29,13 @@ export function downsample(x: number[], y: number[], max = MAX_CURVE_POINTS): { 
   return { x: bx, y: by };
 }
 
+/** plotly draws no line through a single point, so a curve of one point (a run's first iteration) also gets its marker. */
+export function curveMode(y: ArrayLike<number>): "lines" | "lines+markers" {
+  let finite = 0;
+  for (let i = 0; i < y.length && finite < 2; i++) if (Number.isFinite(y[i])) finite++;
+  return finite < 2 ? "lines+markers" : "lines";
+}
+
 /** Names for the learning-rate series: one "lr" when every group has the same lr, else YOLOv5's lr0, lr1, lr2. */
 export function lrSeries(run: RunRecord): { name: string; y: number[] }[] {
   const groups = run.iterations.lr;
@@ -54,14 +61,16 @@ export function trainingFigure(run: RunRecord, opts: { title?: string } = {}): P
   const hasMetrics = metrics.length > 0;
   const data: PlotlyTrace[] = [];
   for (const s of lossSeries(run)) {
-    data.push({ type: "scatter", mode: "lines", name: s.name, ...downsample(it.x, s.y), xaxis: "x", yaxis: "y" });
+    const points = downsample(it.x, s.y);
+    data.push({ type: "scatter", mode: curveMode(points.y), name: s.name, ...points, xaxis: "x", yaxis: "y" });
   }
   for (const s of lrSeries(run)) {
+    const points = downsample(it.x, s.y);
     data.push({
       type: "scatter",
-      mode: "lines",
+      mode: curveMode(points.y),
       name: s.name,
-      ...downsample(it.x, s.y),
+      ...points,
       xaxis: "x",
       yaxis: "y2",
       line: { dash: "dot", width: 1 },

@@ -1,7 +1,7 @@
 // The benchmark's small conv classifier in TensorFlow.js; bench/toolkit/train_step_torch.py
-// defines the identical network (SmallClassifier) in PyTorch. Batch norm is the toolkit's
-// training op (what lab's BatchNorm2d runs: the same arithmetic as tf.moments + tf.batchNorm,
-// with a fused gradient on wasm).
+// defines the identical network (SmallClassifier) in PyTorch. Batch norm and its ReLU are the
+// toolkit's training op (what lab's ConvBNLayer runs: the same arithmetic as tf.moments +
+// tf.batchNorm + tf.relu, one kernel each way on wasm).
 import * as tf from "@tensorflow/tfjs";
 import { batchNormTrain } from "../../src/toolkit/ops";
 
@@ -35,7 +35,7 @@ export function smallClassifier(): SmallClassifier {
       let h: tf.Tensor4D = x;
       convs.forEach((w, i) => {
         const z = tf.conv2d(h, w, 2, TORCH_PAD_1);
-        h = tf.relu(batchNormTrain(z, gammas[i], betas[i], 1e-5).y);
+        h = batchNormTrain(z, gammas[i], betas[i], 1e-5, "relu").y;
       });
       const logits = tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, fcW), fcB);
       return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, NUM_CLASSES), logits) as tf.Scalar;

@@ -14,8 +14,11 @@ export const BATCHNORM_TRAIN_GRAD_KERNEL = "TfjsLabBatchNormTrainGrad";
 /** Per-channel moments: input x; outputs its mean and biased variance over every axis but the last. */
 export const CHANNEL_MOMENTS_KERNEL = "TfjsLabChannelMoments";
 
-/** Batch norm with the batch's statistics, then SiLU: inputs x, gamma, beta, mean, variance; attrs varianceEpsilon; output silu(batch norm of x). */
-export const BATCHNORM_SILU_KERNEL = "TfjsLabBatchNormSiLU";
+/**
+ * Batch norm with the batch's statistics, then an activation: inputs x, gamma, beta, mean,
+ * variance; attrs varianceEpsilon, activation ("silu" or "relu"); output activation(batch norm of x).
+ */
+export const BATCHNORM_ACTIVATION_KERNEL = "TfjsLabBatchNormActivation";
 
-/** Its training gradient: inputs dy, x, gamma, beta, mean, variance; attrs varianceEpsilon; outputs dx, dgamma, dbeta. */
-export const BATCHNORM_SILU_TRAIN_GRAD_KERNEL = "TfjsLabBatchNormSiLUTrainGrad";
+/** Its training gradient: inputs dy, x, gamma, beta, mean, variance; attrs as the forward's; outputs dx, dgamma, dbeta. */
+export const BATCHNORM_ACTIVATION_TRAIN_GRAD_KERNEL = "TfjsLabBatchNormActivationTrainGrad";

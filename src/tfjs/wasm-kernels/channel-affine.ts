@@ -112,7 +112,7 @@ export function batchNormAsDepthwise(calls: KernelCalls, inputs: BatchNormInputs
 /**
  * Batch norm as x * factor + bias per channel: factor = scale / sqrt(variance + eps) and
  * bias = offset - mean * factor, in float64, then rounded. Every kernel that applies a batch
- * norm forward (this file, batchnorm-silu.ts) takes its map from here, so they give the same bits.
+ * norm forward (this file, batchnorm-activation.ts) takes its map from here, so they give the same bits.
  */
 export function batchNormMap(
   mean: ArrayLike<number>,

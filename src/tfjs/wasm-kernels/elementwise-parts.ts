@@ -69,16 +69,30 @@ export function channelScaleShiftPart(kernels: SimdKernels, p: Int32Array, part:
   kernels.channelScaleShift(at(0), p[1] >>> 0, p[2] >>> 0, at(3), r1 - r0, channels);
 }
 
+/** The activations batch norm fuses (batchnorm-activation.ts), by the number a payload carries. */
+export const FUSED_ACTIVATIONS = ["silu", "relu"] as const;
+export type FusedActivation = (typeof FUSED_ACTIVATIONS)[number];
+
+/** Each activation's pair of kernels after batch norm's map (silu-wat.ts, relu-wat.ts). */
+const AFFINE_ACTIVATION_KERNELS: Record<
+  FusedActivation,
+  { forward: "channelAffineSilu" | "channelAffineRelu"; gradient: "channelAffineSiluGrad" | "channelAffineReluGrad" }
+> = {
+  silu: { forward: "channelAffineSilu", gradient: "channelAffineSiluGrad" },
+  relu: { forward: "channelAffineRelu", gradient: "channelAffineReluGrad" },
+};
+const affineKernels = (activation: number) => AFFINE_ACTIVATION_KERNELS[FUSED_ACTIVATIONS[activation]];
+
 /**
- * Payload [x, factor, bias, out, rows, channels]: out = silu(x * factor + bias) per channel
- * on rows [r0, r1); factor and bias repeat the channels (channelAffineSilu).
+ * Payload [x, factor, bias, out, rows, channels, activation]: out = activation(x * factor + bias)
+ * per channel on rows [r0, r1); factor and bias repeat the channels (elementwise-wat.ts).
  */
-export function channelAffineSiluPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+export function channelAffineActivationPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
   const [rows, channels] = [p[4], p[5]];
   const [r0, r1] = partRange(rows, part, parts, 1);
   if (r1 <= r0) return;
   const at = (i: number) => (p[i] >>> 0) + 4 * r0 * channels;
-  kernels.channelAffineSilu(at(0), p[1] >>> 0, p[2] >>> 0, at(3), (r1 - r0) * channels, 4 * channels);
+  kernels[affineKernels(p[6]).forward](at(0), p[1] >>> 0, p[2] >>> 0, at(3), (r1 - r0) * channels, 4 * channels);
 }
 
 /** Blocks [b0, b1) of rowsPerBlock rows of part `part`: each block's first row and row count. */
@@ -114,16 +128,18 @@ export function channelSumsPart(kernels: SimdKernels, p: Int32Array, part: numbe
 }
 
 /**
- * Payload [dy, x, factor, bias, mean, zeros, rows, channels, slots, rowsPerBlock, g]: for each
- * block, g = the SiLU gradient at z = x * factor + bias (channelAffineSiluGrad), then, while
- * the block is in cache, channelSums of (g, x) into its slot, as channelSumsPart with dy = g.
+ * Payload [dy, x, factor, bias, mean, zeros, rows, channels, slots, rowsPerBlock, g, activation]:
+ * for each block, g = the activation's gradient at z = x * factor + bias (channelAffineSiluGrad
+ * or channelAffineReluGrad), then, while the block is in cache, channelSums of (g, x) into its
+ * slot, as channelSumsPart with dy = g.
  */
-export function siluChannelSumsPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
+export function activationChannelSumsPart(kernels: SimdKernels, p: Int32Array, part: number, parts: number): void {
   const [rows, channels, rowsPerBlock] = [p[6], p[7], p[9]];
   const rowBytes = 4 * channels;
+  const gradient = affineKernels(p[11]).gradient;
   forEachBlock(rows, rowsPerBlock, part, parts, (b, r0, count) => {
     const [dy, x, g] = [p[0], p[1], p[10]].map((a) => (a >>> 0) + r0 * rowBytes);
-    kernels.channelAffineSiluGrad(dy, x, p[2] >>> 0, p[3] >>> 0, g, count * channels, rowBytes);
+    kernels[gradient](dy, x, p[2] >>> 0, p[3] >>> 0, g, count * channels, rowBytes);
     kernels.channelSums(g, x, p[4] >>> 0, p[5] >>> 0, count, channels, (p[8] >>> 0) + 2 * rowBytes * b);
   });
 }

@@ -5,13 +5,13 @@
 import { decodeConvJob, runConvJobPart } from "./conv-job";
 import {
   channelAffinePart,
-  channelAffineSiluPart,
+  channelAffineActivationPart,
   channelScaleShiftPart,
   channelSumsPart,
   copyRunsPart,
   maxPoolGradPart,
   sameShapeBinaryPart,
-  siluChannelSumsPart,
+  activationChannelSumsPart,
   siluGradPart,
   siluPart,
 } from "./elementwise-parts";
@@ -50,12 +50,12 @@ export const THREAD_JOBS: ThreadJob[] = [
     runPart: (kernelsFor, _memory, payload, part, parts) => channelSumsPart(kernelsFor(false), payload, part, parts),
   },
   {
-    name: "batch norm and SiLU",
-    runPart: (kernelsFor, _memory, payload, part, parts) => channelAffineSiluPart(kernelsFor(false), payload, part, parts),
+    name: "batch norm and its activation",
+    runPart: (kernelsFor, _memory, payload, part, parts) => channelAffineActivationPart(kernelsFor(false), payload, part, parts),
   },
   {
-    name: "SiLU gradient and channel sums",
-    runPart: (kernelsFor, _memory, payload, part, parts) => siluChannelSumsPart(kernelsFor(false), payload, part, parts),
+    name: "activation gradient and channel sums",
+    runPart: (kernelsFor, _memory, payload, part, parts) => activationChannelSumsPart(kernelsFor(false), payload, part, parts),
   },
   {
     name: "same-shape Add, Sub or Multiply",
@@ -71,8 +71,8 @@ export const CHANNEL_AFFINE_THREAD_JOB = 2;
 export const SILU_THREAD_JOB = 3;
 export const CHANNEL_SCALE_SHIFT_THREAD_JOB = 4;
 export const CHANNEL_SUMS_THREAD_JOB = 5;
-export const CHANNEL_AFFINE_SILU_THREAD_JOB = 6;
-export const SILU_CHANNEL_SUMS_THREAD_JOB = 7;
+export const CHANNEL_AFFINE_ACTIVATION_THREAD_JOB = 6;
+export const ACTIVATION_CHANNEL_SUMS_THREAD_JOB = 7;
 export const SAME_SHAPE_BINARY_THREAD_JOB = 8;
 export const COPY_RUNS_THREAD_JOB = 9;
 export const MAX_POOL_GRAD_THREAD_JOB = 10;

@@ -49,9 +49,12 @@ export interface SimdKernels {
   ): void;
   silu(x: number, out: number, count: number): void;
   siluGrad(dy: number, x: number, out: number, count: number): void;
-  /** factor and bias: rowBytes + 128 bytes each, the channels repeated (silu-wat.ts). */
+  /** factor and bias: rowBytes + 128 bytes each, the channels repeated (elementwise-wat.ts). */
   channelAffineSilu(x: number, factor: number, bias: number, out: number, count: number, rowBytes: number): void;
   channelAffineSiluGrad(dy: number, x: number, factor: number, bias: number, out: number, count: number, rowBytes: number): void;
+  /** The same for ReLU (relu-wat.ts). */
+  channelAffineRelu(x: number, factor: number, bias: number, out: number, count: number, rowBytes: number): void;
+  channelAffineReluGrad(dy: number, x: number, factor: number, bias: number, out: number, count: number, rowBytes: number): void;
   channelSums(dy: number, x: number, mean: number, dyMean: number, rows: number, channels: number, out: number): void;
   channelAffine(dy: number, x: number, a: number, b: number, k: number, out: number, rows: number, channels: number): void;
   channelScaleShift(x: number, factor: number, bias: number, out: number, rows: number, channels: number): void;

@@ -5,6 +5,7 @@
 import { outerAccumulateFunctions } from "./outer-accumulate-wat";
 import { rowScatterFunctions } from "./row-scatter-wat";
 import { siluFunctions } from "./silu-wat";
+import { reluFunctions } from "./relu-wat";
 import { batchNormGradFunctions } from "./batchnorm-grad-wat";
 import { copyRunsFunctions } from "./copy-runs-wat";
 import { channelScaleShiftFunctions } from "./channel-scale-shift-wat";
@@ -28,6 +29,7 @@ export function simdKernelsWat({ shared, fused }: SimdVariant): string {
 ${outerAccumulateFunctions(madd)}
 ${rowScatterFunctions(madd)}
 ${siluFunctions()}
+${reluFunctions()}
 ${batchNormGradFunctions()}
 ${copyRunsFunctions()}
 ${channelScaleShiftFunctions()}

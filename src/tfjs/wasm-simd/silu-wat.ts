@@ -16,12 +16,10 @@
 // so a value's result does not depend on where it falls: parts on kernel threads give the
 // one-thread bits.
 //
-// The vector loop runs GROUPS vectors at once, step by step: one vector's chain of some thirty
-// dependent operations left the core waiting on latency (2.3 ns a value; 0.9 ns with 8 interleaved).
-
-const GROUPS = 8;
-
-type Kind = "f32x4" | "f32";
+// The loops are elementwise-wat.ts's: GROUPS vectors at once, step by step (one vector's chain
+// of some thirty dependent operations left the core waiting on latency: 2.3 ns a value; 0.9 ns
+// with 8 interleaved).
+import { channelAffineInput, elementwise, type Group } from "./elementwise-wat";
 
 const CONSTANTS = {
   one: 1,
@@ -44,31 +42,8 @@ const EXPONENT_OFFSET = 0x4b400000 - 126;
 
 const POLYNOMIAL = ["p1", "p2", "p3", "p4", "p5"] as const;
 
-function constant(kind: Kind, name: keyof typeof CONSTANTS): string {
-  const v = CONSTANTS[name];
-  return kind === "f32x4" ? `(v128.const f32x4 ${v} ${v} ${v} ${v})` : `(f32.const ${v})`;
-}
-
-/** Statement builders for one value group: group `g` of the vector loop, or the scalar loop. */
-function group(kind: Kind, g: number) {
-  const suffix = kind === "f32" ? "s" : `${g}`;
-  const offset = kind === "f32" ? "" : ` offset=${16 * g}`;
-  const type = kind === "f32x4" ? "v128" : "f32";
-  return {
-    get: (l: string) => `(local.get $${l}${suffix})`,
-    set: (l: string, value: string) => `(local.set $${l}${suffix} ${value})`,
-    op: (name: string, ...args: string[]) => `(${kind}.${name} ${args.join(" ")})`,
-    c: (name: keyof typeof CONSTANTS) => constant(kind, name),
-    load: (operand: string) => `(${type}.load${offset} (i32.add (local.get $${operand}) (local.get $i)))`,
-    /** Operand `operand`'s values for the current channels (a per-channel array, periodic: see elementwise). */
-    channel: (operand: string) => `(${type}.load${offset} (i32.add (local.get $${operand}) (local.get $ch)))`,
-    store: (operand: string, value: string) => `(${type}.store${offset} (i32.add (local.get $${operand}) (local.get $i)) ${value})`,
-  };
-}
-type Group = ReturnType<typeof group>;
-
 /** The statements that leave the input value in $v and sigmoid of it in $s. */
-function sigmoidSteps(kind: Kind, { get, set, op, c }: Group, input: string): string[] {
+function sigmoidSteps({ kind, get, set, op, c }: Group, input: string): string[] {
   const [min, max] = kind === "f32x4" ? ["pmin", "pmax"] : ["min", "max"];
   const twoToNMinus1 =
     kind === "f32x4"
@@ -90,62 +65,10 @@ function sigmoidSteps(kind: Kind, { get, set, op, c }: Group, input: string): st
 
 const LOCALS = ["v", "t", "k", "n", "r", "e", "s"];
 
-/**
- * One exported function over `count` floats at byte addresses: the vector loop GROUPS
- * vectors at a time (their steps interleaved), then one vector at a time, then the scalar tail.
- * `input(group)` is the value sigmoid is taken of, and `finish(group)` the statements after
- * sigmoidSteps, which store the result.
- *
- * `perChannel`: the floats are rows of `rowBytes` bytes (a multiple of 16) starting at a row's
- * start, and `group.channel` reads per-channel operands at the current channel offset $ch.
- * Those operands hold rowBytes + 16 * GROUPS bytes, repeating the row's channels, so that a
- * group's vectors past the row's end read the next row's first channels without a test.
- */
-function elementwise(
-  name: string,
-  params: string[],
-  input: (g: Group) => string,
-  finish: (g: Group) => string[],
-  perChannel = false,
-): string {
-  const steps = (kind: Kind, g: number) => {
-    const b = group(kind, g);
-    return [...sigmoidSteps(kind, b, input(b)), ...finish(b)];
-  };
-  const nextChannel = (bytes: number) =>
-    perChannel ? `\n    (local.set $ch (i32.rem_u (i32.add (local.get $ch) (i32.const ${bytes})) (local.get $rowBytes)))` : "";
-  const interleaved = Array.from({ length: GROUPS }, (_, g) => steps("f32x4", g));
-  const loop = (label: string, end: string, bytes: number, body: string[]) => `(block $${label}Done (loop $${label}
-    (br_if $${label}Done (i32.gt_u (i32.add (local.get $i) (i32.const ${bytes})) (local.get $${end})))
-    ${body.join("\n    ")}
-    (local.set $i (i32.add (local.get $i) (i32.const ${bytes})))${nextChannel(bytes)}
-    (br $${label})))`;
-  const locals = [
-    ...Array.from({ length: GROUPS }, (_, g) => LOCALS.map((l) => `(local $${l}${g} v128)`)).flat(),
-    ...LOCALS.map((l) => `(local $${l}s f32)`),
-  ];
-  return `(func (export "${name}") ${params.map((p) => `(param $${p} i32)`).join(" ")} (param $count i32)${perChannel ? " (param $rowBytes i32)" : ""}
-  (local $i i32) (local $end i32) (local $ch i32)
-  ${locals.join(" ")}
-  (local.set $end (i32.shl (local.get $count) (i32.const 2)))
-  ${loop(
-    "groups",
-    "end",
-    16 * GROUPS,
-    interleaved[0].map((_, k) => interleaved.map((s) => s[k]).join("\n    ")),
-  )}
-  ${loop("vectors", "end", 16, steps("f32x4", 0))}
-  ${loop("tail", "end", 4, steps("f32", 0))}
-)`;
-}
-
 const storeSilu = ({ get, op, store }: Group) => [store("out", op("mul", get("v"), get("s")))];
 const storeSiluGrad = ({ get, op, c, load, store }: Group) => [
   store("out", op("mul", op("mul", load("dy"), get("s")), op("add", c("one"), op("mul", get("v"), op("sub", c("one"), get("s")))))),
 ];
-/** x * factor + bias per channel, multiplied then added: channelScaleShift's bits (batch norm's forward map). */
-const affine = ({ op, load, channel }: Group) => op("add", op("mul", load("x"), channel("factor")), channel("bias"));
-
 /**
  * The exported `silu(x, out, count)` and `siluGrad(dy, x, out, count)`, and the same of a
  * per-channel affine map of x, batch norm's, fused in front (z = x * factor + bias):
@@ -155,10 +78,19 @@ const affine = ({ op, load, channel }: Group) => op("add", op("mul", load("x"), 
  */
 export function siluFunctions(): string {
   const x = ({ load }: Group) => load("x");
+  const kernel = (name: string, params: string[], input: (g: Group) => string, finish: (g: Group) => string[], perChannel = false) =>
+    elementwise({
+      name,
+      params,
+      locals: LOCALS,
+      constants: CONSTANTS,
+      steps: (g) => [...sigmoidSteps(g, input(g)), ...finish(g)],
+      perChannel,
+    });
   return [
-    elementwise("silu", ["x", "out"], x, storeSilu),
-    elementwise("siluGrad", ["dy", "x", "out"], x, storeSiluGrad),
-    elementwise("channelAffineSilu", ["x", "factor", "bias", "out"], affine, storeSilu, true),
-    elementwise("channelAffineSiluGrad", ["dy", "x", "factor", "bias", "out"], affine, storeSiluGrad, true),
+    kernel("silu", ["x", "out"], x, storeSilu),
+    kernel("siluGrad", ["dy", "x", "out"], x, storeSiluGrad),
+    kernel("channelAffineSilu", ["x", "factor", "bias", "out"], channelAffineInput, storeSilu, true),
+    kernel("channelAffineSiluGrad", ["dy", "x", "factor", "bias", "out"], channelAffineInput, storeSiluGrad, true),
   ].join("\n");
 }

@@ -5,7 +5,7 @@ import { Module } from "./module";
 import { uniformInit, kaimingNormalInit } from "./init";
 import { frameworkError, torchSizeNCHW } from "./errors";
 import { silu } from "../ops/silu";
-import { type BatchNormActivation, batchNormTrain } from "../ops/batchnorm-train";
+import { applyActivation, type BatchNormActivation, batchNormTrain } from "../ops/batchnorm-train";
 
 export interface Conv2dOptions {
   stride?: number;
@@ -119,7 +119,7 @@ export class BatchNorm2d extends Module {
         this.weight as tf.Tensor1D,
         this.eps,
       );
-      return activation ? silu(y) : y;
+      return applyActivation(y, activation);
     }
     const count = x.shape[0] * x.shape[1] * x.shape[2];
     if (count <= 1) {

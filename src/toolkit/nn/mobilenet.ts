@@ -21,8 +21,10 @@ export class ConvBNLayer extends Module {
     this.relu = this.add("relu", new ReLU());
   }
 
+  // The ReLU runs inside the batch norm's op (fused where the backend can:
+  // ops/batchnorm-train.ts); `relu` stays a module of its own for the names and printout.
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return this.relu.forward(this.bn.forward(this.conv.forward(x)));
+    return this.bn.forward(this.conv.forward(x), "relu");
   }
 }
 

@@ -21,6 +21,8 @@ test("%summary of yolov5s: torchinfo's tree and totals, 7,235,389 params", async
   assert.match(text[5], /^│ {4}└─Conv: 2-1\s+\[1, 32, 32, 32\]\s+--$/);
   assert.match(text[6], /^│ {4}│ {4}└─Conv2d: 3-1\s+\[1, 32, 32, 32\]\s+3,456$/);
   assert.match(text[7], /^│ {4}│ {4}└─BatchNorm2d: 3-2\s+\[1, 32, 32, 32\]\s+64$/);
+  // SiLU runs inside the batch norm's op in training, through its module in eval mode: listed.
+  assert.match(text[8], /^│ {4}│ {4}└─SiLU: 3-3\s+\[1, 32, 32, 32\]\s+--$/);
   assert.ok(text.includes("Total params: 7,235,389"));
   assert.ok(text.includes("Trainable params: 7,235,389"));
   assert.ok(text.includes("Non-trainable params: 0"));
@@ -38,6 +40,15 @@ test("%summary of yolov5s: torchinfo's tree and totals, 7,235,389 params", async
   // The forward pass ran in eval mode and put everything back.
   const after = await cells.run("[model.training, Object.prototype.hasOwnProperty.call(model, 'forward')]");
   assert.equal(after.sink.result(), "[ true, false ]");
+});
+
+test("%summary of the small CNN lists each ConvBNLayer's ReLU, which training fuses into the batch norm", async () => {
+  const made = await cells.run(`const cnn = lab.smallCnn({ nc: 5, channels: [8, 16] }); cnn.train();`);
+  assert.equal(made.status, "ok", made.evalue);
+  const r = await cells.run("%summary cnn [1,32,32,3]");
+  assert.equal(r.status, "ok", r.evalue);
+  assert.match(r.text, /└─BatchNorm2d: 3-2\s+\[1, 32, 32, 8\]\s+16\n.*└─ReLU: 3-3\s+\[1, 32, 32, 8\]\s+--\n/);
+  assert.match(r.text, /└─ReLU: 3-6\s+\[1, 16, 16, 16\]\s+--/);
 });
 
 test("%summary without an input shape lists parameters only; --depth limits the tree", async () => {

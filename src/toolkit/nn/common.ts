@@ -49,10 +49,12 @@ export class Conv extends Module {
     this.act = this.add("act", new SiLU());
   }
 
-  // The SiLU runs inside the batch norm's op (this.act's function, fused where the backend can:
-  // ops/batchnorm-train.ts); `act` stays a module of its own for PyTorch's names and printout.
+  // In training the SiLU runs inside the batch norm's op (fused where the backend can:
+  // ops/batchnorm-train.ts); in eval mode, where nothing is fused, through `act`, so that
+  // %summary's hooks see it as torchinfo sees PyTorch's.
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return this.bn.forward(this.conv.forward(x), "silu");
+    const z = this.conv.forward(x);
+    return this.training ? this.bn.forward(z, "silu") : this.act.forward(this.bn.forward(z));
   }
 }
 

@@ -21,10 +21,10 @@ export class ConvBNLayer extends Module {
     this.relu = this.add("relu", new ReLU());
   }
 
-  // The ReLU runs inside the batch norm's op (fused where the backend can:
-  // ops/batchnorm-train.ts); `relu` stays a module of its own for the names and printout.
+  // As nn.Conv with SiLU: the ReLU inside the batch norm's op in training, through `relu` in eval mode.
   forward(x: tf.Tensor4D): tf.Tensor4D {
-    return this.bn.forward(this.conv.forward(x), "relu");
+    const z = this.conv.forward(x);
+    return this.training ? this.bn.forward(z, "relu") : this.relu.forward(this.bn.forward(z));
   }
 }
 

@@ -1,6 +1,6 @@
 // Per-channel mean and biased variance over every axis but the last (ops/batchnorm-train.ts)
 // on wasm, in one pass of our channelSums kernel instead of tf.moments' four kernels:
-//   (dy = x, means K, K):  sum x -> mean,  sum (x - K)^2 -> variance with a (mean - K)^2 correction in float64
+//   (dy = x, means K, K):  sum (x - K) -> mean,  sum (x - K)^2 -> variance with a (mean - K)^2 correction in float64
 // with K close to the mean (channelMoments). Shifted before squaring, as centring does in
 // tf.moments and PyTorch: sum x^2 - n m^2 loses the variance of activations far from zero.
 import * as tf from "@tensorflow/tfjs";
@@ -71,7 +71,10 @@ const SHIFT_SAMPLE_ROWS = 256;
 /**
  * [mean, variance]; from stock kernels where our module is missing or the channels are not a
  * multiple of 4. One pass of channelSums with a shift K near the mean (the mean of rows
- * sampled across x): sum x and sum (x - K)^2, then variance = sum (x - K)^2 / n - (mean - K)^2.
+ * sampled across x): sum (x - K) and sum (x - K)^2, then mean = K + sum (x - K) / n and
+ * variance = sum (x - K)^2 / n - (mean - K)^2. Summing x itself, the float32 block sums lost
+ * the mean's low bits on activations far from zero (a mean of 100 off by 4e-5, 12 times
+ * float32's rounding).
  * The correction is (mean - K)^2, about variance / 256 here, so nothing cancels: the same
  * precision as centring on the mean itself, in one pass over x instead of two.
  */
@@ -84,13 +87,12 @@ export function channelMoments(calls: KernelCalls, x: Info): Info[] {
   try {
     const shift = calls.heap(mean); // holds K until the mean replaces it
     sampledMean(calls.heap(x), rows, channels, shift);
-    const [sum, shiftedSquares] = channelSumsOverRows(calls, x, x, mean, mean, rows, channels);
+    const [shiftedSum, shiftedSquares] = channelSumsOverRows(calls, x, x, mean, mean, rows, channels);
     const [m, v] = [calls.heap(mean), calls.heap(variance)];
     for (let c = 0; c < channels; c++) {
-      const exact = sum[c] / rows;
-      const offset = exact - m[c]; // m[c] is still K
+      const offset = shiftedSum[c] / rows; // mean - K
       v[c] = Math.max(0, shiftedSquares[c] / rows - offset * offset);
-      m[c] = exact;
+      m[c] += offset; // m[c] was K
     }
     return [mean, variance];
   } catch (e) {

@@ -1,8 +1,11 @@
 // The WebAssembly text of the two passes of a training batch norm's gradient over NHWC
 // rows of c channels (c a multiple of 4), as backend/wasm-kernels/batchnorm-train-grad.ts
 // uses them:
-//   channelSums:   out[ch] = sum over rows of dy,
+//   channelSums:   out[ch] = sum over rows of (dy - dyMean[ch]),
 //                  out[c + ch] = sum of (dy - dyMean[ch]) * (x - mean[ch])
+// (dyMean is zero for the gradient; for the moments it is the shift K, so that the float32
+// block sums of x stay the size of x's spread, not of x: far from zero, sum x lost the mean's
+// low bits)
 //   channelAffine: dx = a[ch] * dy + b[ch] * x + k[ch]
 // channelSums keeps 16 channels' sums in registers while it walks the rows (4 at the end);
 // the caller passes a few hundred rows at a time and adds the partial sums in float64.
@@ -24,9 +27,9 @@ function sumsBlock(vectors: number): string {
         (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
         ${v
           .map(
-            (i) => `(local.set $d (v128.load offset=${16 * i} (i32.add (local.get $dy) (local.get $p))))
+            (i) => `(local.set $d (f32x4.sub (v128.load offset=${16 * i} (i32.add (local.get $dy) (local.get $p))) (local.get $n${i})))
         (local.set $s${i} (f32x4.add (local.get $s${i}) (local.get $d)))
-        (local.set $t${i} (f32x4.add (local.get $t${i}) (f32x4.mul (f32x4.sub (local.get $d) (local.get $n${i}))
+        (local.set $t${i} (f32x4.add (local.get $t${i}) (f32x4.mul (local.get $d)
           (f32x4.sub (v128.load offset=${16 * i} (i32.add (local.get $x) (local.get $p))) (local.get $m${i})))))`,
           )
           .join("\n        ")}

@@ -1,0 +1,102 @@
+// Kernels with an input or output of no elements, answered without running wasm code. A
+// window larger than the image with "valid" padding gives an output of width 0, an empty
+// batch gives inputs of size 0; on them wasm's stock MaxPool, AvgPool and Transpose trap
+// ("memory access out of bounds", "divide by zero"), and on the threaded build a trap left
+// the backend broken for every later kernel (it lost the session's tensors); our
+// convolutions' walks assume at least one output pixel (one hung, one wrote out of bounds).
+// The answers are the mathematical ones: an empty output, or a gradient of zeros (a sum over
+// no terms). Each guard wraps whatever kernel is registered when it is installed (ours or the
+// stock one), so it is installed after every other registration.
+import * as tf from "@tensorflow/tfjs";
+import { type KernelBackendLike, KernelCalls } from "./kernel-calls";
+
+type Info = tf.TensorInfo;
+type Args = { inputs: Record<string, Info>; attrs: tf.NamedAttrMap };
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const empty = (...infos: (Info | undefined)[]) => infos.some((i) => i !== undefined && size(i.shape) === 0);
+
+function poolOutputShape(x: Info, attrs: tf.NamedAttrMap): number[] {
+  const a = attrs as unknown as tf.MaxPoolAttrs;
+  return tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  ).outShape;
+}
+
+function convOutputShape(x: Info, filter: Info, attrs: tf.NamedAttrMap, depthwise: boolean): number[] {
+  const a = attrs as unknown as tf.Conv2DAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    depthwise,
+    tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? "NHWC"),
+  );
+  return info.outShape;
+}
+
+/**
+ * For each kernel: the shape of the zero (or empty) tensor it answers with where an input or
+ * its output has no elements, or undefined where it runs as usual.
+ */
+const EMPTY_ANSWERS: Record<string, (args: Args) => number[] | undefined> = {
+  MaxPool: ({ inputs: { x }, attrs }) => {
+    const out = poolOutputShape(x, attrs);
+    return empty(x) || size(out) === 0 ? out : undefined;
+  },
+  AvgPool: ({ inputs: { x }, attrs }) => {
+    const out = poolOutputShape(x, attrs);
+    return empty(x) || size(out) === 0 ? out : undefined;
+  },
+  MaxPoolGrad: ({ inputs: { dy, input } }) => (empty(dy, input) ? [...input.shape] : undefined),
+  AvgPoolGrad: ({ inputs: { dy, input } }) => (empty(dy, input) ? [...input.shape] : undefined),
+  Conv2D: ({ inputs: { x, filter }, attrs }) => {
+    const out = convOutputShape(x, filter, attrs, false);
+    return empty(x, filter) || size(out) === 0 ? out : undefined;
+  },
+  Conv2DBackpropInput: ({ inputs: { dy, filter }, attrs }) =>
+    empty(dy, filter) ? [...(attrs as unknown as tf.Conv2DBackpropInputAttrs).inputShape] : undefined,
+  Conv2DBackpropFilter: ({ inputs: { x, dy }, attrs }) =>
+    empty(x, dy) ? [...(attrs as unknown as tf.Conv2DBackpropFilterAttrs).filterShape] : undefined,
+  DepthwiseConv2dNative: ({ inputs: { x, filter }, attrs }) => {
+    const out = convOutputShape(x, filter, attrs, true);
+    return empty(x, filter) || size(out) === 0 ? out : undefined;
+  },
+  Transpose: ({ inputs: { x }, attrs }) =>
+    empty(x) ? (attrs as unknown as tf.TransposeAttrs).perm.map((axis) => x.shape[axis]) : undefined,
+};
+
+export const EMPTY_SHAPE_GUARDED_KERNELS = Object.keys(EMPTY_ANSWERS);
+
+/** The guards installed, so that installing again (registration is idempotent) does not nest them. */
+const guards = new WeakSet<tf.KernelFunc>();
+
+/** Wraps each kernel of EMPTY_ANSWERS registered for `backendName` in its guard. */
+export function guardEmptyShapes(backendName: string): void {
+  for (const [kernelName, answer] of Object.entries(EMPTY_ANSWERS)) {
+    const current = tf.getKernel(kernelName, backendName);
+    if (!current || guards.has(current.kernelFunc)) continue;
+    const guarded: tf.KernelFunc = (args) => {
+      const shape = answer({ inputs: args.inputs as Record<string, Info>, attrs: args.attrs ?? {} });
+      // Every kernel here gives its first input's dtype.
+      const dtype = Object.values(args.inputs)[0]?.dtype;
+      if (shape === undefined || dtype === undefined || dtype === "string") return current.kernelFunc(args);
+      const calls = new KernelCalls(args.backend as unknown as KernelBackendLike, backendName);
+      if (size(shape) === 0) return calls.backendMakeOutput(shape, dtype);
+      const zeros = calls.alloc(shape);
+      calls.heap(zeros).fill(0);
+      return zeros;
+    };
+    guards.add(guarded);
+    tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ ...current, kernelFunc: guarded });
+  }
+}

@@ -11,6 +11,7 @@ import { registerHighRankBinary } from "./high-rank-binary";
 import { registerConv2dFilterGrad } from "./conv2d-filter-grad";
 import { registerConv2dInputGrad } from "./conv2d-input-grad";
 import { registerSilu } from "./silu";
+import { guardEmptyShapes } from "../empty-shapes";
 
 /** tfjs-backend-webgpu's own priority (above wasm's 2). */
 const WEBGPU_PRIORITY = 3;
@@ -36,6 +37,7 @@ export function installWebgpuBackend(): boolean {
   registerConv2dFilterGrad();
   registerConv2dInputGrad();
   registerSilu();
+  guardEmptyShapes("webgpu"); // after the others: it wraps what they registered
   if (wrapped) return true;
   wrapped = true;
   // tf.findBackend would start the backend; the engine's registry only says whether it runs.

@@ -1,14 +1,15 @@
-// Kernels with an input or output of no elements, answered without running wasm code. A
-// window larger than the image with "valid" padding gives an output of width 0, an empty
-// batch gives inputs of size 0; on them wasm's stock MaxPool, AvgPool and Transpose trap
-// ("memory access out of bounds", "divide by zero"), and on the threaded build a trap left
-// the backend broken for every later kernel (it lost the session's tensors); our
+// Kernels with an input or output of no elements, answered without running the backend's
+// code. A window larger than the image with "valid" padding gives an output of width 0, an
+// empty batch gives inputs of size 0. On wasm the stock MaxPool, AvgPool and Transpose trap
+// there ("memory access out of bounds", "divide by zero"), and on the threaded build a trap
+// left the backend broken for every later kernel (it lost the session's tensors); our
 // convolutions' walks assume at least one output pixel (one hung, one wrote out of bounds).
-// The answers are the mathematical ones: an empty output, or a gradient of zeros (a sum over
-// no terms). Each guard wraps whatever kernel is registered when it is installed (ours or the
-// stock one), so it is installed after every other registration.
+// On webgpu the gradients failed with "no overload matched for createBuffer" or a validation
+// error. The answers are the mathematical ones, as the cpu backend gives them: an empty
+// output, or a gradient of zeros (a sum over no terms). Each guard wraps whatever kernel is
+// registered when it is installed (ours or the stock one), so each backend installs them
+// after its other registrations (wasm-kernels/register.ts, webgpu/install.ts).
 import * as tf from "@tensorflow/tfjs";
-import { type KernelBackendLike, KernelCalls } from "./kernel-calls";
 
 type Info = tf.TensorInfo;
 type Args = { inputs: Record<string, Info>; attrs: tf.NamedAttrMap };
@@ -43,6 +44,13 @@ function convOutputShape(x: Info, filter: Info, attrs: tf.NamedAttrMap, depthwis
   return info.outShape;
 }
 
+function reducedShape(x: Info, attrs: tf.NamedAttrMap): number[] {
+  const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+  return keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+}
+
 /**
  * For each kernel: the shape of the zero (or empty) tensor it answers with where an input or
  * its output has no elements, or undefined where it runs as usual.
@@ -70,11 +78,31 @@ const EMPTY_ANSWERS: Record<string, (args: Args) => number[] | undefined> = {
     const out = convOutputShape(x, filter, attrs, true);
     return empty(x, filter) || size(out) === 0 ? out : undefined;
   },
+  // A sum over no elements is 0; so is a mean, as TensorFlow.js's cpu backend has it (PyTorch: NaN).
+  Sum: ({ inputs: { x }, attrs }) => (empty(x) ? reducedShape(x, attrs) : undefined),
+  Mean: ({ inputs: { x }, attrs }) => (empty(x) ? reducedShape(x, attrs) : undefined),
   Transpose: ({ inputs: { x }, attrs }) =>
     empty(x) ? (attrs as unknown as tf.TransposeAttrs).perm.map((axis) => x.shape[axis]) : undefined,
 };
 
 export const EMPTY_SHAPE_GUARDED_KERNELS = Object.keys(EMPTY_ANSWERS);
+
+/** What the backends make tensors with: wasm on its heap (makeOutput), the others from values. */
+interface OutputMaker {
+  makeOutput?(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap?(info: Info): Float32Array | Int32Array | Uint8Array;
+  makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: tf.TypedArray): Info;
+}
+
+function zerosOn(backend: OutputMaker, shape: number[], dtype: tf.DataType): Info {
+  if (backend.makeOutput && backend.typedArrayFromHeap) {
+    const out = backend.makeOutput(shape, dtype);
+    if (size(shape) > 0) backend.typedArrayFromHeap(out).fill(0);
+    return out;
+  }
+  if (!backend.makeTensorInfo) throw new Error("empty-shape guard: the backend has neither makeOutput nor makeTensorInfo");
+  return backend.makeTensorInfo(shape, dtype, tf.util.makeZerosTypedArray(size(shape), dtype) as tf.TypedArray);
+}
 
 /** The guards installed, so that installing again (registration is idempotent) does not nest them. */
 const guards = new WeakSet<tf.KernelFunc>();
@@ -89,11 +117,7 @@ export function guardEmptyShapes(backendName: string): void {
       // Every kernel here gives its first input's dtype.
       const dtype = Object.values(args.inputs)[0]?.dtype;
       if (shape === undefined || dtype === undefined || dtype === "string") return current.kernelFunc(args);
-      const calls = new KernelCalls(args.backend as unknown as KernelBackendLike, backendName);
-      if (size(shape) === 0) return calls.backendMakeOutput(shape, dtype);
-      const zeros = calls.alloc(shape);
-      calls.heap(zeros).fill(0);
-      return zeros;
+      return zerosOn(args.backend as OutputMaker, shape, dtype);
     };
     guards.add(guarded);
     tf.unregisterKernel(kernelName, backendName);

@@ -172,13 +172,17 @@ YoloDataset.open(process.argv[1], { imgSize: 64, warn: (m) => warnings.push(m), 
   return JSON.parse(out.trim().split("\n").pop()!);
 }
 
-test("a read-only dataset folder: warned once, opened, nothing written", async () => {
+test("a read-only dataset folder: warned once, opened, nothing written (and the temporary directory's mode is left alone)", async () => {
+  const tmpMode = (await fs.stat(os.tmpdir())).mode;
   await withDataset(async (root, dataYaml) => {
     await fs.chmod(path.join(root, "labels"), 0o555);
     let r: { length: number; warnings: string[]; written: boolean };
     if (isRoot) {
-      // The child must be able to read the dataset and walk to it.
-      for (let d = root; d !== path.dirname(d) && d.startsWith(os.tmpdir()); d = path.dirname(d)) await fs.chmod(d, 0o755).catch(() => {});
+      // The child must be able to read the dataset and walk to it: the folders mkdtemp made
+      // inside the temporary directory, never that directory itself (0755 on /tmp took its
+      // world-writable bit, and apt-get update then failed for its unprivileged user).
+      const tmp = os.tmpdir() + path.sep;
+      for (let d = root; d.startsWith(tmp); d = path.dirname(d)) await fs.chmod(d, 0o755).catch(() => {});
       await fs.chmod(root, 0o755);
       r = await openAsUnprivileged(dataYaml);
     } else {
@@ -189,6 +193,7 @@ test("a read-only dataset folder: warned once, opened, nothing written", async (
     assert.match(r.warnings[0], /^train: WARNING ⚠️ Cache directory .+ is not writeable: EACCES/);
     assert.equal(r.written, false);
   });
+  assert.equal((await fs.stat(os.tmpdir())).mode.toString(8), tmpMode.toString(8));
 });
 
 test("labelCache: false neither reads nor writes the cache", async () => {

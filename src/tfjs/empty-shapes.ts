@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs";
 type Info = tf.TensorInfo;
 type Args = { inputs: Record<string, Info>; attrs: tf.NamedAttrMap };
 
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const size = tf.util.sizeFromShape;
 const empty = (...infos: (Info | undefined)[]) => infos.some((i) => i !== undefined && size(i.shape) === 0);
 
 function poolOutputShape(x: Info, attrs: tf.NamedAttrMap): number[] {
@@ -51,33 +51,33 @@ function reducedShape(x: Info, attrs: tf.NamedAttrMap): number[] {
   return keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
 }
 
+/** A pool's output shape where its input or output is empty. */
+function pooled({ inputs: { x }, attrs }: Args): number[] | undefined {
+  const out = poolOutputShape(x, attrs);
+  return empty(x) || size(out) === 0 ? out : undefined;
+}
+
+/** A convolution's output shape where its input, filter or output is empty. */
+function convolved({ inputs: { x, filter }, attrs }: Args, depthwise: boolean): number[] | undefined {
+  const out = convOutputShape(x, filter, attrs, depthwise);
+  return empty(x, filter) || size(out) === 0 ? out : undefined;
+}
+
 /**
  * For each kernel: the shape of the zero (or empty) tensor it answers with where an input or
  * its output has no elements, or undefined where it runs as usual.
  */
 const EMPTY_ANSWERS: Record<string, (args: Args) => number[] | undefined> = {
-  MaxPool: ({ inputs: { x }, attrs }) => {
-    const out = poolOutputShape(x, attrs);
-    return empty(x) || size(out) === 0 ? out : undefined;
-  },
-  AvgPool: ({ inputs: { x }, attrs }) => {
-    const out = poolOutputShape(x, attrs);
-    return empty(x) || size(out) === 0 ? out : undefined;
-  },
+  MaxPool: pooled,
+  AvgPool: pooled,
   MaxPoolGrad: ({ inputs: { dy, input } }) => (empty(dy, input) ? [...input.shape] : undefined),
   AvgPoolGrad: ({ inputs: { dy, input } }) => (empty(dy, input) ? [...input.shape] : undefined),
-  Conv2D: ({ inputs: { x, filter }, attrs }) => {
-    const out = convOutputShape(x, filter, attrs, false);
-    return empty(x, filter) || size(out) === 0 ? out : undefined;
-  },
+  Conv2D: (args) => convolved(args, false),
   Conv2DBackpropInput: ({ inputs: { dy, filter }, attrs }) =>
     empty(dy, filter) ? [...(attrs as unknown as tf.Conv2DBackpropInputAttrs).inputShape] : undefined,
   Conv2DBackpropFilter: ({ inputs: { x, dy }, attrs }) =>
     empty(x, dy) ? [...(attrs as unknown as tf.Conv2DBackpropFilterAttrs).filterShape] : undefined,
-  DepthwiseConv2dNative: ({ inputs: { x, filter }, attrs }) => {
-    const out = convOutputShape(x, filter, attrs, true);
-    return empty(x, filter) || size(out) === 0 ? out : undefined;
-  },
+  DepthwiseConv2dNative: (args) => convolved(args, true),
   // A sum over no elements is 0; so is a mean, as TensorFlow.js's cpu backend has it (PyTorch: NaN).
   Sum: ({ inputs: { x }, attrs }) => (empty(x) ? reducedShape(x, attrs) : undefined),
   Mean: ({ inputs: { x }, attrs }) => (empty(x) ? reducedShape(x, attrs) : undefined),

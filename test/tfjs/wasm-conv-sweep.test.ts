@@ -9,7 +9,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { switchBackend } from "../../src/tfjs";
-import { randomArray } from "../helpers/random-array";
+import { randomArray, uniformStream } from "../helpers/random-array";
 
 type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]];
 interface Geometry {
@@ -20,17 +20,9 @@ interface Geometry {
   pad: Pad;
 }
 
-/** A deterministic generator of small integers. */
-function integers(seed: number): (lo: number, hi: number) => number {
-  let state = seed >>> 0;
-  return (lo, hi) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return lo + Math.floor((state / 2 ** 32) * (hi - lo + 1));
-  };
-}
-
 function geometries(count: number, seed: number): Geometry[] {
-  const int = integers(seed);
+  const next = uniformStream(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)];
   return Array.from({ length: count }, () => {
     const depthwise = int(0, 4) === 0;

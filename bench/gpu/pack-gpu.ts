@@ -47,27 +47,44 @@ const SMOKE_ARGS = [
   "cpu",
 ];
 
-export const GPU_COMMAND =
-  "bash .gpu/unpack.sh && . /tmp/gpu-env.sh && export PATH=/tmp/gpu-node/bin:$PATH && cd .gpu/app && " +
-  "node dist/bench/gpu/train-step-gpu.js --batch 16 --size 640 --out $OUT/gpu-step.json";
+const UNPACKED = "bash .gpu/unpack.sh && . /tmp/gpu-env.sh && export PATH=/tmp/gpu-node/bin:$PATH && cd .gpu/app && ";
 
-/** Runs train-step-gpu.js from `appRoot` on SwiftShader at a tiny size; returns its table and the modules it loaded. */
+export const GPU_COMMAND = `${UNPACKED}node dist/bench/gpu/train-step-gpu.js --batch 16 --size 640 --out $OUT/gpu-step.json`;
+
+/**
+ * The same machine's CPU curve (the issue's 1 to 16 threads, where the cores exist), tfjs-lab's
+ * wasm next to the machine's PyTorch on its CPU: a second command, as the first nearly fills a
+ * call's 10 minutes.
+ */
+export const CPU_THREADS_COMMAND = `set -o pipefail && ${UNPACKED}node dist/bench/toolkit/train-threads.js --only yolov5n --rounds 2 --python python3 | tee $OUT/cpu-threads.md`;
+
+/** The smoke runs: the GPU script on SwiftShader, and the thread bench with its child processes. */
+const SMOKE_RUNS = [
+  ["dist/bench/gpu/train-step-gpu.js", ...SMOKE_ARGS],
+  ["dist/bench/toolkit/train-threads.js", "--only", "small", "--threads", "1,2", "--rounds", "1", "--warmup", "0", "--steps", "1"],
+];
+
+/** Runs the smoke runs from `appRoot`; returns their output and the modules they (and their children) loaded. */
 function smokeRun(appRoot: string, log: (s: string) => void): { table: string; modules: string[] } {
   const trace = path.join(os.tmpdir(), `tfjs-lab-gpu-modules-${process.pid}.txt`);
+  fs.rmSync(trace, { force: true });
   const env = { ...process.env, TFJS_LAB_TRACE_MODULES: trace };
   useSwiftShaderForTests(); // sets VK_DRIVER_FILES in this process; the child inherits it
   Object.assign(env, { VK_DRIVER_FILES: process.env.VK_DRIVER_FILES, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES });
-  log(`smoke run on SwiftShader from ${appRoot} (tiny size; minutes on 2 cores)`);
-  const r = spawnSync(process.execPath, [path.join(appRoot, "dist/bench/gpu/train-step-gpu.js"), ...SMOKE_ARGS], {
-    cwd: appRoot,
-    env,
-    encoding: "utf8",
-    timeout: 1_800_000,
+  log(`smoke runs on SwiftShader and wasm from ${appRoot} (tiny sizes; minutes on 2 cores)`);
+  const tables = SMOKE_RUNS.map(([script, ...args]) => {
+    const r = spawnSync(process.execPath, [path.join(appRoot, script), ...args], {
+      cwd: appRoot,
+      env,
+      encoding: "utf8",
+      timeout: 1_800_000,
+    });
+    if (r.status !== 0) throw new Error(`the smoke run of ${script} from ${appRoot} failed:\n${r.stderr}`);
+    return r.stdout.trim();
   });
-  if (r.status !== 0) throw new Error(`the smoke run from ${appRoot} failed:\n${r.stderr}`);
-  const modules = fs.readFileSync(trace, "utf8").split("\n").filter(Boolean);
+  const modules = [...new Set(fs.readFileSync(trace, "utf8").split("\n").filter(Boolean))];
   fs.rmSync(trace, { force: true });
-  return { table: r.stdout.trim(), modules };
+  return { table: tables.join("\n\n"), modules };
 }
 
 /**
@@ -131,6 +148,8 @@ function moduleFiles(loaded: string[]): string[] {
   }
   const wasmDir = path.join(nm, "@tensorflow/tfjs-backend-wasm/dist");
   for (const f of fs.readdirSync(wasmDir)) if (f.endsWith(".wasm")) files.add(path.relative(nm, path.join(wasmDir, f)));
+  // The threaded build's glue and worker load in worker threads, which the trace does not see.
+  files.add("@tensorflow/tfjs-backend-wasm/wasm-out");
   return [...files, ...whole].sort();
 }
 
@@ -203,6 +222,9 @@ export async function prepareGpuBench(log: (s: string) => void = (s) => process.
     `    ${GPU_COMMAND}`,
     "",
     "It prints the WebGPU vs PyTorch CUDA step time and memory, with ratios, and writes them to $OUT/gpu-step.json.",
+    "Then, on the same warm machine, the CPU curve up to its cores (tfjs-lab wasm vs PyTorch CPU at each count):",
+    "",
+    `    ${CPU_THREADS_COMMAND}`,
   ].join("\n");
 }
 

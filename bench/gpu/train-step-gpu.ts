@@ -14,6 +14,7 @@ import * as lab from "../../src";
 import { deviceWorkDone } from "../../src/tfjs/webgpu/device-fence";
 import { stockWebgpuKernel, webgpuDeviceMemory } from "../../src/tfjs/webgpu";
 import { withStockWebgpuKernel, type KernelArgs, type KernelFunc } from "../../src/tfjs/webgpu/kernel-replacements";
+import { appendLoadedModules } from "../module-trace";
 
 export interface GpuBenchOptions {
   batch: number;
@@ -244,7 +245,7 @@ if (require.main === module) {
   gpuTrainStepBench(parseArgs(process.argv.slice(2))).then(
     (table) => {
       process.stdout.write(`${table}\n`);
-      if (process.env.TFJS_LAB_TRACE_MODULES) fs.writeFileSync(process.env.TFJS_LAB_TRACE_MODULES, Object.keys(require.cache).join("\n"));
+      appendLoadedModules();
       process.exit(0);
     },
     (e) => {

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, switchBackend } from "../../src/tfjs";
 import { smallClassifier } from "./small-classifier";
 import { watchWasmHeap } from "../../src/tfjs/wasm-heap-watch";
+import { appendLoadedModules } from "../module-trace";
 
 export interface BenchWorkload {
   model: "small" | "yolov5n";
@@ -281,9 +282,10 @@ function parseArgs(argv: string[]): TrainStepBenchOptions {
     else if (argv[i] === "--memory") opts.memory = true;
     else if (argv[i] === "--json") opts.json = true;
     else if (argv[i] === "--torch-threads") opts.torchThreads = argv[++i].split(",").filter(Boolean).map(Number);
+    else if (argv[i] === "--python") opts.python = argv[++i];
     else
       throw new Error(
-        `unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--rounds N] [--memory] [--json] [--torch-threads 1,2]`,
+        `unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--rounds N] [--memory] [--json] [--torch-threads 1,2] [--python /usr/bin/python3]`,
       );
   }
   return opts;
@@ -292,7 +294,10 @@ function parseArgs(argv: string[]): TrainStepBenchOptions {
 if (require.main === module) {
   const opts = parseArgs(process.argv.slice(2));
   runTrainStepBench(opts.json ? { ...opts, log: (l) => process.stderr.write(`${l}\n`) } : opts)
-    .then((rows) => console.log(opts.json ? rows.map((r) => JSON.stringify(r)).join("\n") : `\n${formatTable(rows)}`))
+    .then((rows) => {
+      console.log(opts.json ? rows.map((r) => JSON.stringify(r)).join("\n") : `\n${formatTable(rows)}`);
+      appendLoadedModules();
+    })
     .catch((err) => {
       console.error(err instanceof Error ? err.message : err);
       process.exit(1);

@@ -5,11 +5,12 @@
 // `rounds` rounds: each figure is the median of its rounds' medians and each round's ratio is
 // printed, because on a shared machine the load moves within minutes. One step's peak tensor
 // memory (above what was held before the step) is measured on both sides in the first round.
-//   node dist/bench/toolkit/train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N]
+//   node dist/bench/toolkit/train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N] [--python /usr/bin/python3]
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type BenchRow, torchRun, WORKLOADS } from "./train-step";
+import { appendLoadedModules } from "../module-trace";
 
 export interface ThreadsBenchOptions {
   rounds?: number;
@@ -17,6 +18,8 @@ export interface ThreadsBenchOptions {
   only?: string;
   steps?: number;
   warmup?: number;
+  /** The Python with PyTorch (Debian's /usr/bin/python3 unless given). */
+  python?: string;
   log?: (line: string) => void;
 }
 
@@ -107,7 +110,7 @@ export async function runThreadsBench(opts: ThreadsBenchOptions = {}): Promise<T
         const entry = perCount.get(t)!;
         const memory = round === 0;
         const ours = tfjsRun(w.model, t, opts, memory);
-        const torch = torchRun(w, t, { steps: opts.steps, warmup: opts.warmup, memory });
+        const torch = torchRun(w, t, { steps: opts.steps, warmup: opts.warmup, memory, python: opts.python });
         if (ours.row?.medianMs !== undefined) {
           entry.tfjs.push(ours.row.medianMs);
           entry.row.tfjsThreads = ours.row.threads;
@@ -163,9 +166,10 @@ function parseArgs(argv: string[]): ThreadsBenchOptions {
     else if (argv[i] === "--only") opts.only = argv[++i];
     else if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
     else if (argv[i] === "--warmup") opts.warmup = Number(argv[++i]);
+    else if (argv[i] === "--python") opts.python = argv[++i];
     else
       throw new Error(
-        `unknown argument ${argv[i]}; usage: train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N]`,
+        `unknown argument ${argv[i]}; usage: train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N] [--python /usr/bin/python3]`,
       );
   }
   return opts;
@@ -174,7 +178,14 @@ function parseArgs(argv: string[]): ThreadsBenchOptions {
 if (require.main === module) {
   const opts = parseArgs(process.argv.slice(2));
   runThreadsBench({ ...opts, log: (l) => process.stderr.write(`${l}\n`) })
-    .then((rows) => console.log(`\n${formatThreadsTable(rows)}`))
+    .then((rows) => {
+      console.log(`\n${formatThreadsTable(rows)}`);
+      appendLoadedModules();
+      // A missing figure, or tfjs-lab on fewer threads than asked (the table says which), fails the
+      // command, so that the GPU package's smoke run sees a file the package lacks.
+      const short = (r: ThreadsRow) => r.tfjsMs === undefined || r.torchMs === undefined || (r.tfjsThreads ?? r.threads) !== r.threads;
+      if (rows.some(short)) process.exitCode = 1;
+    })
     .catch((err) => {
       console.error(err instanceof Error ? err.message : err);
       process.exit(1);

@@ -53,8 +53,8 @@ export const GPU_COMMAND = `${UNPACKED}node dist/bench/gpu/train-step-gpu.js --b
 
 /**
  * The same machine's CPU curve (the issue's 1 to 16 threads, where the cores exist), tfjs-lab's
- * wasm next to the machine's PyTorch on its CPU: a second command, as the first nearly fills a
- * call's 10 minutes.
+ * wasm next to the machine's PyTorch on its CPU: a command of its own, so that each stays
+ * within one device call's 10 minutes (neither has run there yet).
  */
 export const CPU_THREADS_COMMAND = `set -o pipefail && ${UNPACKED}node dist/bench/toolkit/train-threads.js --only yolov5n --rounds 2 --python python3 | tee $OUT/cpu-threads.md`;
 

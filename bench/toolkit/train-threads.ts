@@ -138,14 +138,18 @@ export async function runThreadsBench(opts: ThreadsBenchOptions = {}): Promise<T
 
 const mib = (b?: number) => (b === undefined ? "" : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
+/** Whether tfjs-lab's backend ran fewer threads than the row's count (its threaded build did not start). */
+function ranFewerThreads(r: ThreadsRow): boolean {
+  return r.tfjsThreads !== undefined && r.tfjsThreads !== r.threads;
+}
+
 export function formatThreadsTable(rows: ThreadsRow[]): string {
   const lines = [
     "| model | threads | tfjs-lab wasm, ms | PyTorch, ms | ratio (each round) | peak step memory, tfjs-lab | PyTorch | ratio |",
     "|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
-    const threads =
-      r.tfjsThreads !== undefined && r.tfjsThreads !== r.threads ? `${r.threads} (tfjs-lab ${r.tfjsThreads})` : `${r.threads}`;
+    const threads = ranFewerThreads(r) ? `${r.threads} (tfjs-lab ${r.tfjsThreads})` : `${r.threads}`;
     const ratio =
       r.tfjsMs !== undefined && r.torchMs
         ? `**${(r.tfjsMs / r.torchMs).toFixed(2)}x** (${r.roundRatios.map((x) => x.toFixed(2)).join(", ")})`
@@ -183,7 +187,7 @@ if (require.main === module) {
       appendLoadedModules();
       // A missing figure, or tfjs-lab on fewer threads than asked (the table says which), fails the
       // command, so that the GPU package's smoke run sees a file the package lacks.
-      const short = (r: ThreadsRow) => r.tfjsMs === undefined || r.torchMs === undefined || (r.tfjsThreads ?? r.threads) !== r.threads;
+      const short = (r: ThreadsRow) => r.tfjsMs === undefined || r.torchMs === undefined || ranFewerThreads(r);
       if (rows.some(short)) process.exitCode = 1;
     })
     .catch((err) => {

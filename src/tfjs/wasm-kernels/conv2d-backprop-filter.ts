@@ -10,9 +10,11 @@ import { convGeometry } from "./conv-geometry";
 import { backpropFilterOuter, outerFilterGradientApplies } from "./conv2d-backprop-filter-outer";
 import { backpropFilterGemm, filterGemmPays, gemmConvGrads } from "./gemm-conv-grads";
 import type { Info, KernelCalls } from "./kernel-calls";
+import { winogradApplies, winogradFilterGradient } from "./winograd-conv";
 
 export function conv2dBackpropFilter(calls: KernelCalls, x: Info, dy: Info, attrs: tf.Conv2DBackpropFilterAttrs): Info {
   const g = convGeometry(x.shape, attrs.filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode, false, attrs.dataFormat);
+  if (winogradApplies(calls, g, dy.shape[3])) return winogradFilterGradient(calls, x, dy, g);
   if (outerFilterGradientApplies(calls, g, dy.shape[3])) return backpropFilterOuter(calls, x, dy, g);
   if (gemmConvGrads.filter && calls.hasHeap && filterGemmPays(g, dy.shape[3])) return backpropFilterGemm(calls, x, dy, g);
   return calls.scoped((tmp) => {

@@ -11,6 +11,7 @@ import { backpropInputGemm, gemmConvGrads, inputGemmPays } from "./gemm-conv-gra
 import { backpropInputScatter, scatterInputGradientApplies } from "./conv2d-backprop-input-scatter";
 import type { Info, KernelCalls } from "./kernel-calls";
 import { cropForNegativePads } from "./upsample-zeros";
+import { winogradApplies, winogradInputGradient } from "./winograd-conv";
 
 /** The taps of one phase along one axis: first tap, count, and the conv's leading pad. */
 interface PhaseTaps {
@@ -85,6 +86,7 @@ function phaseGradient(
 export function conv2dBackpropInput(calls: KernelCalls, dy: Info, filter: Info, attrs: tf.Conv2DBackpropInputAttrs): Info {
   const g = convGeometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, false, attrs.dataFormat);
   const [sh, sw] = [g.strideHeight, g.strideWidth];
+  if (winogradApplies(calls, g, dy.shape[3])) return winogradInputGradient(calls, dy, filter, g);
   if (scatterInputGradientApplies(calls, g)) return backpropInputScatter(calls, dy, filter, g);
   if (gemmConvGrads.input && calls.hasHeap && inputGemmPays(g, filter.shape[3])) return backpropInputGemm(calls, dy, filter, g);
   const rowPhases = Array.from({ length: sh }, (_, a) => phaseTaps(a, sh, g.filterHeight, g.padTop, g.inHeight));

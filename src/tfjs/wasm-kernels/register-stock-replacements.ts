@@ -13,6 +13,7 @@ import { resizeNearestGradHeap } from "./resize-nearest-grad";
 import { concatHeap, sliceHeap, splitVHeap } from "./slice";
 import { sameShapeBinary } from "./same-shape-binary";
 import { conv2dRows, conv2dRowsGeometry, rowConvForwardApplies } from "./conv2d-forward-rows";
+import { winogradApplies, winogradConv2d } from "./winograd-conv";
 
 function registerLeadingAxesReduction(kernelName: "Sum" | "Mean", backendName: string): void {
   replaceKernel(kernelName, backendName, (stock) => (args) => {
@@ -86,7 +87,9 @@ export function replaceSlowStockKernels(backendName: string): void {
   registerWithFallback("Conv2D", backendName, (calls, { inputs, attrs }) => {
     const [x, filter] = [inputs.x as tf.TensorInfo, inputs.filter as tf.TensorInfo];
     const g = conv2dRowsGeometry(x, filter, attrs as unknown as tf.Conv2DAttrs);
-    return g && rowConvForwardApplies(calls, g) ? conv2dRows(calls, x, filter, g) : undefined;
+    if (!g) return undefined;
+    if (winogradApplies(calls, g, filter.shape[3])) return winogradConv2d(calls, x, filter, g);
+    return rowConvForwardApplies(calls, g) ? conv2dRows(calls, x, filter, g) : undefined;
   });
   registerWithFallback("FusedBatchNorm", backendName, (calls, { inputs, attrs }) =>
     batchNormAsDepthwise(calls, inputs as unknown as BatchNormInputs, (attrs as unknown as tf.FusedBatchNormAttrs).varianceEpsilon),

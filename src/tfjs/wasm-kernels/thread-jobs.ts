@@ -3,6 +3,7 @@
 // same table, so a part runs the same code wherever it runs.
 // Imports nothing that loads TensorFlow.js: kernel-thread-worker.ts reads this table.
 import { decodeConvJob, runConvJobPart } from "./conv-job";
+import { decodeWinogradJob, runWinogradPart } from "./winograd-job";
 import {
   channelAffinePart,
   channelAffineActivationPart,
@@ -63,6 +64,13 @@ export const THREAD_JOBS: ThreadJob[] = [
   },
   { name: "strided copy", runPart: (kernelsFor, _memory, payload, part, parts) => copyRunsPart(kernelsFor(false), payload, part, parts) },
   { name: "MaxPoolGrad", runPart: (kernelsFor, _memory, payload, part, parts) => maxPoolGradPart(kernelsFor(false), payload, part, parts) },
+  {
+    name: "Winograd convolution",
+    runPart: (kernelsFor, memory, payload, part, parts) => {
+      const job = decodeWinogradJob(payload);
+      runWinogradPart(kernelsFor(job.fused), memory, job, part, parts);
+    },
+  },
 ];
 
 export const CONV_THREAD_JOB = 0;
@@ -76,3 +84,4 @@ export const ACTIVATION_CHANNEL_SUMS_THREAD_JOB = 7;
 export const SAME_SHAPE_BINARY_THREAD_JOB = 8;
 export const COPY_RUNS_THREAD_JOB = 9;
 export const MAX_POOL_GRAD_THREAD_JOB = 10;
+export const WINOGRAD_THREAD_JOB = 11;

@@ -78,6 +78,61 @@ export interface SimdKernels {
     padLeft: number,
   ): void;
   copyRuns(src: number, srcStride: number, dst: number, dstStride: number, runBytes: number, count: number): void;
+  /** Winograd F(2x2, 3x3)'s transforms (winograd-wat.ts). */
+  winogradGatherInput(
+    src: number,
+    height: number,
+    width: number,
+    channels: number,
+    padTop: number,
+    padLeft: number,
+    tilesY: number,
+    tilesX: number,
+    tile0: number,
+    count: number,
+    dst: number,
+    planeBytes: number,
+    zeros: number,
+  ): void;
+  winogradGatherGrad(
+    src: number,
+    height: number,
+    width: number,
+    channels: number,
+    padTop: number,
+    padLeft: number,
+    tilesY: number,
+    tilesX: number,
+    tile0: number,
+    count: number,
+    dst: number,
+    planeBytes: number,
+    zeros: number,
+  ): void;
+  winogradScatterOutput(
+    src: number,
+    planeBytes: number,
+    channels: number,
+    tilesY: number,
+    tilesX: number,
+    tile0: number,
+    count: number,
+    dst: number,
+    height: number,
+    width: number,
+    trash: number,
+  ): void;
+  winogradFilterMap(
+    src: number,
+    srcStride: number,
+    dst: number,
+    dstStride: number,
+    coefs: number,
+    rowsOut: number,
+    rowsIn: number,
+    count: number,
+  ): void;
+  zeroBytes(at: number, bytes: number): void;
 }
 
 /** For tests and benchmarks: force the plain (false) or fused (true) kernels; unset, the engine decides. */

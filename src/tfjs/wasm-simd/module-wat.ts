@@ -11,6 +11,7 @@ import { copyRunsFunctions } from "./copy-runs-wat";
 import { channelScaleShiftFunctions } from "./channel-scale-shift-wat";
 import { binaryFunctions } from "./binary-wat";
 import { maxPoolGradFunctions } from "./max-pool-grad-wat";
+import { winogradFunctions } from "./winograd-wat";
 import { fusedMultiplyAdd, separateMultiplyAdd } from "./multiply-add";
 
 /**
@@ -35,6 +36,7 @@ ${copyRunsFunctions()}
 ${channelScaleShiftFunctions()}
 ${binaryFunctions()}
 ${maxPoolGradFunctions()}
+${winogradFunctions()}
 )`;
 }
 

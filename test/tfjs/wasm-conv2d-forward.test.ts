@@ -12,6 +12,7 @@ import { registerWasmKernels } from "../../src/tfjs/wasm-kernels/register";
 import { rowConvForward, rowConvForwardApplies, conv2dRowsGeometry } from "../../src/tfjs/wasm-kernels/conv2d-forward-rows";
 import { type KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { simdKernelChoice } from "../../src/tfjs/wasm-simd/load";
+import { winogradConv } from "../../src/tfjs/wasm-kernels/winograd-conv";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
 import { type ConvCase as Case, convCaseLabel as label } from "../helpers/conv-gradients";
@@ -24,10 +25,13 @@ before(async () => {
   registerWasmKernels();
   simdKernelChoice.fused = true;
   rowConvForward.minDepth = 0;
+  // The direct kernel on every shape here: 3x3 stride 1 would otherwise go to Winograd (wasm-winograd.test.ts).
+  winogradConv.enabled = false;
 });
 after(() => {
   Object.assign(rowConvForward, defaults);
   delete simdKernelChoice.fused;
+  winogradConv.enabled = true;
 });
 
 /** conv2d(x, w) of seeded x and w on `backend`; `dilation` 1 unless given. */

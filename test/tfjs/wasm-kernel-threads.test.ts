@@ -28,6 +28,7 @@ import { silu } from "../../src/toolkit/ops/silu";
 import { batchNormTrain } from "../../src/toolkit/ops";
 import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
 import { filterImageChunks } from "../../src/tfjs/wasm-kernels/conv-job";
+import { winogradConv } from "../../src/tfjs/wasm-kernels/winograd-conv";
 import { closeAbandonedTfScopes } from "../../src/tfjs/scope-recovery";
 import { assertClose, assertSameBits } from "../helpers/assert-close";
 import { type ConvCase, convCaseLabel, convGradients, type Pad } from "../helpers/conv-gradients";
@@ -46,11 +47,14 @@ before(async () => {
   convThreads.minFlopsPerPart = 0;
   Object.assign(filterImageChunks, { minFlops: 0, minPixels: 0 });
   elementwiseThreads.minValuesPerPart = 0;
+  // The direct kernels' jobs on every shape here (Winograd's threads: wasm-winograd.test.ts).
+  winogradConv.enabled = false;
 });
 after(() => {
   Object.assign(convThreads, defaults);
   Object.assign(filterImageChunks, chunkDefaults);
   Object.assign(elementwiseThreads, elementwiseDefaults);
+  winogradConv.enabled = true;
 });
 
 const CASES: ConvCase[] = [
@@ -135,6 +139,7 @@ test("the threaded backend starts kernel threads for every thread, and the backe
     rowsPerTile: 4,
     fused: true,
     zeroWritten: true,
+    stores: false,
   };
   assert.deepEqual(
     convJobParts(calls(), job),
@@ -312,6 +317,7 @@ test("a filter gradient in chunks of images: the same bits on 1 thread (chunks i
     const { filterImageChunks, filterGradientImageChunks } = require(${JSON.stringify(require.resolve("../../src/tfjs/wasm-kernels/conv-job"))});
     const { convGeometry } = require(${JSON.stringify(require.resolve("../../src/tfjs/wasm-kernels/conv-geometry"))});
     Object.assign(filterImageChunks, { minFlops: 0, minPixels: 0 });
+    require(${JSON.stringify(require.resolve("../../src/tfjs/wasm-kernels/winograd-conv"))}).winogradConv.enabled = false;
     (async () => {
       await lab.initBackend({ prefer: "wasm" });
       const dw = (co) => tf.tidy(() => {

@@ -16,6 +16,9 @@ import { convGeometry } from "../../src/tfjs/wasm-kernels/conv-geometry";
 import { type KernelBackendLike, KernelCalls } from "../../src/tfjs/wasm-kernels/kernel-calls";
 import { simdKernelsFor } from "../../src/tfjs/wasm-simd/load";
 import { enableRelaxedSimd } from "../../src/tfjs/wasm-simd/relaxed-simd";
+import { winogradConv } from "../../src/tfjs/wasm-kernels/winograd-conv";
+import { conv2dRows } from "../../src/tfjs/wasm-kernels/conv2d-forward-rows";
+import { backpropInputScatter } from "../../src/tfjs/wasm-kernels/conv2d-backprop-input-scatter";
 import { switchBackend } from "../../src/tfjs";
 import { assertClose } from "../helpers/assert-close";
 import { type ConvCase as Case, convCaseLabel as label, convGradients } from "../helpers/conv-gradients";
@@ -27,10 +30,13 @@ const scatterDefaults = { ...scatterInputGradient };
 before(async () => {
   await switchBackend("wasm");
   registerWasmKernels();
+  // The direct kernels on every shape here: 3x3 stride 1 would otherwise go to Winograd (wasm-winograd.test.ts).
+  winogradConv.enabled = false;
 });
 after(() => {
   Object.assign(outerFilterGradient, defaults);
   Object.assign(scatterInputGradient, scatterDefaults);
+  winogradConv.enabled = true;
 });
 
 /** Both builds of the GEMM-like kernels; Node >= 20 has relaxed SIMD (behind a flag on 20, which enableRelaxedSimd sets). */
@@ -397,4 +403,36 @@ test("threaded wasm build (shared memory): the shared variant loads, the filter 
   assert.equal(result.input, true, "the input gradient takes our kernel (kernel threads started)");
   assert.equal(result.forward, true, "the forward convolution takes our kernel (kernel threads started)");
   assert.ok(result.worst <= 1e-4, `max relative difference ${result.worst}`);
+});
+
+test("1x1 convolutions store their products (forward at strides 1 and 2, input gradient at 1) into outputs allocated full of NaNs: every value written; at stride 2 dx's unseen pixels are zeroed", () => {
+  // Every tensor our kernels allocate starts as NaNs, so a value the kernel skips shows.
+  class PoisonedCalls extends KernelCalls {
+    override alloc(shape: number[]): tf.TensorInfo {
+      const info = super.alloc(shape);
+      this.heap(info).fill(Number.NaN);
+      return info;
+    }
+  }
+  const k = new PoisonedCalls(tf.backend() as unknown as KernelBackendLike, "wasm");
+  const read = (out: tf.TensorInfo) => {
+    const values = Float32Array.from(k.heap(out));
+    k.free(out);
+    return values;
+  };
+  for (const s of [1, 2]) {
+    const c: Case = { n: 2, h: 6, w: 7, ci: 8, co: 12, k: 1, s, pad: "valid" };
+    const g = geometry(c);
+    const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
+    const w = tf.tensor4d(randomArray(c.ci * c.co, 2), [1, 1, c.ci, c.co]);
+    const dy = tf.tensor4d(randomArray(c.n * g.outHeight * g.outWidth * c.co, 3), [c.n, g.outHeight, g.outWidth, c.co]);
+    const y = read(conv2dRows(k, x, w, g));
+    const dx = read(backpropInputScatter(k, dy, w, g));
+    const expectedY = tf.conv2d(x, w, s, "valid").dataSync() as Float32Array;
+    const expectedDx = tf.conv2dTranspose(dy, w, [c.n, c.h, c.w, c.ci], s, "valid").dataSync() as Float32Array;
+    assert.ok(!y.some(Number.isNaN) && !dx.some(Number.isNaN), `stride ${s}: no value left unwritten`);
+    assertClose(y, expectedY, `y, stride ${s}`);
+    assertClose(dx, expectedDx, `dx, stride ${s}`);
+    tf.dispose([x, w, dy]);
+  }
 });

@@ -46,6 +46,8 @@ export interface ConvJob {
    * the zeroing runs on the threads too. Only where every part has whole images (run-conv-job.ts).
    */
   zeroWritten: boolean;
+  /** Whether rowScatter stores its products rather than adding them (convJobStores: then nothing needs zeroing). */
+  stores: boolean;
   /** Segment lists: part p's starts at segmentsAt + p * segmentsLength * 4. */
   segmentsAt: number;
   segmentsLength: number;
@@ -118,6 +120,18 @@ export function convJobChannels(job: ConvJob, part: number, parts: number): [num
   return [c0, c1];
 }
 
+/**
+ * Whether one segment covers every value of the job's output exactly once, so that the
+ * kernel can store its products into memory nothing zeroed: 1x1 filters without padding,
+ * forward at any stride, the input gradient at stride 1 (at stride 2 some dx pixels take no
+ * product). On YOLOv5n's 1x1 shapes that drops a pass over the output and the read of it.
+ */
+export function convJobStores(kind: ConvJobKind, g: ConvGeometry): boolean {
+  if (g.filterHeight !== 1 || g.filterWidth !== 1 || g.padTop !== 0 || g.padLeft !== 0) return false;
+  if (kind === "forward") return true;
+  return kind === "inputGradient" && g.strideHeight === 1 && g.strideWidth === 1;
+}
+
 /** Zeroes images [n0, n1) of the tensor a forward (y) or input-gradient (dx) job sums into. */
 export function zeroWrittenImages(
   memory: WebAssembly.Memory,
@@ -166,6 +180,7 @@ export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory,
             c0,
             c1,
             rowsPerTile,
+            job.stores ? 1 : 0,
           ),
         images,
       );
@@ -192,6 +207,7 @@ export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory,
               0,
               filterColumns * C,
               rowsPerTile,
+              job.stores ? 1 : 0,
             );
             return;
           }
@@ -207,6 +223,7 @@ export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory,
               j * C + c0,
               j * C + c1,
               rowsPerTile,
+              job.stores ? 1 : 0,
             );
           }
         },
@@ -277,7 +294,7 @@ const GEOMETRY_KEYS = [
   "padLeft",
 ] as const;
 /** Int32 values of an encoded job. */
-export const CONV_JOB_LENGTH = 1 + GEOMETRY_KEYS.length + 11;
+export const CONV_JOB_LENGTH = 1 + GEOMETRY_KEYS.length + 12;
 
 /** The job as int32s (addresses wrap above 2 GiB; decodeConvJob reads them unsigned). */
 export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
@@ -296,6 +313,7 @@ export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
       job.zeroWritten ? 1 : 0,
       job.segmentsAt,
       job.segmentsLength,
+      job.stores ? 1 : 0,
     ],
     at,
   );
@@ -319,5 +337,6 @@ export function decodeConvJob(from: Int32Array, at = 0): ConvJob {
     zeroWritten: v(o + 8) === 1,
     segmentsAt: v(o + 9) >>> 0,
     segmentsLength: v(o + 10),
+    stores: v(o + 11) === 1,
   };
 }

@@ -61,6 +61,7 @@ export function backpropFilterOuter(calls: KernelCalls, x: Info, dy: Info, g: Co
       rowsPerTile: 4,
       fused: simdKernelsFused(),
       zeroWritten: false,
+      stores: false,
     });
     if (chunks > 1) {
       // ((copy 0 + copy 1) + copy 2) ...: into dW itself, or into copy 0 to transpose from.

@@ -10,6 +10,7 @@ import type { ConvGeometry } from "./conv-geometry";
 import { rowsPerCall } from "./conv-row-runs";
 import type { Info, KernelCalls } from "./kernel-calls";
 import { runConvJob, singleThreadOrKernelThreads } from "./run-conv-job";
+import { convJobStores } from "./conv-job";
 import { simdKernelsFused } from "../wasm-simd/load";
 
 /** Switches for tests and benchmarks, as for the outer-product filter gradient. */
@@ -54,7 +55,8 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
       rowsPerChunk,
       rowsPerTile,
       fused: simdKernelsFused(),
-      zeroWritten: true,
+      zeroWritten: !convJobStores("inputGradient", g),
+      stores: convJobStores("inputGradient", g),
     });
     return dx;
   });

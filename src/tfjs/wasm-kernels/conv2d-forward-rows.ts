@@ -12,6 +12,7 @@ import { convGeometry, type ConvGeometry } from "./conv-geometry";
 import { rowsPerCall } from "./conv-row-runs";
 import type { Info, KernelCalls } from "./kernel-calls";
 import { runConvJob, singleThreadOrKernelThreads } from "./run-conv-job";
+import { convJobStores } from "./conv-job";
 import { simdKernelsFused } from "../wasm-simd/load";
 
 /**
@@ -74,7 +75,8 @@ function conv2dRowsInto(calls: KernelCalls, x: Info, filter: Info, g: ConvGeomet
     rowsPerChunk,
     rowsPerTile: 4,
     fused: simdKernelsFused(),
-    zeroWritten: true,
+    zeroWritten: !convJobStores("forward", g),
+    stores: convJobStores("forward", g),
   });
   return y;
 }

@@ -107,10 +107,9 @@ export function runWinogradPart(kernels: SimdKernels, memory: WebAssembly.Memory
     );
     for (let p = 0; p < PLANES; p++) list.set([planesIn + p * inPlane, planesOut + p * outPlane, count], 3 * p);
     if (job.kind === "output") {
-      // M[p] = V[p] (count x C) times U[p] (C x co), then its 2x2 pixels.
-      kernels.zeroBytes(planesOut, PLANES * outPlane);
+      // M[p] = V[p] (count x C) times U[p] (C x co), stored, then its 2x2 pixels.
       for (let p = 0; p < PLANES; p++)
-        kernels.rowScatterColumns(segments + 12 * p, 1, co * F32, C * F32, job.filterAt + p * pairBytes, co * F32, C, 0, co, 4);
+        kernels.rowScatterColumns(segments + 12 * p, 1, co * F32, C * F32, job.filterAt + p * pairBytes, co * F32, C, 0, co, 4, 1);
       kernels.winogradScatterOutput(planesOut, outPlane, co, tilesY, tilesX, b, count, job.outAt, job.outHeight, job.outWidth, trash);
     } else {
       // acc[p] (C x co) += V[p]^T Z[p], Z = A dy A^T of the same tiles.

@@ -34,7 +34,7 @@ export interface SimdKernels {
     width: number,
     rowsPerTile: number,
   ): void;
-  /** rowScatter on columns [nBegin, nEnd) of C's rows (and B's) only. */
+  /** rowScatter on columns [nBegin, nEnd) of C's rows (and B's) only; `store` 1: C = the products (not +=). */
   rowScatterColumns(
     segments: number,
     segmentCount: number,
@@ -46,6 +46,7 @@ export interface SimdKernels {
     nBegin: number,
     nEnd: number,
     rowsPerTile: number,
+    store: number,
   ): void;
   silu(x: number, out: number, count: number): void;
   siluGrad(dy: number, x: number, out: number, count: number): void;

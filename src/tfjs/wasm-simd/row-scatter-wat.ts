@@ -26,11 +26,14 @@ function tileFunction(rows: number, vectors: number, madd: MultiplyAdd): string 
   const each = (f: (r: number, v: number) => string) => pixels.flatMap((r) => Array.from({ length: vectors }, (_, v) => f(r, v)));
   return [
     `(func $scatterTile${rows}x${vectors} ${pixels.map((r) => `(param $c${r} i32)`).join(" ")} ${pixels.map((r) => `(param $a${r} i32)`).join(" ")}`,
-    `    (param $b i32) (param $ldb i32) (param $k i32)`,
+    `    (param $b i32) (param $ldb i32) (param $k i32) (param $store i32)`,
     `  (local $o i32) (local $x v128)`,
     ...Array.from({ length: vectors }, (_, v) => `  (local $b${v} v128)`),
     ...each((r, v) => `  (local ${acc(r, v)} v128)`),
-    ...each((r, v) => `  (local.set ${acc(r, v)} (v128.load offset=${16 * v} (local.get $c${r})))`),
+    // Storing, the accumulators start at zero (v128 locals do) and C is not read.
+    `  (if (i32.eqz (local.get $store)) (then`,
+    ...each((r, v) => `    (local.set ${acc(r, v)} (v128.load offset=${16 * v} (local.get $c${r})))`),
+    `  ))`,
     `  (local.set $o (i32.const 0))`,
     `  (loop $sum`,
     ...Array.from({ length: vectors }, (_, v) => `    (local.set $b${v} (v128.load offset=${16 * v} (local.get $b)))`),
@@ -52,7 +55,7 @@ function tileFunction(rows: number, vectors: number, madd: MultiplyAdd): string 
 /** All pixels of every segment for the columns [$n0, $n0 + 4 * vectors): 4 at a time where allowed, then one at a time. */
 function columnStrip(vectors: number): string {
   const slots = Array.from({ length: TILE }, (_, r) => r);
-  const bArgs = `(i32.add (local.get $b) (local.get $off)) (local.get $ldb) (local.get $kBytes)`;
+  const bArgs = `(i32.add (local.get $b) (local.get $off)) (local.get $ldb) (local.get $kBytes) (local.get $store)`;
   const single = (c: string, a: string) => `(call $scatterTile1x${vectors} ${c} ${a} ${bArgs})`;
   const quad = `(call $scatterTile${TILE}x${vectors} ${slots.map((r) => `(local.get $pc${r})`).join(" ")} ${slots.map((r) => `(local.get $pa${r})`).join(" ")} ${bArgs})`;
   const step = (base: string, stride: string, r: number) =>
@@ -100,7 +103,9 @@ function columnStrip(vectors: number): string {
 /**
  * The tile functions and the exported `rowScatter` (columns [0, width) of C's rows) and
  * `rowScatterColumns` (columns [nBegin, nEnd): the share of one thread, kernel-threads.ts);
- * width, and nEnd - nBegin, multiples of 4, k >= 1.
+ * width, and nEnd - nBegin, multiples of 4, k >= 1. rowScatterColumns with `store` 1 writes
+ * the products instead of adding them, for outputs every value of which one segment covers
+ * once (1x1 convolutions, Winograd's planes): C need not be zeroed, nor read.
  */
 export function rowScatterFunctions(madd: MultiplyAdd): string {
   return `${tileFunction(TILE, 2, madd)}
@@ -110,9 +115,9 @@ ${tileFunction(1, 1, madd)}
 (func (export "rowScatter") (param $segs i32) (param $nsegs i32) (param $ldc i32) (param $lda i32)
     (param $b i32) (param $ldb i32) (param $k i32) (param $width i32) (param $rowsPerTile i32)
   (call $rowScatterColumns (local.get $segs) (local.get $nsegs) (local.get $ldc) (local.get $lda)
-    (local.get $b) (local.get $ldb) (local.get $k) (i32.const 0) (local.get $width) (local.get $rowsPerTile)))
+    (local.get $b) (local.get $ldb) (local.get $k) (i32.const 0) (local.get $width) (local.get $rowsPerTile) (i32.const 0)))
 (func $rowScatterColumns (export "rowScatterColumns") (param $segs i32) (param $nsegs i32) (param $ldc i32) (param $lda i32)
-    (param $b i32) (param $ldb i32) (param $k i32) (param $nBegin i32) (param $nEnd i32) (param $rowsPerTile i32)
+    (param $b i32) (param $ldb i32) (param $k i32) (param $nBegin i32) (param $nEnd i32) (param $rowsPerTile i32) (param $store i32)
   (local $n0 i32) (local $off i32) (local $s i32) (local $seg i32) (local $ap i32) (local $cp i32) (local $left i32)
   (local $kBytes i32) (local $filled i32)
   ${Array.from({ length: TILE }, (_, r) => `(local $pa${r} i32) (local $pc${r} i32)`).join(" ")}

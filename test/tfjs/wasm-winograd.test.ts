@@ -166,6 +166,19 @@ test("Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter reach Winograd for 3x
   }
 });
 
+test("TFJS_LAB_WINOGRAD=0 turns Winograd off for the process; unset, it is on", () => {
+  const script = `console.log(require(${JSON.stringify(require.resolve("../../src/tfjs/wasm-kernels/winograd-conv"))}).winogradConv.enabled)`;
+  const enabled = (value: string | undefined) => {
+    const env = { ...process.env };
+    delete env.TFJS_LAB_WINOGRAD;
+    if (value !== undefined) env.TFJS_LAB_WINOGRAD = value;
+    return execFileSync(process.execPath, ["-e", script], { env, encoding: "utf8" }).trim();
+  };
+  assert.equal(enabled("0"), "false");
+  assert.equal(enabled(undefined), "true");
+  assert.equal(enabled("1"), "true");
+});
+
 test("Winograd convolutions give the same bits on 1, 2 and 3 threads, and blocks of any size the same values", () => {
   // Many blocks and parts: 2 images of 30x26 in blocks of 8 tiles, every job split.
   const script = `

@@ -25,14 +25,22 @@ import {
 } from "./winograd-job";
 import { type SimdKernels, simdKernelsFused } from "../wasm-simd/load";
 
+/** Set to 0, the direct kernels run every convolution (their rounding, or to compare timings). */
+export const WINOGRAD_ENV_VAR = "TFJS_LAB_WINOGRAD";
+
 /**
- * Switches for tests and benchmarks. `blockBytes`: a block's planes (both sides), which
+ * Switches for tests and benchmarks (`enabled` from TFJS_LAB_WINOGRAD at load). `blockBytes`: a block's planes (both sides), which
  * should stay in the L2 cache between the transforms and the products; `maxBlockTiles`,
  * `minBlockTiles`: the bounds of a block in tiles. Few tiles a block leave the products
  * short rows of B to reuse; timed alone on YOLOv5n's 3x3 shapes (one thread), blocks of
  * 64-256 tiles ran best, and 16-32 up to 1.4x slower.
  */
-export const winogradConv = { enabled: true, blockBytes: 1024 * 1024, minBlockTiles: 64, maxBlockTiles: 256 };
+export const winogradConv = {
+  enabled: process.env[WINOGRAD_ENV_VAR] !== "0",
+  blockBytes: 1024 * 1024,
+  minBlockTiles: 64,
+  maxBlockTiles: 256,
+};
 
 const F32 = 4;
 

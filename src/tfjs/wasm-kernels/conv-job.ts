@@ -95,12 +95,21 @@ export const filterImageChunks = { max: 8, minFlops: 8e6, minPixels: 512, maxCop
  * classifier's and YOLOv5n's shallow layers that scaled 1.1-1.4x on 2 threads.
  */
 export function filterGradientImageChunks(g: ConvGeometry, outChannels: number): number {
-  const { max, minFlops, minPixels, maxCopyFloats } = filterImageChunks;
   const copy = g.filterHeight * g.filterWidth * g.inChannels * outChannels;
   const pixels = g.batch * g.outHeight * g.outWidth;
-  const fits = (chunks: number) =>
-    pixels / chunks >= minPixels && (2 * pixels * copy) / chunks >= minFlops && copy * chunks <= maxCopyFloats;
-  let chunks = Math.min(g.batch, max);
+  return accumulatorChunks(pixels, 2 * pixels * copy, copy, Math.min(g.batch, filterImageChunks.max));
+}
+
+/**
+ * The most chunks, up to `most`, a sum into copies of an accumulator (`copyFloats` each) is
+ * cut into under filterImageChunks' rule: each chunk keeps minPixels output pixels and
+ * minFlops of the `flops`, and all the copies stay within maxCopyFloats. Also Winograd's
+ * filter gradient's (winograd-conv.ts).
+ */
+export function accumulatorChunks(pixels: number, flops: number, copyFloats: number, most: number): number {
+  const { minFlops, minPixels, maxCopyFloats } = filterImageChunks;
+  const fits = (chunks: number) => pixels / chunks >= minPixels && flops / chunks >= minFlops && copyFloats * chunks <= maxCopyFloats;
+  let chunks = most;
   while (chunks > 1 && !fits(chunks)) chunks--;
   return chunks;
 }

@@ -45,6 +45,7 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
     const dx = calls.alloc([N, H, W, C]);
     // A view after the last allocation here: growing the heap detaches it.
     const dxHeap = calls.heap(dx);
+    const stores = convJobStores("inputGradient", g);
     runConvJob(calls, {
       kind: "inputGradient",
       g,
@@ -55,8 +56,8 @@ export function backpropInputScatter(calls: KernelCalls, dy: Info, filter: Info,
       rowsPerChunk,
       rowsPerTile,
       fused: simdKernelsFused(),
-      zeroWritten: !convJobStores("inputGradient", g),
-      stores: convJobStores("inputGradient", g),
+      zeroWritten: !stores,
+      stores,
     });
     return dx;
   });

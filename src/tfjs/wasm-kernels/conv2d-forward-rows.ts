@@ -64,6 +64,7 @@ function conv2dRowsInto(calls: KernelCalls, x: Info, filter: Info, g: ConvGeomet
   const rowsPerChunk = rowsPerCall(rowConvForward.chunkBytes, (ow * co + W * C) * F32);
   const y = calls.alloc([N, oh, ow, co]);
   const yHeap = calls.heap(y);
+  const stores = convJobStores("forward", g);
   // Output pixels never overlap, so four always share a tile.
   runConvJob(calls, {
     kind: "forward",
@@ -75,8 +76,8 @@ function conv2dRowsInto(calls: KernelCalls, x: Info, filter: Info, g: ConvGeomet
     rowsPerChunk,
     rowsPerTile: 4,
     fused: simdKernelsFused(),
-    zeroWritten: !convJobStores("forward", g),
-    stores: convJobStores("forward", g),
+    zeroWritten: !stores,
+    stores,
   });
   return y;
 }

@@ -13,7 +13,7 @@ import type { Info, KernelCalls } from "./kernel-calls";
 import { singleThreadOrKernelThreads, convThreads } from "./run-conv-job";
 import { kernelThreadsFor } from "./kernel-threads";
 import { WINOGRAD_THREAD_JOB } from "./thread-jobs";
-import { filterImageChunks } from "./conv-job";
+import { accumulatorChunks, filterImageChunks } from "./conv-job";
 import {
   type WinogradJob,
   PLANES,
@@ -76,8 +76,8 @@ export function winogradApplies(calls: KernelCalls, g: ConvGeometry, outChannels
 function blockTiles(channels: number, outChannels: number, total: number): number {
   const { blockBytes, minBlockTiles, maxBlockTiles } = winogradConv;
   const fit = Math.floor(blockBytes / (PLANES * (channels + outChannels) * F32));
-  const tiles = Math.max(minBlockTiles, Math.min(maxBlockTiles, fit));
-  return Math.max(4, Math.floor(Math.min(tiles, Math.ceil(total / 4) * 4) / 4) * 4);
+  const tiles = Math.min(Math.max(minBlockTiles, Math.min(maxBlockTiles, fit)), Math.ceil(total / 4) * 4);
+  return Math.max(4, tiles - (tiles % 4));
 }
 
 /**
@@ -85,13 +85,8 @@ function blockTiles(channels: number, outChannels: number, total: number): numbe
  * threads): the direct kernel's rule (conv-job.ts) with tiles of 4 pixels and 16 planes.
  */
 export function winogradFilterChunks(total: number, channels: number, outChannels: number): number {
-  const { max, minFlops, minPixels, maxCopyFloats } = filterImageChunks;
   const copy = PLANES * channels * outChannels;
-  const fits = (chunks: number) =>
-    (4 * total) / chunks >= minPixels && (2 * total * copy) / chunks >= minFlops && copy * chunks <= maxCopyFloats;
-  let chunks = max;
-  while (chunks > 1 && !fits(chunks)) chunks--;
-  return chunks;
+  return accumulatorChunks(4 * total, 2 * total * copy, copy, filterImageChunks.max);
 }
 
 /** dst [rowsOut][rowsOut][pairs] = M src M^T for src [rowsIn][rowsIn][pairs] (M: rowsOut x rowsIn at coefs), through between. */
@@ -172,18 +167,14 @@ function winogradOutput(calls: KernelCalls, src: Info, filter: Info, batch: numb
   });
 }
 
+/** The forward convolution's side: patches of x, tiles of y (the filter gradient's too, with dy for y). */
+function forwardSide(g: ConvGeometry, outChannels: number): Side {
+  const { inHeight: height, inWidth: width, inChannels: channels, padTop, padLeft, outHeight, outWidth } = g;
+  return { height, width, channels, padTop, padLeft, outHeight, outWidth, outChannels };
+}
+
 export function winogradConv2d(calls: KernelCalls, x: Info, filter: Info, g: ConvGeometry): Info {
-  const side: Side = {
-    height: g.inHeight,
-    width: g.inWidth,
-    channels: g.inChannels,
-    padTop: g.padTop,
-    padLeft: g.padLeft,
-    outHeight: g.outHeight,
-    outWidth: g.outWidth,
-    outChannels: filter.shape[3],
-  };
-  return winogradOutput(calls, x, filter, g.batch, side, COEFS.g);
+  return winogradOutput(calls, x, filter, g.batch, forwardSide(g, filter.shape[3]), COEFS.g);
 }
 
 /** dx: the forward convolution of dy (padded by 2 - pt, 2 - pl) with W flipped, [3, 3, co, ci]. */
@@ -209,16 +200,7 @@ export function winogradFilterGradient(calls: KernelCalls, x: Info, dy: Info, g:
   const co = dy.shape[3],
     C = g.inChannels,
     pairs = C * co;
-  const side: Side = {
-    height: g.inHeight,
-    width: g.inWidth,
-    channels: C,
-    padTop: g.padTop,
-    padLeft: g.padLeft,
-    outHeight: g.outHeight,
-    outWidth: g.outWidth,
-    outChannels: co,
-  };
+  const side = forwardSide(g, co);
   const { total } = winogradTiles({ batch: g.batch, outHeight: g.outHeight, outWidth: g.outWidth });
   const chunks = winogradFilterChunks(total, C, co);
   return calls.scoped((tmp) => {

@@ -7,6 +7,23 @@ import * as path from "node:path";
 import { simdKernelFile } from "./module-wat";
 import { relaxedSimdSupport } from "./relaxed-simd";
 
+/** A gather of Winograd tiles into planes (winograd-wat.ts): tiles [tile0, tile0 + count) of an NHWC image. */
+type WinogradGather = (
+  src: number,
+  height: number,
+  width: number,
+  channels: number,
+  padTop: number,
+  padLeft: number,
+  tilesY: number,
+  tilesX: number,
+  tile0: number,
+  count: number,
+  dst: number,
+  planeBytes: number,
+  zeros: number,
+) => void;
+
 /** Byte addresses and strides throughout; see the *-wat.ts files. */
 export interface SimdKernels {
   outerAccumulate(c: number, ldc: number, segments: number, segmentCount: number, lda: number, ldb: number, m: number, n: number): void;
@@ -79,37 +96,9 @@ export interface SimdKernels {
     padLeft: number,
   ): void;
   copyRuns(src: number, srcStride: number, dst: number, dstStride: number, runBytes: number, count: number): void;
-  /** Winograd F(2x2, 3x3)'s transforms (winograd-wat.ts). */
-  winogradGatherInput(
-    src: number,
-    height: number,
-    width: number,
-    channels: number,
-    padTop: number,
-    padLeft: number,
-    tilesY: number,
-    tilesX: number,
-    tile0: number,
-    count: number,
-    dst: number,
-    planeBytes: number,
-    zeros: number,
-  ): void;
-  winogradGatherGrad(
-    src: number,
-    height: number,
-    width: number,
-    channels: number,
-    padTop: number,
-    padLeft: number,
-    tilesY: number,
-    tilesX: number,
-    tile0: number,
-    count: number,
-    dst: number,
-    planeBytes: number,
-    zeros: number,
-  ): void;
+  /** Winograd F(2x2, 3x3)'s transforms (winograd-wat.ts): x's 4x4 patches, and dy's 2x2 tiles, into 16 planes. */
+  winogradGatherInput: WinogradGather;
+  winogradGatherGrad: WinogradGather;
   winogradScatterOutput(
     src: number,
     planeBytes: number,

@@ -162,7 +162,11 @@ function gatherFunction(name: string, L: Matrix): string {
 )`;
 }
 
-/** winogradScatterOutput: A^T m A of each tile's 16 planes at src into its 2x2 pixels of dst ([n, height, width, channels]). */
+/**
+ * winogradScatterOutput: A^T m A of each tile's 16 planes at src into its 2x2 pixels of dst
+ * ([n, height, width, channels]). Its pads are locals left at 0: a tile's pixels start at
+ * (2*ty, 2*tx) of the output itself.
+ */
 function scatterFunction(): string {
   const Q = 4;
   const { setU, out } = transform2d(AT);

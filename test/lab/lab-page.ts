@@ -152,10 +152,14 @@ export class LabPage {
     const images = this.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-RenderedPlotly img.plot-img:visible");
     for (let left = await images.count(), tries = 0; left > 0 && tries < 4 * left + 20; tries++) {
       const image = images.first();
-      await image.scrollIntoViewIfNeeded().catch(() => {
+      // The image may become its chart between the count and the event (Lab's windowing or an
+      // earlier event draws it): with nothing left to send to, the loop counts again.
+      await image.scrollIntoViewIfNeeded({ timeout: 5_000 }).catch(() => {
         /* the event draws it all the same */
       });
-      await image.dispatchEvent("mouseenter");
+      await image.dispatchEvent("mouseenter", undefined, { timeout: 5_000 }).catch(() => {
+        /* drawn already: counted again below */
+      });
       await image.waitFor({ state: "hidden", timeout: 15_000 }).catch(() => {
         /* reported by the checks on each PlotView */
       });

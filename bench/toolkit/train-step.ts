@@ -1,6 +1,9 @@
 // Training-step benchmark: the same step (forward, loss, backward, SGD) in tfjs-lab on each
 // available backend and in PyTorch (Debian's python3-torch, 1 and 2 threads), in one run.
-//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--rounds N] [--memory] [--json]
+//   node dist/bench/toolkit/train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--seconds S] [--rounds N] [--memory] [--json]
+// The warm-up and the timed steps each run at least their count of steps and at least --seconds
+// (1 unless given), on both sides: a 15 ms step is still being compiled by V8 after 2 steps, and
+// the median of 5 such steps is mostly the machine's noise; a 800 ms step needs no more than its count.
 // --memory adds one step's peak tensor bytes; --json prints the rows as JSON lines (what
 // train-threads.ts reads from the processes it starts, one per wasm thread count).
 // With --rounds N the tfjs and PyTorch measurements alternate N times; each figure is the median
@@ -34,6 +37,8 @@ export interface TrainStepBenchOptions {
   backends?: string[];
   steps?: number;
   warmup?: number;
+  /** The least seconds the warm-up and the timed steps each last (DEFAULT_PHASE_SECONDS). */
+  seconds?: number;
   rounds?: number;
   profile?: boolean;
   torchThreads?: number[];
@@ -47,6 +52,20 @@ export const WORKLOADS: BenchWorkload[] = [
   { model: "small", batch: 32, size: 64, backends: ["tensorflow", "webgpu", "wasm", "cpu"] },
   { model: "yolov5n", batch: 8, size: 320, backends: ["tensorflow", "webgpu", "wasm"] },
 ];
+
+/** Each phase of a measurement lasts at least this long unless --seconds says otherwise. */
+export const DEFAULT_PHASE_SECONDS = 1;
+
+/** The counts and least duration of a measurement: what both runtimes are asked for. */
+export function phaseArgs(opts: Pick<TrainStepBenchOptions, "warmup" | "steps" | "seconds">): string[] {
+  return ["--warmup", String(opts.warmup ?? 2), "--steps", String(opts.steps ?? 5), "--seconds", String(opts.seconds ?? DEFAULT_PHASE_SECONDS)];
+}
+
+/** How a measurement was taken, for the log. */
+export function describePhases(opts: Pick<TrainStepBenchOptions, "warmup" | "steps" | "seconds">): string {
+  const s = opts.seconds ?? DEFAULT_PHASE_SECONDS;
+  return `${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps${s > 0 ? `, each phase at least ${s} s` : ""}`;
+}
 
 const TORCH_SCRIPT = path.resolve(__dirname, "../../../bench/toolkit/train_step_torch.py");
 
@@ -93,15 +112,20 @@ interface YoloLike {
   dispose(): void;
 }
 
-async function timeSteps(step: Step, warmup: number, steps: number): Promise<number[]> {
+async function timeSteps(step: Step, warmup: number, steps: number, seconds: number): Promise<number[]> {
   const optimizer = tf.train.sgd(1e-3);
   const times: number[] = [];
-  for (let i = 0; i < warmup + steps; i++) {
+  const run = async () => {
     const t0 = performance.now();
     const cost = optimizer.minimize(step.loss, true, step.variables)!;
     await cost.data();
     cost.dispose();
-    if (i >= warmup) times.push(performance.now() - t0);
+    return performance.now() - t0;
+  };
+  for (let i = 0, spent = 0; i < warmup || spent < seconds * 1000; i++) spent += await run();
+  for (let spent = 0; times.length < steps || spent < seconds * 1000; ) {
+    times.push(await run());
+    spent += times[times.length - 1];
   }
   optimizer.dispose();
   return times;
@@ -166,10 +190,7 @@ export function torchRun(w: BenchWorkload, threads: number, opts: TrainStepBench
         String(w.size),
         "--threads",
         String(threads),
-        "--warmup",
-        String(opts.warmup ?? 2),
-        "--steps",
-        String(opts.steps ?? 5),
+        ...phaseArgs(opts),
         ...(opts.memory ? ["--memory"] : []),
       ],
       { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
@@ -211,7 +232,7 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
   const rounds = opts.rounds ?? 1;
   for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
     log(
-      `${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps${rounds > 1 ? `, ${rounds} rounds` : ""}`,
+      `${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${describePhases(opts)}${rounds > 1 ? `, ${rounds} rounds` : ""}`,
     );
     // Per runtime row (in the order first measured): the medians of its rounds, or why it did not run.
     const measured = new Map<string, { row: BenchRow; medians: number[] }>();
@@ -230,8 +251,9 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
           const active = await switchBackend(backend);
           step = buildStep(w);
           // The cpu backend takes seconds a step: fewer steps, said in the table.
-          const [warmup, steps] = backend === "cpu" ? [1, 2] : [opts.warmup ?? 2, opts.steps ?? 5];
-          const times = await timeSteps(step, warmup, steps);
+          const [warmup, steps, seconds] =
+            backend === "cpu" ? [1, 2, 0] : [opts.warmup ?? 2, opts.steps ?? 5, opts.seconds ?? DEFAULT_PHASE_SECONDS];
+          const times = await timeSteps(step, warmup, steps, seconds);
           const runtime = `tfjs ${backend}${backend === "cpu" ? ` (${warmup}+${steps} steps)` : ""}`;
           const peak = opts.memory && round === 0 ? await peakStepBytes(step) : undefined;
           record({ model: w.model, runtime, threads: active.threads ?? 1, peakStepBytes: peak }, median(times));
@@ -278,6 +300,7 @@ function parseArgs(argv: string[]): TrainStepBenchOptions {
     else if (argv[i] === "--profile") opts.profile = true;
     else if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
     else if (argv[i] === "--warmup") opts.warmup = Number(argv[++i]);
+    else if (argv[i] === "--seconds") opts.seconds = Number(argv[++i]);
     else if (argv[i] === "--rounds") opts.rounds = Number(argv[++i]);
     else if (argv[i] === "--memory") opts.memory = true;
     else if (argv[i] === "--json") opts.json = true;
@@ -285,7 +308,7 @@ function parseArgs(argv: string[]): TrainStepBenchOptions {
     else if (argv[i] === "--python") opts.python = argv[++i];
     else
       throw new Error(
-        `unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--rounds N] [--memory] [--json] [--torch-threads 1,2] [--python /usr/bin/python3]`,
+        `unknown argument ${argv[i]}; usage: train-step.js [--only small|yolov5n] [--backends wasm,cpu] [--profile] [--steps N] [--warmup N] [--seconds S] [--rounds N] [--memory] [--json] [--torch-threads 1,2] [--python /usr/bin/python3]`,
       );
   }
   return opts;

@@ -5,11 +5,11 @@
 // `rounds` rounds: each figure is the median of its rounds' medians and each round's ratio is
 // printed, because on a shared machine the load moves within minutes. One step's peak tensor
 // memory (above what was held before the step) is measured on both sides in the first round.
-//   node dist/bench/toolkit/train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N] [--python /usr/bin/python3]
+//   node dist/bench/toolkit/train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N] [--seconds S] [--python /usr/bin/python3]
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type BenchRow, torchRun, WORKLOADS } from "./train-step";
+import { type BenchRow, describePhases, phaseArgs, torchRun, WORKLOADS } from "./train-step";
 import { appendLoadedModules } from "../module-trace";
 
 export interface ThreadsBenchOptions {
@@ -18,6 +18,8 @@ export interface ThreadsBenchOptions {
   only?: string;
   steps?: number;
   warmup?: number;
+  /** The least seconds the warm-up and the timed steps each last (train-step.ts). */
+  seconds?: number;
   /** The Python with PyTorch (Debian's /usr/bin/python3 unless given). */
   python?: string;
   log?: (line: string) => void;
@@ -69,10 +71,7 @@ function tfjsRun(
         "--json",
         "--torch-threads",
         "",
-        "--steps",
-        String(opts.steps ?? 5),
-        "--warmup",
-        String(opts.warmup ?? 2),
+        ...phaseArgs(opts),
         ...(memory ? ["--memory"] : []),
       ],
       {
@@ -101,7 +100,7 @@ export async function runThreadsBench(opts: ThreadsBenchOptions = {}): Promise<T
   const rows: ThreadsRow[] = [];
   for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
     log(
-      `${w.model}: batch ${w.batch}, ${w.size}x${w.size}, threads ${counts.join(", ")}, ${rounds} rounds of ${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps each`,
+      `${w.model}: batch ${w.batch}, ${w.size}x${w.size}, threads ${counts.join(", ")}, ${rounds} rounds of ${describePhases(opts)}`,
     );
     const perCount = new Map<number, { tfjs: number[]; torch: number[]; row: ThreadsRow }>();
     for (const t of counts) perCount.set(t, { tfjs: [], torch: [], row: { model: w.model, threads: t, roundRatios: [] } });
@@ -110,7 +109,7 @@ export async function runThreadsBench(opts: ThreadsBenchOptions = {}): Promise<T
         const entry = perCount.get(t)!;
         const memory = round === 0;
         const ours = tfjsRun(w.model, t, opts, memory);
-        const torch = torchRun(w, t, { steps: opts.steps, warmup: opts.warmup, memory, python: opts.python });
+        const torch = torchRun(w, t, { steps: opts.steps, warmup: opts.warmup, seconds: opts.seconds, memory, python: opts.python });
         if (ours.row?.medianMs !== undefined) {
           entry.tfjs.push(ours.row.medianMs);
           entry.row.tfjsThreads = ours.row.threads;
@@ -170,10 +169,11 @@ function parseArgs(argv: string[]): ThreadsBenchOptions {
     else if (argv[i] === "--only") opts.only = argv[++i];
     else if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
     else if (argv[i] === "--warmup") opts.warmup = Number(argv[++i]);
+    else if (argv[i] === "--seconds") opts.seconds = Number(argv[++i]);
     else if (argv[i] === "--python") opts.python = argv[++i];
     else
       throw new Error(
-        `unknown argument ${argv[i]}; usage: train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N] [--python /usr/bin/python3]`,
+        `unknown argument ${argv[i]}; usage: train-threads.js [--rounds N] [--threads 1,2] [--only small|yolov5n] [--steps N] [--warmup N] [--seconds S] [--python /usr/bin/python3]`,
       );
   }
   return opts;

@@ -164,6 +164,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=0, help="the least seconds the warm-up and the timed steps each last")
     ap.add_argument("--memory", action="store_true", help="also measure one step's peak tensor bytes (torch.profiler)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -179,12 +180,18 @@ def main():
         opt.step()
         float(loss)
 
-    times = []
-    for i in range(args.warmup + args.steps):
+    def timed():
         t0 = time.perf_counter()
         step()
-        if i >= args.warmup:
-            times.append((time.perf_counter() - t0) * 1000)
+        return (time.perf_counter() - t0) * 1000
+
+    # As train-step.ts: each phase runs its count of steps and at least --seconds.
+    spent, i = 0.0, 0
+    while i < args.warmup or spent < args.seconds * 1000:
+        spent, i = spent + timed(), i + 1
+    times = []
+    while len(times) < args.steps or sum(times) < args.seconds * 1000:
+        times.append(timed())
     extra = {"peak_step_bytes": peak_step_bytes(step)} if args.memory else {}
     print(json.dumps({**extra,
         "framework": "pytorch", "torch": torch.__version__, "model": args.model, "threads": torch.get_num_threads(),

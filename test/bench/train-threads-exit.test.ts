@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 
 const SCRIPT = path.resolve(__dirname, "../../bench/toolkit/train-threads.js");
-const ARGS = ["--only", "small", "--threads", "1", "--rounds", "1", "--warmup", "0", "--steps", "1"];
+const ARGS = ["--only", "small", "--threads", "1", "--rounds", "1", "--warmup", "0", "--steps", "1", "--seconds", "0"];
 
 function runBench(python: string): { status: number | null; stdout: string } {
   const r = spawnSync(process.execPath, [SCRIPT, ...ARGS, "--python", python], {

@@ -58,7 +58,14 @@ export const DEFAULT_PHASE_SECONDS = 1;
 
 /** The counts and least duration of a measurement: what both runtimes are asked for. */
 export function phaseArgs(opts: Pick<TrainStepBenchOptions, "warmup" | "steps" | "seconds">): string[] {
-  return ["--warmup", String(opts.warmup ?? 2), "--steps", String(opts.steps ?? 5), "--seconds", String(opts.seconds ?? DEFAULT_PHASE_SECONDS)];
+  return [
+    "--warmup",
+    String(opts.warmup ?? 2),
+    "--steps",
+    String(opts.steps ?? 5),
+    "--seconds",
+    String(opts.seconds ?? DEFAULT_PHASE_SECONDS),
+  ];
 }
 
 /** How a measurement was taken, for the log. */
@@ -231,9 +238,7 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
   const rows: BenchRow[] = [];
   const rounds = opts.rounds ?? 1;
   for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
-    log(
-      `${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${describePhases(opts)}${rounds > 1 ? `, ${rounds} rounds` : ""}`,
-    );
+    log(`${w.model}: batch ${w.batch}, ${w.size}x${w.size}, ${describePhases(opts)}${rounds > 1 ? `, ${rounds} rounds` : ""}`);
     // Per runtime row (in the order first measured): the medians of its rounds, or why it did not run.
     const measured = new Map<string, { row: BenchRow; medians: number[] }>();
     const record = (row: BenchRow, ms?: number) => {

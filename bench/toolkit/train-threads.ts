@@ -99,9 +99,7 @@ export async function runThreadsBench(opts: ThreadsBenchOptions = {}): Promise<T
   const counts = opts.threads ?? benchThreadCounts();
   const rows: ThreadsRow[] = [];
   for (const w of WORKLOADS.filter((x) => !opts.only || x.model === opts.only)) {
-    log(
-      `${w.model}: batch ${w.batch}, ${w.size}x${w.size}, threads ${counts.join(", ")}, ${rounds} rounds of ${describePhases(opts)}`,
-    );
+    log(`${w.model}: batch ${w.batch}, ${w.size}x${w.size}, threads ${counts.join(", ")}, ${rounds} rounds of ${describePhases(opts)}`);
     const perCount = new Map<number, { tfjs: number[]; torch: number[]; row: ThreadsRow }>();
     for (const t of counts) perCount.set(t, { tfjs: [], torch: [], row: { model: w.model, threads: t, roundRatios: [] } });
     for (let round = 0; round < rounds; round++) {

@@ -20,7 +20,8 @@ import { winogradConv } from "../../src/tfjs/wasm-kernels/winograd-conv";
 import { conv2dRows } from "../../src/tfjs/wasm-kernels/conv2d-forward-rows";
 import { backpropInputScatter } from "../../src/tfjs/wasm-kernels/conv2d-backprop-input-scatter";
 import { switchBackend } from "../../src/tfjs";
-import { assertClose } from "../helpers/assert-close";
+import { assertClose, assertSameBits } from "../helpers/assert-close";
+import { walkCache } from "../../src/tfjs/wasm-kernels/conv-row-runs";
 import { type ConvCase as Case, convCaseLabel as label, convGradients } from "../helpers/conv-gradients";
 import { randomArray } from "../helpers/random-array";
 
@@ -434,5 +435,48 @@ test("1x1 convolutions store their products (forward at strides 1 and 2, input g
     assertClose(y, expectedY, `y, stride ${s}`);
     assertClose(dx, expectedDx, `dx, stride ${s}`);
     tf.dispose([x, w, dy]);
+  }
+});
+
+test("a convolution's walk replayed from the cache, at other addresses, gives the bits of a fresh walk; the cache keeps within its bound", async () => {
+  const cases: Case[] = [
+    { n: 2, h: 9, w: 7, ci: 8, co: 12, k: 3, s: 2, pad: "same" },
+    { n: 1, h: 6, w: 11, ci: 4, co: 8, k: 5, s: 1, pad: "same" },
+    { n: 3, h: 5, w: 5, ci: 16, co: 16, k: 1, s: 1, pad: "valid" },
+  ];
+  const maxValues = walkCache.maxValues;
+  const forget = () => {
+    walkCache.walks.clear();
+    walkCache.values = 0;
+  };
+  const all = async (c: Case) => {
+    const { dx, dw } = await convGradients("wasm", c);
+    return [...dx, ...dw];
+  };
+  try {
+    for (const c of cases) {
+      forget();
+      walkCache.maxValues = 0; // nothing kept: every call walks
+      const fresh = await all(c);
+      assert.equal(walkCache.walks.size, 0);
+      walkCache.maxValues = maxValues;
+      const recorded = await all(c);
+      assert.ok(walkCache.walks.size > 0, "the walks were kept");
+      // Other tensors now sit where the first ones were: the replay adds the new addresses.
+      const shift = tf.zeros([1237]);
+      const replayed = await all(c);
+      shift.dispose();
+      assertSameBits(new Float32Array(recorded), new Float32Array(fresh), `${label(c)}: recording`);
+      assertSameBits(new Float32Array(replayed), new Float32Array(fresh), `${label(c)}: replay`);
+    }
+    // A bound smaller than the walks: the oldest go, the total stays within it.
+    forget();
+    walkCache.maxValues = 600;
+    for (const c of cases) await all(c);
+    assert.ok(walkCache.values <= 600 && walkCache.values > 0, `${walkCache.values} values kept`);
+    const kept = [...walkCache.walks.values()].reduce((s, w) => s + w.segments.length + w.flushes.length, 0);
+    assert.equal(kept, walkCache.values, "the count is the walks' size");
+  } finally {
+    walkCache.maxValues = maxValues;
   }
 });

@@ -9,7 +9,7 @@
 // in a shared Int32Array; the main thread takes parts as the threads do.
 // Imports types only: kernel-thread-worker.ts runs this without TensorFlow.js.
 import type { ConvGeometry } from "./conv-geometry";
-import { walkConvSegments } from "./conv-row-runs";
+import { CONV_GEOMETRY_KEYS, walkConvSegments } from "./conv-row-runs";
 import type { SimdKernels } from "../wasm-simd/load";
 import { partRange } from "./part-range";
 
@@ -288,29 +288,15 @@ export function runConvJobPart(kernels: SimdKernels, memory: WebAssembly.Memory,
   }
 }
 
-const GEOMETRY_KEYS = [
-  "batch",
-  "inHeight",
-  "inWidth",
-  "inChannels",
-  "outHeight",
-  "outWidth",
-  "filterHeight",
-  "filterWidth",
-  "strideHeight",
-  "strideWidth",
-  "padTop",
-  "padLeft",
-] as const;
 /** Int32 values of an encoded job. */
-export const CONV_JOB_LENGTH = 1 + GEOMETRY_KEYS.length + 12;
+export const CONV_JOB_LENGTH = 1 + CONV_GEOMETRY_KEYS.length + 12;
 
 /** The job as int32s (addresses wrap above 2 GiB; decodeConvJob reads them unsigned). */
 export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
   into.set(
     [
       CONV_JOB_KINDS.indexOf(job.kind),
-      ...GEOMETRY_KEYS.map((k) => job.g[k]),
+      ...CONV_GEOMETRY_KEYS.map((k) => job.g[k]),
       job.outChannels,
       job.inputAt,
       job.outputAt,
@@ -330,8 +316,8 @@ export function encodeConvJob(job: ConvJob, into: Int32Array, at = 0): void {
 
 export function decodeConvJob(from: Int32Array, at = 0): ConvJob {
   const v = (i: number) => from[at + i];
-  const g = Object.fromEntries(GEOMETRY_KEYS.map((k, i) => [k, v(1 + i)])) as unknown as ConvGeometry;
-  const o = 1 + GEOMETRY_KEYS.length;
+  const g = Object.fromEntries(CONV_GEOMETRY_KEYS.map((k, i) => [k, v(1 + i)])) as unknown as ConvGeometry;
+  const o = 1 + CONV_GEOMETRY_KEYS.length;
   return {
     kind: CONV_JOB_KINDS[v(0)],
     g,

@@ -134,41 +134,134 @@ export function segmentListLength(g: ConvGeometry, rowsPerChunk: number): number
   return Math.min(g.batch * g.outHeight, rowsPerChunk) * 2 * 3;
 }
 
+/** The kernel's view of one flush's segments: where the list is and how many triples it holds. */
+export interface Segments {
+  address: number;
+  count: number;
+}
+
+/**
+ * One walk's segments relative to the operands' first values (as if both were at address 0),
+ * and its flushes in order as (i, j0, filterColumns, segments) quadruples. A run merges with the
+ * last one whatever the base addresses, so the walk of a geometry is the same list with the
+ * bases added.
+ */
+interface RecordedWalk {
+  segments: Int32Array;
+  flushes: Int32Array;
+}
+
+/**
+ * Recorded walks by geometry, chunking, operands' shape and images, oldest first; at most
+ * walkCache.maxValues int32s in all (each thread has its own). Walking YOLOv5n's step in JS
+ * took about 2% of it; replaying a recorded walk is a copy.
+ */
+export const walkCache = { maxValues: 4 * 1024 * 1024, values: 0, walks: new Map<string, RecordedWalk>() };
+
+function recordWalk(
+  g: ConvGeometry,
+  rowsPerChunk: number,
+  outChannels: number,
+  inputFirst: boolean,
+  images: [number, number],
+): RecordedWalk {
+  const { inHeight: H, inWidth: W, inChannels: C, outWidth: ow, strideWidth: sw } = g;
+  const inputStride = sw * C * F32,
+    outputStride = outChannels * F32;
+  const view = new Int32Array(segmentListLength(g, rowsPerChunk));
+  const list = inputFirst ? new SegmentList(view, inputStride, outputStride) : new SegmentList(view, outputStride, inputStride);
+  const segments: number[] = [],
+    flushes: number[] = [];
+  walkConvRuns(
+    g,
+    rowsPerChunk,
+    (n, yy, xx, r, xo, pixels) => {
+      const input = ((n * H + yy) * W + xx) * C * F32,
+        output = (r * ow + xo) * outChannels * F32;
+      if (inputFirst) list.add(input, output, pixels);
+      else list.add(output, input, pixels);
+    },
+    (i, j0, filterColumns) => {
+      if (list.count === 0) return;
+      for (let k = 0; k < 3 * list.count; k++) segments.push(view[k]);
+      flushes.push(i, j0, filterColumns, list.count);
+      list.count = 0;
+    },
+    images,
+  );
+  return { segments: Int32Array.from(segments), flushes: Int32Array.from(flushes) };
+}
+
+/** A geometry's fields in a fixed order: the walk cache's key, and a job's encoding (conv-job.ts). */
+export const CONV_GEOMETRY_KEYS = [
+  "batch",
+  "inHeight",
+  "inWidth",
+  "inChannels",
+  "outHeight",
+  "outWidth",
+  "filterHeight",
+  "filterWidth",
+  "strideHeight",
+  "strideWidth",
+  "padTop",
+  "padLeft",
+] as const satisfies readonly (keyof ConvGeometry)[];
+
+function cachedWalk(
+  g: ConvGeometry,
+  rowsPerChunk: number,
+  outChannels: number,
+  inputFirst: boolean,
+  images: [number, number],
+): RecordedWalk {
+  const key = `${CONV_GEOMETRY_KEYS.map((k) => g[k]).join(",")}|${rowsPerChunk}|${outChannels}|${inputFirst}|${images[0]},${images[1]}`;
+  const cache = walkCache;
+  let walk = cache.walks.get(key);
+  if (walk) return walk;
+  walk = recordWalk(g, rowsPerChunk, outChannels, inputFirst, images);
+  const size = walk.segments.length + walk.flushes.length;
+  for (const [oldKey, old] of cache.walks) {
+    if (cache.values + size <= cache.maxValues) break;
+    cache.walks.delete(oldKey);
+    cache.values -= old.segments.length + old.flushes.length;
+  }
+  if (size <= cache.maxValues) {
+    cache.walks.set(key, walk);
+    cache.values += size;
+  }
+  return walk;
+}
+
 /**
  * walkConvRuns (over `images`) with each run as a segment of byte addresses in `list` (on the wasm heap,
  * segmentListLength values; strides sw*ci and co floats a pixel): `kernel` gets the
  * non-empty list for filter row i, columns j0 .. j0 + filterColumns, and the list is emptied
  * after it. The three SIMD convolution kernels (forward, input gradient, filter gradient)
- * differ only in that call (conv-job.ts).
+ * differ only in that call (conv-job.ts). The walk is recorded once per geometry (walkCache)
+ * and replayed with the operands' addresses added.
  */
 export function walkConvSegments(
   list: Int32Array,
   g: ConvGeometry,
   rowsPerChunk: number,
   operands: ConvOperands,
-  kernel: (segments: SegmentList, i: number, j0: number, filterColumns: number) => void,
+  kernel: (segments: Segments, i: number, j0: number, filterColumns: number) => void,
   images: [number, number] = [0, g.batch],
 ): void {
-  const { inHeight: H, inWidth: W, inChannels: C, outWidth: ow, strideWidth: sw } = g;
-  const { inputAt, outputAt, outChannels: co, inputFirst } = operands;
-  const inputStride = sw * C * F32,
-    outputStride = co * F32;
-  const segments = inputFirst ? new SegmentList(list, inputStride, outputStride) : new SegmentList(list, outputStride, inputStride);
-  const addRun = (n: number, yy: number, xx: number, r: number, xo: number, pixels: number) => {
-    const inputAddress = inputAt + ((n * H + yy) * W + xx) * C * F32,
-      outputAddress = outputAt + (r * ow + xo) * co * F32;
-    if (inputFirst) segments.add(inputAddress, outputAddress, pixels);
-    else segments.add(outputAddress, inputAddress, pixels);
-  };
-  walkConvRuns(
-    g,
-    rowsPerChunk,
-    addRun,
-    (i, j0, filterColumns) => {
-      if (segments.count === 0) return;
-      kernel(segments, i, j0, filterColumns);
-      segments.count = 0;
-    },
-    images,
-  );
+  const { inputAt, outputAt, outChannels, inputFirst } = operands;
+  const { segments, flushes } = cachedWalk(g, rowsPerChunk, outChannels, inputFirst, images);
+  const [firstAt, secondAt] = inputFirst ? [inputAt, outputAt] : [outputAt, inputAt];
+  const view: Segments = { address: list.byteOffset, count: 0 };
+  for (let f = 0, s = 0; f < flushes.length; f += 4) {
+    const count = flushes[f + 3];
+    // Addresses above 2 GiB wrap to negative int32s, as the kernels read them (unsigned).
+    for (let k = 0; k < 3 * count; k += 3, s += 3) {
+      list[k] = segments[s] + firstAt;
+      list[k + 1] = segments[s + 1] + secondAt;
+      list[k + 2] = segments[s + 2];
+    }
+    view.count = count;
+    kernel(view, flushes[f], flushes[f + 1], flushes[f + 2]);
+  }
 }

@@ -8,6 +8,7 @@ import { runTrainStepBench, formatTable } from "./toolkit/train-step";
 import { runThreadsBench, formatThreadsTable } from "./toolkit/train-threads";
 import { convBenchByThreads, formatConvThreadsTable } from "./toolkit/conv-gradients";
 import { benchThreadCounts } from "./toolkit/train-threads";
+import { stepBreakdown } from "./toolkit/step-breakdown";
 import { datasetOpenBench, formatDatasetOpenTable } from "./data/dataset-open";
 import { prepareGpuBench } from "./gpu/pack-gpu";
 import { staticFigureBench, formatStaticFigureTable } from "./display/static-figure";
@@ -102,6 +103,13 @@ async function main(): Promise<void> {
         formatThreadsTable(rows) +
         "\n",
     );
+  }
+  if (want("breakdown")) {
+    // Where the training step's time goes on each side, by kind of work, at 1 and 2 threads.
+    for (const threads of [1, 2])
+      process.stdout.write(
+        `\n## Where YOLOv5n's training step goes, ${threads} thread(s) (tfjs-lab wasm vs PyTorch CPU)\n\n${stepBreakdown("yolov5n", threads)}\n`,
+      );
   }
   if (want("train-backends")) {
     // The other TensorFlow.js backends available here (tfjs-node, plain JavaScript) next to PyTorch on 1 thread.

@@ -76,19 +76,19 @@ export function describePhases(opts: Pick<TrainStepBenchOptions, "warmup" | "ste
 
 const TORCH_SCRIPT = path.resolve(__dirname, "../../../bench/toolkit/train_step_torch.py");
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-interface Step {
+export interface Step {
   variables: tf.Variable[];
   loss: () => tf.Scalar;
   dispose: () => void;
 }
 
 /** The loss closure of one workload on the active backend, with its inputs. */
-function buildStep(w: BenchWorkload): Step {
+export function buildStep(w: BenchWorkload): Step {
   const x = tf.randomNormal<tf.Rank.R4>([w.batch, w.size, w.size, 3], 0, 1, "float32", 1);
   if (w.model === "small") {
     const net = smallClassifier();
@@ -119,7 +119,7 @@ interface YoloLike {
   dispose(): void;
 }
 
-async function timeSteps(step: Step, warmup: number, steps: number, seconds: number): Promise<number[]> {
+export async function timeSteps(step: Step, warmup: number, steps: number, seconds: number): Promise<number[]> {
   const optimizer = tf.train.sgd(1e-3);
   const times: number[] = [];
   const run = async () => {

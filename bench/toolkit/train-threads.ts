@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type BenchRow, describePhases, phaseArgs, torchRun, WORKLOADS } from "./train-step";
+import { type BenchRow, describePhases, median, phaseArgs, torchRun, WORKLOADS } from "./train-step";
 import { appendLoadedModules } from "../module-trace";
 
 export interface ThreadsBenchOptions {
@@ -45,11 +45,6 @@ const TRAIN_STEP_JS = path.join(__dirname, "train-step.js");
 /** 1 and 2 threads always; 4, 8, 16 where the machine has that many cores. */
 export function benchThreadCounts(cores = os.cpus().length): number[] {
   return [1, 2, 4, 8, 16].filter((t) => t <= Math.max(2, cores));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** One tfjs-lab process on wasm with `threads` threads: its row, and the backend line it logged. */

@@ -156,6 +156,18 @@ def peak_step_bytes(step):
     return peak
 
 
+def self_ms_by_op(step, steps=3):
+    """Each op's self CPU milliseconds in one step (torch.profiler), the median of `steps` profiled steps."""
+    from torch.profiler import profile, ProfilerActivity
+    runs = []
+    for _ in range(steps):
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            step()
+        runs.append({e.key: e.self_cpu_time_total / 1000 for e in prof.key_averages()})
+    names = set().union(*runs)
+    return {n: statistics.median(r.get(n, 0.0) for r in runs) for n in names}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -166,6 +178,7 @@ def main():
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=0, help="the least seconds the warm-up and the timed steps each last")
     ap.add_argument("--memory", action="store_true", help="also measure one step's peak tensor bytes (torch.profiler)")
+    ap.add_argument("--profile", action="store_true", help="also each op's self CPU ms in one step (torch.profiler)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -193,6 +206,8 @@ def main():
     while len(times) < args.steps or sum(times) < args.seconds * 1000:
         times.append(timed())
     extra = {"peak_step_bytes": peak_step_bytes(step)} if args.memory else {}
+    if args.profile:
+        extra["self_ms_by_op"] = self_ms_by_op(step)
     print(json.dumps({**extra,
         "framework": "pytorch", "torch": torch.__version__, "model": args.model, "threads": torch.get_num_threads(),
         "params": sum(p.numel() for p in model.parameters() if p.requires_grad),

@@ -4,7 +4,8 @@
 // bookkeeping: tfjs's engine and tape, PyTorch's autograd and Python). Both sides profile the
 // same step after their warm-up (tf.profile; torch.profiler's self CPU time, aten:: ops as
 // kernels), the median of 3 profiled steps per op; "outside kernels" is the median step
-// without the profiler (on tfjs-lab's side taken in turns with the profiled ones) less the kernels. The convolutions' FLOPs are counted from tfjs-lab's kernel shapes; the
+// without the profiler (on tfjs-lab's side taken in turns with the profiled ones) less the
+// kernels, or 0 where the profiled kernels (the profiler's own cost in them) add up to more. The convolutions' FLOPs are counted from tfjs-lab's kernel shapes; the
 // architectures are the same, so both sides' GFLOP/s divide the same count.
 //   node dist/bench/toolkit/step-breakdown.js [--model yolov5n|small] [--threads N]
 import { execFileSync } from "node:child_process";
@@ -135,8 +136,9 @@ export function breakdownRows(ours: StepProfile, torch: StepProfile): BreakdownR
 
 export function formatBreakdown(rows: BreakdownRow[], convFlops?: number): string {
   const lines = ["| part of the step | tfjs-lab wasm, ms | PyTorch, ms | ratio |", "|---|---|---|---|"];
-  for (const r of rows)
-    lines.push(`| ${r.category} | ${r.oursMs.toFixed(1)} | ${r.torchMs.toFixed(1)} | ${(r.oursMs / r.torchMs).toFixed(2)}x |`);
+  // A side's bookkeeping can vanish within its profiler's own cost: no ratio then.
+  const ratio = (r: BreakdownRow) => (r.torchMs >= 0.05 ? `${(r.oursMs / r.torchMs).toFixed(2)}x` : "-");
+  for (const r of rows) lines.push(`| ${r.category} | ${r.oursMs.toFixed(1)} | ${r.torchMs.toFixed(1)} | ${ratio(r)} |`);
   const conv = rows[0];
   if (convFlops)
     lines.push(

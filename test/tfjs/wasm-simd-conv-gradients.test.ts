@@ -242,7 +242,7 @@ for (const c of cases) {
   });
   test(`outer-product filter gradient, one output row per call, ${label(c)}: matches cpu to 1e-4`, async () => {
     const reference = await filterGradient("cpu", c);
-    outerFilterGradient.chunkBytes = 1;
+    Object.assign(outerFilterGradient, { chunkBytes: 1, transposedChunkBytes: 1 });
     try {
       assertClose(await filterGradient("wasm", c), reference, label(c));
     } finally {

@@ -154,9 +154,13 @@ interface RecordedWalk {
 /**
  * Recorded walks by geometry, chunking, operands' shape and images, oldest first; at most
  * walkCache.maxValues int32s in all (each thread has its own). Walking YOLOv5n's step in JS
- * took about 2% of it; replaying a recorded walk is a copy.
+ * took about 2% of it; replaying a recorded walk is a copy. A step's walks took 2.2 MiB for
+ * YOLOv5n at batch 8, 320 px; they grow with the output rows (batch x height; 3x3 stride-1
+ * convolutions run as Winograd, without a walk), so batch 32 at 640 px would need about 8 times
+ * that. 32 MiB keeps them: walks evicted oldest-first in a loop larger than the cache would
+ * never be found again.
  */
-export const walkCache = { maxValues: 4 * 1024 * 1024, values: 0, walks: new Map<string, RecordedWalk>() };
+export const walkCache = { maxValues: 8 * 1024 * 1024, values: 0, walks: new Map<string, RecordedWalk>() };
 
 function recordWalk(
   g: ConvGeometry,

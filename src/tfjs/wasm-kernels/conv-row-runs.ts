@@ -9,6 +9,22 @@ import type { ConvGeometry } from "./conv-geometry";
 
 const F32 = 4;
 
+/** A geometry's fields in a fixed order: the walk cache's key, and a job's encoding (conv-job.ts). */
+export const CONV_GEOMETRY_KEYS = [
+  "batch",
+  "inHeight",
+  "inWidth",
+  "inChannels",
+  "outHeight",
+  "outWidth",
+  "filterHeight",
+  "filterWidth",
+  "strideHeight",
+  "strideWidth",
+  "padTop",
+  "padLeft",
+] as const satisfies readonly (keyof ConvGeometry)[];
+
 /** Output columns [xa, xb) whose whole filter row lies inside the image. */
 export function interiorColumns(g: ConvGeometry): [number, number] {
   const xa = Math.min(g.outWidth, Math.max(0, Math.ceil(g.padLeft / g.strideWidth)));
@@ -162,13 +178,21 @@ interface RecordedWalk {
  */
 export const walkCache = { maxValues: 8 * 1024 * 1024, values: 0, walks: new Map<string, RecordedWalk>() };
 
-function recordWalk(
-  g: ConvGeometry,
-  rowsPerChunk: number,
-  outChannels: number,
-  inputFirst: boolean,
-  images: [number, number],
-): RecordedWalk {
+/** What a walk depends on besides the operands' addresses: the cache's key. */
+interface WalkOf {
+  g: ConvGeometry;
+  rowsPerChunk: number;
+  outChannels: number;
+  inputFirst: boolean;
+  images: [number, number];
+}
+
+/** The int32s a recorded walk holds (what walkCache.values counts). */
+function walkValues(walk: RecordedWalk): number {
+  return walk.segments.length + walk.flushes.length;
+}
+
+function recordWalk({ g, rowsPerChunk, outChannels, inputFirst, images }: WalkOf): RecordedWalk {
   const { inHeight: H, inWidth: W, inChannels: C, outWidth: ow, strideWidth: sw } = g;
   const inputStride = sw * C * F32,
     outputStride = outChannels * F32;
@@ -196,39 +220,18 @@ function recordWalk(
   return { segments: Int32Array.from(segments), flushes: Int32Array.from(flushes) };
 }
 
-/** A geometry's fields in a fixed order: the walk cache's key, and a job's encoding (conv-job.ts). */
-export const CONV_GEOMETRY_KEYS = [
-  "batch",
-  "inHeight",
-  "inWidth",
-  "inChannels",
-  "outHeight",
-  "outWidth",
-  "filterHeight",
-  "filterWidth",
-  "strideHeight",
-  "strideWidth",
-  "padTop",
-  "padLeft",
-] as const satisfies readonly (keyof ConvGeometry)[];
-
-function cachedWalk(
-  g: ConvGeometry,
-  rowsPerChunk: number,
-  outChannels: number,
-  inputFirst: boolean,
-  images: [number, number],
-): RecordedWalk {
+function cachedWalk(of: WalkOf): RecordedWalk {
+  const { g, rowsPerChunk, outChannels, inputFirst, images } = of;
   const key = `${CONV_GEOMETRY_KEYS.map((k) => g[k]).join(",")}|${rowsPerChunk}|${outChannels}|${inputFirst}|${images[0]},${images[1]}`;
   const cache = walkCache;
   let walk = cache.walks.get(key);
   if (walk) return walk;
-  walk = recordWalk(g, rowsPerChunk, outChannels, inputFirst, images);
-  const size = walk.segments.length + walk.flushes.length;
+  walk = recordWalk(of);
+  const size = walkValues(walk);
   for (const [oldKey, old] of cache.walks) {
     if (cache.values + size <= cache.maxValues) break;
     cache.walks.delete(oldKey);
-    cache.values -= old.segments.length + old.flushes.length;
+    cache.values -= walkValues(old);
   }
   if (size <= cache.maxValues) {
     cache.walks.set(key, walk);
@@ -254,7 +257,7 @@ export function walkConvSegments(
   images: [number, number] = [0, g.batch],
 ): void {
   const { inputAt, outputAt, outChannels, inputFirst } = operands;
-  const { segments, flushes } = cachedWalk(g, rowsPerChunk, outChannels, inputFirst, images);
+  const { segments, flushes } = cachedWalk({ g, rowsPerChunk, outChannels, inputFirst, images });
   const [firstAt, secondAt] = inputFirst ? [inputAt, outputAt] : [outputAt, inputAt];
   const view: Segments = { address: list.byteOffset, count: 0 };
   for (let f = 0, s = 0; f < flushes.length; f += 4) {

@@ -9,10 +9,9 @@
 // architectures are the same, so both sides' GFLOP/s divide the same count.
 //   node dist/bench/toolkit/step-breakdown.js [--model yolov5n|small] [--threads N]
 import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, switchBackend } from "../../src/tfjs";
-import { type BenchWorkload, DEFAULT_PHASE_SECONDS, WORKLOADS, buildStep, median, phaseArgs, timeSteps } from "./train-step";
+import { type BenchWorkload, DEFAULT_PHASE_SECONDS, WORKLOADS, buildStep, median, sgdStep, timeSteps, torchArgs } from "./train-step";
 
 /** The categories, in the table's order, and which op names (either framework's) fall in each. */
 const CATEGORIES: [string, RegExp][] = [
@@ -60,11 +59,7 @@ export async function profileOurStep(w: BenchWorkload): Promise<StepProfile> {
   try {
     await timeSteps(step, 2, 1, DEFAULT_PHASE_SECONDS); // warm-up
     const optimizer = tf.train.sgd(1e-3);
-    const run = async () => {
-      const cost = optimizer.minimize(step.loss, true, step.variables)!;
-      await cost.data();
-      cost.dispose();
-    };
+    const run = () => sgdStep(optimizer, step);
     // Plain and profiled steps take turns, so that the load on the machine moves both alike.
     const plain: number[] = [];
     const runs: Record<string, number>[] = [];
@@ -105,9 +100,7 @@ function ourProfile(w: BenchWorkload, threads: number): StepProfile {
 }
 
 function torchProfile(w: BenchWorkload, threads: number, python: string): StepProfile {
-  const script = path.resolve(__dirname, "../../../bench/toolkit/train_step_torch.py");
-  const args = ["--model", w.model, "--batch", String(w.batch), "--size", String(w.size), "--threads", String(threads)];
-  const out = execFileSync(python, [script, ...args, ...phaseArgs({}), "--profile"], {
+  const out = execFileSync(python, [...torchArgs(w, threads, {}), "--profile"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });

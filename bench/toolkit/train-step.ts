@@ -56,22 +56,25 @@ export const WORKLOADS: BenchWorkload[] = [
 /** Each phase of a measurement lasts at least this long unless --seconds says otherwise. */
 export const DEFAULT_PHASE_SECONDS = 1;
 
+/** A measurement's warm-up and timed step counts and their least seconds, defaults filled in. */
+export function phases(opts: Pick<TrainStepBenchOptions, "warmup" | "steps" | "seconds">): {
+  warmup: number;
+  steps: number;
+  seconds: number;
+} {
+  return { warmup: opts.warmup ?? 2, steps: opts.steps ?? 5, seconds: opts.seconds ?? DEFAULT_PHASE_SECONDS };
+}
+
 /** The counts and least duration of a measurement: what both runtimes are asked for. */
 export function phaseArgs(opts: Pick<TrainStepBenchOptions, "warmup" | "steps" | "seconds">): string[] {
-  return [
-    "--warmup",
-    String(opts.warmup ?? 2),
-    "--steps",
-    String(opts.steps ?? 5),
-    "--seconds",
-    String(opts.seconds ?? DEFAULT_PHASE_SECONDS),
-  ];
+  const { warmup, steps, seconds } = phases(opts);
+  return ["--warmup", String(warmup), "--steps", String(steps), "--seconds", String(seconds)];
 }
 
 /** How a measurement was taken, for the log. */
 export function describePhases(opts: Pick<TrainStepBenchOptions, "warmup" | "steps" | "seconds">): string {
-  const s = opts.seconds ?? DEFAULT_PHASE_SECONDS;
-  return `${opts.warmup ?? 2} warm-up + ${opts.steps ?? 5} timed steps${s > 0 ? `, each phase at least ${s} s` : ""}`;
+  const { warmup, steps, seconds } = phases(opts);
+  return `${warmup} warm-up + ${steps} timed steps${seconds > 0 ? `, each phase at least ${seconds} s` : ""}`;
 }
 
 const TORCH_SCRIPT = path.resolve(__dirname, "../../../bench/toolkit/train_step_torch.py");
@@ -85,6 +88,13 @@ export interface Step {
   variables: tf.Variable[];
   loss: () => tf.Scalar;
   dispose: () => void;
+}
+
+/** One training step: SGD on the loss, waited for, its cost freed. */
+export async function sgdStep(optimizer: tf.Optimizer, step: Step): Promise<void> {
+  const cost = optimizer.minimize(step.loss, true, step.variables)!;
+  await cost.data();
+  cost.dispose();
 }
 
 /** The loss closure of one workload on the active backend, with its inputs. */
@@ -124,9 +134,7 @@ export async function timeSteps(step: Step, warmup: number, steps: number, secon
   const times: number[] = [];
   const run = async () => {
     const t0 = performance.now();
-    const cost = optimizer.minimize(step.loss, true, step.variables)!;
-    await cost.data();
-    cost.dispose();
+    await sgdStep(optimizer, step);
     return performance.now() - t0;
   };
   for (let i = 0, spent = 0; i < warmup || spent < seconds * 1000; i++) spent += await run();
@@ -145,11 +153,7 @@ export async function timeSteps(step: Step, warmup: number, steps: number, secon
  */
 export async function peakStepBytes(step: Step): Promise<number> {
   const optimizer = tf.train.sgd(1e-3);
-  const run = async () => {
-    const cost = optimizer.minimize(step.loss, true, step.variables)!;
-    await cost.data();
-    cost.dispose();
-  };
+  const run = () => sgdStep(optimizer, step);
   try {
     if (tf.getBackend() === "wasm") {
       const watch = watchWasmHeap(tf.backend());
@@ -171,37 +175,36 @@ export async function peakStepBytes(step: Step): Promise<number> {
 /** Per-kernel milliseconds of one step (tf.profile), largest first. */
 async function profileStep(step: Step): Promise<[string, number][]> {
   const optimizer = tf.train.sgd(1e-3);
-  const info = await tf.profile(async () => {
-    const cost = optimizer.minimize(step.loss, true, step.variables)!;
-    await cost.data();
-    cost.dispose();
-  });
+  const info = await tf.profile(() => sgdStep(optimizer, step));
   optimizer.dispose();
   const byKernel = new Map<string, number>();
   for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
   return [...byKernel.entries()].sort((a, b) => b[1] - a[1]);
 }
 
+/** train_step_torch.py and its arguments for workload `w` at `threads` threads, measured as `opts` asks. */
+export function torchArgs(w: BenchWorkload, threads: number, opts: Pick<TrainStepBenchOptions, "warmup" | "steps" | "seconds">): string[] {
+  return [
+    TORCH_SCRIPT,
+    "--model",
+    w.model,
+    "--batch",
+    String(w.batch),
+    "--size",
+    String(w.size),
+    "--threads",
+    String(threads),
+    ...phaseArgs(opts),
+  ];
+}
+
 export function torchRun(w: BenchWorkload, threads: number, opts: TrainStepBenchOptions): BenchRow {
   const runtime = "pytorch";
   try {
-    const out = execFileSync(
-      opts.python ?? "/usr/bin/python3",
-      [
-        TORCH_SCRIPT,
-        "--model",
-        w.model,
-        "--batch",
-        String(w.batch),
-        "--size",
-        String(w.size),
-        "--threads",
-        String(threads),
-        ...phaseArgs(opts),
-        ...(opts.memory ? ["--memory"] : []),
-      ],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const out = execFileSync(opts.python ?? "/usr/bin/python3", [...torchArgs(w, threads, opts), ...(opts.memory ? ["--memory"] : [])], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const result = JSON.parse(out.trim().split("\n").pop()!) as { median_ms: number; torch: string; peak_step_bytes?: number };
     return {
       model: w.model,
@@ -256,8 +259,7 @@ export async function runTrainStepBench(opts: TrainStepBenchOptions = {}): Promi
           const active = await switchBackend(backend);
           step = buildStep(w);
           // The cpu backend takes seconds a step: fewer steps, said in the table.
-          const [warmup, steps, seconds] =
-            backend === "cpu" ? [1, 2, 0] : [opts.warmup ?? 2, opts.steps ?? 5, opts.seconds ?? DEFAULT_PHASE_SECONDS];
+          const { warmup, steps, seconds } = backend === "cpu" ? { warmup: 1, steps: 2, seconds: 0 } : phases(opts);
           const times = await timeSteps(step, warmup, steps, seconds);
           const runtime = `tfjs ${backend}${backend === "cpu" ? ` (${warmup}+${steps} steps)` : ""}`;
           const peak = opts.memory && round === 0 ? await peakStepBytes(step) : undefined;

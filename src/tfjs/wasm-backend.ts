@@ -1,5 +1,6 @@
 // The wasm backend as tfjs-lab starts it, under TensorFlow.js's own name 'wasm': the
-// threaded SIMD build under Node (wasm-threads.ts) and our kernels registered. It replaces
+// threaded SIMD build under Node (wasm-threads.ts), its buffers aligned to cache lines
+// (wasm-allocator.ts) and our kernels registered. It replaces
 // the stock factory when the toolkit loads, so a plain script that imports the toolkit and
 // calls `await tf.ready()` gets the backend a notebook cell gets (wasm outranks cpu; a
 // user's tfjs-node outranks both), and the kernel's selection starts the same factory.
@@ -11,6 +12,7 @@ import { sharedSimdKernelModules, wasmBackendMemory } from "./wasm-simd/load";
 import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 import { registerBroadcastingReductionGradients } from "./reduction-gradients";
 import { fillMissingBatchNormParams } from "./batchnorm-optional-params";
+import { type WasmAllocator, alignWasmAllocations } from "./wasm-allocator";
 
 /** tfjs-backend-wasm's own priority: above cpu (1), below tensorflow and webgpu. */
 const WASM_PRIORITY = 2;
@@ -58,6 +60,8 @@ export function installWasmBackend(): boolean {
       const { threads, warning } = wantedWasmThreads();
       const { result: backend, skipped } = await withWasmThreads(threads, async () => stock());
       unrefWasmWorkers(backend);
+      // Every tensor on a cache line of its own, before the first is made (wasm-allocator.ts).
+      alignWasmAllocations((backend as unknown as { wasm: WasmAllocator }).wasm);
       // Our kernels run on the threads asked for (wasm-kernels/kernel-threads.ts); XNNPACK on one.
       const kernelThreadsSkipped =
         skipped === undefined

@@ -7,14 +7,14 @@
 // before `_malloc` is called, a result outside the heap raises it before anything is
 // written, and freeing tensors makes room again.
 import * as tf from "@tensorflow/tfjs";
+import { type WasmAllocator, wrapWasmAllocator } from "./wasm-allocator";
 
 /** WebAssembly memory (32-bit addresses) holds at most 4 GiB. */
 export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 ** 3;
 /** Kept free for what the module allocates itself (kernels' scratch buffers, its stack and data). */
 const RESERVED_BYTES = 64 * 1024 ** 2;
 
-interface WasmModule {
-  _malloc(bytes: number): number;
+interface WasmModule extends WasmAllocator {
   HEAPU8: Uint8Array;
   wasmMemory?: WebAssembly.Memory;
 }
@@ -49,13 +49,15 @@ function heapBytes(wasm: WasmModule): number {
 /** Makes `backend` raise WasmOutOfMemoryError where it would have written past a failed allocation. */
 export function checkWasmAllocations(backend: BackendWasmLike): void {
   const wasm = backend.wasm;
-  const malloc = wasm._malloc;
   let what = "a buffer";
-  wasm._malloc = (bytes: number) => {
-    const at = malloc.call(wasm, bytes) >>> 0;
-    if (bytes > 0 && (at === 0 || at + bytes > heapBytes(wasm))) throw new WasmOutOfMemoryError(bytes, heapBytes(wasm), what);
-    return at;
-  };
+  wrapWasmAllocator(wasm, (next) => ({
+    _malloc(bytes) {
+      const at = next._malloc(bytes) >>> 0;
+      if (bytes > 0 && (at === 0 || at + bytes > heapBytes(wasm))) throw new WasmOutOfMemoryError(bytes, heapBytes(wasm), what);
+      return at;
+    },
+    _free: next._free,
+  }));
   const move = backend.move;
   backend.move = function (this: BackendWasmLike, dataId, values, shape, dtype, refCount) {
     if (dtype === "string") return move.call(this, dataId, values, shape, dtype, refCount);

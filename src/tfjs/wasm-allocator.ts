@@ -72,3 +72,15 @@ export function alignWasmAllocations(wasm: WasmAllocator): void {
     };
   });
 }
+
+interface BackendMakeOutput {
+  makeOutput(shape: number[], dtype: string, memoryOffset?: number, values?: unknown): unknown;
+}
+
+/** Makes the backend's makeOutput read a given address (one the C++ side returned) as unsigned. */
+export function takeAddressesUnsigned(backend: BackendMakeOutput): void {
+  const makeOutput = backend.makeOutput;
+  backend.makeOutput = function (this: BackendMakeOutput, shape, dtype, memoryOffset, values) {
+    return makeOutput.call(this, shape, dtype, memoryOffset == null ? memoryOffset : memoryOffset >>> 0, values);
+  };
+}

@@ -1,6 +1,7 @@
 // The wasm backend's allocator as tfjs-lab wraps it (src/tfjs/wasm-allocator.ts): every
 // buffer starts on 64 bytes and goes back when freed, the buffers the module's C++ code
-// allocates are freed as they were, and a wrapper set on emscripten's lazy stubs stays.
+// allocates are freed as they were and, past 2 GiB, read right, and a wrapper set on
+// emscripten's lazy stubs stays.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -131,4 +132,40 @@ test("a wrapper set before emscripten's lazy stubs ran stays in place after thei
   module._free(module._malloc(10));
   module._free(module._malloc(20));
   assert.deepEqual(calls, ["malloc 10", "free", "malloc 20", "free"]);
+});
+
+test("past 2 GiB of heap, a buffer the C++ side hands over (a signed address) reads right; non-max suppression still does", async () => {
+  // Live tensors below 2 GiB, so that the next large buffer lies above it.
+  const filler: tf.Tensor[] = [];
+  while (filler.length < 40 && !filler.some((t) => offsetOf(t) >= 2 ** 31)) filler.push(tf.zeros([16 << 20]));
+  try {
+    const backend = wasmBackend() as unknown as WasmBackendLike & {
+      makeOutput(shape: number[], dtype: string, memoryOffset?: number): { dataId: object; shape: number[]; dtype: tf.DataType };
+    };
+    const count = 1 << 20;
+    const at = backend.wasm._malloc(4 * count) >>> 0;
+    assert.ok(at >= 2 ** 31, `the buffer lies at ${at}, below 2 GiB: the test did not reach its case`);
+    new Float32Array(backend.wasm.HEAPU8.buffer, at, count).forEach((_, i, a) => (a[i] = i % 7));
+    // As the stock non-max suppression kernels pass what the C++ side returned: an int32.
+    const info = backend.makeOutput([count], "float32", at | 0);
+    const t = tf.engine().makeTensorFromTensorInfo(info);
+    assert.equal(offsetOf(t), at);
+    const values = await t.data();
+    assert.ok(values.every((v, i) => v === i % 7));
+    t.dispose(); // frees the buffer through _free
+
+    const boxes = tf.tensor2d([0, 0, 1, 1, 0, 0.1, 1, 1.1, 0, 2, 1, 3], [3, 4]);
+    const scores = tf.tensor1d([0.9, 0.8, 0.7]);
+    const { selectedIndices, selectedScores } = tf.image.nonMaxSuppressionWithScore(boxes, scores, 10, 0.5, 0, 0);
+    const padded = tf.image.nonMaxSuppressionPadded(boxes, scores, 10, 0.5, 0, true);
+    assert.deepEqual(Array.from(await selectedIndices.data()), [0, 2]);
+    assert.deepEqual(
+      Array.from(await selectedScores.data(), (v) => Number(v.toFixed(2))),
+      [0.9, 0.7],
+    );
+    assert.equal((await padded.validOutputs.data())[0], 2);
+    tf.dispose([boxes, scores, selectedIndices, selectedScores, padded.selectedIndices, padded.validOutputs]);
+  } finally {
+    tf.dispose(filler);
+  }
 });

@@ -1,5 +1,6 @@
 // The wasm module's allocator (_malloc and _free), which every tensor buffer of the wasm
-// backend comes from: the one place that wraps it, and the wrap that aligns those buffers.
+// backend comes from: the one place that wraps it, the wrap that aligns those buffers, and
+// how the backend takes in the buffers its C++ side allocates.
 //
 // Emscripten's module starts with stubs for _malloc and _free whose first call replaces the
 // module's property by the export itself, so a wrapper set before that first call vanished
@@ -73,7 +74,7 @@ export function alignWasmAllocations(wasm: WasmAllocator): void {
   });
 }
 
-interface BackendMakeOutput {
+export interface BackendMakeOutput {
   makeOutput(shape: number[], dtype: string, memoryOffset?: number, values?: unknown): unknown;
 }
 

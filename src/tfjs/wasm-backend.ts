@@ -12,7 +12,7 @@ import { sharedSimdKernelModules, wasmBackendMemory } from "./wasm-simd/load";
 import { registerBroadcastingBatchNormGradient } from "./batchnorm-gradient";
 import { registerBroadcastingReductionGradients } from "./reduction-gradients";
 import { fillMissingBatchNormParams } from "./batchnorm-optional-params";
-import { type WasmAllocator, alignWasmAllocations, takeAddressesUnsigned } from "./wasm-allocator";
+import { type BackendMakeOutput, type WasmAllocator, alignWasmAllocations, takeAddressesUnsigned } from "./wasm-allocator";
 
 /** tfjs-backend-wasm's own priority: above cpu (1), below tensorflow and webgpu. */
 const WASM_PRIORITY = 2;
@@ -60,9 +60,10 @@ export function installWasmBackend(): boolean {
       const { threads, warning } = wantedWasmThreads();
       const { result: backend, skipped } = await withWasmThreads(threads, async () => stock());
       unrefWasmWorkers(backend);
-      // Every tensor on a cache line of its own, before the first is made (wasm-allocator.ts).
+      // Every tensor on a cache line of its own, before the first is made, and the C++ side's
+      // buffers taken at unsigned addresses (wasm-allocator.ts).
       alignWasmAllocations((backend as unknown as { wasm: WasmAllocator }).wasm);
-      takeAddressesUnsigned(backend as unknown as Parameters<typeof takeAddressesUnsigned>[0]);
+      takeAddressesUnsigned(backend as unknown as BackendMakeOutput);
       // Our kernels run on the threads asked for (wasm-kernels/kernel-threads.ts); XNNPACK on one.
       const kernelThreadsSkipped =
         skipped === undefined

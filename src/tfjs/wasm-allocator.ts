@@ -9,9 +9,9 @@
 //
 // Its malloc gives 8-byte alignment, and most tensors started at 8 mod 16: one 16-byte load
 // in four of a filter's row then crossed a cache line. With every buffer on 64 bytes, our
-// convolution kernels ran 9% faster on YOLOv5n's shapes (one thread, alternating runs in one
-// process; a whole training step 0-7%, within the shared host's noise), and no buffer shares
-// a cache line with another that a second thread writes.
+// 1x1 convolution kernels ran 4-28% faster on YOLOv5n's shapes, the 3x3 ones within noise
+// (bench/toolkit/aligned-buffers.ts, one thread; a whole training step within the shared
+// host's noise), and no buffer shares a cache line with another that a second thread writes.
 
 export interface WasmAllocator {
   _malloc(bytes: number): number;

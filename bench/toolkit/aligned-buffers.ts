@@ -6,7 +6,7 @@
 //   TFJS_LAB_WASM_THREADS=1 node dist/bench/toolkit/aligned-buffers.js [--rounds N]
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../src/tfjs";
-import { type WasmAllocator, wrapWasmAllocator } from "../../src/tfjs/wasm-allocator";
+import { wrapBackendAllocator } from "../../src/tfjs/wasm-allocator";
 import { median } from "./train-step";
 
 /** [n, h, w, ci, co, k, stride]: 1x1, 3x3 stride 2 and 3x3 stride 1 convolutions of YOLOv5n at 320x320, batch 8. */
@@ -21,7 +21,7 @@ const SHAPES: number[][] = [
 /** While `shifted.on`, every new buffer starts 8 bytes past an aligned one. */
 function shiftableAllocations(): { on: boolean } {
   const shifted = { on: false };
-  wrapWasmAllocator((tf.backend() as unknown as { wasm: WasmAllocator }).wasm, (next) => {
+  wrapBackendAllocator(tf.backend(), (next) => {
     const starts = new Map<number, number>();
     return {
       _malloc(bytes) {

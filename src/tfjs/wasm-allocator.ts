@@ -46,6 +46,13 @@ export function wrapWasmAllocator(wasm: WasmAllocator, wrap: (next: WasmAllocato
   };
 }
 
+/** wrapWasmAllocator on the module of a wasm backend (tf.backend()), for code outside src/tfjs. */
+export function wrapBackendAllocator(backend: unknown, wrap: (next: WasmAllocator) => WasmAllocator): () => void {
+  const wasm = (backend as { wasm?: WasmAllocator }).wasm;
+  if (!wasm || typeof wasm._malloc !== "function") throw new Error("not the wasm backend: no _malloc to wrap");
+  return wrapWasmAllocator(wasm, wrap);
+}
+
 /**
  * Makes every later allocation start on WASM_ALIGNMENT_BYTES (asking for that much more).
  * _free takes those and, unchanged, the buffers allocated elsewhere: before this wrap, and by
